@@ -1,0 +1,355 @@
+"""Frozen value objects shared by every layer. No I/O, no google.*, no textual.
+
+Adapters in gcp/ turn API messages into these; ui/ and audit/ only ever see these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+
+
+# --------------------------------------------------------------------------- Cloud Run
+
+
+class ConditionState(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    PENDING = "pending"
+    RECONCILING = "reconciling"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A Cloud Run condition (Ready, RoutesReady, ConfigurationsReady, ...)."""
+
+    type: str
+    state: ConditionState
+    message: str = ""
+    reason: str = ""
+    severity: str = ""
+    last_transition: datetime | None = None
+
+
+class Readiness(StrEnum):
+    READY = "Ready"
+    FAILED = "Failed"
+    DEPLOYING = "Deploying"
+    UNKNOWN = "Unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """An env var's `value_source.secret_key_ref`: secret short name and version."""
+
+    secret: str
+    version: str = "latest"
+    project: str = ""
+
+    @property
+    def display(self) -> str:
+        return f"secret:{self.secret}@{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    name: str
+    value: str = ""
+    secret: SecretRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    image: str
+    env: tuple[EnvVar, ...] = ()
+    cpu: str = ""
+    memory: str = ""
+    ports: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficTarget:
+    """Traffic routed to a revision; `latest` means 'whatever is latest ready'."""
+
+    revision: str
+    percent: int
+    tag: str = ""
+    latest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    name: str
+    service: str
+    readiness: Readiness
+    create_time: datetime | None = None
+    conditions: tuple[Condition, ...] = ()
+    containers: tuple[Container, ...] = ()
+    min_instances: int = 0
+    max_instances: int = 0
+    service_account: str = ""
+    log_uri: str = ""
+
+    @property
+    def failure_message(self) -> str:
+        return _failure_message(self.conditions)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    project: str
+    region: str
+    readiness: Readiness
+    uri: str = ""
+    conditions: tuple[Condition, ...] = ()
+    latest_ready_revision: str = ""
+    latest_created_revision: str = ""
+    traffic: tuple[TrafficTarget, ...] = ()
+    containers: tuple[Container, ...] = ()
+    min_instances: int = 0
+    max_instances: int = 0
+    ingress: str = "all"
+    creator: str = ""
+    last_modifier: str = ""
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    service_account: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    invoker_iam_disabled: bool = False
+    generation: int = 0
+    observed_generation: int = 0
+
+    @property
+    def full_name(self) -> str:
+        return f"projects/{self.project}/locations/{self.region}/services/{self.name}"
+
+    @property
+    def rollout_pending(self) -> bool:
+        """The newest revision is not the one serving: a rollout in progress or failed."""
+        return bool(self.latest_created_revision) and (
+            self.latest_created_revision != self.latest_ready_revision
+        )
+
+    @property
+    def failure_message(self) -> str:
+        return _failure_message(self.conditions)
+
+    @property
+    def env(self) -> tuple[EnvVar, ...]:
+        return tuple(var for c in self.containers for var in c.env)
+
+    def secret_refs(self) -> tuple[SecretRef, ...]:
+        return tuple(var.secret for var in self.env if var.secret is not None)
+
+
+def _failure_message(conditions: tuple[Condition, ...]) -> str:
+    for cond in conditions:
+        if cond.state is ConditionState.FAILED and cond.message:
+            return cond.message
+    return ""
+
+
+# --------------------------------------------------------------------------- Secrets
+
+
+class VersionState(StrEnum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    DESTROYED = "destroyed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretVersion:
+    secret: str
+    version: str
+    state: VersionState
+    create_time: datetime | None = None
+    destroy_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    name: str
+    project: str
+    create_time: datetime | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    replication: str = "automatic"
+    versions: tuple[SecretVersion, ...] = ()
+
+    @property
+    def latest_enabled(self) -> SecretVersion | None:
+        enabled = [v for v in self.versions if v.state is VersionState.ENABLED]
+        return max(enabled, key=lambda v: int(v.version), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretPayload:
+    """A secret's value. `data` never appears in repr, str or tracebacks of this object."""
+
+    secret: str
+    version: str
+    data: bytes = field(repr=False)
+
+    def __str__(self) -> str:
+        return f"<secret {self.secret}@{self.version}: {len(self.data)} bytes>"
+
+
+# --------------------------------------------------------------------------- Logs
+
+
+class Severity(IntEnum):
+    DEFAULT = 0
+    DEBUG = 100
+    INFO = 200
+    NOTICE = 300
+    WARNING = 400
+    ERROR = 500
+    CRITICAL = 600
+    ALERT = 700
+    EMERGENCY = 800
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    method: str
+    url: str
+    status: int
+    latency_ms: float = 0.0
+    user_agent: str = ""
+    remote_ip: str = ""
+    response_size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    insert_id: str
+    timestamp: datetime
+    severity: Severity
+    service: str = ""
+    revision: str = ""
+    log_name: str = ""
+    text: str = ""
+    json_payload: Mapping[str, object] | None = None
+    http_request: HttpRequest | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    trace: str = ""
+
+    @property
+    def message(self) -> str:
+        """The first line of the entry, as shown in the list."""
+        if self.text:
+            return self.text.split("\n", 1)[0]
+        if self.json_payload is not None:
+            msg = self.json_payload.get("message")
+            if isinstance(msg, str):
+                return msg.split("\n", 1)[0]
+        if self.http_request is not None:
+            req = self.http_request
+            return f"{req.method} {req.status} {req.url}"
+        return ""
+
+
+class MarkerKind(StrEnum):
+    GAP = "gap"
+    SUPPRESSED = "suppressed"
+    RECONNECT = "reconnect"
+
+
+@dataclass(frozen=True, slots=True)
+class LogMarker:
+    """Something the tail could not show: a gap, suppressed entries, a reconnect."""
+
+    kind: MarkerKind
+    timestamp: datetime
+    count: int = 0
+    detail: str = ""
+
+
+# --------------------------------------------------------------------------- Cloud SQL
+
+
+class TunnelStatus(StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    READY = "ready"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class SqlInstance:
+    """A Cloud SQL instance the profile (or sandbox) knows about."""
+
+    connection_name: str
+    database: str = "postgres"
+    user: str = "postgres"
+    password_secret: str = ""
+    iam_auth: bool = False
+    port: int = 0
+
+    @property
+    def short_name(self) -> str:
+        return self.connection_name.rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class TunnelState:
+    instance: str
+    status: TunnelStatus
+    host: str = "127.0.0.1"
+    port: int = 0
+    database: str = ""
+    user: str = ""
+    connections: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    started_at: datetime | None = None
+    last_error: str = ""
+    connection_test: str = ""
+
+
+# --------------------------------------------------------------------------- Query
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[object, ...], ...]
+    status: str = ""
+    truncated: bool = False
+    elapsed_s: float = 0.0
+
+
+# --------------------------------------------------------------------------- Doctor
+
+
+class Level(StrEnum):
+    OK = "ok"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One result of a check: what was seen, where, and the fix."""
+
+    check_id: str
+    area: str
+    level: Level
+    title: str
+    evidence: str = ""
+    fix: str = ""
+    target: str = ""

@@ -1,0 +1,79 @@
+"""Map google.api_core exceptions to our error hierarchy, with a fix each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from google.api_core import exceptions as gexc
+from google.auth import exceptions as auth_exc
+
+from staging_tui import errors
+
+T = TypeVar("T")
+
+_SERVICE = re.compile(r"([a-z0-9.-]+\.googleapis\.com)")
+
+_BY_TYPE: list[tuple[type[Exception], type[errors.ApiError], str]] = [
+    (gexc.PermissionDenied, errors.PermissionDenied,
+     "ask for an IAM role that grants access, or check the project id"),
+    (gexc.NotFound, errors.NotFound, "check the name and the project / region"),
+    (gexc.ServiceUnavailable, errors.Unavailable, "retry in a moment (press r)"),
+    (gexc.InvalidArgument, errors.InvalidArgument, "check the request (filter syntax, names)"),
+    (gexc.FailedPrecondition, errors.FailedPrecondition, "check the resource's state"),
+    (gexc.ResourceExhausted, errors.ResourceExhausted, "wait and retry: quota or rate limit"),
+    (gexc.AlreadyExists, errors.AlreadyExists, "use another name or the existing resource"),
+    (gexc.DeadlineExceeded, errors.DeadlineExceeded, "retry; the API was slow to answer"),
+    (gexc.InternalServerError, errors.InternalError, "retry; Google reported an internal error"),
+    (gexc.Unauthenticated, errors.PermissionDenied, errors.ADC_FIX),
+]
+
+
+def map_api_error(exc: Exception, *, resource: str = "") -> errors.StagingError:
+    """The StagingError matching a google.api_core / google.auth exception."""
+    if isinstance(exc, errors.StagingError):
+        return exc
+    if isinstance(exc, auth_exc.DefaultCredentialsError):
+        return errors.CredentialsError(str(exc), errors.ADC_FIX)
+    if isinstance(exc, auth_exc.RefreshError):
+        return errors.CredentialsError(
+            f"Application Default Credentials could not be refreshed: {exc}", errors.ADC_FIX
+        )
+    message = getattr(exc, "message", None) or str(exc)
+    if "SERVICE_DISABLED" in message or "has not been used in project" in message:
+        match = _SERVICE.search(message)
+        api = match.group(1) if match else "the API"
+        return errors.ServiceDisabled(
+            f"{api} is not enabled: {message}",
+            f"run: gcloud services enable {api}",
+            resource=resource,
+        )
+    for google_type, ours, fix in _BY_TYPE:
+        if isinstance(exc, google_type):
+            return ours(message, fix, resource=resource)
+    if isinstance(exc, gexc.GoogleAPICallError):
+        return errors.ApiError(message, "retry, or check the API status", resource=resource)
+    return errors.ApiError(f"{type(exc).__name__}: {exc}", "retry", resource=resource)
+
+
+async def call(fn: Callable[[], Awaitable[T]], *, resource: str = "") -> T:
+    """Await `fn()` and re-raise any API failure as our error type."""
+    try:
+        return await fn()
+    except errors.StagingError:
+        raise
+    except (gexc.GoogleAPIError, auth_exc.GoogleAuthError) as exc:
+        raise map_api_error(exc, resource=resource) from None
+
+
+@asynccontextmanager
+async def mapped(resource: str = "") -> AsyncIterator[None]:
+    """`async with mapped(name):` re-raises API failures inside as our error type."""
+    try:
+        yield
+    except errors.StagingError:
+        raise
+    except (gexc.GoogleAPIError, auth_exc.GoogleAuthError) as exc:
+        raise map_api_error(exc, resource=resource) from None

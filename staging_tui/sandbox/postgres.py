@@ -1,0 +1,141 @@
+"""A throwaway PostgreSQL server for the sandbox, tests and benchmarks.
+
+Found on the PATH (`postgres`, `initdb`, `pg_ctl`), else in Debian's
+/usr/lib/postgresql/*/bin. It lives in a temp dir, listens on 127.0.0.1 on a free
+port and a unix socket in that dir, and is stopped (and the dir removed) on `stop()`.
+PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from staging_tui.errors import SandboxError
+
+SUPERUSER = "postgres"
+INSTALL_FIX = "install PostgreSQL (Debian: apt-get install postgresql) so `postgres` is on the PATH"
+
+
+def find_bindir() -> Path:
+    """The directory holding initdb/pg_ctl/postgres."""
+    on_path = shutil.which("pg_ctl")
+    if on_path and shutil.which("initdb"):
+        return Path(os.path.realpath(on_path)).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
+    if candidates:
+        return Path(candidates[0]).parent
+    raise SandboxError("no PostgreSQL server found for the sandbox", INSTALL_FIX)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PostgresServer:
+    """Start with `start()`, connect with `dsn()`, stop with `stop()` (or use `with`)."""
+
+    password: str = "sandbox-superuser"
+    port: int = 0
+    bindir: Path = field(default_factory=find_bindir)
+    datadir: Path = field(init=False)
+    _tmp: str = field(init=False, default="")
+    _user: str | None = field(init=False, default=None)
+
+    @property
+    def socket_dir(self) -> str:
+        return self._tmp
+
+    def start(self) -> PostgresServer:
+        self._tmp = tempfile.mkdtemp(prefix="staging-tui-pg-")
+        self.datadir = Path(self._tmp) / "data"
+        self.port = self.port or free_port()
+        if os.geteuid() == 0:
+            self._user = SUPERUSER if _user_exists(SUPERUSER) else "nobody"
+            pw = pwd.getpwnam(self._user)
+            os.chown(self._tmp, pw.pw_uid, pw.pw_gid)
+        pwfile = Path(self._tmp) / "pw"
+        pwfile.write_text(self.password)
+        if self._user:
+            pw = pwd.getpwnam(self._user)
+            os.chown(pwfile, pw.pw_uid, pw.pw_gid)
+        self._run([
+            str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
+            "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
+            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+        ])
+        pwfile.unlink()
+        options = (
+            f"-p {self.port} -k {self._tmp} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=300 -c shared_buffers=64MB"
+        )
+        self._run([
+            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l",
+            str(Path(self._tmp) / "server.log"), "-o", options, "-w", "-t", "60", "start",
+        ])
+        return self
+
+    def restart(self) -> None:
+        """Restart the server (a scenario fault): open sessions end, new ones succeed."""
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast",
+                   "-w", "restart"])
+
+    def stop(self) -> None:
+        if not self._tmp:
+            return
+        if self.datadir.exists():
+            try:
+                self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m",
+                           "immediate", "-w", "stop"])
+            except SandboxError:
+                pass
+        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._tmp = ""
+
+    def dsn(self, database: str = "postgres", user: str = SUPERUSER, password: str | None = None
+            ) -> str:
+        pw = self.password if password is None and user == SUPERUSER else (password or "")
+        auth = f"{user}:{pw}" if pw else user
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        """Run SQL as the superuser over the unix socket (for seeding)."""
+        return self._run([str(self.bindir / "psql"), "-h", self._tmp, "-p", str(self.port),
+                          "-U", SUPERUSER, "-d", database, "-v", "ON_ERROR_STOP=1", "-q",
+                          "-X", "-c", sql])
+
+    def _run(self, cmd: list[str]) -> str:
+        proc = subprocess.run(cmd, capture_output=True, text=True, user=self._user,
+                              cwd=self._tmp or None, check=False)
+        if proc.returncode != 0:
+            raise SandboxError(
+                f"PostgreSQL command failed: {Path(cmd[0]).name}: "
+                f"{(proc.stderr or proc.stdout).strip()[-800:]}",
+                INSTALL_FIX,
+            )
+        return proc.stdout
+
+    def __enter__(self) -> PostgresServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True

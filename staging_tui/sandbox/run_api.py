@@ -1,0 +1,243 @@
+"""Emulated Cloud Run Admin API v2: `Services` and `Revisions` over gRPC.
+
+Reads the scenario's `[[services]]` tables. Each service has `revisions` revisions
+(numbered 1..N); `latest_ready` names the one serving; revisions after it failed
+(with `failure` as their Ready message) or are still deploying (`deploying = true`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import grpc
+from google.cloud import run_v2
+from google.protobuf import timestamp_pb2
+
+from staging_tui.sandbox.rpc import page, service_handler, unary
+from staging_tui.sandbox.scenario import Scenario
+from staging_tui.sandbox.server_context import SandboxContext
+
+COND = run_v2.Condition
+SERVICES = "google.cloud.run.v2.Services"
+REVISIONS = "google.cloud.run.v2.Revisions"
+INGRESS = {
+    "all": run_v2.IngressTraffic.INGRESS_TRAFFIC_ALL,
+    "internal": run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_ONLY,
+    "internal-and-cloud-load-balancing": (
+        run_v2.IngressTraffic.INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER
+    ),
+    "none": run_v2.IngressTraffic.INGRESS_TRAFFIC_NONE,
+}
+
+
+def _ts(dt: Any) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(dt)
+    return ts
+
+
+def revision_name(service: str, number: int) -> str:
+    suffix = hashlib.sha1(f"{service}/{number}".encode()).hexdigest()[:3]
+    return f"{service}-{number:05d}-{suffix}"
+
+
+def _env(table: Mapping[str, Any]) -> list[run_v2.EnvVar]:
+    out = []
+    for name, value in table.items():
+        if isinstance(value, Mapping):
+            ref = run_v2.SecretKeySelector(
+                secret=str(value["secret"]), version=str(value.get("version", "latest"))
+            )
+            out.append(run_v2.EnvVar(name=name, value_source=run_v2.EnvVarSource(secret_key_ref=ref)))
+        else:
+            out.append(run_v2.EnvVar(name=name, value=str(value)))
+    return out
+
+
+def _condition(kind: str, ok: bool | None, message: str = "", reason: str = "", when: Any = None
+               ) -> run_v2.Condition:
+    state = (
+        COND.State.CONDITION_SUCCEEDED if ok
+        else COND.State.CONDITION_RECONCILING if ok is None
+        else COND.State.CONDITION_FAILED
+    )
+    cond = run_v2.Condition(type_=kind, state=state, message=message)
+    if reason:
+        cond.reason = getattr(COND.CommonReason, reason, COND.CommonReason.COMMON_REASON_UNDEFINED)
+    if when is not None:
+        cond.last_transition_time = _ts(when)
+    return cond
+
+
+class RunState:
+    """The services and revisions of the scenario, as Run v2 messages."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.services: dict[str, run_v2.Service] = {}
+        self.revisions: dict[str, list[run_v2.Revision]] = {}
+        for spec in scenario.tables.get("services", []):
+            self._add(scenario, spec)
+
+    def _add(self, scenario: Scenario, spec: Mapping[str, Any]) -> None:
+        name = str(spec["name"])
+        region = str(spec.get("region", scenario.region))
+        parent = f"projects/{scenario.project}/locations/{region}"
+        full = f"{parent}/services/{name}"
+        count = int(spec.get("revisions", 1))
+        latest_ready = int(spec.get("latest_ready", count))
+        deploying = bool(spec.get("deploying", False))
+        failure = str(spec.get("failure", ""))
+        updated = scenario.ago(spec.get("updated", "1d"), key=f"services.{name}.updated")
+        created = scenario.ago(spec.get("created", "30d"), key=f"services.{name}.created")
+        container = run_v2.Container(
+            name=str(spec.get("container", name)),
+            image=str(spec.get("image", f"{region}-docker.pkg.dev/{scenario.project}/apps/{name}:latest")),
+            env=_env(spec.get("env", {})),
+            resources=run_v2.ResourceRequirements(
+                limits={"cpu": str(spec.get("cpu", "1")), "memory": str(spec.get("memory", "512Mi"))}
+            ),
+            ports=[run_v2.ContainerPort(name="http1", container_port=int(spec.get("port", 8080)))],
+        )
+        min_i, max_i = int(spec.get("min_instances", 0)), int(spec.get("max_instances", 10))
+        account = str(spec.get("service_account", f"{name}@{scenario.project}.iam.gserviceaccount.com"))
+        revisions = []
+        step = (updated - created) / max(count, 1)
+        for number in range(1, count + 1):
+            rname = revision_name(name, number)
+            when = created + step * number if number < count else updated
+            if number <= latest_ready:
+                ready: bool | None = True
+                msg = ""
+            elif deploying and number == count:
+                ready, msg = None, "Deploying revision: waiting for the container to become healthy."
+            else:
+                ready, msg = False, failure or "The user-provided container failed to start."
+            revisions.append(run_v2.Revision(
+                name=f"{full}/revisions/{rname}",
+                uid=hashlib.md5(rname.encode()).hexdigest(),
+                service=full,
+                create_time=_ts(when),
+                containers=[container],
+                scaling=run_v2.RevisionScaling(min_instance_count=min_i, max_instance_count=max_i),
+                service_account=account,
+                conditions=[
+                    _condition("Ready", ready, msg, "" if ready else "CONTAINER_MISSING", when),
+                    _condition("ContainerHealthy", ready, msg, when=when),
+                ],
+                log_uri=f"https://console.cloud.google.com/logs/viewer?project={scenario.project}",
+            ))
+        self.revisions[full] = revisions
+        ready_name = revision_name(name, latest_ready) if latest_ready else ""
+        created_name = revision_name(name, count)
+        traffic = [
+            run_v2.TrafficTarget(
+                type_=run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION,
+                revision=revision_name(name, int(t["revision"])),
+                percent=int(t.get("percent", 100)),
+                tag=str(t.get("tag", "")),
+            )
+            for t in spec.get("traffic", [])
+        ] or [run_v2.TrafficTarget(
+            type_=run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST,
+            percent=100,
+        )]
+        service_ok: bool | None = True
+        service_msg = ""
+        if latest_ready < count:
+            service_ok = None if deploying else False
+            service_msg = (
+                f"Revision '{created_name}' is not ready and cannot serve traffic. "
+                + (failure or "The user-provided container failed to start.")
+            )
+        if latest_ready == 0:
+            service_ok = False
+        hash_ = hashlib.sha1(full.encode()).hexdigest()[:10]
+        self.services[full] = run_v2.Service(
+            name=full,
+            uid=hashlib.md5(full.encode()).hexdigest(),
+            generation=count,
+            labels=dict(spec.get("labels", {})),
+            create_time=_ts(created),
+            update_time=_ts(updated),
+            creator=str(spec.get("creator", "deployer@example.com")),
+            last_modifier=str(spec.get("last_modifier", "deployer@example.com")),
+            ingress=INGRESS.get(str(spec.get("ingress", "all")), INGRESS["all"]),
+            invoker_iam_disabled=bool(spec.get("public", False)),
+            template=run_v2.RevisionTemplate(
+                revision=created_name,
+                containers=[container],
+                scaling=run_v2.RevisionScaling(min_instance_count=min_i, max_instance_count=max_i),
+                service_account=account,
+            ),
+            traffic=traffic,
+            observed_generation=count,
+            terminal_condition=_condition("Ready", service_ok, service_msg, when=updated),
+            conditions=[
+                _condition("ConfigurationsReady", service_ok, service_msg, when=updated),
+                _condition("RoutesReady", True, when=updated),
+            ],
+            latest_ready_revision=f"{full}/revisions/{ready_name}" if ready_name else "",
+            latest_created_revision=f"{full}/revisions/{created_name}",
+            uri=f"https://{name}-{hash_}-uc.a.run.app",
+            reconciling=bool(deploying),
+        )
+
+
+def install(ctx: SandboxContext) -> None:
+    """Register the Run v2 servicers on the sandbox's gRPC server."""
+    state = RunState(ctx.scenario)
+    faults = ctx.scenario.faults
+    ordered = sorted(state.services)
+
+    async def list_services(req: run_v2.ListServicesRequest, context: grpc.aio.ServicerContext
+                            ) -> run_v2.ListServicesResponse:
+        await faults.apply("run", "ListServices", req.parent, context)
+        prefix = req.parent.rstrip("/") + "/services/"
+        if req.parent.endswith("/locations/-"):
+            prefix = req.parent[: -len("locations/-")] + "locations/"
+        names = [n for n in ordered if n.startswith(prefix)]
+        chunk, token = page(names, req.page_size, req.page_token)
+        return run_v2.ListServicesResponse(
+            services=[state.services[n] for n in chunk], next_page_token=token
+        )
+
+    async def get_service(req: run_v2.GetServiceRequest, context: grpc.aio.ServicerContext
+                          ) -> run_v2.Service:
+        await faults.apply("run", "GetService", req.name, context)
+        if req.name not in state.services:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"Resource '{req.name}' was not found")
+        return state.services[req.name]
+
+    async def list_revisions(req: run_v2.ListRevisionsRequest, context: grpc.aio.ServicerContext
+                             ) -> run_v2.ListRevisionsResponse:
+        await faults.apply("run", "ListRevisions", req.parent, context)
+        if req.parent not in state.revisions:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"Resource '{req.parent}' was not found")
+        newest_first = list(reversed(state.revisions[req.parent]))
+        chunk, token = page(newest_first, req.page_size, req.page_token)
+        return run_v2.ListRevisionsResponse(revisions=chunk, next_page_token=token)
+
+    async def get_revision(req: run_v2.GetRevisionRequest, context: grpc.aio.ServicerContext
+                           ) -> run_v2.Revision:
+        await faults.apply("run", "GetRevision", req.name, context)
+        parent = req.name.split("/revisions/", 1)[0]
+        for rev in state.revisions.get(parent, []):
+            if rev.name == req.name:
+                return rev
+        await context.abort(grpc.StatusCode.NOT_FOUND, f"Resource '{req.name}' was not found")
+        raise AssertionError  # abort raises
+
+    ctx.add_grpc(service_handler(SERVICES, [
+        unary(SERVICES, "ListServices", run_v2.ListServicesRequest, run_v2.ListServicesResponse,
+              list_services),
+        unary(SERVICES, "GetService", run_v2.GetServiceRequest, run_v2.Service, get_service),
+    ]))
+    ctx.add_grpc(service_handler(REVISIONS, [
+        unary(REVISIONS, "ListRevisions", run_v2.ListRevisionsRequest,
+              run_v2.ListRevisionsResponse, list_revisions),
+        unary(REVISIONS, "GetRevision", run_v2.GetRevisionRequest, run_v2.Revision, get_revision),
+    ]))
+
+

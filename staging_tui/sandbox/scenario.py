@@ -1,0 +1,98 @@
+"""Scenario files: TOML that declares the emulated project.
+
+The loader only knows the common part (`[project]`, `[faults]`); each emulated API
+module reads its own tables (`[[services]]`, `[[secrets]]`, `[logs]`, `[[sql]]` ...)
+from `Scenario.tables`, so adding an API is one new module. See docs/scenarios.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from staging_tui.errors import SandboxError
+from staging_tui.sandbox.rpc import Faults
+
+DEFAULT_SCENARIO = "default.toml"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass
+class Scenario:
+    project: str
+    regions: tuple[str, ...]
+    seed: int
+    source: str
+    faults: Faults
+    tables: Mapping[str, Any]
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def region(self) -> str:
+        return self.regions[0]
+
+    def ago(self, value: str | int | float | None, *, key: str = "") -> datetime:
+        """A timestamp `value` before the scenario's start ("3h", "2d", seconds)."""
+        if value is None:
+            return self.now
+        return self.now - timedelta(seconds=parse_duration(value, where=f"{self.source}: {key}"))
+
+
+def parse_duration(value: str | int | float, *, where: str = "") -> float:
+    """'90s', '15m', '3h', '2d', '250ms' or a number of seconds -> seconds."""
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(value)
+    if not match:
+        raise SandboxError(
+            f"{where}: {value!r} is not a duration",
+            "write a number with a unit: 250ms, 30s, 15m, 3h or 2d",
+        )
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Load a scenario file, or the built-in default one when `path` is None."""
+    if path is None:
+        text = resources.files(__package__).joinpath("scenarios", DEFAULT_SCENARIO).read_text()
+        source = f"<built-in {DEFAULT_SCENARIO}>"
+    else:
+        file = Path(path)
+        source = str(file)
+        try:
+            text = file.read_text()
+        except OSError as exc:
+            raise SandboxError(
+                f"cannot read scenario {source}: {exc.strerror}",
+                "check the path given to --scenario",
+            ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SandboxError(f"{source}: not valid TOML: {exc}", "fix the TOML syntax") from None
+    return scenario_from_dict(data, source=source)
+
+
+def scenario_from_dict(data: Mapping[str, Any], *, source: str = "<generated>") -> Scenario:
+    project = data.get("project", {})
+    if not isinstance(project, Mapping) or not project.get("id"):
+        raise SandboxError(
+            f"{source}: [project] id is missing",
+            'add:  [project]\n  id = "my-staging"\n  region = "us-central1"',
+        )
+    regions = project.get("regions") or [project.get("region", "us-central1")]
+    return Scenario(
+        project=str(project["id"]),
+        regions=tuple(str(r) for r in regions),
+        seed=int(project.get("seed", 0)),
+        source=source,
+        faults=Faults.from_table(data.get("faults", {})),
+        tables=data,
+    )

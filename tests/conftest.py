@@ -1,0 +1,39 @@
+"""Shared fixtures: the sandbox (the test double for Google) and a real PostgreSQL.
+
+Area-specific fixtures live in tests/fixtures_*.py modules listed in pytest_plugins,
+so that each area can add its own without editing this file's fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from staging_tui.sandbox.postgres import PostgresServer
+from staging_tui.sandbox.scenario import Scenario, load_scenario
+from staging_tui.sandbox.server import RunningSandbox, SandboxThread
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def default_scenario() -> Scenario:
+    return load_scenario()
+
+
+@pytest.fixture(scope="session")
+def sandbox(default_scenario: Scenario) -> Iterator[RunningSandbox]:
+    """The default scenario served on loopback for the whole test session (read-only use)."""
+    thread = SandboxThread(default_scenario)
+    running = thread.start()
+    yield running
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real, throwaway PostgreSQL for the session."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
