@@ -1,4 +1,4 @@
-"""Build grpc method handlers from proto-plus types, with scenario faults applied.
+"""Build grpc method handlers from proto-plus types.
 
 Google's client libraries only see bytes on the wire, so a servicer here is a plain
 async function taking a proto-plus request and returning a proto-plus response.
@@ -6,66 +6,12 @@ async function taking a proto-plus request and returning a proto-plus response.
 
 from __future__ import annotations
 
-import asyncio
-import fnmatch
-import itertools
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
 UnaryFn = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
-
-
-@dataclass
-class Faults:
-    """Fault injection declared by a scenario's `[faults]` table.
-
-    latency_ms          added to every call
-    unavailable_every   every Nth call (per method) fails with UNAVAILABLE
-    permission_denied   glob patterns of resource names refused with PERMISSION_DENIED
-    service_disabled    API names (e.g. "run") answering as if the API were disabled
-    """
-
-    latency_ms: float = 0.0
-    unavailable_every: int = 0
-    permission_denied: tuple[str, ...] = ()
-    service_disabled: tuple[str, ...] = ()
-    _counters: dict[str, itertools.count[int]] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_table(cls, table: Mapping[str, Any]) -> Faults:
-        return cls(
-            latency_ms=float(table.get("latency_ms", 0.0)),
-            unavailable_every=int(table.get("unavailable_every", 0)),
-            permission_denied=tuple(table.get("permission_denied", ())),
-            service_disabled=tuple(table.get("service_disabled", ())),
-        )
-
-    async def apply(
-        self, api: str, method: str, resource: str, context: grpc.aio.ServicerContext
-    ) -> None:
-        """Abort the call (or delay it) as the scenario says."""
-        if self.latency_ms:
-            await asyncio.sleep(self.latency_ms / 1000)
-        if api in self.service_disabled:
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"{api}.googleapis.com API has not been used in project before or it is "
-                f"disabled. Enable it and retry. reason: SERVICE_DISABLED "
-                f"service: {api}.googleapis.com",
-            )
-        if self.unavailable_every:
-            counter = self._counters.setdefault(method, itertools.count(1))
-            if next(counter) % self.unavailable_every == 0:
-                await context.abort(grpc.StatusCode.UNAVAILABLE, "sandbox: injected UNAVAILABLE")
-        for pattern in self.permission_denied:
-            if resource and fnmatch.fnmatchcase(resource, pattern):
-                await context.abort(
-                    grpc.StatusCode.PERMISSION_DENIED,
-                    f"Permission denied on resource '{resource}' (or it may not exist).",
-                )
 
 
 def unary(

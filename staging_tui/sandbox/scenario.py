@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from staging_tui.errors import SandboxError
-from staging_tui.sandbox.rpc import Faults
+from staging_tui.sandbox.faults import Faults
 
 DEFAULT_SCENARIO = "default.toml"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")

@@ -82,7 +82,15 @@ class SandboxThread:
         self._thread = threading.Thread(target=self._run, name="sandbox", daemon=True)
 
     def start(self, timeout: float = 60.0) -> RunningSandbox:
-        self._thread.start()
+        self.begin()
+        return self.wait(timeout)
+
+    def begin(self) -> None:
+        """Start serving in the background; `wait()` for the endpoints."""
+        if not self._thread.is_alive() and not self._ready.is_set():
+            self._thread.start()
+
+    def wait(self, timeout: float = 60.0) -> RunningSandbox:
         if not self._ready.wait(timeout):
             raise SandboxError("the sandbox did not start in time", "see the log for errors")
         if self._error is not None:

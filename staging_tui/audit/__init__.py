@@ -1,0 +1,1 @@
+"""The doctor: pure checks over domain objects, plus a runner. No textual, no google.*."""

@@ -1,0 +1,158 @@
+"""Composition root: parse args, load config, build the Backend, start the TUI or a
+headless command. The ONLY module that imports both ui/ and sandbox/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from staging_tui import __version__
+from staging_tui.commands import COMMAND_MODULES
+from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings, sandbox_settings
+from staging_tui.errors import StagingError
+from staging_tui.gcp.endpoints import Endpoints
+
+
+def _global_options(defaults: bool) -> argparse.ArgumentParser:
+    """Global options; on subcommands they default to SUPPRESS so they work either side."""
+    p = argparse.ArgumentParser(add_help=False)
+    d: Any = None if defaults else argparse.SUPPRESS
+    g = p.add_argument_group("global options")
+    g.add_argument("--config", metavar="PATH", default=d, help="config file (TOML)")
+    g.add_argument("--profile", metavar="NAME", default=d, help="profile in the config")
+    g.add_argument("--project", metavar="ID", default=d, help="override the GCP project")
+    g.add_argument("--region", metavar="R", default=d, help="override the region")
+    g.add_argument("--sandbox", action="store_true", default=False if defaults else d,
+                   help="use the built-in emulated staging project")
+    g.add_argument("--scenario", metavar="PATH", default=d,
+                   help="sandbox scenario file (implies --sandbox)")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="staging-tui",
+        parents=[_global_options(True)],
+        description="A keyboard-driven console for a Google Cloud staging environment. "
+        "With no command it opens the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"staging-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parents = [_global_options(False)]
+    p = sub.add_parser("init", parents=parents, help="write a commented sample config",
+                       description=f"Write a commented sample ./{CONFIG_NAME}.")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("path", nargs="?", default=CONFIG_NAME, help=f"where (default ./{CONFIG_NAME})")
+    sb = sub.add_parser("sandbox", parents=parents, help="run the emulated project",
+                        description="The built-in emulated staging project.")
+    sbs = sb.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
+    serve = sbs.add_parser("serve", parents=parents, help="serve it in the foreground",
+                           description="Serve the sandbox until Ctrl+C and print its endpoints.")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub, parents)
+    return parser
+
+
+def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints], Any]:
+    """Settings and an endpoints provider; in sandbox mode also the (starting) sandbox."""
+    if args.sandbox or args.scenario:
+        from staging_tui.sandbox.scenario import load_scenario
+        from staging_tui.sandbox.server import SandboxThread
+        from staging_tui.sandbox.sql_scenario import sql_instances
+
+        scenario = load_scenario(args.scenario)
+        settings = replace(sandbox_settings(scenario.project, scenario.regions),
+                           sql_instances=sql_instances(scenario))
+        thread = SandboxThread(scenario)
+        thread.begin()
+
+        def provider() -> Endpoints:
+            return Endpoints.for_sandbox(thread.wait().endpoints)
+
+        return settings, provider, thread
+    settings = load_settings(args.config, args.profile, args.project, args.region)
+    return settings, Endpoints.google, None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "init":
+        return _init(Path(args.path), args.force)
+    sandbox_thread: Any = None
+    try:
+        if args.command == "sandbox":
+            return _serve(args)
+        settings, endpoints, sandbox_thread = resolve(args)
+        from staging_tui.gcp.backend import Backend
+
+        if args.command is None:
+            from staging_tui.ui.app import StagingApp
+
+            app = StagingApp(settings, Backend(settings, endpoints))
+            app.run()
+            return app.return_code or 0
+        return asyncio.run(_headless(args, Backend(settings, endpoints)))
+    except StagingError as exc:
+        print(f"staging-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `staging-tui services | head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+    finally:
+        if sandbox_thread is not None:
+            sandbox_thread.stop()
+
+
+async def _headless(args: argparse.Namespace, backend: Any) -> int:
+    try:
+        code: int = await args.run(args, backend)
+        return code
+    finally:
+        await backend.close()
+
+
+def _init(path: Path, force: bool) -> int:
+    if path.exists() and not force:
+        print(f"staging-tui: {path} exists; use --force to overwrite it", file=sys.stderr)
+        return 1
+    path.write_text(SAMPLE_CONFIG)
+    print(f"wrote {path}: edit project, regions and sql, then run: staging-tui")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from staging_tui.sandbox.scenario import load_scenario
+    from staging_tui.sandbox.server import start_sandbox
+
+    async def serve() -> None:
+        scenario = load_scenario(args.scenario)
+        running = await start_sandbox(scenario)
+        print(f"sandbox serving project {scenario.project} ({scenario.source})")
+        for name, value in running.endpoints.items():
+            print(f"  {name:10} {value}")
+        sys.stdout.flush()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await running.stop()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

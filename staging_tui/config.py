@@ -1,0 +1,275 @@
+"""Profiles from TOML (+ environment overrides) -> frozen Settings.
+
+Search order: `--config PATH`, `./staging-tui.toml`, `$XDG_CONFIG_HOME/staging-tui/config.toml`.
+Every error names the file, the key and the fix. Overrides: STAGING_TUI_PROFILE,
+STAGING_TUI_PROJECT, STAGING_TUI_REGION (and the --project / --region flags).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from staging_tui.domain import SqlInstance
+from staging_tui.errors import ConfigError
+
+CONFIG_NAME = "staging-tui.toml"
+SANDBOX_PROFILE = "sandbox"
+PROFILE_KEYS = {
+    "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
+    "required_secrets", "sql", "health", "read_only", "protected", "environment",
+    "log_buffer", "required_extensions", "alembic_head", "keys",
+}
+SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One resolved profile. `sandbox` is true when running against the emulator."""
+
+    profile: str
+    project: str
+    regions: tuple[str, ...] = ("us-central1",)
+    environment: str = "staging"
+    service_filter: str = "*"
+    pr_pattern: str = "{service}-pr-{pr}"
+    secret_suffix: str = "-staging"
+    required_secrets: tuple[str, ...] = ()
+    sql_instances: tuple[SqlInstance, ...] = ()
+    health_paths: Mapping[str, str] = field(default_factory=dict)
+    read_only: bool = True
+    protected: bool = False
+    log_buffer: int = 100_000
+    required_extensions: tuple[str, ...] = ()
+    alembic_head: str = ""
+    keys: Mapping[str, str] = field(default_factory=dict)
+    sandbox: bool = False
+    source: str = ""
+
+    @property
+    def region(self) -> str:
+        return self.regions[0]
+
+    @property
+    def writable(self) -> bool:
+        """Mutating actions are allowed only when neither read-only nor protected."""
+        return not self.read_only and not self.protected
+
+
+def sandbox_settings(project: str = "sandbox-staging", regions: tuple[str, ...] = ("us-central1",)
+                     ) -> Settings:
+    """The built-in profile matching the default sandbox scenario."""
+    return Settings(
+        profile=SANDBOX_PROFILE,
+        project=project,
+        regions=regions,
+        environment="sandbox",
+        required_secrets=(
+            "jwt-secret-key", "secret-key", "postgres-password", "postgres-host",
+            "redis-url", "fernet-key", "db-password", "mcp-bearer-token",
+        ),
+        health_paths={"*": "/health"},
+        read_only=True,
+        sandbox=True,
+        source="<built-in sandbox profile>",
+    )
+
+
+def find_config(explicit: str | None) -> Path | None:
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(str(path), "", "file not found",
+                              "check --config, or run `staging-tui init` to write a sample")
+        return path
+    local = Path.cwd() / CONFIG_NAME
+    if local.is_file():
+        return local
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    user = xdg / "staging-tui" / "config.toml"
+    return user if user.is_file() else None
+
+
+def load_settings(config: str | None = None, profile: str | None = None,
+                  project: str | None = None, region: str | None = None) -> Settings:
+    """Resolve the profile to use, or raise ConfigError saying how to start."""
+    path = find_config(config)
+    profile = profile or os.environ.get("STAGING_TUI_PROFILE") or None
+    project = project or os.environ.get("STAGING_TUI_PROJECT") or None
+    region = region or os.environ.get("STAGING_TUI_REGION") or None
+    if path is None:
+        if project:
+            settings = Settings(profile="adhoc", project=project, source="--project")
+            return replace(settings, regions=(region,)) if region else settings
+        raise ConfigError(
+            CONFIG_NAME, "", "no configuration and no --sandbox",
+            "try the built-in sandbox:  staging-tui --sandbox\n"
+            "  or write a profile:       staging-tui init   (then edit staging-tui.toml)",
+        )
+    settings = parse_config(path.read_text(), str(path), profile)
+    if project:
+        settings = replace(settings, project=project)
+    if region:
+        settings = replace(settings, regions=(region,))
+    return settings
+
+
+def parse_config(text: str, file: str, profile: str | None = None) -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "", f"not valid TOML ({exc})", "fix the TOML syntax at that line"
+                          ) from None
+    profiles = data.get("profiles")
+    if not isinstance(profiles, Mapping) or not profiles:
+        raise ConfigError(file, "profiles", "no [profiles.NAME] table",
+                          'add e.g. [profiles.staging] with project = "my-project-staging"')
+    name = profile or str(data.get("default_profile", "")) or next(iter(profiles))
+    if name not in profiles:
+        raise ConfigError(file, "default_profile" if not profile else "--profile",
+                          f"profile {name!r} is not defined",
+                          f"use one of: {', '.join(sorted(profiles))}")
+    return _profile(profiles[name], file, name)
+
+
+def _profile(raw: Any, file: str, name: str) -> Settings:
+    key = f"profiles.{name}"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, key, "must be a table", f"write it as [{key}]")
+    unknown = sorted(set(raw) - PROFILE_KEYS)
+    if unknown:
+        raise ConfigError(file, f"{key}.{unknown[0]}", "unknown key",
+                          f"remove it, or use one of: {', '.join(sorted(PROFILE_KEYS))}")
+    project = raw.get("project")
+    if not isinstance(project, str) or not project:
+        raise ConfigError(file, f"{key}.project", "missing or empty",
+                          f'add project = "my-gcp-project" under [{key}]')
+    regions = raw.get("regions") or [raw.get("region", "us-central1")]
+    sql = tuple(_sql(item, file, f"{key}.sql[{i}]") for i, item in enumerate(raw.get("sql", [])))
+    return Settings(
+        profile=name,
+        project=project,
+        regions=tuple(_strings(regions, file, f"{key}.regions")),
+        environment=_str(raw, "environment", "staging", file, key),
+        service_filter=_str(raw, "service_filter", "*", file, key),
+        pr_pattern=_pr_pattern(raw, file, key),
+        secret_suffix=_str(raw, "secret_suffix", "-staging", file, key),
+        required_secrets=tuple(_strings(raw.get("required_secrets", []), file,
+                                        f"{key}.required_secrets")),
+        sql_instances=sql,
+        health_paths=_str_map(raw.get("health", {}), file, f"{key}.health"),
+        read_only=_bool(raw, "read_only", True, file, key),
+        protected=_bool(raw, "protected", False, file, key),
+        log_buffer=_int(raw, "log_buffer", 100_000, file, key),
+        required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
+                                           f"{key}.required_extensions")),
+        alembic_head=_str(raw, "alembic_head", "", file, key),
+        keys=_str_map(raw.get("keys", {}), file, f"{key}.keys"),
+        source=file,
+    )
+
+
+def _sql(raw: Any, file: str, key: str) -> SqlInstance:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, key, "must be a table", f"write it as [[{key.split('[')[0]}]]")
+    unknown = sorted(set(raw) - SQL_KEYS)
+    if unknown:
+        raise ConfigError(file, f"{key}.{unknown[0]}", "unknown key",
+                          f"use one of: {', '.join(sorted(SQL_KEYS))}")
+    conn = raw.get("connection_name", "")
+    if not isinstance(conn, str) or conn.count(":") != 2:
+        raise ConfigError(file, f"{key}.connection_name",
+                          f"{conn!r} is not PROJECT:REGION:INSTANCE",
+                          'write e.g. connection_name = "my-project:us-central1:my-db"')
+    return SqlInstance(
+        connection_name=conn,
+        database=_str(raw, "database", "postgres", file, key),
+        user=_str(raw, "user", "postgres", file, key),
+        password_secret=_str(raw, "password_secret", "", file, key),
+        iam_auth=_bool(raw, "iam_auth", False, file, key),
+        port=_int(raw, "port", 0, file, key),
+    )
+
+
+def _pr_pattern(raw: Mapping[str, Any], file: str, key: str) -> str:
+    value = _str(raw, "pr_pattern", "{service}-pr-{pr}", file, key)
+    if "{pr}" not in value:
+        raise ConfigError(file, f"{key}.pr_pattern", f"{value!r} has no {{pr}} placeholder",
+                          'write e.g. pr_pattern = "{service}-pr-{pr}"')
+    return value
+
+
+def _str(raw: Mapping[str, Any], name: str, default: str, file: str, key: str) -> str:
+    value = raw.get(name, default)
+    if not isinstance(value, str):
+        raise ConfigError(file, f"{key}.{name}", f"must be a string, got {value!r}",
+                          f'quote it: {name} = "{value}"')
+    return value
+
+
+def _bool(raw: Mapping[str, Any], name: str, default: bool, file: str, key: str) -> bool:
+    value = raw.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(file, f"{key}.{name}", f"must be true or false, got {value!r}",
+                          f"write {name} = true  or  {name} = false (no quotes)")
+    return value
+
+
+def _int(raw: Mapping[str, Any], name: str, default: int, file: str, key: str) -> int:
+    value = raw.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(file, f"{key}.{name}", f"must be a whole number >= 0, got {value!r}",
+                          f"write e.g. {name} = {default}")
+    return value
+
+
+def _strings(value: Any, file: str, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(file, key, f"must be a list of strings, got {value!r}",
+                          f'write e.g. {key.rsplit(".", 1)[-1]} = ["a", "b"]')
+    return list(value)
+
+
+def _str_map(value: Any, file: str, key: str) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(file, key, f"must be a table of strings, got {value!r}",
+                          f'write e.g. [{key}] with webservice = "/health"')
+    return dict(value)
+
+
+SAMPLE_CONFIG = '''\
+# staging-tui configuration. Docs: docs/config.md
+# Profiles: pick one with --profile NAME (default: default_profile, else the first).
+default_profile = "staging"
+
+[profiles.staging]
+project = "my-project-staging"        # GCP project id
+regions = ["us-central1"]              # Cloud Run regions to list
+environment = "staging"                # shown in the header
+service_filter = "*"                   # glob on service names
+pr_pattern = "{service}-pr-{pr}"       # PR environments, e.g. backend-pr-12
+secret_suffix = "-staging"             # required_secrets below are resolved with it
+required_secrets = ["jwt-secret-key", "secret-key", "postgres-password"]
+read_only = true                       # false enables writes (confirmed each time)
+protected = false                      # true: production-like, refuse every write
+# required_extensions = ["postgis"]
+# alembic_head = "abc123"
+
+[profiles.staging.health]              # health path per service ("*" = default)
+"*" = "/health"
+
+[[profiles.staging.sql]]
+connection_name = "my-project-staging:us-central1:main-db"
+database = "app"
+user = "app_readonly"
+password_secret = "db-password-staging"   # read from Secret Manager, never typed
+# iam_auth = true
+# port = 5433
+
+# [profiles.staging.keys]               # remap keys: binding id = "key"
+# refresh = "ctrl+r"
+'''

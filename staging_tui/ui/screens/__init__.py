@@ -1,0 +1,1 @@
+"""Screens: one per pane, plus detail and modal screens. Screens own the workers."""

@@ -1,0 +1,1 @@
+"""Widgets display and emit messages; they never call the Backend."""
