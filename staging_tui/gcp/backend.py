@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any
 from staging_tui.config import Settings
 from staging_tui.gcp.endpoints import Endpoints
 
+from staging_tui.domain import Service
+
 if TYPE_CHECKING:
+    from staging_tui.gcp.health import HealthResult
     from staging_tui.gcp.run import RunAdapter
 
 EndpointsProvider = Callable[[], Endpoints]
@@ -60,6 +63,14 @@ class Backend:
             lambda mod, ep: mod.RunAdapter(ep, s.project, s.regions),
         )
         return adapter
+
+    async def health(self, service: Service, path: str = "") -> HealthResult:
+        """GET the service's health path (profile's `health`, else "/")."""
+        paths = self.settings.health_paths
+        path = path or paths.get(service.name) or paths.get("*") or "/"
+        mod = await asyncio.to_thread(importlib.import_module, "staging_tui.gcp.health")
+        result: HealthResult = await mod.check_health(await self.endpoints(), service.uri, path)
+        return result
 
     async def close(self) -> None:
         for adapter in list(self._adapters.values()):

@@ -21,6 +21,7 @@ class Endpoints:
     sandbox: bool = False
     grpc_target: str = ""
     sql_admin_url: str = ""
+    http_target: str = ""
 
     @classmethod
     def google(cls) -> Endpoints:
@@ -32,6 +33,7 @@ class Endpoints:
             sandbox=True,
             grpc_target=endpoints["grpc"],
             sql_admin_url=endpoints.get("sqladmin", ""),
+            http_target=endpoints.get("http", ""),
         )
 
     def credentials(self) -> Any:

@@ -73,17 +73,17 @@ def service_row(service: Service, now: datetime | None = None) -> tuple[str, ...
         short_revision(service.name, service.latest_ready_revision) or "-",
         created,
         traffic_text(service),
-        service.uri.removeprefix("https://") or "-",
         f"{(service.last_modifier or '-').split('@')[0]} {age(service.update_time, now)}",
         resources_text(service),
         f"{service.min_instances}-{service.max_instances}",
         service.ingress,
+        service.uri.removeprefix("https://") or "-",
     )
 
 
 COLUMNS: tuple[str, ...] = (
-    "Name", "Status", "Ready rev", "Created rev", "Traffic", "URL", "Modified",
-    "CPU/Mem", "Inst", "Ingress",
+    "Name", "Status", "Ready rev", "Created rev", "Traffic", "Modified",
+    "CPU/Mem", "Inst", "Ingress", "URL",
 )
 
 

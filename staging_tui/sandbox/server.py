@@ -24,6 +24,7 @@ from staging_tui.sandbox.server_context import SandboxContext
 
 API_MODULES: tuple[str, ...] = (
     "staging_tui.sandbox.run_api",
+    "staging_tui.sandbox.health_api",
 )
 
 

@@ -1,0 +1,40 @@
+"""The services' own HTTP endpoints, emulated: answers health checks by Host header.
+
+Real Cloud Run URLs (https://NAME-HASH-uc.a.run.app) are not reachable offline, so
+health checks in sandbox mode connect here and send the service's host as `Host`.
+A ready service answers 200; a failed one 503 with its failure message.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from staging_tui.sandbox.server_context import SandboxContext
+
+
+async def install(ctx: SandboxContext) -> None:
+    status: dict[str, tuple[int, str]] = {}
+    for spec in ctx.scenario.tables.get("services", []):
+        name = str(spec["name"])
+        count = int(spec.get("revisions", 1))
+        ready = int(spec.get("latest_ready", count)) >= count or bool(spec.get("deploying"))
+        code = int(spec.get("health_status", 200 if ready else 503))
+        status[name] = (code, str(spec.get("failure", "")) if code >= 400 else "ok")
+
+    async def health(request: web.Request) -> web.Response:
+        host = request.headers.get("Host", "").split(":")[0]
+        name = host.split(".")[0].rsplit("-", 2)[0]
+        if name not in status:
+            return web.Response(status=404, text=f"no service for host {host}")
+        code, body = status[name]
+        return web.Response(status=code, text=body)
+
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", health)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    ctx.endpoints["http"] = f"127.0.0.1:{port}"
+    ctx.cleanup.push_async_callback(runner.cleanup)

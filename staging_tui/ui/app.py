@@ -1,0 +1,69 @@
+"""StagingApp: the console. One App mode per pane (ui/panes.py), number keys switch.
+
+The app holds the Settings and the Backend; screens own the workers that call it.
+Tracebacks are rendered without locals, so a revealed secret can never be printed
+in a crash report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.traceback import Traceback
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from staging_tui.config import Settings
+from staging_tui.gcp.backend import Backend
+from staging_tui.ui.panes import PANES
+
+
+class StagingApp(App[int]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "staging-tui"
+    MODES = {pane.mode: pane.factory for pane in PANES}
+    DEFAULT_MODE = "services"
+    BINDINGS = [
+        *(Binding(p.key, f"switch_pane('{p.mode}')", p.title, show=False, id=f"pane.{p.mode}")
+          for p in PANES),
+        Binding("question_mark", "toggle_help", "Keys", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, settings: Settings, backend: Backend) -> None:
+        super().__init__()
+        self.settings = settings
+        self.backend = backend
+        if settings.keys:
+            self.set_keymap(dict(settings.keys))
+
+    def action_switch_pane(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pane in PANES:
+            yield SystemCommand(f"Go to {pane.title}", f"Switch to the {pane.title} pane "
+                                f"(key {pane.key})", lambda m=pane.mode: self.switch_mode(m))
+
+    async def action_quit(self) -> None:
+        await self.backend.close()
+        self.exit(0)
+
+    def _fatal_error(self) -> None:
+        """Like Textual's, but never with locals: they may hold a revealed secret."""
+        import rich
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(traceback)
+        self._close_messages_no_wait()

@@ -1,0 +1,46 @@
+"""PaneScreen: the base of every pane — header, body, footer, and access to the Backend."""
+
+from __future__ import annotations
+
+from typing import Protocol, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from staging_tui.config import Settings
+from staging_tui.gcp.backend import Backend
+from staging_tui.ui.widgets.env_header import EnvHeader
+
+
+class ConsoleApp(Protocol):
+    """What screens may rely on from the app (avoids importing ui.app here)."""
+
+    backend: Backend
+    settings: Settings
+
+
+class PaneScreen(Screen[None]):
+    """A pane: subclasses implement `compose_body()` and keep their workers here."""
+
+    PANE_TITLE = ""
+
+    @property
+    def console(self) -> ConsoleApp:
+        return cast(ConsoleApp, self.app)
+
+    @property
+    def backend(self) -> Backend:
+        return self.console.backend
+
+    @property
+    def settings(self) -> Settings:
+        return self.console.settings
+
+    def compose(self) -> ComposeResult:
+        yield EnvHeader(self.settings, active=self.PANE_TITLE)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()

@@ -1,0 +1,119 @@
+"""One service in detail: conditions, revisions, containers and env, health check."""
+
+from __future__ import annotations
+
+import webbrowser
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from staging_tui.domain import Revision, Service
+from staging_tui.errors import StagingError
+from staging_tui.render.service_detail import (
+    REVISION_COLUMNS,
+    conditions_text,
+    containers_text,
+    revision_cells,
+    summary_text,
+)
+from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.widgets.status_line import StatusLine
+
+
+class ServiceDetailScreen(PaneScreen):
+    PANE_TITLE = "Services"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+        Binding("h", "health", "Health check", id="detail.health"),
+        Binding("c", "copy_url", "Copy URL", id="detail.copy-url"),
+        Binding("o", "open_url", "Open URL", id="detail.open-url"),
+        Binding("l", "open_logs", "Logs", id="detail.logs"),
+        Binding("r", "reload", "Reload", id="detail.reload"),
+    ]
+
+    def __init__(self, service: Service) -> None:
+        super().__init__()
+        self.service = service
+        self.revisions: list[Revision] = []
+
+    def compose_body(self) -> ComposeResult:
+        now = datetime.now(UTC)
+        with VerticalScroll(id="detail-body"):
+            yield Static(summary_text(self.service, now), id="detail-summary")
+            yield Static(conditions_text(self.service), id="detail-conditions")
+            yield Static(Text("Revisions", style="bold underline"))
+            yield DataTable(id="detail-revisions", cursor_type="row", zebra_stripes=True)
+            yield Static(containers_text(self.service), id="detail-containers")
+        yield StatusLine(id="detail-status")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#detail-revisions", DataTable)
+        table.add_columns(*REVISION_COLUMNS)
+        table.focus()
+        self.load_revisions()
+
+    @work(exclusive=True, group="detail-revisions", exit_on_error=False)
+    async def load_revisions(self) -> None:
+        status = self.query_one(StatusLine)
+        status.loading(f"loading revisions of {self.service.name}")
+        try:
+            run = await self.backend.run()
+            self.revisions = await run.list_revisions(self.service.name, self.service.region)
+        except StagingError as exc:
+            status.error(exc)
+            return
+        table = self.query_one("#detail-revisions", DataTable)
+        table.clear()
+        now = datetime.now(UTC)
+        for rev in self.revisions:
+            table.add_row(*revision_cells(rev, self.service, now), key=rev.name)
+        status.info(f"{len(self.revisions)} revisions · [h] health check · [l] logs · "
+                    "[c] copy URL · [o] open URL · [Esc] back")
+
+    def action_reload(self) -> None:
+        self.load_revisions()
+
+    @work(exclusive=True, group="detail-health", exit_on_error=False)
+    async def action_health(self) -> None:
+        status = self.query_one(StatusLine)
+        status.loading(f"GET {self.service.uri} health")
+        try:
+            result = await self.backend.health(self.service)
+        except StagingError as exc:
+            status.error(exc, retry_key="h")
+            return
+        if result.error:
+            status.error(StagingError(f"health {result.url}: {result.error}",
+                                      "check the service URL and that it is reachable"), "h")
+        elif result.ok:
+            status.info(Text(f"✓ health {result.url}: HTTP {result.status} in "
+                             f"{result.latency_ms:.0f} ms", style="green"))
+        else:
+            status.error(StagingError(
+                f"health {result.url}: HTTP {result.status} in {result.latency_ms:.0f} ms: "
+                f"{result.body[:160]}", "see the revision's conditions and its logs ([l])"), "h")
+
+    def action_copy_url(self) -> None:
+        self.app.copy_to_clipboard(self.service.uri)
+        self.notify(f"Copied {self.service.uri}")
+
+    def action_open_url(self) -> None:
+        self.run_worker(lambda: webbrowser.open(self.service.uri), thread=True,
+                        exit_on_error=False)
+        self.notify(f"Opening {self.service.uri}")
+
+    def action_open_logs(self) -> None:
+        table = self.query_one("#detail-revisions", DataTable)
+        revision = ""
+        if table.has_focus and table.row_count:
+            revision = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        opener = getattr(self.app, "open_logs", None)
+        if opener is None:
+            self.notify("The Logs pane is coming.", severity="warning")
+            return
+        opener(service=self.service.name, revision=revision)

@@ -1,0 +1,179 @@
+"""The Services pane: Cloud Run services, filter, sort, PR grouping, auto-refresh."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input
+
+from staging_tui.domain import Service
+from staging_tui.errors import StagingError
+from staging_tui.render.services import filter_services, group_by_pr, pr_number
+from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.widgets.services_table import ServicesTable
+from staging_tui.ui.widgets.status_line import StatusLine
+
+REFRESH_S = 30.0
+MAX_BACKOFF_S = 300.0
+SORT_KEYS = ("name", "status", "modified")
+
+
+class ServicesScreen(PaneScreen):
+    PANE_TITLE = "Services"
+    BINDINGS = [
+        Binding("enter", "open_detail", "Detail", id="services.detail"),
+        Binding("slash", "filter", "Filter", id="services.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="services.clear-filter"),
+        Binding("r", "refresh", "Refresh", id="services.refresh"),
+        Binding("s", "cycle_sort", "Sort", id="services.sort"),
+        Binding("g", "toggle_groups", "PR groups", id="services.group"),
+        Binding("l", "open_logs", "Logs", id="services.logs"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.services: list[Service] = []
+        self.sort_key = "name"
+        self.grouped = False
+        self.loaded_at: datetime | None = None
+        self._refreshing = False
+        self._backoff = REFRESH_S
+        self._since_refresh = 0.0
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="filter: substring, regex, or pr:12 — Esc clears",
+                    id="services-filter", classes="-hidden")
+        yield ServicesTable(id="services-table")
+        yield StatusLine(id="services-status")
+
+    def on_mount(self) -> None:
+        self.query_one(StatusLine).loading("loading Cloud Run services")
+        self.query_one(ServicesTable).focus()
+        self.refresh_services()
+        self.set_interval(5.0, self._tick)
+
+    # ------------------------------------------------------------------ loading
+
+    def _tick(self) -> None:
+        """Auto-refresh: every REFRESH_S, backing off after errors; never overlapping."""
+        self._since_refresh += 5.0
+        if self._since_refresh >= self._backoff and not self._refreshing:
+            self.refresh_services()
+
+    @work(exclusive=True, group="services-refresh", exit_on_error=False)
+    async def refresh_services(self) -> None:
+        if self._refreshing:
+            return
+        self._refreshing = True
+        self._since_refresh = 0.0
+        status = self.query_one(StatusLine)
+        try:
+            run = await self.backend.run()
+            services = await run.list_services()
+        except StagingError as exc:
+            self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
+            status.error(exc)
+            return
+        finally:
+            self._refreshing = False
+        self._backoff = REFRESH_S
+        self.services = services
+        self.loaded_at = datetime.now(UTC)
+        self.query_one(ServicesTable)._cells.clear()
+        self.show_rows()
+
+    # ------------------------------------------------------------------ rendering
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#services-filter", Input).value
+
+    def visible_services(self) -> list[Service]:
+        shown = filter_services(self.services, self.filter_text, self.settings.pr_pattern)
+        if self.sort_key == "status":
+            shown.sort(key=lambda s: (s.readiness.value != "Failed", s.readiness.value, s.name))
+        elif self.sort_key == "modified":
+            shown.sort(key=lambda s: s.update_time or datetime.min.replace(tzinfo=UTC),
+                       reverse=True)
+        return shown
+
+    def show_rows(self) -> None:
+        shown = self.visible_services()
+        groups = (group_by_pr(shown, self.settings.pr_pattern) if self.grouped
+                  else [("", shown)])
+        self.query_one(ServicesTable).show(groups, datetime.now(UTC))
+        failed = sum(1 for s in shown if s.readiness.value == "Failed")
+        prs = {pr_number(s.name, self.settings.pr_pattern) for s in shown} - {""}
+        parts = [f"{len(shown)} of {len(self.services)} services"]
+        if failed:
+            parts.append(f"{failed} failed")
+        if prs:
+            parts.append(f"{len(prs)} PR environments")
+        parts.append(f"sort: {self.sort_key}")
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text!r}")
+        if self.loaded_at:
+            parts.append(f"updated {self.loaded_at.astimezone():%H:%M:%S}")
+        self.query_one(StatusLine).info(" · ".join(parts))
+
+    # ------------------------------------------------------------------ actions
+
+    def action_refresh(self) -> None:
+        self.query_one(StatusLine).loading("refreshing")
+        self._refreshing = False
+        self.refresh_services()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#services-filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#services-filter", Input)
+        box.value = ""
+        box.add_class("-hidden")
+        self.query_one(ServicesTable).focus()
+
+    @on(Input.Changed, "#services-filter")
+    def _filter_changed(self) -> None:
+        self.show_rows()
+
+    @on(Input.Submitted, "#services-filter")
+    def _filter_done(self) -> None:
+        self.query_one(ServicesTable).focus()
+
+    def action_cycle_sort(self) -> None:
+        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self.show_rows()
+
+    def action_toggle_groups(self) -> None:
+        self.grouped = not self.grouped
+        self.show_rows()
+
+    def selected_service(self) -> Service | None:
+        name = self.query_one(ServicesTable).selected_name
+        return next((s for s in self.services if s.name == name), None)
+
+    @on(DataTable.RowSelected, "#services-table")
+    def _row_selected(self) -> None:
+        self.action_open_detail()
+
+    def action_open_detail(self) -> None:
+        service = self.selected_service()
+        if service is not None:
+            from staging_tui.ui.screens.service_detail import ServiceDetailScreen
+
+            self.app.push_screen(ServiceDetailScreen(service))
+
+    def action_open_logs(self) -> None:
+        service = self.selected_service()
+        if service is None:
+            return
+        opener = getattr(self.app, "open_logs", None)
+        if opener is None:
+            self.notify("The Logs pane is coming.", severity="warning")
+            return
+        opener(service=service.name)

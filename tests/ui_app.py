@@ -1,0 +1,25 @@
+"""Build the real app against a running sandbox, for Pilot and snapshot tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from staging_tui.config import Settings, sandbox_settings
+from staging_tui.gcp.backend import Backend
+from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.sandbox.sql_scenario import sql_instances
+from staging_tui.ui.app import StagingApp
+
+
+def sandbox_profile(sandbox: RunningSandbox, **changes: Any) -> Settings:
+    scenario = sandbox.scenario
+    settings = replace(sandbox_settings(scenario.project, scenario.regions),
+                       sql_instances=sql_instances(scenario))
+    return replace(settings, **changes) if changes else settings
+
+
+def make_app(sandbox: RunningSandbox, settings: Settings | None = None) -> StagingApp:
+    settings = settings or sandbox_profile(sandbox)
+    return StagingApp(settings, Backend(settings, Endpoints.for_sandbox(sandbox.endpoints)))
