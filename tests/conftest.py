@@ -7,6 +7,7 @@ so that each area can add its own without editing this file's fixtures.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -26,6 +27,21 @@ def default_scenario() -> Scenario:
 def sandbox(default_scenario: Scenario) -> Iterator[RunningSandbox]:
     """The default scenario served on loopback for the whole test session (read-only use)."""
     thread = SandboxThread(default_scenario)
+    running = thread.start()
+    yield running
+    thread.stop()
+
+
+FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def fixed_sandbox() -> Iterator[RunningSandbox]:
+    """The default scenario with its clock fixed at FIXED_NOW, for stable snapshots:
+    pair it with `make_app(fixed_sandbox, clock=lambda: FIXED_NOW)`."""
+    scenario = load_scenario()
+    scenario.now = FIXED_NOW
+    thread = SandboxThread(scenario)
     running = thread.start()
     yield running
     thread.stop()

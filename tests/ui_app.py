@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from staging_tui.config import Settings, sandbox_settings
@@ -20,6 +22,8 @@ def sandbox_profile(sandbox: RunningSandbox, **changes: Any) -> Settings:
     return replace(settings, **changes) if changes else settings
 
 
-def make_app(sandbox: RunningSandbox, settings: Settings | None = None) -> StagingApp:
+def make_app(sandbox: RunningSandbox, settings: Settings | None = None,
+             clock: Callable[[], datetime] | None = None) -> StagingApp:
     settings = settings or sandbox_profile(sandbox)
-    return StagingApp(settings, Backend(settings, Endpoints.for_sandbox(sandbox.endpoints)))
+    backend = Backend(settings, Endpoints.for_sandbox(sandbox.endpoints))
+    return StagingApp(settings, backend, clock=clock)

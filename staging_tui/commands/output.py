@@ -29,13 +29,15 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def print_json(value: Any, out: TextIO = sys.stdout) -> None:
+def print_json(value: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     json.dump(to_jsonable(value), out, indent=2, sort_keys=False)
     out.write("\n")
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], out: TextIO = sys.stdout
-                ) -> None:
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
+                out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]

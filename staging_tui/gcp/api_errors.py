@@ -35,6 +35,8 @@ def map_api_error(exc: Exception, *, resource: str = "") -> errors.StagingError:
     """The StagingError matching a google.api_core / google.auth exception."""
     if isinstance(exc, errors.StagingError):
         return exc
+    if isinstance(exc, gexc.RetryError) and isinstance(exc.cause, Exception):
+        return map_api_error(exc.cause, resource=resource)
     if isinstance(exc, auth_exc.DefaultCredentialsError):
         return errors.CredentialsError(str(exc), errors.ADC_FIX)
     if isinstance(exc, auth_exc.RefreshError):

@@ -10,6 +10,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from google.api_core import exceptions as gexc
+from google.api_core import retry_async
 from google.cloud import run_v2
 from google.cloud.run_v2.services.revisions.transports.grpc_asyncio import (
     RevisionsGrpcAsyncIOTransport,
@@ -33,6 +35,12 @@ from staging_tui.gcp.api_errors import call, mapped
 from staging_tui.gcp.endpoints import Endpoints
 
 PAGE_SIZE = 500
+# Reads retry transient UNAVAILABLE briefly, then surface the error in the pane (whose
+# own auto-refresh backs off) instead of the library's default of a long silent retry.
+READ_RETRY = retry_async.AsyncRetry(
+    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
+    predicate=retry_async.if_exception_type(gexc.ServiceUnavailable),
+)
 _STATE = {
     1: ConditionState.PENDING,
     2: ConditionState.RECONCILING,
@@ -183,14 +191,15 @@ class RunAdapter:
         out: list[Service] = []
         async with mapped(parent):
             pager = await self._services.list_services(
-                request=run_v2.ListServicesRequest(parent=parent, page_size=PAGE_SIZE))
+                request=run_v2.ListServicesRequest(parent=parent, page_size=PAGE_SIZE),
+                retry=READ_RETRY)
             async for response in pager.pages:
                 out.extend(service_from_pb(pb) for pb in type(response).pb(response).services)
         return out
 
     async def get_service(self, name: str, region: str = "") -> Service:
         full = f"projects/{self.project}/locations/{region or self.regions[0]}/services/{name}"
-        svc = await call(lambda: self._services.get_service(name=full), resource=full)
+        svc = await call(lambda: self._services.get_service(name=full, retry=READ_RETRY), resource=full)
         return service_from_pb(type(svc).pb(svc))
 
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]:
@@ -199,7 +208,8 @@ class RunAdapter:
         out: list[Revision] = []
         async with mapped(parent):
             pager = await self._revisions.list_revisions(
-                request=run_v2.ListRevisionsRequest(parent=parent, page_size=PAGE_SIZE))
+                request=run_v2.ListRevisionsRequest(parent=parent, page_size=PAGE_SIZE),
+                retry=READ_RETRY)
             async for response in pager.pages:
                 out.extend(revision_from_pb(pb) for pb in type(response).pb(response).revisions)
         return sorted(out, key=lambda r: r.name, reverse=True)

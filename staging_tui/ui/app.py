@@ -7,7 +7,8 @@ in a crash report.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.traceback import Traceback
@@ -32,10 +33,12 @@ class StagingApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, settings: Settings, backend: Backend) -> None:
+    def __init__(self, settings: Settings, backend: Backend,
+                 clock: Callable[[], datetime] | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.backend = backend
+        self.clock = clock or (lambda: datetime.now(UTC))
         if settings.keys:
             self.set_keymap(dict(settings.keys))
 

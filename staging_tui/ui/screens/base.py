@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol, cast
 
 from textual.app import ComposeResult
@@ -18,6 +20,7 @@ class ConsoleApp(Protocol):
 
     backend: Backend
     settings: Settings
+    clock: Callable[[], datetime]
 
 
 class PaneScreen(Screen[None]):
@@ -36,6 +39,10 @@ class PaneScreen(Screen[None]):
     @property
     def settings(self) -> Settings:
         return self.console.settings
+
+    def now(self) -> datetime:
+        """The app's clock (fixed in snapshot tests so ages render the same)."""
+        return self.console.clock()
 
     def compose(self) -> ComposeResult:
         yield EnvHeader(self.settings, active=self.PANE_TITLE)

@@ -42,7 +42,7 @@ class ServiceDetailScreen(PaneScreen):
         self.revisions: list[Revision] = []
 
     def compose_body(self) -> ComposeResult:
-        now = datetime.now(UTC)
+        now = self.now()
         with VerticalScroll(id="detail-body"):
             yield Static(summary_text(self.service, now), id="detail-summary")
             yield Static(conditions_text(self.service), id="detail-conditions")
@@ -69,7 +69,7 @@ class ServiceDetailScreen(PaneScreen):
             return
         table = self.query_one("#detail-revisions", DataTable)
         table.clear()
-        now = datetime.now(UTC)
+        now = self.now()
         for rev in self.revisions:
             table.add_row(*revision_cells(rev, self.service, now), key=rev.name)
         status.info(f"{len(self.revisions)} revisions · [h] health check · [l] logs · "

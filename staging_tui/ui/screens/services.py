@@ -81,7 +81,7 @@ class ServicesScreen(PaneScreen):
             self._refreshing = False
         self._backoff = REFRESH_S
         self.services = services
-        self.loaded_at = datetime.now(UTC)
+        self.loaded_at = self.now()
         self.query_one(ServicesTable)._cells.clear()
         self.show_rows()
 
@@ -104,7 +104,7 @@ class ServicesScreen(PaneScreen):
         shown = self.visible_services()
         groups = (group_by_pr(shown, self.settings.pr_pattern) if self.grouped
                   else [("", shown)])
-        self.query_one(ServicesTable).show(groups, datetime.now(UTC))
+        self.query_one(ServicesTable).show(groups, self.now())
         failed = sum(1 for s in shown if s.readiness.value == "Failed")
         prs = {pr_number(s.name, self.settings.pr_pattern) for s in shown} - {""}
         parts = [f"{len(shown)} of {len(self.services)} services"]
@@ -115,8 +115,7 @@ class ServicesScreen(PaneScreen):
         parts.append(f"sort: {self.sort_key}")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text!r}")
-        if self.loaded_at:
-            parts.append(f"updated {self.loaded_at.astimezone():%H:%M:%S}")
+        parts.append("auto-refresh 30s")
         self.query_one(StatusLine).info(" · ".join(parts))
 
     # ------------------------------------------------------------------ actions
