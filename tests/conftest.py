@@ -15,7 +15,9 @@ from staging_tui.sandbox.postgres import PostgresServer
 from staging_tui.sandbox.scenario import Scenario, load_scenario
 from staging_tui.sandbox.server import RunningSandbox, SandboxThread
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "fixtures_logs",
+]
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 
-def row_names(table: DataTable[object]) -> list[str]:
-    return [str(k.value) for k in table.rows]
+def row_names(table: ServicesTable) -> list[str]:
+    return table.row_keys
 
 
 async def wait_loaded(pilot: object, app: object) -> ServicesTable:

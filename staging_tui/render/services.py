@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -45,11 +46,16 @@ def traffic_text(service: Service) -> str:
     return ", ".join(parts) or "-"
 
 
-def pr_number(name: str, pattern: str = "{service}-pr-{pr}") -> str:
-    """The PR number if `name` is a PR environment per the profile's pattern."""
+@functools.lru_cache(maxsize=16)
+def _pr_regex(pattern: str) -> re.Pattern[str]:
     regex = re.escape(pattern).replace(r"\{service\}", "(?P<service>.+?)").replace(
         r"\{pr\}", r"(?P<pr>\d+)")
-    match = re.fullmatch(regex, name)
+    return re.compile(regex)
+
+
+def pr_number(name: str, pattern: str = "{service}-pr-{pr}") -> str:
+    """The PR number if `name` is a PR environment per the profile's pattern."""
+    match = _pr_regex(pattern).fullmatch(name)
     return match.group("pr") if match else ""
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from staging_tui.domain import Service
 from staging_tui.errors import StagingError
@@ -24,7 +24,6 @@ SORT_KEYS = ("name", "status", "modified")
 class ServicesScreen(PaneScreen):
     PANE_TITLE = "Services"
     BINDINGS = [
-        Binding("enter", "open_detail", "Detail", id="services.detail"),
         Binding("slash", "filter", "Filter", id="services.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="services.clear-filter"),
         Binding("r", "refresh", "Refresh", id="services.refresh"),
@@ -82,7 +81,7 @@ class ServicesScreen(PaneScreen):
         self._backoff = REFRESH_S
         self.services = services
         self.loaded_at = self.now()
-        self.query_one(ServicesTable)._cells.clear()
+        self.query_one(ServicesTable).forget_cells()
         self.show_rows()
 
     # ------------------------------------------------------------------ rendering
@@ -156,7 +155,7 @@ class ServicesScreen(PaneScreen):
         name = self.query_one(ServicesTable).selected_name
         return next((s for s in self.services if s.name == name), None)
 
-    @on(DataTable.RowSelected, "#services-table")
+    @on(ServicesTable.RowSelected, "#services-table")
     def _row_selected(self) -> None:
         self.action_open_detail()
 

@@ -52,15 +52,16 @@ class EnvHeader(Horizontal):
         s = self.settings
         env = "PROTECTED " + s.environment.upper() if s.protected else s.environment.upper()
         mode = "read-only" if not s.writable else "WRITES ON"
-        who = "sandbox" if s.sandbox else (self.account or "ADC")
         text = Text()
         text.append(f" {env} ", style="bold reverse")
-        text.append(f" {s.project} │ {', '.join(s.regions)} │ {who} │ {mode} ")
+        who = "" if s.sandbox else f" │ {self.account or 'ADC'}"
+        text.append(f" {s.project} │ {', '.join(s.regions)}{who} │ {mode} ")
         return text
 
     def _tabs(self) -> Text:
         text = Text(justify="right")
         for n, title in enumerate(PANE_TABS, 1):
             style = "bold reverse" if title == self.active else "dim"
-            text.append(f" {n} {title} ", style=style)
+            text.append(f"{n} {title}", style=style)
+            text.append(" ")
         return text

@@ -6,47 +6,39 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from staging_tui.domain import Readiness, Service
 from staging_tui.render.services import COLUMNS, STATUS, service_row
+from staging_tui.ui.widgets.virtual_table import Cell, VirtualTable
 
 GROUP_PREFIX = "group:"
 
 
-class ServicesTable(DataTable[str | Text]):
+class ServicesTable(VirtualTable):
     """Rows keyed by service name; group header rows keyed `group:<pr>`."""
 
-    DEFAULT_CSS = "ServicesTable { height: 1fr; }"
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
-        self._cells: dict[tuple[str, datetime | None, str], tuple[str | Text, ...]] = {}
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._cells: dict[tuple[str, datetime | None, str], tuple[Cell, ...]] = {}
 
     def on_mount(self) -> None:
-        for title in COLUMNS:
-            self.add_column(title, key=title.lower())
+        self.set_columns(COLUMNS)
+
+    def forget_cells(self) -> None:
+        """Drop cached cells (ages change): called when fresh data arrives."""
+        self._cells.clear()
 
     def show(self, groups: Sequence[tuple[str, Sequence[Service]]], now: datetime) -> None:
         """Replace the rows, keeping the cursor on the same service when possible."""
-        selected = self.selected_name
-        self.clear()
+        rows: list[tuple[str, Sequence[Cell]]] = []
         for label, services in groups:
             if label:
-                self.add_row(Text(f"── PR {label} ──", style="bold cyan"),
-                             *[""] * (len(COLUMNS) - 1), key=f"{GROUP_PREFIX}{label}")
-            self.add_rows_keyed(services, now)
-        if selected:
-            try:
-                self.move_cursor(row=self.get_row_index(selected))
-            except Exception:  # the service is filtered out now
-                pass
+                rows.append((f"{GROUP_PREFIX}{label}",
+                             (Text(f"── PR {label} ──", style="bold cyan"),)))
+            rows.extend((s.name, self._cells_for(s, now)) for s in services)
+        self.set_rows(rows)
 
-    def add_rows_keyed(self, services: Sequence[Service], now: datetime) -> None:
-        for s in services:
-            self.add_row(*self._cells_for(s, now), key=s.name)
-
-    def _cells_for(self, s: Service, now: datetime) -> tuple[str | Text, ...]:
+    def _cells_for(self, s: Service, now: datetime) -> tuple[Cell, ...]:
         key = (s.name, s.update_time, s.readiness.value)
         cells = self._cells.get(key)
         if cells is None:
@@ -62,10 +54,5 @@ class ServicesTable(DataTable[str | Text]):
     @property
     def selected_name(self) -> str:
         """The service under the cursor ("" on a group row or an empty table)."""
-        if not self.row_count:
-            return ""
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or ""
-        except Exception:
-            return ""
+        key = self.cursor_key
         return "" if key.startswith(GROUP_PREFIX) else key

@@ -1,0 +1,148 @@
+"""Log entries as text: the server-side filter for a service, one-line rows,
+the expanded view, and JSON lines / text for saving and the headless command."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from staging_tui.domain import LogEntry, LogMarker, MarkerKind, Severity
+
+SINCE_PRESETS = ("1m", "5m", "15m", "1h")
+_SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+SEVERITY_SHORT = {
+    Severity.DEFAULT: "DEFLT", Severity.DEBUG: "DEBUG", Severity.INFO: "INFO",
+    Severity.NOTICE: "NOTIC", Severity.WARNING: "WARN", Severity.ERROR: "ERROR",
+    Severity.CRITICAL: "CRIT", Severity.ALERT: "ALERT", Severity.EMERGENCY: "EMERG",
+}
+SEVERITY_STYLE = {
+    Severity.DEFAULT: "dim", Severity.DEBUG: "dim", Severity.INFO: "green",
+    Severity.NOTICE: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "bold red",
+    Severity.CRITICAL: "bold white on red", Severity.ALERT: "bold white on red",
+    Severity.EMERGENCY: "bold white on red",
+}
+
+
+def parse_since(text: str) -> timedelta:
+    """'10m', '1h', '30s', '2d' -> timedelta; ValueError with the accepted forms."""
+    match = _SINCE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration: use e.g. 30s, 10m, 1h or 2d")
+    return timedelta(seconds=float(match.group(1)) * _UNIT[match.group(2)])
+
+
+def parse_severity(text: str) -> Severity:
+    try:
+        return Severity[text.upper()]
+    except KeyError:
+        raise ValueError(f"unknown severity {text!r}: use one of "
+                         f"{', '.join(s.name for s in Severity)}") from None
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def build_filter(service: str = "", revision: str = "", severity: Severity | None = None,
+                 extra: str = "") -> str:
+    """The Logging query for a Cloud Run service / revision, a severity floor and more."""
+    parts = ['resource.type="cloud_run_revision"']
+    if service:
+        parts.append(f"resource.labels.service_name={_quote(service)}")
+    if revision:
+        parts.append(f"resource.labels.revision_name={_quote(revision)}")
+    if severity is not None and severity > Severity.DEFAULT:
+        parts.append(f"severity>={severity.name}")
+    if extra.strip():
+        parts.append(f"({extra.strip()})")
+    return " AND ".join(parts)
+
+
+def format_time(when: datetime, utc: bool = False) -> str:
+    local = when.astimezone(UTC) if utc else when.astimezone()
+    return local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+
+
+def source_of(entry: LogEntry) -> str:
+    if entry.revision:
+        return entry.revision
+    return entry.service
+
+
+def marker_text(marker: LogMarker) -> str:
+    if marker.kind is MarkerKind.SUPPRESSED:
+        return f"── {marker.count:,} entries suppressed ── {marker.detail}"
+    if marker.kind is MarkerKind.GAP:
+        return f"── gap ── {marker.detail}"
+    return f"── reconnected ── {marker.detail}"
+
+
+def text_line(item: LogEntry | LogMarker, utc: bool = False) -> str:
+    """One plain line: time, severity, source, first line of the message."""
+    if isinstance(item, LogMarker):
+        return f"{format_time(item.timestamp, utc)} {marker_text(item)}"
+    return (f"{format_time(item.timestamp, utc)} {SEVERITY_SHORT[item.severity]:<5} "
+            f"{source_of(item)}  {item.message}")
+
+
+def entry_json(item: LogEntry | LogMarker) -> dict[str, object]:
+    """A JSON-able dict in Cloud Logging's field names."""
+    if isinstance(item, LogMarker):
+        return {"marker": item.kind.value, "timestamp": item.timestamp.isoformat(),
+                "count": item.count, "detail": item.detail}
+    out: dict[str, object] = {
+        "insertId": item.insert_id,
+        "timestamp": item.timestamp.isoformat(),
+        "severity": item.severity.name,
+        "service": item.service,
+        "revision": item.revision,
+        "logName": item.log_name,
+    }
+    if item.text:
+        out["textPayload"] = item.text
+    if item.json_payload is not None:
+        out["jsonPayload"] = dict(item.json_payload)
+    if item.http_request is not None:
+        h = item.http_request
+        out["httpRequest"] = {"requestMethod": h.method, "requestUrl": h.url, "status": h.status,
+                              "latencyMs": round(h.latency_ms, 3), "userAgent": h.user_agent,
+                              "remoteIp": h.remote_ip, "responseSize": h.response_size}
+    if item.labels:
+        out["labels"] = dict(item.labels)
+    if item.trace:
+        out["trace"] = item.trace
+    return out
+
+
+def json_line(item: LogEntry | LogMarker) -> str:
+    return json.dumps(entry_json(item), separators=(",", ":"), default=str)
+
+
+def expanded_text(entry: LogEntry, utc: bool = False) -> str:
+    """Everything about one entry, for the expanded view: all lines, pretty JSON."""
+    lines = [f"{format_time(entry.timestamp, utc)}  {entry.severity.name}  "
+             f"{entry.service} / {entry.revision}", f"logName   {entry.log_name}",
+             f"insertId  {entry.insert_id}"]
+    if entry.trace:
+        lines.append(f"trace     {entry.trace}")
+    if entry.http_request is not None:
+        h = entry.http_request
+        lines.append(f"request   {h.method} {h.url} -> {h.status} in {h.latency_ms:.1f} ms "
+                     f"({h.response_size} bytes) {h.user_agent} from {h.remote_ip}")
+    if entry.labels:
+        lines.append("labels    " + ", ".join(f"{k}={v}" for k, v in sorted(entry.labels.items())))
+    if entry.text:
+        lines += ["", entry.text]
+    if entry.json_payload is not None:
+        lines += ["", json.dumps(dict(entry.json_payload), indent=2, default=str)]
+    return "\n".join(lines)
+
+
+def save_lines(items: Iterable[LogEntry | LogMarker], as_json: bool, utc: bool = True
+               ) -> Iterable[str]:
+    """Lines (without newline) to write to a file: JSON lines or text."""
+    for item in items:
+        yield json_line(item) if as_json else text_line(item, utc)

@@ -1,0 +1,234 @@
+"""The Logs pane's state without a terminal: a bounded ring buffer of entries and
+markers, the client-side filter (regex, inverse, severity floor) as an index of
+visible rows, follow/pause, and the counters the status bar shows.
+
+Pure and synchronous: the pane feeds it batches from `LogsAdapter.tail()` and
+asks for rows by position; the headless command and the benchmark use it too.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from staging_tui.domain import LogEntry, LogMarker, MarkerKind, Severity
+
+Item = LogEntry | LogMarker
+RATE_WINDOW = 5.0  # seconds over which entries/s is averaged
+SPARK_SECONDS = 300  # per-second history kept for the sparkline
+SEVERITY_BANDS = ("debug", "info", "warning", "error")
+
+
+def severity_band(severity: Severity) -> int:
+    """0 debug/default, 1 info/notice, 2 warning, 3 error and worse."""
+    if severity >= Severity.ERROR:
+        return 3
+    if severity >= Severity.WARNING:
+        return 2
+    if severity >= Severity.INFO:
+        return 1
+    return 0
+
+
+class RingBuffer:
+    """The newest `capacity` items, addressed by a monotonic absolute index."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(1, capacity)
+        self._slots: list[Item | None] = [None] * self.capacity
+        self.total = 0  # items ever appended; absolute index of the next one
+
+    @property
+    def first(self) -> int:
+        """Absolute index of the oldest item still held."""
+        return max(0, self.total - self.capacity)
+
+    def __len__(self) -> int:
+        return self.total - self.first
+
+    def append(self, item: Item) -> None:
+        self._slots[self.total % self.capacity] = item
+        self.total += 1
+
+    def __getitem__(self, index: int) -> Item:
+        if not self.first <= index < self.total:
+            raise IndexError(index)
+        item = self._slots[index % self.capacity]
+        assert item is not None
+        return item
+
+    def items(self) -> Iterator[tuple[int, Item]]:
+        for index in range(self.first, self.total):
+            yield index, self[index]
+
+    def clear(self) -> None:
+        self._slots = [None] * self.capacity
+        self.total = 0
+
+
+@dataclass
+class Counters:
+    """What the status bar shows: never silent about loss."""
+
+    received: int = 0
+    suppressed: int = 0
+    gaps: int = 0
+    reconnects: int = 0
+    evicted: int = 0
+    _arrivals: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
+
+    def arrived(self, now: float, count: int) -> None:
+        self._arrivals.append((now, count))
+        while self._arrivals and self._arrivals[0][0] < now - RATE_WINDOW:
+            self._arrivals.popleft()
+
+    def rate(self, now: float) -> float:
+        """Entries per second over the last few seconds."""
+        while self._arrivals and self._arrivals[0][0] < now - RATE_WINDOW:
+            self._arrivals.popleft()
+        return sum(c for _, c in self._arrivals) / RATE_WINDOW
+
+
+class LogViewModel:
+    """Entries + markers in a ring, filtered into `visible` (absolute indexes)."""
+
+    def __init__(self, capacity: int = 100_000, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
+        self.ring = RingBuffer(capacity)
+        self.visible: deque[int] = deque()
+        self.counters = Counters()
+        self.follow = True
+        self.severity_floor = Severity.DEFAULT
+        self.pattern = ""
+        self.inverse = False
+        self._regex: re.Pattern[str] | None = None
+        self._clock = clock
+        self.spark: deque[tuple[int, list[int]]] = deque()  # (second, counts by band)
+
+    # ------------------------------------------------------------------ feeding
+
+    def add_batch(self, batch: Iterable[Item]) -> int:
+        """Append a batch from the tail; returns how many became visible."""
+        ring = self.ring
+        visible = self.visible
+        matches = self.matches
+        counters = self.counters
+        added = 0
+        entries = 0
+        bands = [0, 0, 0, 0]
+        slots, cap = ring._slots, ring.capacity
+        plain = self._regex is None and self.severity_floor == Severity.DEFAULT
+        for item in batch:
+            index = ring.total
+            slots[index % cap] = item
+            ring.total = index + 1
+            if isinstance(item, LogEntry):
+                entries += 1
+                bands[severity_band(item.severity)] += 1
+                if plain or matches(item):
+                    visible.append(index)
+                    added += 1
+            else:
+                self._count_marker(item)
+                visible.append(index)
+                added += 1
+        counters.received += entries
+        first = ring.first
+        if first:
+            evicted_before = counters.evicted
+            counters.evicted = first
+            if counters.evicted != evicted_before:
+                while visible and visible[0] < first:
+                    visible.popleft()
+        now = self._clock()
+        counters.arrived(now, entries)
+        self._spark(int(now), bands)
+        return added
+
+    def _count_marker(self, marker: LogMarker) -> None:
+        if marker.kind is MarkerKind.SUPPRESSED:
+            self.counters.suppressed += marker.count
+        elif marker.kind is MarkerKind.GAP:
+            self.counters.gaps += 1
+        elif marker.kind is MarkerKind.RECONNECT:
+            self.counters.reconnects += 1
+
+    def _spark(self, second: int, bands: list[int]) -> None:
+        if self.spark and self.spark[-1][0] == second:
+            counts = self.spark[-1][1]
+            for i in range(4):
+                counts[i] += bands[i]
+        else:
+            self.spark.append((second, bands))
+            while self.spark and self.spark[0][0] <= second - SPARK_SECONDS:
+                self.spark.popleft()
+
+    # ------------------------------------------------------------------ filter
+
+    def matches(self, item: Item) -> bool:
+        if isinstance(item, LogMarker):
+            return True
+        if item.severity < self.severity_floor:
+            return False
+        if self._regex is None:
+            return True
+        hit = self._regex.search(item.message) is not None or (
+            self._regex.search(item.service) is not None)
+        return hit != self.inverse
+
+    def set_filter(self, pattern: str | None = None, *, inverse: bool | None = None,
+                   severity_floor: Severity | None = None) -> None:
+        """Change the client-side filter; raises re.error for a bad regex."""
+        if pattern is not None:
+            self._regex = re.compile(pattern, re.IGNORECASE) if pattern else None
+            self.pattern = pattern
+        if inverse is not None:
+            self.inverse = inverse
+        if severity_floor is not None:
+            self.severity_floor = severity_floor
+        self.visible = deque(i for i, item in self.ring.items() if self.matches(item))
+
+    def clear(self) -> None:
+        """Forget the buffered entries (counters of loss stay)."""
+        self.ring.clear()
+        self.visible.clear()
+
+    # ------------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return len(self.visible)
+
+    def row(self, position: int) -> Item:
+        """The visible item at `position` (0 = oldest visible)."""
+        return self.ring[self.visible[position]]
+
+    def rows(self, start: int, stop: int) -> list[Item]:
+        visible, ring = self.visible, self.ring
+        stop = min(stop, len(visible))
+        return [ring[visible[p]] for p in range(max(0, start), stop)]
+
+    def entries_per_second(self) -> float:
+        return self.counters.rate(self._clock())
+
+    def sparkline(self, seconds: int = 60, band: int | None = None) -> list[int]:
+        """Counts per second for the last `seconds` (one band, or all)."""
+        now = int(self._clock())
+        by_second = {s: c for s, c in self.spark}
+        out = []
+        for s in range(now - seconds + 1, now + 1):
+            counts = by_second.get(s)
+            out.append(0 if counts is None else (sum(counts) if band is None else counts[band]))
+        return out
+
+    def status(self) -> str:
+        c = self.counters
+        mode = "following" if self.follow else "paused"
+        parts = [f"{self.entries_per_second():,.0f}/s", f"buffered {len(self.ring):,}",
+                 f"shown {len(self.visible):,}", f"suppressed {c.suppressed:,}",
+                 f"gaps {c.gaps}", f"reconnects {c.reconnects}", mode]
+        if c.evicted:
+            parts.insert(2, f"evicted {c.evicted:,}")
+        return " · ".join(parts)
