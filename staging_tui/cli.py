@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("sandbox", parents=parents, help="run the emulated project",
                         description="The built-in emulated staging project.")
     sbs = sb.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
-    serve = sbs.add_parser("serve", parents=parents, help="serve it in the foreground",
+    sbs.add_parser("serve", parents=parents, help="serve it in the foreground",
                            description="Serve the sandbox until Ctrl+C and print its endpoints.")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(sub, parents)

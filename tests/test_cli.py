@@ -67,3 +67,18 @@ def test_sandbox_serve_prints_endpoints_and_stops_on_sigint() -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=20) == 0
+
+
+def test_missing_adc_names_the_fix(tmp_path: object, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    home = Path(str(tmp_path))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("CLOUDSDK_CONFIG", raising=False)
+    monkeypatch.delenv("STAGING_TUI_ON_GCP", raising=False)
+    assert main(["services", "--project", "my-proj"]) == 2
+    err = capsys.readouterr().err
+    assert "Application Default Credentials" in err
+    assert "gcloud auth application-default login" in err

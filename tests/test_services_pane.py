@@ -134,3 +134,24 @@ async def test_help_and_pane_keys(sandbox: RunningSandbox) -> None:
         for key, mode in [("3", "logs"), ("6", "doctor"), ("1", "services")]:
             await pilot.press(key)
             assert app.current_mode == mode
+
+
+async def test_missing_credentials_show_the_fix_in_the_pane(
+        tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from staging_tui.config import Settings
+    from staging_tui.gcp.backend import Backend
+    from staging_tui.gcp.endpoints import Endpoints
+    from staging_tui.ui.app import StagingApp
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("CLOUDSDK_CONFIG", raising=False)
+    settings = Settings(profile="real", project="my-proj")
+    app = StagingApp(settings, Backend(settings, Endpoints.google()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.screen.query_one(StatusLine)
+        for _ in range(100):
+            if "fix:" in str(status.render()):
+                break
+            await pilot.pause(0.05)
+        assert "gcloud auth application-default login" in str(status.render())

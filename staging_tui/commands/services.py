@@ -7,7 +7,7 @@ from typing import Any
 
 from staging_tui.commands.output import print_json, print_table
 from staging_tui.gcp.backend import Backend
-from staging_tui.render.services import COLUMNS, filter_services, service_row
+from staging_tui.render.services import COLUMNS, filter_services, in_profile, service_row
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -20,8 +20,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 async def run(args: argparse.Namespace, backend: Backend) -> int:
     run_api = await backend.run()
-    services = filter_services(await run_api.list_services(), args.filter,
-                               backend.settings.pr_pattern)
+    listed = in_profile(await run_api.list_services(), backend.settings.service_filter)
+    services = filter_services(listed, args.filter, backend.settings.pr_pattern)
     if args.json:
         print_json(services)
     else:

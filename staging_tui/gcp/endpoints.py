@@ -6,7 +6,9 @@ credentials from `Endpoints` and are otherwise the same code for both.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from staging_tui.errors import ADC_FIX, CredentialsError
@@ -41,7 +43,7 @@ class Endpoints:
         if self.sandbox:
             from google.oauth2.credentials import Credentials
 
-            return Credentials(token=SANDBOX_TOKEN)
+            return Credentials(token=SANDBOX_TOKEN)  # type: ignore[no-untyped-call]
         return application_default_credentials()[0]
 
     def grpc_channel(self) -> Any:
@@ -57,10 +59,33 @@ class Endpoints:
         )
 
 
+def adc_file() -> Path | None:
+    """Where ADC would be read from: $GOOGLE_APPLICATION_CREDENTIALS or gcloud's file."""
+    explicit = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if explicit:
+        return Path(explicit)
+    config = os.environ.get("CLOUDSDK_CONFIG") or str(Path.home() / ".config" / "gcloud")
+    well_known = Path(config) / "application_default_credentials.json"
+    return well_known if well_known.is_file() else None
+
+
 def application_default_credentials() -> tuple[Any, str]:
-    """(credentials, project) from ADC, or a CredentialsError with the fix."""
+    """(credentials, project) from ADC, or a CredentialsError with the fix.
+
+    Without an ADC file we stop before google.auth probes the GCE metadata server
+    (a link-local address a workstation has no business calling), unless we run on
+    Google Cloud where that server is how credentials arrive (STAGING_TUI_ON_GCP=1).
+    """
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
+
+    if adc_file() is None and os.environ.get("STAGING_TUI_ON_GCP") != "1":
+        raise CredentialsError(
+            "no Application Default Credentials found "
+            "(~/.config/gcloud/application_default_credentials.json is missing)",
+            ADC_FIX,
+        )
+    os.environ.setdefault("NO_GCE_CHECK", "True")
 
     try:
         creds, project = google.auth.default(

@@ -48,7 +48,7 @@ _STATE = {
     4: ConditionState.SUCCEEDED,
 }
 _INGRESS = {1: "all", 2: "internal", 3: "internal-and-cloud-load-balancing", 4: "none"}
-_LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST.value
+_LATEST = int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST)
 
 
 def _time(ts: Any) -> datetime | None:
@@ -215,4 +215,4 @@ class RunAdapter:
         return sorted(out, key=lambda r: r.name, reverse=True)
 
     async def close(self) -> None:
-        await self._services.transport.close()
+        await self._services.transport.close()  # type: ignore[no-untyped-call]

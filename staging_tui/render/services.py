@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 from collections.abc import Iterable, Sequence
@@ -105,6 +106,13 @@ def compile_filter(text: str) -> re.Pattern[str] | None:
         except re.error:
             pass
     return re.compile(re.escape(text), re.IGNORECASE)
+
+
+def in_profile(services: Iterable[Service], service_filter: str) -> list[Service]:
+    """The services the profile's `service_filter` glob admits."""
+    if service_filter in ("", "*"):
+        return list(services)
+    return [s for s in services if fnmatch.fnmatchcase(s.name, service_filter)]
 
 
 def filter_services(services: Sequence[Service], text: str, pr_pattern: str = "{service}-pr-{pr}"

@@ -68,10 +68,10 @@ def _condition(kind: str, ok: bool | None, message: str = "", reason: str = "", 
         else COND.State.CONDITION_RECONCILING if ok is None
         else COND.State.CONDITION_FAILED
     )
-    cond = PB["Condition"](type_=kind, state=state.value, message=message)
+    cond = PB["Condition"](type_=kind, state=int(state), message=message)
     if reason:
-        cond.reason = getattr(COND.CommonReason, reason,
-                              COND.CommonReason.COMMON_REASON_UNDEFINED).value
+        cond.reason = int(getattr(COND.CommonReason, reason,
+                                  COND.CommonReason.COMMON_REASON_UNDEFINED))
     if when is not None:
         cond.last_transition_time.CopyFrom(_ts(when))
     return cond
@@ -139,14 +139,14 @@ class RunState:
         created_name = revision_name(name, count)
         traffic = [
             PB["TrafficTarget"](
-                type_=run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION.value,
+                type_=int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION),
                 revision=revision_name(name, int(t["revision"])),
                 percent=int(t.get("percent", 100)),
                 tag=str(t.get("tag", "")),
             )
             for t in spec.get("traffic", [])
         ] or [PB["TrafficTarget"](
-            type_=run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST.value,
+            type_=int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST),
             percent=100,
         )]
         service_ok: bool | None = True
@@ -169,7 +169,7 @@ class RunState:
             update_time=_ts(updated),
             creator=str(spec.get("creator", "deployer@example.com")),
             last_modifier=str(spec.get("last_modifier", "deployer@example.com")),
-            ingress=INGRESS.get(str(spec.get("ingress", "all")), INGRESS["all"]).value,
+            ingress=int(INGRESS.get(str(spec.get("ingress", "all")), INGRESS["all"])),
             invoker_iam_disabled=bool(spec.get("public", False)),
             template=PB["RevisionTemplate"](
                 revision=created_name,

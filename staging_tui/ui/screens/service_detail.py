@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import webbrowser
-from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import work
@@ -60,7 +59,7 @@ class ServiceDetailScreen(PaneScreen):
     @work(exclusive=True, group="detail-revisions", exit_on_error=False)
     async def load_revisions(self) -> None:
         status = self.query_one(StatusLine)
-        status.loading(f"loading revisions of {self.service.name}")
+        status.busy(f"loading revisions of {self.service.name}")
         try:
             run = await self.backend.run()
             self.revisions = await run.list_revisions(self.service.name, self.service.region)
@@ -81,7 +80,7 @@ class ServiceDetailScreen(PaneScreen):
     @work(exclusive=True, group="detail-health", exit_on_error=False)
     async def action_health(self) -> None:
         status = self.query_one(StatusLine)
-        status.loading(f"GET {self.service.uri} health")
+        status.busy(f"GET {self.service.uri} health")
         try:
             result = await self.backend.health(self.service)
         except StagingError as exc:

@@ -11,7 +11,7 @@ from textual.widgets import Input
 
 from staging_tui.domain import Service
 from staging_tui.errors import StagingError
-from staging_tui.render.services import filter_services, group_by_pr, pr_number
+from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
@@ -49,7 +49,7 @@ class ServicesScreen(PaneScreen):
         yield StatusLine(id="services-status")
 
     def on_mount(self) -> None:
-        self.query_one(StatusLine).loading("loading Cloud Run services")
+        self.query_one(StatusLine).busy("loading Cloud Run services")
         self.query_one(ServicesTable).focus()
         self.refresh_services()
         self.set_interval(5.0, self._tick)
@@ -71,7 +71,7 @@ class ServicesScreen(PaneScreen):
         status = self.query_one(StatusLine)
         try:
             run = await self.backend.run()
-            services = await run.list_services()
+            services = in_profile(await run.list_services(), self.settings.service_filter)
         except StagingError as exc:
             self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
             status.error(exc)
@@ -120,7 +120,7 @@ class ServicesScreen(PaneScreen):
     # ------------------------------------------------------------------ actions
 
     def action_refresh(self) -> None:
-        self.query_one(StatusLine).loading("refreshing")
+        self.query_one(StatusLine).busy("refreshing")
         self._refreshing = False
         self.refresh_services()
 

@@ -16,7 +16,7 @@ class StatusLine(Static):
     StatusLine.-error { background: $error 30%; }
     """
 
-    def loading(self, what: str) -> None:
+    def busy(self, what: str) -> None:
         self.remove_class("-error")
         self.update(Text(f"⟳ {what}…", style="italic"))
 
