@@ -41,20 +41,16 @@ def child(case: str) -> None:
         def on_ready(self) -> None:  # the first frame has been displayed
             marks.setdefault("first_frame", time.time() - t0)
 
-    # As the CLI does: the sandbox starts on its thread, the app does not wait for it.
+    # As the CLI does: the sandbox starts in its child process, the app does not wait.
+    from staging_tui.sandbox.process import SandboxProcess
     from staging_tui.sandbox.scenario import load_scenario
-    from staging_tui.sandbox.server import SandboxThread
 
-    if case == "default":
-        scenario = load_scenario()
-    else:
-        from staging_tui.sandbox.generate import generated_scenario
-
-        scenario = generated_scenario(services=2000, revisions=5)
-    thread = SandboxThread(scenario)
+    path = None if case == "default" else "generated:2000x5"
+    scenario = load_scenario(path)
+    thread = SandboxProcess(path)
     thread.begin()
     settings = sandbox_settings(scenario.project, scenario.regions)
-    backend = Backend(settings, lambda: Endpoints.for_sandbox(thread.wait().endpoints))
+    backend = Backend(settings, lambda: Endpoints.for_sandbox(thread.wait()))
     app = BenchApp(settings, backend)
 
     async def drive() -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -54,8 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("sandbox", parents=parents, help="run the emulated project",
                         description="The built-in emulated staging project.")
     sbs = sb.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
-    sbs.add_parser("serve", parents=parents, help="serve it in the foreground",
+    serve = sbs.add_parser("serve", parents=parents, help="serve it in the foreground",
                            description="Serve the sandbox until Ctrl+C and print its endpoints.")
+    serve.add_argument("--endpoints-json", action="store_true",
+                       help="print the endpoints as one JSON line (for programs)")
+    serve.add_argument("--exit-on-stdin-eof", action="store_true",
+                       help="stop when standard input closes (the parent went away)")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(sub, parents)
     return parser
@@ -64,20 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
 def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints], Any]:
     """Settings and an endpoints provider; in sandbox mode also the (starting) sandbox."""
     if args.sandbox or args.scenario:
+        from staging_tui.sandbox.process import SandboxProcess
         from staging_tui.sandbox.scenario import load_scenario
-        from staging_tui.sandbox.server import SandboxThread
         from staging_tui.sandbox.sql_scenario import sql_instances
 
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
         settings = replace(sandbox_settings(scenario.project, scenario.regions),
                            sql_instances=sql_instances(scenario))
-        thread = SandboxThread(scenario)
-        thread.begin()
+        child = SandboxProcess(args.scenario)
+        child.begin()
 
         def provider() -> Endpoints:
-            return Endpoints.for_sandbox(thread.wait().endpoints)
+            return Endpoints.for_sandbox(child.wait())
 
-        return settings, provider, thread
+        return settings, provider, child
     settings = load_settings(args.config, args.profile, args.project, args.region)
     return settings, Endpoints.google, None
 
@@ -138,12 +144,21 @@ def _serve(args: argparse.Namespace) -> int:
     async def serve() -> None:
         scenario = load_scenario(args.scenario)
         running = await start_sandbox(scenario)
-        print(f"sandbox serving project {scenario.project} ({scenario.source})")
-        for name, value in running.endpoints.items():
-            print(f"  {name:10} {value}")
+        if args.endpoints_json:
+            print(json.dumps(running.endpoints))
+        else:
+            print(f"sandbox serving project {scenario.project} ({scenario.source})")
+            for name, value in running.endpoints.items():
+                print(f"  {name:10} {value}")
         sys.stdout.flush()
+        done = asyncio.Event()
+        if args.exit_on_stdin_eof:
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=lambda: (sys.stdin.read(),
+                                             loop.call_soon_threadsafe(done.set)),
+                             daemon=True).start()
         try:
-            await asyncio.Event().wait()
+            await done.wait()
         finally:
             await running.stop()
 

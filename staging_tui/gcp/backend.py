@@ -13,13 +13,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from staging_tui.config import Settings
+from staging_tui.domain import Service
 from staging_tui.gcp.endpoints import Endpoints
 
-from staging_tui.domain import Service
-
 if TYPE_CHECKING:
+    from staging_tui.gcp.doctor_probes import DoctorProbes
     from staging_tui.gcp.health import HealthResult
+    from staging_tui.gcp.logs import LogsAdapter
     from staging_tui.gcp.run import RunAdapter
+    from staging_tui.gcp.secrets import SecretsAdapter
+    from staging_tui.gcp.tunnels import Tunnels
 
 EndpointsProvider = Callable[[], Endpoints]
 
@@ -48,11 +51,15 @@ class Backend:
         return self._endpoints
 
     async def _adapter(self, key: str, module: str, build: Callable[[Any, Endpoints], Any]) -> Any:
+        # Import the adapter (google.*, ~1 s) while the endpoints resolve (the sandbox
+        # child starting up): both are slow and independent.
+        imported = asyncio.ensure_future(asyncio.to_thread(importlib.import_module, module))
         async with self._lock:
             if key not in self._adapters:
-                endpoints = await self.endpoints()
-                mod = await asyncio.to_thread(importlib.import_module, module)
+                endpoints, mod = await asyncio.gather(self.endpoints(), imported)
                 self._adapters[key] = build(mod, endpoints)
+            else:
+                await imported
             return self._adapters[key]
 
     async def run(self) -> RunAdapter:
@@ -61,6 +68,39 @@ class Backend:
         adapter: RunAdapter = await self._adapter(
             "run", "staging_tui.gcp.run",
             lambda mod, ep: mod.RunAdapter(ep, s.project, s.regions),
+        )
+        return adapter
+
+    async def logs(self) -> LogsAdapter:
+        """Cloud Logging: list, tail (reconnecting) and write entries."""
+        adapter: LogsAdapter = await self._adapter(
+            "logs", "staging_tui.gcp.logs",
+            lambda mod, ep: mod.LogsAdapter(ep, self.settings.project),
+        )
+        return adapter
+
+    async def tunnels(self) -> Tunnels:
+        """Cloud SQL tunnels (start/stop several; close() drains them at exit)."""
+        s = self.settings
+        adapter: Tunnels = await self._adapter(
+            "tunnels", "staging_tui.gcp.tunnels",
+            lambda mod, ep: mod.Tunnels(ep, s.project, s.sql_instances),
+        )
+        return adapter
+
+    async def probes(self) -> DoctorProbes:
+        """The doctor's probes: credentials state, a database look through a tunnel."""
+        adapter: DoctorProbes = await self._adapter(
+            "probes", "staging_tui.gcp.doctor_probes",
+            lambda mod, ep: mod.DoctorProbes(ep, self.settings.project),
+        )
+        return adapter
+
+    async def secrets(self) -> SecretsAdapter:
+        """Secret Manager: secrets, versions, payloads (CRC32C-checked) and writes."""
+        adapter: SecretsAdapter = await self._adapter(
+            "secrets", "staging_tui.gcp.secrets",
+            lambda mod, ep: mod.SecretsAdapter(ep, self.settings.project),
         )
         return adapter
 

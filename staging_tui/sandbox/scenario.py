@@ -59,7 +59,21 @@ def parse_duration(value: str | int | float, *, where: str = "") -> float:
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Load a scenario file, or the built-in default one when `path` is None."""
+    """Load a scenario file, or the built-in default one when `path` is None.
+
+    `generated:SERVICESxREVISIONS` (e.g. `generated:2000x5`) builds a large synthetic
+    project, for benchmarks and demos at scale.
+    """
+    if isinstance(path, str) and path.startswith("generated:"):
+        from staging_tui.sandbox.generate import generated_scenario
+
+        spec = path.removeprefix("generated:")
+        try:
+            services, _, revisions = spec.partition("x")
+            return generated_scenario(int(services), int(revisions or 1))
+        except ValueError:
+            raise SandboxError(f"--scenario {path}: not SERVICESxREVISIONS",
+                               "write e.g. --scenario generated:2000x5") from None
     if path is None:
         text = resources.files(__package__).joinpath("scenarios", DEFAULT_SCENARIO).read_text()
         source = f"<built-in {DEFAULT_SCENARIO}>"

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.traceback import Traceback
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -65,6 +64,7 @@ class StagingApp(App[int]):
     def _fatal_error(self) -> None:
         """Like Textual's, but never with locals: they may hold a revealed secret."""
         import rich
+        from rich.traceback import Traceback
 
         self.bell()
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
