@@ -76,3 +76,22 @@ def test_env_flags() -> None:
     assert rules("LOG_LEVEL", "INFO") == set()
     assert rules("PREFECT_SERVER_API_HOST", "0.0.0.0") == set()
     assert env_flags(EnvVar("SECRET_KEY", secret=SecretRef("secret-key-staging"))) == ()
+
+
+def test_error_buckets_and_sparkline() -> None:
+    from staging_tui.domain import LogEntry, Severity
+    from staging_tui.render.error_rates import error_buckets, shared_peak, sparkline
+
+    def entry(service: str, minutes_ago: float) -> LogEntry:
+        return LogEntry(f"{service}{minutes_ago}", NOW - timedelta(minutes=minutes_ago),
+                        Severity.ERROR, service=service)
+
+    entries = [entry("api", 0.5), entry("api", 0.6), entry("api", 14.5), entry("web", 3),
+               entry("api", 20)]
+    rates = error_buckets(entries, NOW)
+    assert rates["api"][-1] == 2 and rates["api"][0] == 1 and sum(rates["api"]) == 3
+    assert sum(rates["web"]) == 1
+    assert shared_peak(rates) == 2
+    assert sparkline(rates["api"], 2)[-1] == "█" and len(sparkline(rates["api"], 2)) == 15
+    assert sparkline([0, 0, 0]) == ""
+    assert sparkline(rates["web"], 8).strip() == "▁"

@@ -18,6 +18,7 @@ async def _loaded(pilot: Pilot[Any]) -> None:
         if table.row_count:
             break
         await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
     await pilot.pause(0.1)
 
 

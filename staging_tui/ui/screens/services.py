@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from staging_tui.domain import Service
+from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
 from staging_tui.errors import StagingError
 from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
 from staging_tui.ui.screens.base import PaneScreen
@@ -82,6 +83,23 @@ class ServicesScreen(PaneScreen):
         self.services = services
         self.loaded_at = self.now()
         self.query_one(ServicesTable).forget_cells()
+        self.show_rows()
+        self.load_error_rates()
+
+    @work(exclusive=True, group="services-errors", exit_on_error=False)
+    async def load_error_rates(self) -> None:
+        """Errors per minute over the last 15 minutes, per service, from Cloud Logging.
+        Best effort: without the Logging API the column stays empty and says why."""
+        now = self.now()
+        try:
+            logs = await self.backend.logs()
+            entries = await logs.list_entries(
+                'resource.type="cloud_run_revision" AND severity>=ERROR',
+                since=now - timedelta(minutes=WINDOW_MINUTES))
+        except StagingError as exc:
+            self.notify(f"error rates unavailable: {exc.message}", severity="warning")
+            return
+        self.query_one(ServicesTable).set_error_rates(error_buckets(entries, now))
         self.show_rows()
 
     # ------------------------------------------------------------------ rendering

@@ -8,10 +8,13 @@ from datetime import datetime
 from rich.text import Text
 
 from staging_tui.domain import Readiness, Service
+from staging_tui.render.error_rates import shared_peak, sparkline
 from staging_tui.render.services import COLUMNS, STATUS, service_row
 from staging_tui.ui.widgets.virtual_table import Cell, VirtualTable
 
 GROUP_PREFIX = "group:"
+# The error-rate sparkline sits after Status; it comes from the logs, not the Run API.
+TABLE_COLUMNS = (*COLUMNS[:2], "Errors 15m", *COLUMNS[2:])
 
 
 class ServicesTable(VirtualTable):
@@ -20,9 +23,15 @@ class ServicesTable(VirtualTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._cells: dict[tuple[str, datetime | None, str], tuple[Cell, ...]] = {}
+        self.error_rates: dict[str, list[int]] = {}
+        self._peak = 0
 
     def on_mount(self) -> None:
-        self.set_columns(COLUMNS)
+        self.set_columns(TABLE_COLUMNS)
+
+    def set_error_rates(self, rates: dict[str, list[int]]) -> None:
+        self.error_rates = rates
+        self._peak = shared_peak(rates)
 
     def forget_cells(self) -> None:
         """Drop cached cells (ages change): called when fresh data arrives."""
@@ -49,7 +58,8 @@ class ServicesTable(VirtualTable):
             created = Text(raw[3], style="yellow") if raw[3] else ""
             cells = (name, status, raw[2], created, *raw[4:])
             self._cells[key] = cells
-        return cells
+        spark = sparkline(self.error_rates.get(s.name, ()), self._peak)
+        return (*cells[:2], Text(spark, style="red") if spark else "", *cells[2:])
 
     @property
     def selected_name(self) -> str:
