@@ -45,10 +45,15 @@ def child(case: str) -> None:
     from staging_tui.sandbox.process import SandboxProcess
     from staging_tui.sandbox.scenario import load_scenario
 
-    path = None if case == "default" else "generated:2000x5"
+    path = None if case.startswith("default") else "generated:2000x5"
     scenario = load_scenario(path)
     thread = SandboxProcess(path)
-    thread.begin()
+    warm = os.environ.get("BENCH_SANDBOX_ENDPOINTS")
+    if warm:  # the sandbox is already serving, as Google is: the app's own start-up only
+        endpoints = json.loads(warm)
+        thread.wait = lambda timeout=60.0: endpoints  # type: ignore[method-assign]
+    else:
+        thread.begin()
     settings = sandbox_settings(scenario.project, scenario.regions)
     backend = Backend(settings, lambda: Endpoints.for_sandbox(thread.wait()))
     app = BenchApp(settings, backend)
@@ -94,17 +99,27 @@ def main() -> None:
         return
     print(f"{'case':<26}{'first frame':>12}{'populated':>12}{'rows':>7}"
           f"{'filter key (median / max)':>30}{'no-op key':>12}")
-    for case, label in (("default", "default scenario"), ("2000", "2,000 services x 5 rev")):
+    from staging_tui.sandbox.process import SandboxProcess
+
+    warm_sandbox = SandboxProcess(None)
+    warm_env = {**os.environ, "BENCH_SANDBOX_ENDPOINTS": json.dumps(warm_sandbox.wait())}
+    cases = (("default", "default scenario", None),
+             ("2000", "2,000 services x 5 rev", None),
+             ("default-warm", "default, sandbox up", warm_env))
+    for case, label, env in cases:
         runs = []
         for _ in range(3):
             out = subprocess.run([sys.executable, __file__, "--child", case], check=True,
-                                 capture_output=True, text=True).stdout
+                                 capture_output=True, text=True, env=env).stdout
             runs.append(json.loads(out.strip().splitlines()[-1]))
         best = min(runs, key=lambda r: r["populated"])
         print(f"{label:<26}{best['first_frame']:>11.2f}s{best['populated']:>11.2f}s"
               f"{int(best['rows']):>7}"
               f"{best['filter_ms_median']:>17.1f} / {best['filter_ms_max']:.1f} ms"
               f"{best['noop_key_ms']:>9.1f} ms")
+    warm_sandbox.stop()
+    print("sandbox up = the sandbox already serving before the console starts (as Google "
+          "is): the console's own start-up")
     print("filter key = key press to frame through Textual's Pilot (includes the harness "
           "round-trip shown as no-op key)")
     print("targets: first frame <= 0.50 s; populated <= 1.0 s (default), <= 2.5 s (2,000); "

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
-
-
 # --------------------------------------------------------------------------- Cloud Run
 
 
@@ -182,11 +180,23 @@ class Secret:
     labels: Mapping[str, str] = field(default_factory=dict)
     replication: str = "automatic"
     versions: tuple[SecretVersion, ...] = ()
+    versions_error: str = ""  # why the versions could not be listed (e.g. PERMISSION_DENIED)
 
     @property
     def latest_enabled(self) -> SecretVersion | None:
         enabled = [v for v in self.versions if v.state is VersionState.ENABLED]
         return max(enabled, key=lambda v: int(v.version), default=None)
+
+    @property
+    def latest(self) -> SecretVersion | None:
+        """The newest version whatever its state: what the `latest` alias resolves to."""
+        return max(self.versions, key=lambda v: int(v.version), default=None)
+
+    def version(self, number: str) -> SecretVersion | None:
+        """Version `number` ("3"), or `latest`; None if there is no such version."""
+        if number == "latest":
+            return self.latest
+        return next((v for v in self.versions if v.version == number), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +270,7 @@ class MarkerKind(StrEnum):
     GAP = "gap"
     SUPPRESSED = "suppressed"
     RECONNECT = "reconnect"
+    MARK = "mark"  # a line the user placed (`m` in the Logs pane)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +341,7 @@ class QueryResult:
     status: str = ""
     truncated: bool = False
     elapsed_s: float = 0.0
+    notice: str = ""          # e.g. "connection was lost; reconnected"
 
 
 # --------------------------------------------------------------------------- Doctor
@@ -353,3 +365,58 @@ class Finding:
     evidence: str = ""
     fix: str = ""
     target: str = ""
+
+
+# --------------------------------------------------------------------------- Doctor inputs
+# What the doctor's runner gathers (issue 7); the checks in audit/ are pure over these.
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialsStatus:
+    """The credentials in use: ADC (or the sandbox's fixed token), checked by a refresh."""
+
+    sandbox: bool = False
+    present: bool = True
+    valid: bool = True
+    account: str = ""
+    project: str = ""
+    error: str = ""
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HealthObservation:
+    """One GET of a service's health path."""
+
+    service: str
+    url: str
+    status: int = 0
+    latency_ms: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300 and not self.error
+
+
+@dataclass(frozen=True, slots=True)
+class MatView:
+    name: str
+    populated: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseStatus:
+    """What the doctor saw through the tunnel. `alembic_heads` is None when there is no
+    alembic_version table; `error` is set when the tunnel or the login failed."""
+
+    instance: str
+    database: str = ""
+    connected: bool = False
+    error: str = ""
+    fix: str = ""
+    select_ok: bool = False
+    server_version: str = ""
+    extensions: tuple[str, ...] = ()
+    matviews: tuple[MatView, ...] = ()
+    alembic_heads: tuple[str, ...] | None = None

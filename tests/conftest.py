@@ -17,6 +17,10 @@ from staging_tui.sandbox.server import RunningSandbox, SandboxThread
 
 pytest_plugins: list[str] = [
     "fixtures_logs",
+    "fixtures_secrets",
+    "fixtures_tunnel",
+    "fixtures_doctor",
+    "fixtures_query",
 ]
 
 
@@ -43,6 +47,11 @@ def fixed_sandbox() -> Iterator[RunningSandbox]:
     pair it with `make_app(fixed_sandbox, clock=lambda: FIXED_NOW)`."""
     scenario = load_scenario()
     scenario.now = FIXED_NOW
+    # No generated log traffic: entries carry real-time timestamps, which would make
+    # anything derived from them (error-rate sparklines, doctor's log checks) vary.
+    tables = dict(scenario.tables)
+    tables["logs"] = {**tables.get("logs", {}), "default_rate": 0.0, "rates": {}}
+    scenario.tables = tables
     thread = SandboxThread(scenario)
     running = thread.start()
     yield running

@@ -6,4 +6,9 @@ Commands see the Backend and domain objects only: never ui/ nor sandbox/.
 
 COMMAND_MODULES: tuple[str, ...] = (
     "staging_tui.commands.services",
+    "staging_tui.commands.logs",
+    "staging_tui.commands.secrets",
+    "staging_tui.commands.doctor",
+    "staging_tui.commands.tunnel",
+    "staging_tui.commands.query",
 )

@@ -1,1 +1,2 @@
-"""SQL session over psycopg (async): execute, stream rows, cancel, read-only guard, meta commands. No textual."""
+"""SQL session over psycopg (async): execute, stream rows, cancel, read-only guard,
+meta commands. No textual."""

@@ -82,9 +82,13 @@ class Backend:
     async def tunnels(self) -> Tunnels:
         """Cloud SQL tunnels (start/stop several; close() drains them at exit)."""
         s = self.settings
+
+        async def read_secret(name: str) -> str:
+            return (await (await self.secrets()).access(name)).data.decode()
+
         adapter: Tunnels = await self._adapter(
             "tunnels", "staging_tui.gcp.tunnels",
-            lambda mod, ep: mod.Tunnels(ep, s.project, s.sql_instances),
+            lambda mod, ep: mod.Tunnels(ep, s.project, s.sql_instances, read_secret),
         )
         return adapter
 

@@ -77,6 +77,8 @@ def marker_text(marker: LogMarker) -> str:
         return f"── {marker.count:,} entries suppressed ── {marker.detail}"
     if marker.kind is MarkerKind.GAP:
         return f"── gap ── {marker.detail}"
+    if marker.kind is MarkerKind.MARK:
+        return f"── mark ── {marker.detail}"
     return f"── reconnected ── {marker.detail}"
 
 
@@ -137,7 +139,7 @@ def expanded_text(entry: LogEntry, utc: bool = False) -> str:
     if entry.text:
         lines += ["", entry.text]
     if entry.json_payload is not None:
-        lines += ["", json.dumps(dict(entry.json_payload), indent=2, default=str)]
+        lines += ["", json.dumps(dict(entry.json_payload), indent=2, sort_keys=True, default=str)]
     return "\n".join(lines)
 
 

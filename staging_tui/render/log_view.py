@@ -12,7 +12,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind, Severity
 
@@ -78,25 +78,14 @@ class Counters:
     gaps: int = 0
     reconnects: int = 0
     evicted: int = 0
-    _arrivals: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
-
-    def arrived(self, now: float, count: int) -> None:
-        self._arrivals.append((now, count))
-        while self._arrivals and self._arrivals[0][0] < now - RATE_WINDOW:
-            self._arrivals.popleft()
-
-    def rate(self, now: float) -> float:
-        """Entries per second over the last few seconds."""
-        while self._arrivals and self._arrivals[0][0] < now - RATE_WINDOW:
-            self._arrivals.popleft()
-        return sum(c for _, c in self._arrivals) / RATE_WINDOW
 
 
 class LogViewModel:
     """Entries + markers in a ring, filtered into `visible` (absolute indexes)."""
 
-    def __init__(self, capacity: int = 100_000, clock: Callable[[], float] = time.monotonic
+    def __init__(self, capacity: int = 100_000, clock: Callable[[], float] = time.time
                  ) -> None:
+        """`clock` gives "now" in epoch seconds: rates count entries by their timestamp."""
         self.ring = RingBuffer(capacity)
         self.visible: deque[int] = deque()
         self.counters = Counters()
@@ -106,7 +95,7 @@ class LogViewModel:
         self.inverse = False
         self._regex: re.Pattern[str] | None = None
         self._clock = clock
-        self.spark: deque[tuple[int, list[int]]] = deque()  # (second, counts by band)
+        self.spark: dict[int, list[int]] = {}  # entry second -> counts by band
 
     # ------------------------------------------------------------------ feeding
 
@@ -118,7 +107,7 @@ class LogViewModel:
         counters = self.counters
         added = 0
         entries = 0
-        bands = [0, 0, 0, 0]
+        spark = self.spark
         slots, cap = ring._slots, ring.capacity
         plain = self._regex is None and self.severity_floor == Severity.DEFAULT
         for item in batch:
@@ -127,7 +116,11 @@ class LogViewModel:
             ring.total = index + 1
             if isinstance(item, LogEntry):
                 entries += 1
-                bands[severity_band(item.severity)] += 1
+                second = int(item.timestamp.timestamp())
+                counts = spark.get(second)
+                if counts is None:
+                    counts = spark[second] = [0, 0, 0, 0]
+                counts[severity_band(item.severity)] += 1
                 if plain or matches(item):
                     visible.append(index)
                     added += 1
@@ -143,9 +136,8 @@ class LogViewModel:
             if counters.evicted != evicted_before:
                 while visible and visible[0] < first:
                     visible.popleft()
-        now = self._clock()
-        counters.arrived(now, entries)
-        self._spark(int(now), bands)
+        if len(spark) > 2 * SPARK_SECONDS:
+            self._prune()
         return added
 
     def _count_marker(self, marker: LogMarker) -> None:
@@ -156,15 +148,10 @@ class LogViewModel:
         elif marker.kind is MarkerKind.RECONNECT:
             self.counters.reconnects += 1
 
-    def _spark(self, second: int, bands: list[int]) -> None:
-        if self.spark and self.spark[-1][0] == second:
-            counts = self.spark[-1][1]
-            for i in range(4):
-                counts[i] += bands[i]
-        else:
-            self.spark.append((second, bands))
-            while self.spark and self.spark[0][0] <= second - SPARK_SECONDS:
-                self.spark.popleft()
+    def _prune(self) -> None:
+        """Keep the newest SPARK_SECONDS seconds of counts."""
+        keep = sorted(self.spark)[-SPARK_SECONDS:]
+        self.spark = {s: self.spark[s] for s in keep}
 
     # ------------------------------------------------------------------ filter
 
@@ -211,12 +198,15 @@ class LogViewModel:
         return [ring[visible[p]] for p in range(max(0, start), stop)]
 
     def entries_per_second(self) -> float:
-        return self.counters.rate(self._clock())
+        """Entries per second, by timestamp, over the last RATE_WINDOW seconds."""
+        now = int(self._clock())
+        window = int(RATE_WINDOW)
+        return sum(sum(self.spark.get(s, ())) for s in range(now - window, now)) / window
 
     def sparkline(self, seconds: int = 60, band: int | None = None) -> list[int]:
-        """Counts per second for the last `seconds` (one band, or all)."""
+        """Entries per second (by timestamp) for the last `seconds`: one band, or all."""
         now = int(self._clock())
-        by_second = {s: c for s, c in self.spark}
+        by_second = self.spark
         out = []
         for s in range(now - seconds + 1, now + 1):
             counts = by_second.get(s)

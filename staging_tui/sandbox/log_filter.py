@@ -35,7 +35,7 @@ class FilterError(ValueError):
 
     def __init__(self, problem: str, column: int, text: str) -> None:
         near = text[column - 1 : column + 19]
-        where = f" near {near!r}" if near else " at the end"
+        where = f" near {near!r}" if near else " (the end of the filter)"
         super().__init__(f"Unparseable filter: {problem} at column {column}{where}")
         self.column = column
 
@@ -131,26 +131,33 @@ class _Parser:
         return pred
 
     def parse_or(self) -> Predicate:
-        parts = [self.parse_and()]
-        while self.peek().kind == "word" and self.peek().text == "OR":
-            self.take()
-            parts.append(self.parse_and())
-        if len(parts) == 1:
-            return parts[0]
-        return lambda e: any(p(e) for p in parts)
+        """A whole expression. As in Cloud Logging, OR binds tighter than AND:
+        `a OR b AND c` is `(a OR b) AND c`; juxtaposition is AND."""
+        return self.parse_and()
 
     def parse_and(self) -> Predicate:
-        parts = [self.parse_unary()]
+        parts = [self.parse_disjunction()]
         while True:
             tok = self.peek()
-            if tok.kind in ("end", "rparen") or (tok.kind == "word" and tok.text == "OR"):
+            if tok.kind in ("end", "rparen"):
                 break
             if tok.kind == "word" and tok.text == "AND":
                 self.take()
-            parts.append(self.parse_unary())
+            parts.append(self.parse_disjunction())
         if len(parts) == 1:
             return parts[0]
         return lambda e: all(p(e) for p in parts)
+
+    def parse_disjunction(self) -> Predicate:
+        bound = self.min_time_ns
+        parts = [self.parse_unary()]
+        while self.peek().kind == "word" and self.peek().text == "OR":
+            self.take()
+            parts.append(self.parse_unary())
+        if len(parts) == 1:
+            return parts[0]
+        self.min_time_ns = bound  # a bound inside an OR bounds nothing
+        return lambda e: any(p(e) for p in parts)
 
     def parse_unary(self) -> Predicate:
         tok = self.peek()

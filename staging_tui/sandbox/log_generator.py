@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.cloud.logging_v2 import types as log_types
-from google.protobuf import struct_pb2
 
 from staging_tui.sandbox.run_api import revision_name
 from staging_tui.sandbox.scenario import Scenario, parse_duration
@@ -85,14 +84,45 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
     return out, logs
 
 
-def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    s = struct_pb2.Struct()
-    s.update(values)
-    return s
+_SMALL = [bytes((n,)) for n in range(128)]
+
+
+def _varint(n: int) -> bytes:
+    if n < 128:
+        return _SMALL[n]
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if not n:
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
+
+
+def _ld(tag: bytes, payload: bytes) -> bytes:
+    """A length-delimited field (tag already encoded)."""
+    return tag + _varint(len(payload)) + payload
+
+
+def _label(key: str, value: str) -> bytes:
+    """One `labels` map entry (field 11): maps may be spread over several entries."""
+    return _ld(b"\x5a", _ld(b"\x0a", key.encode()) + _ld(b"\x12", value.encode()))
+
+
+def _time_fields(ns: int) -> bytes:
+    seconds, nanos = divmod(ns, 1_000_000_000)
+    return b"\x08" + _varint(seconds) + (b"\x10" + _varint(nanos) if nanos else b"")
 
 
 class LogGenerator:
-    """Entry `i` of the scenario's endless, deterministic log."""
+    """Entry `i` of the scenario's endless, deterministic log.
+
+    Entries are assembled as wire bytes: a cached template (service, kind and the
+    discrete choices) plus the per-entry fields (insertId, timestamp, labels, trace,
+    request latency / size / ip). Protobuf merges repeated occurrences of map and
+    message fields, so the parts simply concatenate. This keeps a 20k/s flood cheap.
+    """
 
     def __init__(self, scenario: Scenario, origin: float) -> None:
         self.project = scenario.project
@@ -108,6 +138,10 @@ class LogGenerator:
             cumulative.append(total / self.rate)
         self._cumulative = cumulative
         self.error_share = float(table.get("error_share", 0.05))
+        self._templates: dict[tuple[Any, ...], bytes] = {}
+        self._trace_prefix = f"projects/{self.project}/traces/"
+        self._instances = [_label("instanceId", f"00c61b117c{n:04x}") for n in range(4)]
+        self._second = (-1, b"")
 
     def _r(self, i: int, k: int) -> float:
         return self._rand[(i * 7919 + k * 104729) % _TABLE]
@@ -119,17 +153,67 @@ class LogGenerator:
     def time_of(self, i: int) -> float:
         return self.origin + i / self.rate
 
+    def time_ns(self, i: int) -> int:
+        return int(self.origin * 1e9) + i * 1_000_000_000 // max(int(self.rate * 1000), 1) * 1000
+
     def entry(self, i: int) -> Any:
-        """The raw LogEntry protobuf for sequence number `i`."""
+        """The LogEntry protobuf for sequence number `i` (parsed from `wire(i)`)."""
+        return LogEntryPb.FromString(self.wire(i)[1])
+
+    def wire(self, i: int) -> tuple[int, bytes]:
+        """(timestamp ns, serialized LogEntry) for sequence number `i`."""
         if not self.services:
             raise IndexError("no service emits logs")
-        svc = self.services[min(bisect.bisect_left(self._cumulative, self._r(i, 0)),
-                                len(self.services) - 1)]
-        ts = self.time_of(i)
+        r = self._r
+        svc_index = min(bisect.bisect_left(self._cumulative, r(i, 0)), len(self.services) - 1)
+        svc = self.services[svc_index]
+        ns = self.time_ns(i)
+        kind = r(i, 3)
+        dynamic = b""
+        if svc.failed_revision and kind < 0.1:
+            key: tuple[Any, ...] = ("tb", svc_index, True)
+        elif svc.errors and kind < 0.1 + self.error_share * 4:
+            key = ("tb", svc_index, False)
+        elif kind < 0.55:
+            x = r(i, 4)
+            status = 500 if x < self.error_share else 404 if x < 0.12 else 302 if x < 0.2 else 200
+            key = ("req", svc_index, r(i, 5) < 0.3, int(r(i, 6) * len(_PATHS)), status,
+                   int(r(i, 8) * len(_AGENTS)))
+            latency = int(r(i, 10) * (2.0 if status >= 500 else 0.3) * 1e9)
+            http = (b"\x28" + _varint(int(r(i, 7) * 20000))
+                    + _ld(b"\x3a", f"203.0.113.{int(r(i, 9) * 250)}".encode())
+                    + _ld(b"\x72", _time_fields(latency)))
+            dynamic = _ld(b"\x3a", http)
+        elif kind < 0.8:
+            key = ("text", svc_index, int(r(i, 11) * len(_APP_TEXT)), int(r(i, 12) * 64))
+        else:
+            x = r(i, 13)
+            severity = 100 if x < 0.2 else 200 if x < 0.8 else 300 if x < 0.9 else 400
+            key = ("json", svc_index, severity, int(r(i, 14) * 64))
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = self._template(key).SerializeToString()
+        return ns, b"".join((
+            template,
+            _ld(b"\x22", f"{i:012d}{svc.name[:4]}".encode()),
+            self._timestamp(ns),
+            _label("seq", str(i)),
+            self._instances[int(r(i, 1) * 4)],
+            _ld(b"\xb2\x01", f"{self._trace_prefix}{int(r(i, 2) * 1e12):032x}".encode()),
+            dynamic,
+        ))
+
+    def _timestamp(self, ns: int) -> bytes:
+        """The `timestamp` field (9); the seconds part is shared by a second's entries."""
+        seconds, nanos = divmod(ns, 1_000_000_000)
+        if self._second[0] != seconds:
+            self._second = (seconds, b"\x08" + _varint(seconds))
+        body = self._second[1] + (b"\x10" + _varint(nanos) if nanos else b"")
+        return b"\x4a" + _SMALL[len(body)] + body
+
+    def _template(self, key: tuple[Any, ...]) -> Any:
+        svc = self.services[key[1]]
         e = LogEntryPb()
-        e.insert_id = f"{i:012d}{svc.name[:4]}"
-        e.timestamp.seconds = int(ts)
-        e.timestamp.nanos = int((ts % 1) * 1e9)
         e.resource.type = "cloud_run_revision"
         rl = e.resource.labels
         rl["project_id"] = self.project
@@ -137,70 +221,50 @@ class LogGenerator:
         rl["configuration_name"] = svc.name
         rl["service_name"] = svc.name
         rl["revision_name"] = svc.revision
-        e.labels["seq"] = str(i)
-        e.labels["instanceId"] = f"00c61b117c{int(self._r(i, 1) * 4):04x}"
-        e.trace = f"projects/{self.project}/traces/{int(self._r(i, 2) * 1e12):032x}"
-        kind = self._r(i, 3)
-        if svc.failed_revision and kind < 0.1:
-            rl["revision_name"] = svc.failed_revision
-            self._traceback(e)
-        elif svc.errors and kind < 0.1 + self.error_share * 4:
-            self._traceback(e)
-        elif kind < 0.55:
-            self._request(e, i)
-        elif kind < 0.8:
-            self._app_text(e, i)
+        kind = key[0]
+        if kind == "tb":
+            if key[2]:
+                rl["revision_name"] = svc.failed_revision
+            e.log_name = f"projects/{self.project}/logs/{STDERR_LOG}"
+            e.severity = 500
+            e.text_payload = TRACEBACK
+        elif kind == "req":
+            _, _, post, path, status, agent = key
+            e.log_name = f"projects/{self.project}/logs/{REQUEST_LOG}"
+            e.severity = 500 if status >= 500 else 400 if status >= 400 else 200
+            h = e.http_request
+            h.request_method = "POST" if post else "GET"
+            h.request_url = f"https://{svc.name}.run.app{_PATHS[path]}"
+            h.status = status
+            h.user_agent = _AGENTS[agent]
+            h.protocol = "HTTP/1.1"
+        elif kind == "text":
+            severity, text = _APP_TEXT[key[2]]
+            e.log_name = f"projects/{self.project}/logs/{STDOUT_LOG}"
+            e.severity = severity
+            e.text_payload = text.replace("{n}", str(key[3] * 157))
         else:
-            self._app_json(e, i, svc.name)
+            n = key[3]
+            e.log_name = f"projects/{self.project}/logs/{STDOUT_LOG}"
+            e.severity = key[2]
+            e.json_payload.update({
+                "message": f"handled job {n * 1571}",
+                "logger": f"{svc.name}.worker",
+                "duration_ms": round(n * 7.3, 1),
+                "context": {"user": f"user-{n % 50}", "attempt": 1},
+            })
         return e
-
-    def _request(self, e: Any, i: int) -> None:
-        e.log_name = f"projects/{self.project}/logs/{REQUEST_LOG}"
-        r = self._r(i, 4)
-        status = 500 if r < self.error_share else 404 if r < 0.12 else 302 if r < 0.2 else 200
-        e.severity = 500 if status >= 500 else 400 if status >= 400 else 200
-        h = e.http_request
-        h.request_method = "POST" if self._r(i, 5) < 0.3 else "GET"
-        h.request_url = "https://" + e.resource.labels["service_name"] + ".run.app" + _PATHS[
-            int(self._r(i, 6) * len(_PATHS))]
-        h.status = status
-        h.response_size = int(self._r(i, 7) * 20000)
-        h.user_agent = _AGENTS[int(self._r(i, 8) * len(_AGENTS))]
-        h.remote_ip = f"203.0.113.{int(self._r(i, 9) * 250)}"
-        latency = self._r(i, 10) * (2.0 if status >= 500 else 0.3)
-        h.latency.seconds = int(latency)
-        h.latency.nanos = int((latency % 1) * 1e9)
-        h.protocol = "HTTP/1.1"
-
-    def _app_text(self, e: Any, i: int) -> None:
-        e.log_name = f"projects/{self.project}/logs/{STDOUT_LOG}"
-        severity, text = _APP_TEXT[int(self._r(i, 11) * len(_APP_TEXT))]
-        e.severity = severity
-        e.text_payload = text.replace("{n}", str(int(self._r(i, 12) * 10000)))
-
-    def _app_json(self, e: Any, i: int, service: str) -> None:
-        e.log_name = f"projects/{self.project}/logs/{STDOUT_LOG}"
-        r = self._r(i, 13)
-        severity = 100 if r < 0.2 else 200 if r < 0.8 else 300 if r < 0.9 else 400
-        e.severity = severity
-        e.json_payload.update({
-            "message": f"handled job {int(self._r(i, 14) * 100000)}",
-            "logger": f"{service}.worker",
-            "duration_ms": round(self._r(i, 15) * 500, 1),
-            "context": {"user": f"user-{int(self._r(i, 16) * 50)}", "attempt": 1},
-        })
-
-    def _traceback(self, e: Any) -> None:
-        e.log_name = f"projects/{self.project}/logs/{STDERR_LOG}"
-        e.severity = 500
-        e.text_payload = TRACEBACK
 
 
 @dataclass(slots=True)
 class StoredEntry:
     key: tuple[int, int]  # (timestamp ns, store index): the store's sort order
-    pb: Any
     wire: bytes  # the serialized LogEntry, sent as is
+
+    @property
+    def pb(self) -> Any:
+        """The entry parsed (for filters): kept as bytes, which is much smaller."""
+        return LogEntryPb.FromString(self.wire)
 
 
 class LogStore:
@@ -221,11 +285,12 @@ class LogStore:
             return self.next_seq
         if target - self.next_seq > self.retention:
             self.next_seq = target - self.retention  # nobody listened: skip what we'd evict
+        wire, append, index = self.generator.wire, self.entries.append, self._index
         for seq in range(self.next_seq, target):
-            pb = self.generator.entry(seq)
-            ns = pb.timestamp.seconds * 1_000_000_000 + pb.timestamp.nanos
-            self.entries.append(StoredEntry((ns, self._index), pb, pb.SerializeToString()))
-            self._index += 1
+            ns, data = wire(seq)
+            append(StoredEntry((ns, index), data))
+            index += 1
+        self._index = index
         self.next_seq = max(self.next_seq, target)
         self._evict()
         return self.next_seq
@@ -233,7 +298,7 @@ class LogStore:
     def write(self, pb: Any) -> StoredEntry:
         """Insert an entry written by a client (WriteLogEntries)."""
         ns = pb.timestamp.seconds * 1_000_000_000 + pb.timestamp.nanos
-        stored = StoredEntry((ns, self._index), pb, pb.SerializeToString())
+        stored = StoredEntry((ns, self._index), pb.SerializeToString())
         self._index += 1
         self.written += 1
         bisect.insort(self.entries, stored, key=lambda s: s.key)
@@ -247,6 +312,10 @@ class LogStore:
 
     def position_after(self, key: tuple[int, int]) -> int:
         return bisect.bisect_right(self.entries, key, key=lambda s: s.key)
+
+    def position_before(self, key: tuple[int, int]) -> int:
+        """The position of the last entry sorting before `key` (-1 if none)."""
+        return bisect.bisect_left(self.entries, key, key=lambda s: s.key) - 1
 
     def position_at_time(self, ns: int) -> int:
         return bisect.bisect_left(self.entries, (ns, -1), key=lambda s: s.key)

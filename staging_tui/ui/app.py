@@ -17,7 +17,7 @@ from textual.screen import Screen
 
 from staging_tui.config import Settings
 from staging_tui.gcp.backend import Backend
-from staging_tui.ui.panes import PANES
+from staging_tui.ui.panes import PANES, prewarm
 
 
 class StagingApp(App[int]):
@@ -41,9 +41,32 @@ class StagingApp(App[int]):
         if settings.keys:
             self.set_keymap(dict(settings.keys))
 
+    def on_ready(self) -> None:
+        # Other panes' imports (psycopg, pygments, ...) happen off the first frame's path.
+        self.set_timer(1.0, lambda: self.run_worker(prewarm, thread=True, exit_on_error=False,
+                                                    group="prewarm"))
+
     def action_switch_pane(self, mode: str) -> None:
         if self.current_mode != mode:
             self.switch_mode(mode)
+
+    def open_logs(self, service: str = "", revision: str = "") -> None:
+        """The Logs pane, filtered to one service (or revision): `l` in Services, Doctor."""
+        self._show_in("logs", "show_service", service, revision)
+
+    def show_secret(self, name: str) -> None:
+        """The Secrets pane, filtered to one secret (Doctor's jump)."""
+        self._show_in("secrets", "show_secret", name)
+
+    def show_instance(self, connection_name: str) -> None:
+        """The Database pane with one instance selected (Doctor's jump)."""
+        self._show_in("database", "show_instance", connection_name)
+
+    def _show_in(self, mode: str, entry: str, *args: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+        # The pane's screen exists once switch_mode returns; its entry is safe before mount.
+        getattr(self.screen, entry)(*args)
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):

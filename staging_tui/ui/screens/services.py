@@ -10,8 +10,8 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from staging_tui.domain import Service
-from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
 from staging_tui.errors import StagingError
+from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
 from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.services_table import ServicesTable

@@ -1,0 +1,344 @@
+"""Logs throughput: raw gRPC tail rate beside the app pipeline rate, one run.
+
+    uv run python bench/logs.py [--entries 200000] [--rate 150000]
+
+The sandbox runs in its own process (as Google would be remote) with a scenario
+producing `--rate` entries/s. Each of these reads `--entries` entries from a fresh
+TailLogEntries stream:
+  raw       the real async client, counting `len(response.entries)`, nothing else;
+  pipeline  LogsAdapter.tail() (raw protobuf -> domain LogEntry, dedupe) feeding
+            the LogViewModel (ring buffer of 100k, filter index, counters).
+Targets: pipeline >= 0.7 x raw and >= 30,000 entries/s.
+
+A stream delivers at most what the server produces, so the streamed figures show
+whether the app keeps up with a given flood. The second part measures what the
+client could take at most: the responses captured from the last raw run, parsed
+only ("raw") versus parsed and run through the same adapter + view model code.
+
+The third part runs the real TUI (headless, sandbox in-process as `--sandbox` does)
+under a `--flood` entries/s stream with the 100k buffer full: key-press-to-frame
+latency (p50/p99, target p99 <= 100 ms) and RSS (target <= 250 MB). `--gc` tries
+Python's GC as is, tuned, or off. `--only throughput|tui` runs one part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from staging_tui.gcp.endpoints import Endpoints  # noqa: E402
+from staging_tui.gcp.logs import LogsAdapter  # noqa: E402
+from staging_tui.render.log_view import LogViewModel  # noqa: E402
+
+SCENARIO = """
+[project]
+id = "bench-logs"
+region = "us-central1"
+seed = 1
+
+[[services]]
+name = "api"
+[[services]]
+name = "worker"
+[[services]]
+name = "backend"
+failure = "ConnectionRefusedError: [Errno 111] Connection refused"
+revisions = 2
+latest_ready = 1
+
+[logs]
+history = "1s"
+retention = {retention}
+tick = "50ms"
+[logs.rates]
+api = {a}
+worker = {b}
+backend = {c}
+[logs.faults]
+max_backlog = 1000000000
+"""
+
+
+def start_sandbox(rate: float, entries: int, text: str = SCENARIO
+                  ) -> tuple[subprocess.Popen[str], str, Path]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    scenario = tmp / "scenario.toml"
+    scenario.write_text(text.format(a=rate * 0.5, b=rate * 0.3, c=rate * 0.2,
+                                    retention=entries + entries // 2))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "staging_tui.cli", "sandbox", "serve", "--scenario", str(scenario)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert proc.stdout is not None
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        match = re.search(r"grpc\s+(\S+)", line)
+        if match:
+            return proc, match.group(1), tmp
+    proc.kill()
+    raise SystemExit("the sandbox did not start")
+
+
+async def raw_rate(target: str, entries: int, capture: list[bytes] | None = None) -> float:
+    from google.cloud.logging_v2 import types
+    from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2AsyncClient
+    from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio import (
+        LoggingServiceV2GrpcAsyncIOTransport,
+    )
+
+    channel = Endpoints.for_sandbox({"grpc": target}).grpc_channel()
+    client = LoggingServiceV2AsyncClient(
+        transport=LoggingServiceV2GrpcAsyncIOTransport(channel=channel))
+    done = asyncio.Event()
+
+    async def requests() -> Any:
+        yield types.TailLogEntriesRequest(resource_names=["projects/bench-logs"])
+        await done.wait()
+
+    call: Any = await client.tail_log_entries(requests=requests(), timeout=None, retry=None)
+    count, start, warm = 0, 0.0, 0
+    async for response in call:
+        raw = type(response).pb(response)
+        n = len(raw.entries)
+        if capture is not None and n:
+            capture.append(raw.SerializeToString())
+        count += n
+        if not start and count >= entries // 10:  # skip the start-up catch-up burst
+            start, warm = time.perf_counter(), count
+        if count >= entries:
+            break
+    elapsed = time.perf_counter() - start
+    done.set()
+    call.cancel()
+    await channel.close()
+    return (count - warm) / elapsed
+
+
+async def pipeline_rate(target: str, entries: int) -> tuple[float, LogViewModel]:
+    logs = LogsAdapter(Endpoints.for_sandbox({"grpc": target}), "bench-logs")
+    model = LogViewModel(capacity=100_000)
+    start, warm = 0.0, 0
+    stream = logs.tail("")
+    async for batch in stream:
+        model.add_batch(batch)
+        if not start and model.counters.received >= entries // 10:
+            start, warm = time.perf_counter(), model.counters.received
+        if model.counters.received >= entries:
+            break
+    elapsed = time.perf_counter() - start
+    await stream.aclose()
+    await logs.close()
+    return (model.counters.received - warm) / elapsed, model
+
+
+def capacity(responses: list[bytes]) -> tuple[float, float, int]:
+    """(raw parse entries/s, pipeline entries/s, entries) over captured responses."""
+    from google.cloud.logging_v2 import types
+
+    from staging_tui.gcp.logs import InsertIdWindow, TailState
+
+    total = 0
+    start = time.perf_counter()
+    for data in responses:
+        total += len(types.TailLogEntriesResponse.deserialize(data).entries)
+    raw = total / (time.perf_counter() - start)
+    state = TailState(InsertIdWindow(200_000))
+    model = LogViewModel(capacity=100_000)
+    start = time.perf_counter()
+    for data in responses:
+        model.add_batch(state.response(types.TailLogEntriesResponse.deserialize(data)))
+    pipe = model.counters.received / (time.perf_counter() - start)
+    return raw, pipe, total
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=200_000)
+    parser.add_argument("--flood", type=float, default=20_000.0,
+                        help="entries/s streamed into the TUI for the latency part")
+    parser.add_argument("--presses", type=int, default=200)
+    parser.add_argument("--only", choices=("throughput", "tui"), default=None)
+    parser.add_argument("--separate-sandbox", action="store_true",
+                        help="TUI part: run the sandbox in its own process, like Google")
+    parser.add_argument("--gc", choices=("app", "off", "python-default"), default="app",
+                        help="TUI part: GC as the Logs pane sets it (higher thresholds), "
+                        "off, or CPython's defaults (the pane is told to leave them)")
+    parser.add_argument("--rate", type=float, default=40_000.0,
+                        help="entries/s the sandbox produces (one core sustains ~50k/s)")
+    args = parser.parse_args()
+    if args.only != "tui":
+        await throughput(args)
+    if args.only != "throughput":
+        import gc
+
+        if args.gc == "off":
+            gc.disable()
+        elif args.gc == "python-default":
+            from staging_tui.ui.screens import logs as logs_screen
+
+            logs_screen.ADJUST_GC = False
+        await tui_flood(args.flood, args.presses, separate=args.separate_sandbox)
+
+
+async def throughput(args: argparse.Namespace) -> None:
+    proc, target, _ = start_sandbox(args.rate, args.entries)
+    try:
+        await asyncio.sleep(1.0)
+        raw = await raw_rate(target, args.entries)
+        pipe, model = await pipeline_rate(target, args.entries)
+        captured: list[bytes] = []
+        raw2 = await raw_rate(target, args.entries, captured)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    ratio = pipe / max(raw, raw2)
+    print(f"logs throughput, {args.entries:,} entries per run, streamed from a sandbox "
+          f"producing {args.rate:,.0f}/s in its own process")
+    print(f"  raw gRPC tail      {raw:>10,.0f} entries/s   (again after: {raw2:,.0f}/s)")
+    print(f"  app pipeline       {pipe:>10,.0f} entries/s   (adapter + 100k ring + view model)")
+    print(f"  ratio              {ratio:>10.2f} x raw      target >= 0.70  "
+          f"{'OK' if ratio >= 0.7 else 'MISSED'}")
+    print(f"  pipeline target    {'OK' if pipe >= 30_000 else 'MISSED'} (>= 30,000 entries/s)")
+    cap_raw, cap_pipe, cap_n = capacity(captured)
+    print(f"client capacity on the captured {cap_n:,} entries (no network):")
+    print(f"  raw parse          {cap_raw:>10,.0f} entries/s")
+    print(f"  app pipeline       {cap_pipe:>10,.0f} entries/s   ({cap_pipe / cap_raw:.2f} x raw; "
+          f"{1e6 / cap_pipe:.1f} us per entry)")
+    c = model.counters
+    print(f"  pipeline saw: buffered {len(model.ring):,}, suppressed {c.suppressed}, "
+          f"gaps {c.gaps}, reconnects {c.reconnects}")
+
+
+# ---------------------------------------------------------------------- the TUI under a flood
+
+FLOOD_SCENARIO = """
+[project]
+id = "bench-flood"
+region = "us-central1"
+seed = 2
+[[services]]
+name = "api"
+[[services]]
+name = "worker"
+[[services]]
+name = "backend"
+failure = "ConnectionRefusedError: [Errno 111] Connection refused"
+revisions = 2
+latest_ready = 1
+[logs]
+history = "5s"
+retention = 50000
+[logs.rates]
+api = {a}
+worker = {b}
+backend = {c}
+"""
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def tui_flood(rate: float, presses: int, separate: bool = False) -> None:
+    """The real app, sandbox in-process on its thread (as `--sandbox` runs it), or with
+    `separate` in its own process (as Google is: only the app's own cost is measured)."""
+    import gc
+    import statistics
+
+    from textual import events
+
+    from staging_tui.config import sandbox_settings
+    from staging_tui.gcp.backend import Backend
+    from staging_tui.sandbox.scenario import load_scenario
+    from staging_tui.sandbox.server import SandboxThread
+    from staging_tui.ui.app import StagingApp
+    from staging_tui.ui.screens.logs import LogsScreen
+    from staging_tui.ui.widgets.log_view import LogView
+
+    proc: subprocess.Popen[str] | None = None
+    thread: SandboxThread | None = None
+    if separate:
+        proc, target, _ = start_sandbox(rate, 0, FLOOD_SCENARIO)
+        endpoints = {"grpc": target}
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-flood-"))
+        (tmp / "flood.toml").write_text(FLOOD_SCENARIO.format(a=rate * .5, b=rate * .3,
+                                                              c=rate * .2))
+        thread = SandboxThread(load_scenario(tmp / "flood.toml"))
+        endpoints = thread.start().endpoints
+    gc.collect()
+    rss_before = rss_mb()
+    settings = sandbox_settings("bench-flood")
+    app = StagingApp(settings, Backend(settings, Endpoints.for_sandbox(endpoints)))
+    latencies: list[float] = []
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.press("3")
+            screen = app.screen
+            assert isinstance(screen, LogsScreen)
+            view = screen.query_one(LogView)
+            start = time.perf_counter()
+            while screen.model.counters.received < 100_000 and time.perf_counter() - start < 60:
+                await asyncio.sleep(0.1)
+            fill_s = time.perf_counter() - start
+            received0, t0 = screen.model.counters.received, time.perf_counter()
+            driver = app._driver
+            assert driver is not None
+            for i in range(presses):
+                key = "up" if i % 4 != 3 else "end"
+                old = view.cursor
+                before = time.perf_counter()
+                driver.send_message(events.Key(key, None))  # as the terminal driver does
+                while time.perf_counter() - before < 5:
+                    handled = view.following if key == "end" else view.cursor != old
+                    if (handled and view.rendered_cursor[0] == view.cursor
+                            and view.rendered_cursor[1] > before):
+                        break
+                    await asyncio.sleep(0.0005)
+                latencies.append((view.rendered_cursor[1] - before) * 1000)
+                await asyncio.sleep(0.1)
+            ingest = (screen.model.counters.received - received0) / (time.perf_counter() - t0)
+            gc.collect()
+            rss_after = rss_mb()
+            c = screen.model.counters
+            buffered = len(screen.model.ring)
+    finally:
+        if thread is not None:
+            thread.stop()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    import gc as gc_module
+
+    where = "in its own process" if separate else "in-process, as --sandbox runs it"
+    print(f"TUI under a {rate:,.0f} entries/s flood (sandbox {where}; "
+          f"GC {'off' if not gc_module.isenabled() else gc_module.get_threshold()}):")
+    print(f"  buffer filled to 100k in {fill_s:.1f} s; ingest while pressing keys "
+          f"{ingest:,.0f} entries/s; suppressed {c.suppressed:,}, gaps {c.gaps}")
+    print(f"  key press -> frame ({len(latencies)} presses): p50 {statistics.median(latencies):.1f} ms"
+          f"  p99 {p99:.1f} ms  max {latencies[-1]:.1f} ms   target p99 <= 100 ms  "
+          f"{'OK' if p99 <= 100 else 'MISSED'}")
+    print(f"  memory: RSS {rss_after:,.0f} MB with {buffered:,} entries buffered "
+          f"({rss_before:,.0f} MB before the app{', sandbox included' if thread else ''})"
+          f"   target <= 250 MB  "
+          f"{'OK' if rss_after <= 250 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

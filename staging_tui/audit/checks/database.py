@@ -1,0 +1,76 @@
+"""Database: tunnel, SELECT 1, server version, extensions, materialized views, Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from staging_tui.audit.checks.registry import check
+from staging_tui.domain import DatabaseStatus, Finding, Level
+
+TUNNEL = check(
+    "database.tunnel", "database", "Tunnel connects and logs in",
+    "A tunnel to the Cloud SQL instance opened and a session logged in.",
+    "check the instance name and state, the password secret, and roles/cloudsql.client: "
+    "staging-tui tunnel INSTANCE")
+SELECT = check(
+    "database.select", "database", "SELECT 1 answers",
+    "A trivial query ran through the tunnel.",
+    "check the database name and the user's CONNECT privilege")
+VERSION = check(
+    "database.version", "database", "Server version",
+    "The PostgreSQL server version (a note; compare with production).", "")
+EXTENSIONS = check(
+    "database.extensions", "database", "Required extensions installed",
+    "Every extension in the profile's required_extensions is installed (e.g. postgis).",
+    "as an admin: CREATE EXTENSION IF NOT EXISTS NAME;  (Cloud SQL: flags may be needed)")
+MATVIEWS = check(
+    "database.matviews", "database", "Materialized views populated",
+    "Every materialized view has been refreshed at least once (a view created WITH NO DATA "
+    "fails every query).",
+    "REFRESH MATERIALIZED VIEW NAME;")
+ALEMBIC = check(
+    "database.alembic", "database", "Alembic at the expected head",
+    "The profile's alembic_head is the revision in alembic_version.",
+    "run the migrations against staging: DATABASE_URL=... alembic upgrade head")
+
+
+def check_database(status: DatabaseStatus, required_extensions: Iterable[str] = (),
+                   alembic_head: str = "") -> list[Finding]:
+    target = status.instance
+    if not status.connected:
+        return [TUNNEL.found(Level.ERROR, f"{status.instance}: {status.error or 'no connection'}",
+                             target, fix=status.fix or TUNNEL.fix,
+                             title=f"{status.instance}: cannot connect")]
+    if not status.select_ok:
+        return [SELECT.found(Level.ERROR, f"{status.instance}/{status.database}: "
+                             f"{status.error or 'SELECT 1 failed'}", target)]
+    out = []
+    missing = sorted(set(required_extensions) - set(status.extensions))
+    if missing:
+        out.append(EXTENSIONS.found(
+            Level.ERROR, f"{status.database}: missing {', '.join(missing)}; installed: "
+            f"{', '.join(status.extensions) or 'none'}", target,
+            title=f"{status.instance}: extension {', '.join(missing)} missing",
+            fix="; ".join(f"CREATE EXTENSION IF NOT EXISTS {m}" for m in missing)))
+    for view in status.matviews:
+        if not view.populated:
+            out.append(MATVIEWS.found(
+                Level.WARNING, f"{status.database}: {view.name} was never refreshed", target,
+                title=f"{status.instance}: materialized view {view.name} not populated",
+                fix=f"REFRESH MATERIALIZED VIEW {view.name};"))
+    if alembic_head:
+        heads = status.alembic_heads
+        if heads is None:
+            out.append(ALEMBIC.found(Level.ERROR, f"{status.database}: no alembic_version table "
+                                     f"(expected head {alembic_head})", target,
+                                     title=f"{status.instance}: migrations never ran"))
+        elif alembic_head not in heads:
+            out.append(ALEMBIC.found(
+                Level.ERROR, f"{status.database}: at {', '.join(heads) or 'no revision'}, "
+                f"expected {alembic_head}", target,
+                title=f"{status.instance}: migrations behind the expected head"))
+    return out
+
+
+def database_summary(status: DatabaseStatus) -> str:
+    return f"{status.instance}/{status.database}: {status.server_version or 'unknown version'}"

@@ -1,0 +1,63 @@
+"""`staging-tui logs [SERVICE] [--revision R] [--since 10m] [--severity ERROR]
+[--filter EXPR] [--follow] [--json]`: print Cloud Run logs, or follow them
+(reconnecting like the pane), as text or JSON lines, for scripts and grep."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from staging_tui.domain import LogEntry, LogMarker
+from staging_tui.gcp.backend import Backend
+from staging_tui.render.log_lines import (
+    build_filter,
+    json_line,
+    parse_severity,
+    parse_since,
+    text_line,
+)
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("logs", parents=parents, help="print or follow Cloud Run logs",
+                       description="Print a service's recent logs; --follow keeps tailing, "
+                       "reconnecting on its own. Gaps and suppressed entries are printed as "
+                       "marker lines (JSON: {\"marker\": ...}).")
+    p.add_argument("service", nargs="?", default="", help="Cloud Run service (default: all)")
+    p.add_argument("--revision", default="", help="only this revision")
+    p.add_argument("--since", default="10m", help="how far back to start (30s, 10m, 1h, 2d)")
+    p.add_argument("--severity", default="", help="minimum severity (e.g. WARNING, ERROR)")
+    p.add_argument("--filter", default="", metavar="EXPR",
+                   help="extra Logging query, e.g. 'textPayload:timeout'")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new entries")
+    p.add_argument("--json", action="store_true", help="JSON lines instead of text")
+    p.add_argument("--utc", action="store_true", help="print times in UTC (text output)")
+    p.set_defaults(run=run)
+
+
+def _write(item: LogEntry | LogMarker, args: argparse.Namespace, out: TextIO) -> None:
+    out.write((json_line(item) if args.json else text_line(item, args.utc)) + "\n")
+
+
+async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdout) -> int:
+    try:
+        since = datetime.now(UTC) - parse_since(args.since)
+        severity = parse_severity(args.severity) if args.severity else None
+    except ValueError as exc:
+        print(f"staging-tui logs: {exc}", file=sys.stderr)
+        return 2
+    query = build_filter(args.service, args.revision, severity, args.filter)
+    logs = await backend.logs()
+    if not args.follow:
+        async for page in logs.list_pages(query, since=since):
+            for entry in page:
+                _write(entry, args, out)
+        out.flush()
+        return 0
+    async for batch in logs.tail(query, since=since):
+        for item in batch:
+            _write(item, args, out)
+        out.flush()
+    return 0

@@ -1,0 +1,116 @@
+"""`staging-tui query [--dsn DSN | --instance NAME] "SQL" [...]`: run statements
+read-only and print the results (psql-like text, or --json / --csv / --jsonl lines).
+
+With --instance the Cloud SQL tunnel is started for the run (password from the
+profile's Secret Manager secret); with --dsn any PostgreSQL is used directly.
+Meta commands (\\dt, \\d NAME, \\dx ...) work too. Exit code 1 on the first error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from staging_tui.domain import QueryResult
+from staging_tui.errors import QueryError, StagingError
+from staging_tui.gcp.backend import Backend
+from staging_tui.render.query import expanded_lines, row_count_text, table_lines
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "query", parents=parents, help="run SQL read-only (through the tunnel or a DSN)",
+        description="Run SQL statements read-only and print the results. Writes are refused "
+        "before they are sent, and the session is read-only on the server too.")
+    p.add_argument("sql", nargs="+", help="SQL (several statements separated by ;) or \\dt ...")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--dsn", default="", help="connect to this PostgreSQL URL / conninfo")
+    where.add_argument("--instance", default="",
+                       help="Cloud SQL instance (short or full name): tunnel to it for the run")
+    p.add_argument("--limit", type=int, default=500,
+                   help="print at most N rows per statement (0 = all; default 500)")
+    p.add_argument("--timeout", type=float, default=30.0,
+                   help="statement_timeout in seconds (default 30)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON object per statement")
+    fmt.add_argument("--expanded", "-x", action="store_true", help="one block per row (\\x)")
+    p.set_defaults(run=run)
+
+
+async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = None) -> int:
+    # psycopg is imported here, not at module level: every CLI start (the TUI's too)
+    # registers this command, and must not pay for it.
+    from staging_tui.db.meta import run_meta
+    from staging_tui.db.session import QuerySession
+    from staging_tui.db.statements import split_statements
+
+    out = out or sys.stdout
+    sql = " ".join(args.sql)
+    try:
+        dsn, via = await _dsn(args, backend)
+    except StagingError as exc:
+        print(f"staging-tui query: {exc}", file=sys.stderr)
+        return 1
+    session = QuerySession(dsn, environment=backend.settings.environment,
+                           statement_timeout_s=args.timeout, via=via)
+    try:
+        for statement in split_statements(sql):
+            try:
+                if statement.is_meta:
+                    meta = await run_meta(session, statement.text)
+                    if meta.result is None:
+                        out.write(meta.message + "\n")
+                        continue
+                    _print(out, args, statement.text, meta.result, list(meta.footer))
+                else:
+                    result = await session.run(statement.text, limit=args.limit or None)
+                    _print(out, args, statement.text, result, [])
+            except StagingError as exc:
+                position = exc.position if isinstance(exc, QueryError) else None
+                where = f" (at character {position})" if position else ""
+                print(f"ERROR{where}: {exc}", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        await session.close()
+
+
+async def _dsn(args: argparse.Namespace, backend: Backend) -> tuple[str, str]:
+    if args.dsn:
+        return args.dsn, ""
+    from staging_tui.gcp.query_target import tunnel_target
+
+    target = await tunnel_target(await backend.tunnels(), args.instance or _only_instance(backend))
+    return target.dsn, target.via
+
+
+def _only_instance(backend: Backend) -> str:
+    instances = backend.settings.sql_instances
+    if not instances:
+        raise StagingError("no database given", "pass --dsn URL or --instance NAME")
+    return instances[0].connection_name
+
+
+def _print(out: TextIO, args: argparse.Namespace, sql: str, result: QueryResult,
+           footer: list[str]) -> None:
+    from staging_tui.db.export import jsonable
+
+    if args.json:
+        out.write(json.dumps({
+            "statement": sql, "columns": [[c.name, c.type_name] for c in result.columns],
+            "rows": [[jsonable(v) for v in row] for row in result.rows],
+            "truncated": result.truncated, "status": result.status,
+            "notice": result.notice}, ensure_ascii=False) + "\n")
+        return
+    if result.notice:
+        out.write(f"-- {result.notice}\n")
+    if result.columns:
+        lines = (expanded_lines if args.expanded else table_lines)(result.columns, result.rows)
+        out.write("\n".join(lines) + "\n")
+        out.write(f"({row_count_text(len(result.rows), result.truncated)})\n")
+    else:
+        out.write(result.status + "\n")
+    for line in footer:
+        out.write(line + "\n")

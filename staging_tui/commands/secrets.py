@@ -1,0 +1,70 @@
+"""`staging-tui secrets list [--json]` and `staging-tui secrets audit [--json]`.
+
+Never prints a value. `audit` exits 1 when a required or referenced secret is
+missing or unusable (an ERROR finding), so CI can gate a deploy on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from staging_tui.audit.secrets_audit import audit_profile, failed, secret_users
+from staging_tui.commands.output import print_json, print_table, to_jsonable
+from staging_tui.domain import Secret, Service
+from staging_tui.gcp.backend import Backend
+from staging_tui.render.secrets import COLUMNS, audit_summary, checklist, secret_row
+from staging_tui.render.services import in_profile
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("secrets", parents=parents, help="list or audit Secret Manager secrets",
+                       description="Secret Manager secrets (values are never printed).")
+    cmds = p.add_subparsers(dest="secrets_command", metavar="SUBCOMMAND", required=True)
+    ls = cmds.add_parser("list", parents=parents, help="secrets, versions and who uses them",
+                         description="List secrets with their versions and the Cloud Run "
+                         "services referencing them.")
+    ls.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ls.add_argument("--filter", default="", help="Secret Manager filter, e.g. 'name:redis'")
+    ls.set_defaults(run=run_list)
+    au = cmds.add_parser("audit", parents=parents, help="check required and referenced secrets",
+                         description="Check the profile's required secrets and every secret a "
+                         "Cloud Run service references. Exit 1 if one is missing or unusable.")
+    au.add_argument("--json", action="store_true", help="print JSON instead of a checklist")
+    au.add_argument("--problems", action="store_true", help="hide the ✓ lines")
+    au.set_defaults(run=run_audit)
+
+
+async def _gather(backend: Backend, filter: str = "") -> tuple[list[Secret], list[Service]]:
+    secrets_api, run_api = await asyncio.gather(backend.secrets(), backend.run())
+    secrets, services = await asyncio.gather(secrets_api.list_secrets(filter),
+                                             run_api.list_services())
+    return secrets, in_profile(services, backend.settings.service_filter)
+
+
+async def run_list(args: argparse.Namespace, backend: Backend) -> int:
+    secrets, services = await _gather(backend, args.filter)
+    users = secret_users(services, backend.settings.project)
+    if args.json:
+        print_json([{**to_jsonable(s), "used_by": users.get(s.name, [])} for s in secrets])
+    else:
+        print_table(COLUMNS, [secret_row(s, users.get(s.name, ())) for s in secrets])
+    return 0
+
+
+async def run_audit(args: argparse.Namespace, backend: Backend) -> int:
+    secrets, services = await _gather(backend)
+    findings = audit_profile(backend.settings, services, secrets)
+    bad = failed(findings)
+    if args.problems:
+        findings = [f for f in findings if f.level.value != "ok"]
+    if args.json:
+        print_json({"failed": bad, "findings": findings})
+    else:
+        out = sys.stdout
+        for line in checklist(findings):
+            out.write(line + "\n")
+        out.write(f"\n{audit_summary(findings)}\n")
+    return 1 if bad else 0

@@ -1,0 +1,109 @@
+"""Functions known to be read-only: the classifier lets a read call only these.
+
+Anything else called with `name(` (nextval, setval, set_config, pg_terminate_backend,
+lo_import, dblink_exec, user functions ...) makes the statement count as a write.
+Unquoted names are compared lower-cased; quoted names exactly.
+"""
+
+from __future__ import annotations
+
+_AGGREGATES = """
+count sum avg min max bool_and bool_or every array_agg string_agg json_agg jsonb_agg
+json_object_agg jsonb_object_agg xmlagg stddev stddev_pop stddev_samp variance var_pop
+var_samp corr covar_pop covar_samp regr_slope regr_intercept regr_count regr_r2
+percentile_cont percentile_disc mode rank dense_rank percent_rank cume_dist row_number
+ntile lag lead first_value last_value nth_value bit_and bit_or bit_xor range_agg
+range_intersect_agg any_value grouping
+"""
+
+_SCALARS = """
+abs ceil ceiling floor round trunc sign sqrt cbrt exp ln log log10 power pow mod div pi
+degrees radians sin cos tan asin acos atan atan2 random width_bucket gcd lcm factorial
+scale min_scale trim_scale greatest least coalesce nullif
+length char_length character_length octet_length bit_length lower upper initcap btrim
+ltrim rtrim trim substr substring left right lpad rpad replace translate reverse repeat
+split_part strpos position concat concat_ws format quote_ident quote_literal quote_nullable
+md5 sha224 sha256 sha384 sha512 encode decode ascii chr to_hex starts_with overlay
+regexp_match regexp_matches regexp_replace regexp_split_to_array regexp_split_to_table
+regexp_count regexp_instr regexp_like regexp_substr string_to_array string_to_table
+array_to_string array_length array_lower array_upper array_dims array_ndims array_position
+array_positions array_append array_prepend array_cat array_remove array_replace cardinality
+unnest generate_series generate_subscripts
+now current_timestamp clock_timestamp statement_timestamp transaction_timestamp timeofday
+date_trunc date_part date_bin extract age make_date make_time make_timestamp
+make_timestamptz make_interval justify_days justify_hours justify_interval isfinite
+to_char to_date to_number to_timestamp
+to_json to_jsonb row_to_json array_to_json json_build_object jsonb_build_object
+json_build_array jsonb_build_array json_object jsonb_object json_array_length
+jsonb_array_length json_each jsonb_each json_each_text jsonb_each_text json_extract_path
+jsonb_extract_path json_extract_path_text jsonb_extract_path_text json_object_keys
+jsonb_object_keys json_array_elements jsonb_array_elements json_array_elements_text
+jsonb_array_elements_text json_typeof jsonb_typeof jsonb_pretty jsonb_strip_nulls
+json_strip_nulls jsonb_set jsonb_insert jsonb_path_query jsonb_path_query_array
+jsonb_path_query_first jsonb_path_exists jsonb_path_match json_populate_record
+jsonb_populate_record json_to_record jsonb_to_record json_to_recordset jsonb_to_recordset
+num_nonnulls num_nulls
+version current_database current_schema current_schemas current_setting pg_backend_pid
+pg_postmaster_start_time pg_conf_load_time inet_client_addr inet_client_port
+inet_server_addr inet_server_port pg_typeof pg_sleep pg_sleep_for
+pg_size_pretty pg_size_bytes pg_relation_size pg_total_relation_size pg_table_size
+pg_indexes_size pg_database_size pg_tablespace_size pg_column_size
+pg_get_viewdef pg_get_indexdef pg_get_constraintdef pg_get_functiondef
+pg_get_function_arguments pg_get_function_result pg_get_function_identity_arguments
+pg_get_triggerdef pg_get_ruledef pg_get_expr pg_get_userbyid pg_get_serial_sequence
+pg_table_is_visible pg_function_is_visible pg_type_is_visible pg_is_in_recovery
+format_type obj_description col_description shobj_description
+has_table_privilege has_column_privilege has_schema_privilege has_database_privilege
+has_function_privilege has_sequence_privilege pg_has_role
+txid_current_snapshot pg_current_snapshot pg_last_xact_replay_timestamp
+pg_encoding_to_char pg_get_keywords pg_options_to_table array_to_tsvector
+to_tsvector to_tsquery plainto_tsquery phraseto_tsquery websearch_to_tsquery ts_rank
+ts_headline
+host hostmask masklen netmask network family broadcast abbrev
+bool int2 int4 int8 float4 float8 text
+"""
+
+_POSTGIS = """
+postgis_version postgis_full_version postgis_lib_version st_astext st_aswkt st_asgeojson
+st_asbinary st_asewkt st_x st_y st_z st_srid st_geometrytype st_isvalid st_isvalidreason
+st_extent st_area st_length st_perimeter st_distance st_dwithin st_intersects st_contains
+st_within st_covers st_touches st_crosses st_overlaps st_equals st_disjoint st_transform
+st_setsrid st_makepoint st_point st_makeenvelope st_geomfromtext st_geomfromgeojson
+st_buffer st_centroid st_envelope st_npoints st_numgeometries st_union st_collect
+"""
+
+# reserved words that precede "(" as syntax: they cannot be function names
+PAREN_KEYWORDS = frozenset([
+    "in", "exists", "any", "all", "some", "as", "values", "on", "using", "and", "or", "not",
+    "select", "where", "from", "join", "lateral", "by", "then", "else", "when", "case", "array",
+    "row", "cast", "nullif", "coalesce", "greatest", "least", "extract", "position", "substring",
+    "trim", "overlay", "interval", "union", "intersect", "except", "having", "limit", "offset",
+    "distinct", "is", "like", "ilike", "similar", "between", "only", "with", "tablesample",
+    "collate", "grouping", "group", "returning", "to", "for", "into", "fetch", "window",
+    "xmlelement", "xmlforest", "xmlattributes", "xmlconcat", "xmlparse", "xmlpi", "xmlroot",
+    "xmlserialize", "xmlexists",
+])
+
+# unreserved words that are syntax before "(" only right after one of these tokens
+# ("" = at the start of the statement)
+PAREN_KEYWORDS_AFTER: dict[str, frozenset[str]] = {
+    "materialized": frozenset({"as", "not"}),
+    "bernoulli": frozenset({"tablesample"}),
+    "system": frozenset({"tablesample"}),
+    "cube": frozenset({"by", ","}),
+    "rollup": frozenset({"by", ","}),
+    "sets": frozenset({"grouping"}),
+    "filter": frozenset({")"}),
+    "over": frozenset({")"}),
+    "within": frozenset({")"}),
+    "recursive": frozenset({"with"}),
+    "explain": frozenset({""}),
+}
+
+# types whose modifiers are written with parentheses: numeric(10,2), varchar(20)
+TYPES_WITH_MODIFIERS = frozenset([
+    "numeric", "decimal", "varchar", "char", "character", "varying", "bit", "timestamp", "time",
+    "interval", "float",
+])
+
+READ_ONLY_FUNCTIONS = frozenset((_AGGREGATES + _SCALARS + _POSTGIS).split())

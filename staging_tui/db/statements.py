@@ -1,0 +1,84 @@
+"""Split an editor buffer into statements, and find the one under the cursor.
+
+Semicolons inside strings, dollar quotes, quoted identifiers and comments do not
+split. A statement's span keeps its offsets in the buffer, so errors can point at
+the right place. Lines starting with a backslash are psql meta commands
+(`\\dt`, `\\d name`): each is a statement of its own, ending at a `;` or the line's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from staging_tui.db.sql_lexer import Kind, tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    text: str      # stripped, without the trailing semicolon
+    start: int     # offset of text[0] in the buffer
+    end: int       # offset just past the statement (its semicolon included)
+
+    @property
+    def is_meta(self) -> bool:
+        return self.text.startswith("\\")
+
+
+def split_statements(buffer: str) -> list[Statement]:
+    """The non-empty statements of `buffer`, in order (an unterminated string or
+    comment runs to the end of the buffer)."""
+    out: list[Statement] = []
+    seg_start = 0
+    tokens = tokenize(buffer, strict=False)
+    k = 0
+    while k < len(tokens):
+        tok = tokens[k]
+        if tok.kind is Kind.PUNCT and tok.text == ";":
+            _add(out, buffer, seg_start, tok.start, tok.end)
+            seg_start = tok.end
+        elif _is_meta_start(buffer, tok.start, seg_start):
+            line_end = buffer.find("\n", tok.start)
+            line_end = len(buffer) if line_end < 0 else line_end
+            semi = buffer.find(";", tok.start, line_end)
+            stop, line_end = (semi, semi + 1) if semi >= 0 else (line_end, line_end)
+            _add(out, buffer, seg_start, tok.start, tok.start)
+            _add(out, buffer, tok.start, stop, line_end)
+            seg_start = line_end
+            while k + 1 < len(tokens) and tokens[k + 1].start < line_end:
+                k += 1
+        k += 1
+    _add(out, buffer, seg_start, len(buffer), len(buffer))
+    return out
+
+
+def _is_meta_start(buffer: str, offset: int, seg_start: int) -> bool:
+    if buffer[offset] != "\\":
+        return False
+    line_start = buffer.rfind("\n", 0, offset) + 1
+    return not buffer[max(line_start, seg_start):offset].strip()
+
+
+def _add(out: list[Statement], buffer: str, start: int, stop: int, end: int) -> None:
+    raw = buffer[start:stop]
+    text = raw.strip()
+    if not text or _only_comments(text):
+        return
+    lead = len(raw) - len(raw.lstrip())
+    out.append(Statement(text, start + lead, end))
+
+
+def _only_comments(text: str) -> bool:
+    return all(t.kind in (Kind.SPACE, Kind.COMMENT) for t in tokenize(text, strict=False))
+
+
+def statement_at(buffer: str, offset: int) -> Statement | None:
+    """The statement under the cursor: the one containing `offset`, else the
+    nearest one before it (the cursor after a `;` still means that statement)."""
+    statements = split_statements(buffer)
+    before: Statement | None = None
+    for st in statements:
+        if st.start <= offset <= st.end:
+            return st
+        if st.end <= offset:
+            before = st
+    return before or (statements[0] if statements else None)

@@ -1,0 +1,322 @@
+"""The Cloud SQL tunnel: a local TCP listener -> mutual TLS to the instance.
+
+cloud-sql-python-connector has no public API for a raw byte tunnel (its
+`connect()` hands back a driver connection), so this module uses its internals:
+`CloudSQLClient` (Admin API calls), `RefreshAheadCache` / `LazyRefreshCache`
+(ephemeral certificate + metadata, refreshed ahead or on demand),
+`ConnectionInfo.create_ssl_context()` / `get_preferred_ip()`, `generate_keys()`,
+`IPTypes` and the fixed server port 3307. EVERY use of those internals is in the
+`ConnectorSession` class below, and tests/test_tunnel_connector_contract.py fails when an
+upgrade changes any of them. Supported: cloud-sql-python-connector >=1.18,<2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from staging_tui.domain import SqlInstance, TunnelState, TunnelStatus
+from staging_tui.errors import TunnelError
+from staging_tui.gcp.byte_pipe import Pipe
+from staging_tui.gcp.endpoints import Endpoints
+
+DEFAULT_PORT = 5433
+PORT_SEARCH = 100
+PasswordSource = Callable[[SqlInstance], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class TunnelOptions:
+    """address: where to listen (loopback unless given explicitly); port 0 = the
+    profile's, else the first free from 5433; ip_type PUBLIC / PRIVATE / PSC /
+    AUTO (the first of those the instance has);
+    refresh "background" (certificate renewed ahead) or "lazy" (on connect)."""
+
+    port: int = 0
+    address: str = "127.0.0.1"
+    ip_type: str = "PUBLIC"
+    iam_auth: bool = False
+    refresh: str = "background"
+    max_connections: int = 0
+    connect_timeout: float = 15.0
+    drain_timeout: float = 5.0
+
+
+class ConnectorSession:
+    """The connector internals: certificates for one instance and mTLS dialing."""
+
+    def __init__(self, endpoints: Endpoints, connection_name: str, *, iam_auth: bool,
+                 refresh: str) -> None:
+        from google.cloud.sql.connector.client import CloudSQLClient
+        from google.cloud.sql.connector.connection_name import _parse_connection_name
+        from google.cloud.sql.connector.instance import RefreshAheadCache
+        from google.cloud.sql.connector.lazy import LazyRefreshCache
+        from google.cloud.sql.connector.utils import generate_keys
+
+        # The connector logs failed refreshes with tracebacks; without a handler of its
+        # own those would reach stderr (and the TUI's screen). We report errors ourselves.
+        logging.getLogger("google.cloud.sql.connector").addHandler(logging.NullHandler())
+        self.iam_auth = iam_auth
+        self._conn_name = _parse_connection_name(connection_name)
+        self._client = CloudSQLClient(
+            endpoints.sql_admin_url or None, None, _credentials(endpoints, iam_auth),
+            driver="staging-tui",
+        )
+        keys = asyncio.ensure_future(generate_keys())
+        cache_cls = LazyRefreshCache if refresh == "lazy" else RefreshAheadCache
+        self._cache: Any = cache_cls(self._conn_name, self._client, keys, iam_auth)
+
+    async def target(self, ip_type: str) -> tuple[str, int, ssl.SSLContext, datetime]:
+        """(address, port, SSL context, certificate expiry) for a new connection."""
+        from google.cloud.sql.connector.connector import SERVER_PROXY_PORT
+        from google.cloud.sql.connector.enums import IPTypes
+
+        info = await self._cache.connect_info()
+        if info.expiration <= datetime.now(UTC):  # e.g. a background refresh still pending
+            await self._cache.force_refresh()
+            info = await self._cache.connect_info()
+        context = await info.create_ssl_context(self.iam_auth)
+        if ip_type.upper() == "AUTO":  # the first the instance has: public, private, PSC
+            ip_type = next((t for t in ("PUBLIC", "PRIVATE", "PSC")
+                            if IPTypes._from_str(t).value in info.ip_addrs), "PUBLIC")
+        host = info.get_preferred_ip(IPTypes._from_str(ip_type))
+        return str(host), int(SERVER_PROXY_PORT), context, info.expiration
+
+    async def invalidate(self) -> None:
+        """After a failed dial: fetch a fresh certificate and metadata next time."""
+        with contextlib.suppress(Exception):
+            await self._cache.force_refresh()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._cache.close()
+        with contextlib.suppress(Exception):
+            await self._client.close()
+
+
+def _credentials(endpoints: Endpoints, iam_auth: bool) -> Any:
+    if endpoints.sandbox and iam_auth:
+        # IAM authn down-scopes and refreshes the credentials: give the sandbox's token
+        # endpoint something to refresh.
+        from google.oauth2.credentials import Credentials
+
+        return Credentials(  # type: ignore[no-untyped-call]
+            token="sandbox", refresh_token="sandbox", client_id="sandbox",
+            client_secret="sandbox", token_uri=f"{endpoints.sql_admin_url}/token")
+    return endpoints.credentials()
+
+
+def describe_error(exc: BaseException, instance: str = "") -> str:
+    """A one-line reason for the pane and the CLI (never contains a password)."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientResponseError):
+        if exc.status in (401, 403):
+            return (f"Cloud SQL Admin API refused access to {instance} ({exc.status}): "
+                    f"{exc.message}; check roles/cloudsql.client")
+        if exc.status == 404:
+            return f"Cloud SQL instance {instance} not found: {exc.message}"
+        return f"Cloud SQL Admin API error {exc.status}: {exc.message}"
+    if isinstance(exc, aiohttp.ClientError):
+        return f"Cloud SQL Admin API unreachable: {exc}"
+    if isinstance(exc, ConnectionRefusedError | TimeoutError | socket.gaierror):
+        return f"instance {instance} unreachable: {type(exc).__name__}: {exc}".rstrip(": ")
+    if type(exc).__name__ == "CloudSQLIPTypeError":
+        return f"instance {instance} has no IP address of the requested type ({exc})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS to {instance} failed: {exc.reason or exc}"
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+class Tunnel:
+    """One instance's listener. `start()` binds and fetches the first certificate;
+    each client gets its own mTLS connection to the instance and a byte pipe."""
+
+    def __init__(self, instance: SqlInstance, endpoints: Endpoints,
+                 options: TunnelOptions | None = None) -> None:
+        self.instance = instance
+        self.options = options or TunnelOptions(iam_auth=instance.iam_auth)
+        self._endpoints = endpoints
+        self._session: ConnectorSession | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._pipes: set[Pipe] = set()
+        self._dials: set[asyncio.Task[None]] = set()
+        self._state = TunnelState(instance=instance.connection_name, status=TunnelStatus.STOPPED,
+                                  host=self.options.address, database=instance.database,
+                                  user=instance.user)
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.connections_total = 0
+        self.rejected = 0
+        self.dial_ms: float = 0.0
+
+    @property
+    def state(self) -> TunnelState:
+        """A snapshot (frozen) with the live counters."""
+        return replace(self._state, connections=len(self._pipes), bytes_in=self.bytes_in,
+                       bytes_out=self.bytes_out)
+
+    @property
+    def port(self) -> int:
+        return self._state.port
+
+    def _set(self, **changes: Any) -> None:
+        self._state = replace(self._state, **changes)
+
+    async def start(self) -> TunnelState:
+        self._set(status=TunnelStatus.STARTING, last_error="", connection_test="")
+        await self._listen()
+        self._session = ConnectorSession(self._endpoints, self.instance.connection_name,
+                                         iam_auth=self.options.iam_auth,
+                                         refresh=self.options.refresh)
+        try:
+            await self._session.target(self.options.ip_type)
+        except Exception as exc:
+            message = describe_error(exc, self.instance.connection_name)
+            await self.stop()
+            self._set(status=TunnelStatus.ERROR, last_error=message)
+            raise TunnelError(message, _fix_for(message)) from None
+        self._set(status=TunnelStatus.READY, started_at=datetime.now(UTC))
+        return self.state
+
+    async def _listen(self) -> None:
+        address = self.options.address
+        explicit = self.options.port or self.instance.port
+        ports = [explicit] if explicit else range(DEFAULT_PORT, DEFAULT_PORT + PORT_SEARCH)
+        for port in ports:
+            try:
+                self._server = await asyncio.get_running_loop().create_server(
+                    self._accept, address, port, backlog=512, reuse_address=True)
+            except OSError as exc:
+                if explicit:
+                    raise TunnelError(
+                        f"cannot listen on {address}:{port}: "
+                        + ("port already in use" if _in_use(exc) else exc.strerror or str(exc)),
+                        f"choose another port (--port), or free port {port} "
+                        f"(see: lsof -i :{port})") from None
+                continue
+            self._set(port=port, host=address)
+            return
+        raise TunnelError(f"no free port on {address} in {DEFAULT_PORT}-"
+                          f"{DEFAULT_PORT + PORT_SEARCH - 1}", "pass --port")
+
+    def _accept(self) -> asyncio.Protocol:
+        pipe = Pipe(self)
+        limit = self.options.max_connections
+        if limit and len(self._pipes) >= limit:
+            self.rejected += 1
+            self._set(last_error=f"max connections ({limit}) reached: a client was refused")
+            pipe.close()
+        else:
+            self._pipes.add(pipe)
+            self.connections_total += 1
+            pipe.closed.add_done_callback(lambda _: self._pipes.discard(pipe))
+            task = asyncio.ensure_future(self._connect(pipe))
+            self._dials.add(task)
+            task.add_done_callback(self._dials.discard)
+        return _Refusing() if pipe.closed.done() else pipe.client
+
+    async def _connect(self, pipe: Pipe) -> None:
+        try:
+            await self._dial(pipe)
+        except Exception as exc:
+            self._set(status=TunnelStatus.ERROR,
+                      last_error=describe_error(exc, self.instance.connection_name))
+            pipe.abort()
+
+    async def _dial(self, pipe: Pipe) -> None:
+        assert self._session is not None
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            host, port, context, _ = await self._session.target(self.options.ip_type)
+            try:
+                transport, _ = await asyncio.wait_for(loop.create_connection(
+                    lambda: pipe.upstream, host, port, ssl=context, server_hostname=host),
+                    self.options.connect_timeout)
+            except (OSError, ssl.SSLError, TimeoutError):
+                await self._session.invalidate()
+                if attempt == 2:
+                    raise
+                continue
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.dial_ms = (time.perf_counter() - started) * 1000
+            if self._state.status is TunnelStatus.ERROR:
+                self._set(status=TunnelStatus.READY, last_error="")
+            return
+
+    async def stop(self, drain_timeout: float | None = None) -> None:
+        """Stop accepting, let open sessions finish for `drain_timeout`, then cut them."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        timeout = self.options.drain_timeout if drain_timeout is None else drain_timeout
+        if self._pipes:
+            await asyncio.wait([p.closed for p in self._pipes], timeout=timeout or None)
+        for pipe in list(self._pipes):
+            pipe.abort()
+        for task in list(self._dials):
+            task.cancel()
+        await asyncio.gather(*self._dials, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        self._set(status=TunnelStatus.STOPPED)
+
+    async def test(self, password: str | None) -> str:
+        """`SELECT 1` through the tunnel as the instance's user; the result in words."""
+        import psycopg
+
+        s = self._state
+        started = time.perf_counter()
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                host=s.host if s.host not in ("0.0.0.0", "::") else "127.0.0.1", port=s.port,
+                dbname=self.instance.database, user=self.instance.user,
+                password=password or None, connect_timeout=int(self.options.connect_timeout),
+                sslmode="disable", application_name="staging-tui connection test")
+            async with conn:
+                await conn.execute("SELECT 1")
+        except Exception as exc:  # psycopg errors name the server's reason, not the password
+            result = f"failed: {self._state.last_error or describe_error(exc)}"
+            self._set(connection_test=result)
+            return result
+        result = f"ok: SELECT 1 in {(time.perf_counter() - started) * 1000:.0f} ms"
+        self._set(connection_test=result, status=TunnelStatus.READY, last_error="")
+        return result
+
+
+class _Refusing(asyncio.Protocol):
+    """For a client over the max-connections limit: closed at once."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.abort()  # type: ignore[attr-defined]
+
+
+def _in_use(exc: OSError) -> bool:
+    import errno
+
+    return exc.errno == errno.EADDRINUSE
+
+
+def _fix_for(message: str) -> str:
+    if "no IP address of the requested type" in message:
+        return "choose the instance's IP type: --private-ip (PRIVATE) or --psc"
+    if "not found" in message:
+        return "check the connection name: PROJECT:REGION:INSTANCE (gcloud sql instances list)"
+    if "refused access" in message:
+        return "ask for roles/cloudsql.client on the project"
+    if "region" in message.lower():
+        return "use the region the instance lives in"
+    return "retry; check network access to sqladmin.googleapis.com"

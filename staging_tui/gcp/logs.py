@@ -1,0 +1,435 @@
+"""Cloud Logging v2 adapter: backfill with ListLogEntries, then TailLogEntries.
+
+`LogsAdapter.tail()` yields batches of domain `LogEntry` and `LogMarker` and never
+ends on its own: it reconnects after a stream end or cut, the session limit
+(OUT_OF_RANGE), UNAVAILABLE / INTERNAL (backoff) and RESOURCE_EXHAUSTED (longer
+backoff). On reconnect it re-reads from the last timestamp seen minus an overlap
+and drops duplicates by insertId (a bounded window), so a cut loses nothing;
+what it cannot re-read becomes a GAP marker, server-side suppression a SUPPRESSED
+marker with its count. Conversion reads the raw protobuf (`type(m).pb(m)`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+from google.api_core import exceptions as gexc
+from google.cloud.logging_v2 import types as log_types
+from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2AsyncClient
+from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio import (
+    LoggingServiceV2GrpcAsyncIOTransport,
+)
+from google.protobuf import struct_pb2
+
+from staging_tui.domain import HttpRequest, LogEntry, LogMarker, MarkerKind, Severity
+from staging_tui.errors import InvalidArgument
+from staging_tui.gcp.api_errors import map_api_error, mapped
+from staging_tui.gcp.endpoints import Endpoints
+
+Batch = list[LogEntry | LogMarker]
+PAGE_SIZE = 1000
+_SEVERITY = {int(s): s for s in Severity}
+_LOG_NAMES: dict[str, str] = {}
+_REASONS = {1: "rate limit", 2: "client too slow (not consumed)"}
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """How the tail recovers. Delays in seconds; `overlap` is re-read on reconnect."""
+
+    overlap: timedelta = timedelta(seconds=5)
+    retry_delay: float = 0.25  # UNAVAILABLE / INTERNAL, doubled up to retry_max
+    retry_max: float = 10.0
+    exhausted_delay: float = 5.0  # RESOURCE_EXHAUSTED, doubled up to exhausted_max
+    exhausted_max: float = 60.0
+    first_response_wait: float = 0.5  # how long to wait for the new stream before refilling
+    refill_limit: int = 50_000  # entries re-read at most per reconnect (else a GAP marker)
+    dedupe_window: int = 200_000  # insertIds remembered
+
+
+def short_log_name(full: str) -> str:
+    """`projects/p/logs/run.googleapis.com%2Fstdout` -> `run.googleapis.com/stdout`."""
+    name = _LOG_NAMES.get(full)
+    if name is None:
+        name = unquote(full.rsplit("/logs/", 1)[-1])
+        if len(_LOG_NAMES) < 1000:
+            _LOG_NAMES[full] = name
+    return name
+
+
+_STRINGS: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One copy of strings that repeat across entries (services, URLs, label keys):
+    a 100k-entry buffer would otherwise hold 100k copies of each."""
+    found = _STRINGS.get(text)
+    if found is not None:
+        return found
+    if len(_STRINGS) < 50_000:
+        _STRINGS[text] = text
+    return text
+
+
+def _value(v: Any) -> object:
+    kind = v.WhichOneof("kind")
+    if kind == "string_value":
+        return v.string_value
+    if kind == "number_value":
+        n = v.number_value
+        return int(n) if n.is_integer() else n
+    if kind == "bool_value":
+        return v.bool_value
+    if kind == "struct_value":
+        return struct_to_dict(v.struct_value)
+    if kind == "list_value":
+        return [_value(x) for x in v.list_value.values]
+    return None
+
+
+def struct_to_dict(struct: Any) -> dict[str, object]:
+    """google.protobuf.Struct -> dict, much faster than MessageToDict."""
+    return {k: _value(v) for k, v in struct.fields.items()}
+
+
+class JsonPayload(Mapping[str, object]):
+    """A jsonPayload kept as its wire bytes and decoded on first use: most entries
+    of a flood are never looked at, and bytes cost far less memory than a dict."""
+
+    __slots__ = ("_data", "_wire")
+
+    def __init__(self, wire: bytes) -> None:
+        self._wire = wire
+        self._data: dict[str, object] | None = None
+
+    def _decoded(self) -> dict[str, object]:
+        if self._data is None:
+            self._data = struct_to_dict(struct_pb2.Struct.FromString(self._wire))
+            self._wire = b""
+        return self._data
+
+    def __getitem__(self, key: str) -> object:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
+
+
+def entry_from_pb(pb: Any) -> LogEntry:
+    """Raw LogEntry protobuf -> domain LogEntry (the hot path: keep it lean)."""
+    ts = pb.timestamp
+    rl = pb.resource.labels
+    payload = pb.WhichOneof("payload")
+    http = None
+    if pb.HasField("http_request"):
+        h = pb.http_request
+        lat = h.latency
+        http = HttpRequest(_shared(h.request_method), _shared(h.request_url), h.status,
+                           lat.seconds * 1000 + lat.nanos / 1e6, _shared(h.user_agent),
+                           h.remote_ip, h.response_size)
+    return LogEntry(
+        pb.insert_id,
+        datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC),
+        _SEVERITY.get(pb.severity, Severity.DEFAULT),
+        _shared(rl.get("service_name", "")),
+        _shared(rl.get("revision_name", "")),
+        short_log_name(pb.log_name),
+        _text(pb.text_payload) if payload == "text_payload" else "",
+        JsonPayload(pb.json_payload.SerializeToString()) if payload == "json_payload" else None,
+        http,
+        dict(pb.labels),
+        pb.trace,
+    )
+
+
+def _text(text: str) -> str:
+    """Long texts (tracebacks) repeat a lot in a crash loop: share them too."""
+    return _shared(text) if len(text) > 200 else text
+
+
+class InsertIdWindow:
+    """The last `size` insertIds seen (as 64-bit hashes): drops duplicates in bounded
+    memory. A hash collision could hide one entry in ~10^13 pairs; we accept that."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._order: deque[int] = deque()
+        self._seen: set[int] = set()
+
+    def add(self, insert_id: str) -> bool:
+        """True when `insert_id` is new (and remember it)."""
+        key = hash(insert_id)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        self._order.append(key)
+        if len(self._order) > self.size:
+            self._seen.discard(self._order.popleft())
+        return True
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+def _rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _and(filter_: str, clause: str) -> str:
+    """Append a clause; the user's text stays a prefix so error columns match it.
+    (AND binds loosest in the Logging query language, so no parentheses needed.)"""
+    return f"{filter_} AND {clause}" if filter_.strip() else clause
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LogsAdapter:
+    """List, tail and write Cloud Logging entries of one project."""
+
+    def __init__(self, endpoints: Endpoints, project: str,
+                 policy: ReconnectPolicy | None = None) -> None:
+        self.project = project
+        self.resource = f"projects/{project}"
+        self.policy = policy or ReconnectPolicy()
+        if endpoints.sandbox:
+            transport = LoggingServiceV2GrpcAsyncIOTransport(channel=endpoints.grpc_channel())
+            self._client = LoggingServiceV2AsyncClient(transport=transport)
+        else:
+            self._client = LoggingServiceV2AsyncClient(credentials=endpoints.credentials())
+
+    # ------------------------------------------------------------------ list / write
+
+    async def list_pages(self, filter_: str = "", *, since: datetime | None = None,
+                         until: datetime | None = None, newest_first: bool = False,
+                         limit: int = 0, page_size: int = PAGE_SIZE
+                         ) -> AsyncIterator[list[LogEntry]]:
+        """Pages of entries matching `filter_` (and the time bounds), up to `limit`."""
+        if since is not None:
+            filter_ = _and(filter_, f'timestamp>="{_rfc3339(since)}"')
+        if until is not None:
+            filter_ = _and(filter_, f'timestamp<="{_rfc3339(until)}"')
+        request = log_types.ListLogEntriesRequest(
+            resource_names=[self.resource], filter=filter_, page_size=page_size,
+            order_by="timestamp desc" if newest_first else "timestamp asc")
+        count = 0
+        async with mapped(self.resource):
+            pager = await self._client.list_log_entries(request=request)
+            async for response in pager.pages:
+                raw = type(response).pb(response).entries
+                if limit and count + len(raw) > limit:
+                    raw = raw[: limit - count]
+                count += len(raw)
+                yield [entry_from_pb(pb) for pb in raw]
+                if limit and count >= limit:
+                    return
+
+    async def list_entries(self, filter_: str = "", **kwargs: Any) -> list[LogEntry]:
+        return [e async for page in self.list_pages(filter_, **kwargs) for e in page]
+
+    async def check_filter(self, filter_: str) -> None:
+        """Raise InvalidArgument (the server's message says where) if `filter_` is bad."""
+        async for _ in self.list_pages(filter_, limit=1, page_size=1):
+            break
+
+    async def write_entries(self, entries: Iterable[LogEntry]) -> None:
+        """Write entries (tests and users inject them); `service` sets the resource."""
+        out = []
+        for e in entries:
+            pb = log_types.LogEntry.pb()(
+                log_name=f"{self.resource}/logs/{e.log_name or 'staging-tui'}".replace(
+                    "/logs/run.googleapis.com/", "/logs/run.googleapis.com%2F"),
+                insert_id=e.insert_id, severity=int(e.severity), trace=e.trace,
+                labels=dict(e.labels))
+            pb.timestamp.FromDatetime(e.timestamp)
+            pb.resource.type = "cloud_run_revision"
+            if e.service:
+                pb.resource.labels["service_name"] = e.service
+            if e.revision:
+                pb.resource.labels["revision_name"] = e.revision
+            if e.json_payload is not None:
+                pb.json_payload.update(dict(e.json_payload))
+            else:
+                pb.text_payload = e.text
+            out.append(log_types.LogEntry.wrap(pb))
+        request = log_types.WriteLogEntriesRequest(entries=out)
+        async with mapped(self.resource):
+            await self._client.write_log_entries(request=request)
+
+    # ------------------------------------------------------------------ tail
+
+    async def tail(self, filter_: str = "", *, since: datetime | None = None,
+                   backfill_limit: int = 10_000) -> AsyncIterator[Batch]:
+        """Backfill from `since` (if given; the newest `backfill_limit` entries), then
+        follow forever, reconnecting.
+
+        Raises only what retrying cannot fix (InvalidArgument, PermissionDenied ...).
+        """
+        state = TailState(InsertIdWindow(self.policy.dedupe_window))
+        if since is not None:
+            until = _now()
+            newest: list[LogEntry] = []
+            async for page in self.list_pages(filter_, since=since, until=until,
+                                              newest_first=True, limit=backfill_limit + 1):
+                newest.extend(page)
+            older = len(newest) > backfill_limit
+            newest = newest[:backfill_limit]
+            newest.reverse()
+            if older:
+                yield [LogMarker(MarkerKind.GAP, newest[0].timestamp, 0,
+                                 f"older entries since {_rfc3339(since)} not loaded: "
+                                 f"showing the newest {backfill_limit:,}")]
+            for start in range(0, len(newest), PAGE_SIZE):
+                batch = state.accept(newest[start : start + PAGE_SIZE])
+                if batch:
+                    yield batch
+            state.resume_from = max(state.last_ts or until, until)
+            state.overlap = False  # the backfill ended exactly at `until`
+        failures = 0
+        exhausted = 0
+        while True:
+            try:
+                async for batch in self._session(filter_, state):
+                    failures = exhausted = 0
+                    yield batch
+                reason, delay = "stream ended", 0.0
+            except gexc.OutOfRange:
+                reason, delay = "session limit reached", 0.0
+            except (gexc.ServiceUnavailable, gexc.InternalServerError, gexc.Aborted,
+                    gexc.DeadlineExceeded) as exc:
+                failures += 1
+                delay = min(self.policy.retry_delay * 2 ** (failures - 1), self.policy.retry_max)
+                reason = f"{exc.grpc_status_code.name if exc.grpc_status_code else 'error'}: " \
+                         f"{exc.message}"
+            except gexc.ResourceExhausted as exc:
+                exhausted += 1
+                delay = min(self.policy.exhausted_delay * 2 ** (exhausted - 1),
+                            self.policy.exhausted_max)
+                reason = f"RESOURCE_EXHAUSTED: {exc.message}"
+            except gexc.GoogleAPIError as exc:
+                raise map_api_error(exc, resource=self.resource) from None
+            state.reconnects += 1
+            if delay:
+                delay *= 0.8 + 0.4 * random.random()
+                reason += f"; retrying in {delay:.1f}s"
+            yield [LogMarker(MarkerKind.RECONNECT, _now(), 0, reason)]
+            if state.last_ts is not None:
+                state.resume_from = state.last_ts
+            state.overlap = True
+            await asyncio.sleep(delay)
+
+    async def _session(self, filter_: str, state: TailState) -> AsyncIterator[Batch]:
+        """One TailLogEntries stream; refills the gap before it if resuming."""
+        closed = asyncio.Event()
+
+        async def requests() -> AsyncIterator[log_types.TailLogEntriesRequest]:
+            yield log_types.TailLogEntriesRequest(resource_names=[self.resource],
+                                                  filter=filter_)
+            await closed.wait()
+
+        call: Any = await self._client.tail_log_entries(requests=requests(), timeout=None,
+                                                   retry=None)
+        responses = call.__aiter__()
+        try:
+            if state.resume_from is not None:
+                first = asyncio.ensure_future(anext(responses))
+                await asyncio.wait({first}, timeout=self.policy.first_response_wait)
+                try:
+                    async for batch in self._refill(filter_, state):
+                        yield batch
+                except BaseException:
+                    first.cancel()
+                    raise
+                state.resume_from = None
+                try:
+                    response = await first
+                except StopAsyncIteration:
+                    return
+                batch = state.response(response)
+                if batch:
+                    yield batch
+            async for response in responses:
+                batch = state.response(response)
+                if batch:
+                    yield batch
+        finally:
+            closed.set()
+            call.cancel()
+
+    async def _refill(self, filter_: str, state: TailState) -> AsyncIterator[Batch]:
+        """Re-read what the previous stream may have missed (from resume_from - overlap)."""
+        assert state.resume_from is not None
+        since = state.resume_from - (self.policy.overlap if state.overlap else timedelta(0))
+        count = 0
+        try:  # up to now: the new stream is already open and delivers what follows
+            async for page in self.list_pages(filter_, since=since, until=_now(),
+                                              limit=self.policy.refill_limit + 1):
+                count += len(page)
+                batch = state.accept(page)
+                if batch:
+                    yield batch
+        except InvalidArgument:
+            raise
+        except Exception as exc:  # the tail goes on; the hole is shown, not hidden
+            detail = getattr(exc, "message", str(exc))
+            yield [LogMarker(MarkerKind.GAP, _now(), 0,
+                             f"entries after {_rfc3339(since)} may be missing: {detail}")]
+            return
+        if count > self.policy.refill_limit:
+            yield [LogMarker(MarkerKind.GAP, _now(), 0,
+                             f"more than {self.policy.refill_limit} entries since "
+                             f"{_rfc3339(since)}: some were not re-read")]
+
+    async def close(self) -> None:
+        transport: Any = self._client.transport
+        await transport.close()
+
+
+class TailState:
+    """Dedupe window, last timestamp seen and counters of one tail."""
+
+    def __init__(self, seen: InsertIdWindow) -> None:
+        self.seen = seen
+        self.last_ts: datetime | None = None
+        self.resume_from: datetime | None = None
+        self.overlap = True  # re-read `policy.overlap` before resume_from
+        self.reconnects = 0
+
+    def accept(self, entries: Sequence[LogEntry]) -> Batch:
+        add = self.seen.add
+        out: Batch = [e for e in entries if add(e.insert_id)]
+        if entries:
+            newest = max(entries[0].timestamp, entries[-1].timestamp)
+            if self.last_ts is None or newest > self.last_ts:
+                self.last_ts = newest
+        return out
+
+    def response(self, response: Any) -> Batch:
+        pb = type(response).pb(response)
+        add = self.seen.add
+        out: Batch = [entry_from_pb(e) for e in pb.entries if add(e.insert_id)]
+        if out:
+            newest = out[-1]
+            assert isinstance(newest, LogEntry)
+            if self.last_ts is None or newest.timestamp > self.last_ts:
+                self.last_ts = newest.timestamp
+        for info in pb.suppression_info:
+            if info.suppressed_count:
+                out.append(LogMarker(MarkerKind.SUPPRESSED, _now(), info.suppressed_count,
+                                     f"suppressed by the server: "
+                                     f"{_REASONS.get(info.reason, 'unknown reason')}"))
+        return out

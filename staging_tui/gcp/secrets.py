@@ -1,0 +1,251 @@
+"""Secret Manager v1 adapter: secrets, versions and payloads -> domain objects.
+
+Listing fetches every secret's versions concurrently with a bound (`concurrency`),
+not one by one. Payloads are checked against their CRC32C: a mismatch raises
+`ChecksumMismatch` and the bytes are dropped. Values never enter a message, a log
+or an exception raised here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from google.api_core import exceptions as gexc
+from google.api_core import retry_async
+from google.cloud import secretmanager_v1 as sm
+from google.cloud.secretmanager_v1.services.secret_manager_service.transports.grpc_asyncio import (
+    SecretManagerServiceGrpcAsyncIOTransport,
+)
+
+from staging_tui.checksums import crc32c
+from staging_tui.domain import Secret, SecretPayload, SecretVersion, VersionState
+from staging_tui.errors import ApiError
+from staging_tui.gcp.api_errors import call, map_api_error, mapped
+from staging_tui.gcp.endpoints import Endpoints
+
+# The client library logs whole requests and responses at DEBUG (AccessSecretVersion's
+# payload, AddSecretVersion's data) when its logger is enabled for DEBUG, e.g. by a debug
+# log file on the root logger. Pin its level so a value can never reach a log.
+# (Pinned on the package and on the transport module a logging scope could name.)
+for _name in ("google.cloud.secretmanager_v1", SecretManagerServiceGrpcAsyncIOTransport.__module__):
+    logging.getLogger(_name).setLevel(logging.INFO)
+
+PAGE_SIZE = 25000
+CONCURRENCY = 32
+READ_RETRY = retry_async.AsyncRetry(
+    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
+    predicate=retry_async.if_exception_type(gexc.ServiceUnavailable),
+)
+_STATE = {1: VersionState.ENABLED, 2: VersionState.DISABLED, 3: VersionState.DESTROYED}
+
+
+class ChecksumMismatch(ApiError):
+    """The payload's CRC32C does not match its data: corrupted in transit or at rest."""
+
+    code = "DATA_LOSS"
+
+
+def _time(ts: Any) -> datetime | None:
+    if not ts.seconds and not ts.nanos:
+        return None
+    return datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC)
+
+
+def _replication(pb: Any) -> str:
+    replicas = [r.location for r in pb.replication.user_managed.replicas]
+    return f"user-managed: {', '.join(replicas)}" if replicas else "automatic"
+
+
+def version_from_pb(pb: Any) -> SecretVersion:
+    parts = pb.name.split("/")  # projects/P/secrets/S/versions/N
+    return SecretVersion(
+        secret=parts[3],
+        version=parts[5],
+        state=_STATE.get(pb.state, VersionState.UNKNOWN),
+        create_time=_time(pb.create_time),
+        destroy_time=_time(pb.destroy_time),
+    )
+
+
+def secret_from_pb(pb: Any, versions: Iterable[SecretVersion] = ()) -> Secret:
+    _, project, _, name = pb.name.split("/")
+    return Secret(
+        name=name,
+        project=project,
+        create_time=_time(pb.create_time),
+        labels=dict(pb.labels),
+        replication=_replication(pb),
+        versions=tuple(sorted(versions, key=lambda v: int(v.version), reverse=True)),
+    )
+
+
+class SecretsAdapter:
+    """Read and (when the profile allows, checked by the caller) write one project's secrets."""
+
+    def __init__(self, endpoints: Endpoints, project: str, concurrency: int = CONCURRENCY) -> None:
+        self.project = project
+        self.concurrency = concurrency
+        if endpoints.sandbox:
+            transport = SecretManagerServiceGrpcAsyncIOTransport(channel=endpoints.grpc_channel())
+            self._client = sm.SecretManagerServiceAsyncClient(transport=transport)
+        else:
+            self._client = sm.SecretManagerServiceAsyncClient(credentials=endpoints.credentials())
+
+    def path(self, secret: str) -> str:
+        return f"projects/{self.project}/secrets/{secret}"
+
+    def version_path(self, secret: str, version: str) -> str:
+        return f"{self.path(secret)}/versions/{version}"
+
+    # ------------------------------------------------------------------ reads
+    async def list_secrets(self, filter: str = "", *, with_versions: bool = True,
+                           on_progress: Callable[[int, int], None] | None = None,
+                           on_listed: Callable[[list[Secret]], None] | None = None
+                           ) -> list[Secret]:
+        """All secrets sorted by name; with their versions (newest first) unless told not to.
+        `on_listed(secrets)` gets them without versions as soon as they are listed (a table
+        can show the names at once); `on_progress(done, total)` as version listings end."""
+        parent = f"projects/{self.project}"
+        raw: list[Any] = []
+        async with mapped(parent):
+            pager = await self._client.list_secrets(
+                request=sm.ListSecretsRequest(parent=parent, page_size=PAGE_SIZE, filter=filter),
+                retry=READ_RETRY)
+            async for response in pager.pages:
+                raw.extend(type(response).pb(response).secrets)
+        raw.sort(key=lambda pb: pb.name)
+        if not with_versions or on_listed is not None:
+            bare = [secret_from_pb(pb) for pb in raw]
+            if not with_versions:
+                return bare
+            if on_listed is not None:
+                on_listed(bare)
+        gate = asyncio.Semaphore(self.concurrency)
+        done = 0
+
+        async def one(pb: Any) -> Secret:
+            nonlocal done
+            error = ""
+            versions: list[SecretVersion] = []
+            async with gate:
+                try:
+                    versions = await self._versions(pb.name)
+                except ApiError as exc:  # one unreadable secret must not hide the others
+                    error = f"{exc.code}: {exc.message}"
+            done += 1
+            if on_progress is not None:
+                on_progress(done, len(raw))
+            secret = secret_from_pb(pb, versions)
+            return replace(secret, versions_error=error) if error else secret
+
+        return list(await asyncio.gather(*(one(pb) for pb in raw)))
+
+    async def get_secret(self, secret: str) -> Secret:
+        """One secret with its versions."""
+        name = self.path(secret)
+        pb = await call(lambda: self._client.get_secret(name=name, retry=READ_RETRY),
+                        resource=name)
+        return secret_from_pb(type(pb).pb(pb), await self._versions(name))
+
+    async def list_versions(self, secret: str) -> tuple[SecretVersion, ...]:
+        """Versions of one secret, newest first."""
+        versions = await self._versions(self.path(secret))
+        return tuple(sorted(versions, key=lambda v: int(v.version), reverse=True))
+
+    async def _versions(self, parent: str) -> list[SecretVersion]:
+        """All versions of one secret through the client's transport stub: the gapic
+        wrapper (pager, retry wrapper, per-call metadata building) costs more client CPU
+        than the call itself when listing thousands of secrets. Same RPC, same channel
+        and credentials, same routing header; errors mapped like every other call."""
+        stub: Any = self._client.transport.list_secret_versions
+        metadata = (("x-goog-request-params", f"parent={parent}"),)
+        out: list[SecretVersion] = []
+        token = ""
+        while True:
+            request = sm.ListSecretVersionsRequest(parent=parent, page_size=PAGE_SIZE,
+                                                   page_token=token)
+            try:
+                response = await stub(request, metadata=metadata, timeout=30.0)
+            except grpc.RpcError as exc:
+                error = gexc.from_grpc_error(exc)  # type: ignore[no-untyped-call]
+                raise map_api_error(error, resource=parent) from None
+            raw = type(response).pb(response)
+            out.extend(version_from_pb(pb) for pb in raw.versions)
+            token = raw.next_page_token
+            if not token:
+                return out
+
+    async def get_version(self, secret: str, version: str = "latest") -> SecretVersion:
+        name = self.version_path(secret, version)
+        pb = await call(lambda: self._client.get_secret_version(name=name, retry=READ_RETRY),
+                        resource=name)
+        return version_from_pb(type(pb).pb(pb))
+
+    async def access(self, secret: str, version: str = "latest") -> SecretPayload:
+        """The value of a version (`latest` resolves to the newest). Verifies the CRC32C."""
+        name = self.version_path(secret, version)
+        response = await call(
+            lambda: self._client.access_secret_version(name=name, retry=READ_RETRY),
+            resource=name)
+        raw = type(response).pb(response)
+        resolved = raw.name.rsplit("/", 1)[-1] or version
+        if raw.payload.HasField("data_crc32c") and crc32c(raw.payload.data) != raw.payload.data_crc32c:
+            raise ChecksumMismatch(
+                f"the payload of {secret}@{resolved} failed its CRC32C check "
+                "(corrupted in transit or at rest); the value was discarded",
+                "retry; if it persists, add a new version with the correct value",
+                resource=name)
+        return SecretPayload(secret=secret, version=resolved, data=raw.payload.data)
+
+    # ------------------------------------------------------------------ writes
+    async def create_secret(self, secret: str, data: bytes | None = None,
+                            labels: Mapping[str, str] | None = None,
+                            regions: tuple[str, ...] = ()) -> Secret:
+        """Create `secret` (automatic replication unless `regions`), and its first version
+        when `data` is given — like `gcloud secrets create NAME --data-file=-`."""
+        replication = (
+            sm.Replication(user_managed=sm.Replication.UserManaged(
+                replicas=[sm.Replication.UserManaged.Replica(location=r) for r in regions]))
+            if regions else sm.Replication(automatic=sm.Replication.Automatic())
+        )
+        parent = f"projects/{self.project}"
+        request = sm.CreateSecretRequest(
+            parent=parent, secret_id=secret,
+            secret=sm.Secret(replication=replication, labels=dict(labels or {})))
+        pb = await call(lambda: self._client.create_secret(request=request),
+                        resource=self.path(secret))
+        versions = [await self.add_version(secret, data)] if data is not None else []
+        return secret_from_pb(type(pb).pb(pb), versions)
+
+    async def add_version(self, secret: str, data: bytes) -> SecretVersion:
+        """A new enabled version (becomes `latest`); the request carries the CRC32C."""
+        parent = self.path(secret)
+        request = sm.AddSecretVersionRequest(
+            parent=parent, payload=sm.SecretPayload(data=data, data_crc32c=crc32c(data)))
+        pb = await call(lambda: self._client.add_secret_version(request=request), resource=parent)
+        return version_from_pb(type(pb).pb(pb))
+
+    async def enable_version(self, secret: str, version: str) -> SecretVersion:
+        name = self.version_path(secret, version)
+        pb = await call(lambda: self._client.enable_secret_version(name=name), resource=name)
+        return version_from_pb(type(pb).pb(pb))
+
+    async def disable_version(self, secret: str, version: str) -> SecretVersion:
+        name = self.version_path(secret, version)
+        pb = await call(lambda: self._client.disable_secret_version(name=name), resource=name)
+        return version_from_pb(type(pb).pb(pb))
+
+    async def destroy_version(self, secret: str, version: str) -> SecretVersion:
+        """Irreversible: the data is deleted."""
+        name = self.version_path(secret, version)
+        pb = await call(lambda: self._client.destroy_secret_version(name=name), resource=name)
+        return version_from_pb(type(pb).pb(pb))
+
+    async def close(self) -> None:
+        await self._client.transport.close()  # type: ignore[no-untyped-call]

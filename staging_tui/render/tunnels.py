@@ -1,0 +1,115 @@
+"""Tunnel states as text: connection strings, psql commands and table rows.
+
+Passwords appear only when the caller passes one (an explicit reveal); otherwise
+they are masked, so these strings are safe to show and copy by default.
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import datetime
+from urllib.parse import quote
+
+from staging_tui.domain import TunnelState, TunnelStatus
+
+MASK = "********"
+
+
+def _host(state: TunnelState) -> str:
+    host = "127.0.0.1" if state.host in ("", "0.0.0.0") else state.host
+    return f"[{host}]" if ":" in host else host
+
+
+def database_url(state: TunnelState, password: str | None = None, *, masked: bool = True
+                 ) -> str:
+    """postgresql://USER[:PASSWORD]@HOST:PORT/DB — the password only if given;
+    `masked` shows a placeholder where a password exists but was not revealed."""
+    user = quote(state.user or "postgres", safe="")
+    if password:
+        auth = f"{user}:{quote(password, safe='')}"
+    elif password is None and masked:
+        auth = f"{user}:{MASK}"
+    else:
+        auth = user
+    return f"postgresql://{auth}@{_host(state)}:{state.port}/{quote(state.database or 'postgres')}"
+
+
+def psql_command(state: TunnelState, password: str | None = None) -> str:
+    """A psql command line; PGPASSWORD only when the password is revealed."""
+    conninfo = (f"host={_host(state).strip('[]')} port={state.port} "
+                f"dbname={state.database or 'postgres'} user={state.user or 'postgres'}")
+    prefix = f"PGPASSWORD={shlex.quote(password)} " if password else ""
+    return f"{prefix}psql {shlex.quote(conninfo)}"
+
+
+def human_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def uptime(state: TunnelState, now: datetime) -> str:
+    if state.started_at is None or state.status in (TunnelStatus.STOPPED,):
+        return "-"
+    seconds = max(0, int((now - state.started_at).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+STATUS_LABEL = {
+    TunnelStatus.STOPPED: "stopped",
+    TunnelStatus.STARTING: "starting",
+    TunnelStatus.READY: "ready",
+    TunnelStatus.ERROR: "error",
+}
+
+
+def tunnel_row(state: TunnelState, now: datetime) -> tuple[str, ...]:
+    """INSTANCE, STATUS, LOCAL ADDRESS, CONNS, IN, OUT, UPTIME."""
+    address = f"{_host(state)}:{state.port}" if state.port and state.status in (
+        TunnelStatus.READY, TunnelStatus.STARTING, TunnelStatus.ERROR) else "-"
+    return (
+        state.instance.rsplit(":", 1)[-1],
+        STATUS_LABEL[state.status],
+        address,
+        str(state.connections),
+        human_bytes(state.bytes_in),
+        human_bytes(state.bytes_out),
+        uptime(state, now),
+    )
+
+
+def ready_line(state: TunnelState) -> str:
+    """What `staging-tui tunnel` prints once listening (like cloud-sql-proxy v2)."""
+    return (f"Listening on {_host(state)}:{state.port} for {state.instance}\n"
+            "The proxy has started successfully and is ready for new connections!")
+
+
+def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
+                 *, has_password: bool = True) -> list[tuple[str, str]]:
+    """(label, value) pairs for the Database pane's detail of one tunnel."""
+    running = state.status is not TunnelStatus.STOPPED and state.port > 0
+    masked = has_password and password is None
+    lines = [
+        ("instance", state.instance),
+        ("status", STATUS_LABEL[state.status]),
+        ("local address", f"{_host(state)}:{state.port}" if running else "-"),
+        ("database / user", f"{state.database or 'postgres'} / {state.user or 'postgres'}"),
+    ]
+    if running:
+        lines += [
+            ("DATABASE_URL", database_url(state, password, masked=masked)),
+            ("psql", psql_command(state, password)),
+            ("connections", str(state.connections)),
+            ("bytes in / out", f"{human_bytes(state.bytes_in)} / {human_bytes(state.bytes_out)}"),
+            ("uptime", uptime(state, now)),
+        ]
+    if state.connection_test:
+        lines.append(("connection test", state.connection_test))
+    if state.last_error:
+        lines.append(("last error", state.last_error))
+    return lines

@@ -1,0 +1,296 @@
+"""Emulated Cloud SQL: the Admin API calls the connector makes, and the instances.
+
+- HTTP on loopback (`ctx.endpoints["sqladmin"]`, the connector's
+  `sqladmin_api_endpoint`): `GET /sql/v1beta4/projects/P/instances/I/connectSettings`
+  and `POST .../instances/I:generateEphemeralCert` (signs the posted public key
+  with the sandbox CA for the scenario's `cert_lifetime`), plus `POST /token`, an
+  OAuth token endpoint for IAM database authentication's down-scoped credentials.
+- Per instance a TLS 1.3 mutual-TLS server on its own loopback address, port
+  3307 (fixed by the connector), forwarding to a real PostgreSQL (cloudsql_db.py).
+
+`ctx.shared["cloudsql"]` (CloudSqlState) lets tests and the fault loop restart the
+database, make an instance unreachable and read instance passwords.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import itertools
+import json
+import socket
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from staging_tui.sandbox.cloudsql_ca import LocalCA, pem
+from staging_tui.sandbox.cloudsql_db import SharedDatabase
+from staging_tui.sandbox.cloudsql_pipe import Session
+from staging_tui.sandbox.server_context import SandboxContext
+from staging_tui.sandbox.sql_scenario import SqlSpec, sql_specs
+
+SHARED_KEY = "cloudsql"
+SERVER_PROXY_PORT = 3307
+API = "/sql/v1beta4/projects/{project}/instances/{rest:.+}"
+
+
+class InstanceServer:
+    """The instance's server-side proxy: mTLS on <address>:3307 -> PostgreSQL."""
+
+    def __init__(self, spec: SqlSpec, ca: LocalCA, database: SharedDatabase) -> None:
+        self.spec = spec
+        self.database = database
+        self.address = ""
+        self.sessions = 0
+        self._ssl = ca.server_context(spec.connection_name)
+        self._server: asyncio.base_events.Server | None = None
+        self._sessions: set[Session] = set()
+        self._dials: set[asyncio.Task[None]] = set()
+        self._placeholder: socket.socket | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self._server is not None
+
+    async def listen(self, address: str = "", *, accept: bool = True) -> None:
+        """Listen on `address`, or the first loopback address with 3307 free. With
+        `accept=False` the address is only held (bound, not listening): clients are
+        refused, and no other sandbox on this machine can take the address meanwhile."""
+        candidates = [address] if address else [f"127.0.0.{n}" for n in range(2, 255)]
+        last: OSError | None = None
+        for host in candidates:
+            try:
+                if accept:
+                    self._server = await asyncio.get_running_loop().create_server(
+                        self._accept, host, SERVER_PROXY_PORT, ssl=self._ssl, backlog=512)
+                else:
+                    self._placeholder = _bound_socket(host)
+            except OSError as exc:
+                last = exc
+                continue
+            self.address = host
+            return
+        raise OSError(f"no loopback address with port {SERVER_PROXY_PORT} free: {last}")
+
+    async def set_reachable(self, reachable: bool) -> None:
+        """The unreachable fault: stop listening (clients see connection refused)."""
+        if reachable and self._server is None:
+            if self._placeholder is not None:
+                self._placeholder.close()
+                self._placeholder = None
+            await self.listen(self.address)
+        elif not reachable and self._server is not None:
+            self._server.close()
+            self._server = None
+            with contextlib.suppress(OSError):  # TIME_WAIT sessions: best effort
+                self._placeholder = _bound_socket(self.address)
+            await self.drop_sessions()
+
+    async def drop_sessions(self) -> None:
+        for session in list(self._sessions):
+            session.abort()
+        for task in list(self._dials):
+            task.cancel()
+        await asyncio.gather(*self._dials, return_exceptions=True)
+
+    def _accept(self) -> asyncio.Protocol:
+        session = Session()
+        self._sessions.add(session)
+        self.sessions += 1
+        session.closed.add_done_callback(lambda _: self._sessions.discard(session))
+        task = asyncio.ensure_future(self._connect(session))
+        self._dials.add(task)
+        task.add_done_callback(self._dials.discard)
+        return session.client
+
+    async def _connect(self, session: Session) -> None:
+        try:
+            await self.database.ensure()
+            await asyncio.get_running_loop().create_connection(
+                lambda: session.backend, "127.0.0.1", self.database.port)
+        except (OSError, asyncio.CancelledError):
+            session.abort()
+
+    async def close(self) -> None:
+        if self._placeholder is not None:
+            self._placeholder.close()
+            self._placeholder = None
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        await self.drop_sessions()
+
+
+def _bound_socket(host: str) -> socket.socket:
+    """Bound without SO_REUSEADDR: nobody else may bind the address (a listener with
+    SO_REUSEADDR could share it with a socket that also has it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((host, SERVER_PROXY_PORT))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class CloudSqlState:
+    def __init__(self, ctx: SandboxContext) -> None:
+        self.ctx = ctx
+        self.ca = LocalCA()
+        self.specs = {s.name: s for s in sql_specs(ctx.scenario)}
+        self.database = SharedDatabase(tuple(self.specs.values()))
+        self.instances = {name: InstanceServer(spec, self.ca, self.database)
+                          for name, spec in self.specs.items()}
+        self.certs_issued = 0
+        self.iam_tokens = itertools.count(1)
+        self.cert_lifetime_override: float | None = None
+
+    def password(self, instance: str, user: str = "") -> str:
+        spec = self.specs[instance]
+        return self.database.password(spec, user or spec.user)
+
+    async def restart_database(self) -> None:
+        await self.database.restart()
+
+    async def set_reachable(self, instance: str, reachable: bool) -> None:
+        await self.instances[instance].set_reachable(reachable)
+
+    # ---------------------------------------------------------------- Admin API
+
+    def _instance(self, request: web.Request, rest: str) -> InstanceServer:
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            raise _error(401, "Request is missing required authentication credential.",
+                         "UNAUTHENTICATED")
+        project = request.match_info["project"]
+        resource = f"projects/{project}/instances/{rest}"
+        for pattern in self.ctx.scenario.faults.permission_denied:
+            if fnmatch.fnmatchcase(resource, pattern):
+                raise _error(403, "The client is not authorized to make this request.",
+                             "PERMISSION_DENIED")
+        server = self.instances.get(rest)
+        if project != self.ctx.scenario.project or server is None:
+            raise _error(404, "The Cloud SQL instance does not exist.", "NOT_FOUND")
+        return server
+
+    async def connect_settings(self, request: web.Request) -> web.Response:
+        rest = request.match_info["rest"]
+        if not rest.endswith("/connectSettings"):
+            raise _error(404, "Not found", "NOT_FOUND")
+        server = self._instance(request, rest.removesuffix("/connectSettings"))
+        spec = server.spec
+        if not self.database.started:  # warm the database up while the client refreshes
+            _background(self.database.ensure())
+        body: dict[str, Any] = {
+            "kind": "sql#connectSettings",
+            "serverCaCert": {"kind": "sql#sslCert", "cert": self.ca.ca_pem,
+                             "instance": spec.name},
+            "ipAddresses": [{"type": t, "ipAddress": server.address}
+                            for t in spec.ip_types if t != "PSC"],
+            "region": spec.region,
+            "databaseVersion": spec.database_version,
+            "backendType": "SECOND_GEN",
+            "pscEnabled": "PSC" in spec.ip_types,
+        }
+        if "PSC" in spec.ip_types:  # the connector dials the DNS name; ours is the address
+            body["dnsNames"] = [{"name": f"{server.address}.", "dnsScope": "INSTANCE",
+                                 "connectionType": "PRIVATE_SERVICE_CONNECT"}]
+        return web.json_response(body)
+
+    async def generate_ephemeral_cert(self, request: web.Request) -> web.Response:
+        rest = request.match_info["rest"]
+        name, _, verb = rest.partition(":")
+        if verb != "generateEphemeralCert":
+            raise _error(404, "Not found", "NOT_FOUND")
+        server = self._instance(request, name)
+        try:
+            body = await request.json()
+            public_key = str(body["public_key"])
+        except (ValueError, KeyError):
+            raise _error(400, "public_key is required", "INVALID_ARGUMENT") from None
+        lifetime = self.cert_lifetime_override or server.spec.cert_lifetime_s
+        try:
+            cert = self.ca.sign_client(public_key, server.spec.connection_name, lifetime)
+        except ValueError:
+            raise _error(400, "public_key is not a PEM public key", "INVALID_ARGUMENT") from None
+        self.certs_issued += 1
+        expires = cert.not_valid_after_utc
+        return web.json_response({"ephemeralCert": {
+            "kind": "sql#sslCert", "cert": pem(cert), "instance": server.spec.name,
+            "expirationTime": expires.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "createTime": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }})
+
+    async def token(self, request: web.Request) -> web.Response:
+        """OAuth2 refresh for the IAM-authn login credentials the connector down-scopes."""
+        return web.json_response({
+            "access_token": f"sandbox-iam-{next(self.iam_tokens)}",
+            "expires_in": 3600, "token_type": "Bearer",
+            "scope": "https://www.googleapis.com/auth/sqlservice.login",
+        })
+
+
+_TASKS: set[asyncio.Task[Any]] = set()
+
+
+def _background(coro: Any) -> None:
+    task = asyncio.ensure_future(coro)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+def _error(status: int, message: str, reason: str) -> web.HTTPException:
+    cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden
+           }.get(status, web.HTTPNotFound)
+    return cls(text=json.dumps({"error": {"code": status, "message": message, "status": reason}}),
+               content_type="application/json")
+
+
+async def _restart_loop(state: CloudSqlState, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        if state.database.started:
+            await state.restart_database()
+
+
+def _store_passwords(ctx: SandboxContext, state: CloudSqlState) -> None:
+    """Each instance's passwords as secrets in the sandbox Secret Manager (if installed)."""
+    store = ctx.shared.get("secrets")
+    add = getattr(store, "add_secret", None) if store is not None else None
+    if add is None:
+        return
+    for spec in state.specs.values():
+        pairs = [(spec.password_secret, state.password(spec.name))]
+        pairs += [(r.password_secret, r.password) for r in spec.roles]
+        for secret, value in pairs:
+            if secret:
+                add(secret, value.encode())
+
+
+async def install(ctx: SandboxContext) -> None:
+    state = CloudSqlState(ctx)
+    ctx.shared[SHARED_KEY] = state
+    if not state.specs:
+        return
+    for server in state.instances.values():
+        await server.listen(accept=not server.spec.unreachable)
+        ctx.cleanup.push_async_callback(server.close)
+    ctx.cleanup.push_async_callback(state.database.stop)
+    app = web.Application()
+    app.router.add_get(API, state.connect_settings)
+    app.router.add_post(API, state.generate_ephemeral_cert)
+    app.router.add_post("/token", state.token)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    ctx.cleanup.push_async_callback(runner.cleanup)
+    port = runner.addresses[0][1]
+    ctx.endpoints["sqladmin"] = f"http://127.0.0.1:{port}"
+    for spec in state.specs.values():
+        if spec.restart_every_s:
+            task = asyncio.ensure_future(_restart_loop(state, spec.restart_every_s))
+            ctx.cleanup.callback(task.cancel)
+            break
+    _store_passwords(ctx, state)

@@ -1,0 +1,142 @@
+"""The real PostgreSQL behind the emulated Cloud SQL instances.
+
+One PostgresServer is shared by all instances of a sandbox; each instance owns
+its own databases. The server starts on first use (the first TLS client or
+`ensure()`), so a sandbox that never opens a tunnel never pays for initdb.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from staging_tui.sandbox.postgres import SUPERUSER, PostgresServer
+from staging_tui.sandbox.sql_scenario import SqlSpec
+
+
+class SharedDatabase:
+    """Start lazily with `await ensure()`; `port` is then where to forward."""
+
+    def __init__(self, specs: tuple[SqlSpec, ...]) -> None:
+        self.specs = specs
+        self.server: PostgresServer | None = None
+        self.restarts = 0
+        self.available_extensions: frozenset[str] = frozenset()
+        self._lock = asyncio.Lock()
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.port
+
+    @property
+    def started(self) -> bool:
+        return self.server is not None
+
+    async def ensure(self) -> PostgresServer:
+        async with self._lock:
+            if self.server is None:
+                server = PostgresServer()
+                try:
+                    await asyncio.to_thread(self._start_and_seed, server)
+                except BaseException:
+                    await asyncio.to_thread(server.stop)
+                    raise
+                self.server = server
+            return self.server
+
+    def password(self, spec: SqlSpec, user: str) -> str:
+        """The password of `user` on `spec`'s instance (the superuser keeps the server's)."""
+        if user == SUPERUSER:
+            return self.server.password if self.server else PostgresServer.password
+        if user == spec.user:
+            return spec.password
+        for role in spec.roles:
+            if role.name == user:
+                return role.password
+        return ""
+
+    async def restart(self) -> None:
+        """The database-restart fault: open sessions end, new ones succeed."""
+        server = await self.ensure()
+        await asyncio.to_thread(server.restart)
+        self.restarts += 1
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await asyncio.to_thread(self.server.stop)
+            self.server = None
+
+    def _start_and_seed(self, server: PostgresServer) -> None:
+        server.start()
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            self.available_extensions = frozenset(
+                r[0] for r in conn.execute("SELECT name FROM pg_available_extensions"))
+            iam = [u for spec in self.specs for u in spec.iam_users]
+            for spec in self.specs:
+                _create_roles(conn, spec)
+        if iam:
+            _trust_iam_users(server, iam)
+        for spec in self.specs:
+            for database in spec.databases:
+                self._seed_database(server, spec, database)
+
+    def _seed_database(self, server: PostgresServer, spec: SqlSpec, database: str) -> None:
+        with psycopg.connect(server.dsn(), autocommit=True) as conn:
+            if database != "postgres":
+                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(database), sql.Identifier(spec.user)))
+        with psycopg.connect(server.dsn(database), autocommit=True) as conn:
+            for ext in spec.extensions:
+                if ext in self.available_extensions:
+                    conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
+                        sql.Identifier(ext)))
+            if spec.seed_sql and database == spec.database:
+                with conn.transaction():
+                    conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(spec.user)))
+                    conn.execute(spec.seed_sql.encode())
+                    conn.execute("RESET ROLE")
+            for role in spec.roles:
+                _grant(conn, spec, role.name, database, role.read_only)
+            for user in spec.iam_users:
+                _grant(conn, spec, user, database, read_only=False)
+
+
+def _create_roles(conn: psycopg.Connection[tuple[object, ...]], spec: SqlSpec) -> None:
+    logins = [(spec.user, spec.password)] if spec.user != SUPERUSER else []
+    logins += [(r.name, r.password) for r in spec.roles]
+    for name, password in logins:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+            sql.Identifier(name), sql.Literal(password)))
+    for user in spec.iam_users:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone():
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(user)))
+
+
+def _grant(conn: psycopg.Connection[tuple[object, ...]], spec: SqlSpec, role: str,
+           database: str, read_only: bool) -> None:
+    ident = sql.Identifier(role)
+    conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+        sql.Identifier(database), ident))
+    conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
+    privileges = sql.SQL("SELECT" if read_only else "SELECT, INSERT, UPDATE, DELETE")
+    conn.execute(sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA public TO {}").format(
+        privileges, ident))
+    conn.execute(sql.SQL(
+        "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT {} ON TABLES TO {}"
+    ).format(sql.Identifier(spec.user), privileges, ident))
+
+
+def _trust_iam_users(server: PostgresServer, users: list[str]) -> None:
+    """IAM database users log in without a password (Cloud SQL checks the token in the
+    client certificate; the sandbox trusts them on loopback)."""
+    hba = Path(server.datadir) / "pg_hba.conf"
+    lines = "".join(f'host all "{u}" 127.0.0.1/32 trust\n' for u in users)
+    hba.write_text(lines + hba.read_text())
+    with psycopg.connect(server.dsn(), autocommit=True) as conn:
+        conn.execute("SELECT pg_reload_conf()")

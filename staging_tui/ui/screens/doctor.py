@@ -1,0 +1,236 @@
+"""The Doctor pane: the staging checks, run concurrently with progress, grouped by area
+with ✓ / ⚠ / ✗; Enter shows evidence and fix, `g` goes to the place, `r` re-runs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from staging_tui.audit.checks.registry import AREAS, exit_code, worst
+from staging_tui.audit.runner import AreaProgress, DoctorRun
+from staging_tui.domain import Finding, Level, Service, Severity
+from staging_tui.errors import StagingError
+from staging_tui.render.doctor import (
+    STYLE,
+    SYMBOL,
+    checklist_rows,
+    finding_detail_text,
+    summary_line,
+)
+from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.widgets.status_line import StatusLine
+
+# Entry points other panes may expose, tried in order, to show one target.
+_ENTRY_POINTS = {
+    "secrets": ("show_secret", "select_secret"),
+    "database": ("show_instance", "select_instance"),
+    "logs": ("show_service",),
+}
+
+
+class DoctorScreen(PaneScreen):
+    PANE_TITLE = "Doctor"
+    DEFAULT_CSS = """
+    #doctor-progress { height: 1; padding: 0 1; color: $text-muted; }
+    #doctor-table { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("enter", "details", "Details", id="doctor.details"),
+        Binding("g", "goto", "Go to", id="doctor.goto"),
+        Binding("r", "rerun", "Re-run", id="doctor.rerun"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.findings: list[Finding] = []
+        self.running: set[str] = set()
+        self.services: list[Service] = []
+        self._rows: list[Finding | None] = []
+        self.progress_events = 0
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="doctor-progress")
+        yield DataTable(id="doctor-table", cursor_type="row", show_header=False,
+                        zebra_stripes=False)
+        yield StatusLine(id="doctor-status")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#doctor-table", DataTable)
+        table.add_column("check", key="check")
+        table.focus()
+        self.run_checks()
+
+    # ------------------------------------------------------------------ running
+
+    @work(exclusive=True, group="doctor-run", exit_on_error=False)
+    async def run_checks(self) -> None:
+        self.findings = []
+        self.running = set(AREAS)
+        self.show_rows()
+        self.query_one(StatusLine).busy("running the checks")
+        run = DoctorRun(self.backend, on_progress=self._progress)
+        try:
+            findings = await run.run()
+        except StagingError as exc:  # only a bad area name; gather errors are findings
+            self.query_one(StatusLine).error(exc)
+            return
+        self.services = run.listed_services
+        self.findings = findings
+        self.running.clear()
+        self.show_rows()
+        if self.selected_finding() is None:  # start on the first problem, if any
+            first = next((i for i, f in enumerate(self._rows)
+                          if f is not None and f.level in (Level.ERROR, Level.WARNING)), None)
+            if first is not None:
+                self.query_one("#doctor-table", DataTable).move_cursor(row=first)
+        code = exit_code(findings)
+        verdict = {0: "all pass", 1: "warnings", 2: "errors"}[code]
+        self.query_one(StatusLine).info(Text(
+            f"{verdict}: {summary_line(findings)} · [Enter] details · [g] go to · [r] re-run"))
+
+    def _progress(self, progress: AreaProgress) -> None:
+        self.progress_events += 1
+        if progress.state == "done":
+            self.running.discard(progress.area)
+            self.findings.extend(progress.findings)
+        else:
+            self.running.add(progress.area)
+        self.show_rows()
+
+    def show_rows(self) -> None:
+        parts = Text()
+        done = {f.area for f in self.findings}
+        for area in AREAS:
+            if area in self.running:
+                parts.append(f"⟳ {area}  ", style="italic")
+            elif area in done:
+                level = worst([f for f in self.findings if f.area == area])
+                level = level if level in (Level.ERROR, Level.WARNING) else Level.OK
+                parts.append(f"{SYMBOL[level]} {area}  ", style=STYLE[level])
+        self.query_one("#doctor-progress", Static).update(parts)
+        table = self.query_one("#doctor-table", DataTable)
+        selected = self.selected_finding()
+        table.clear()
+        self._rows = []
+        for i, (text, finding, style) in enumerate(
+                checklist_rows(self.findings, self.running, AREAS)):
+            table.add_row(Text(text, style=style), key=f"row-{i}")
+            self._rows.append(finding)
+            if selected is not None and finding == selected:
+                table.move_cursor(row=i)
+
+    # ------------------------------------------------------------------ actions
+
+    def selected_finding(self) -> Finding | None:
+        table = self.query_one("#doctor-table", DataTable)
+        row = table.cursor_row
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    @on(DataTable.RowSelected, "#doctor-table")
+    def _row_selected(self) -> None:
+        self.action_details()
+
+    def action_details(self) -> None:
+        finding = self.selected_finding()
+        if finding is not None:
+            self.app.push_screen(DoctorFindingScreen(finding, self))
+
+    def action_goto(self) -> None:
+        finding = self.selected_finding()
+        if finding is not None:
+            self.go_to(finding)
+
+    def action_rerun(self) -> None:
+        self.run_checks()
+
+    def go_to(self, finding: Finding) -> None:
+        """Show the finding's place: the service detail, the secret, the logs, the DB."""
+        area, target = finding.area, finding.target
+        service_name = target.split("/", 1)[0]
+        if area in ("services", "health") and service_name:
+            service = next((s for s in self.services if s.name == service_name), None)
+            if service is None:
+                self.notify(f"{service_name}: not in the last listing", severity="warning")
+                return
+            from staging_tui.ui.screens.service_detail import ServiceDetailScreen
+
+            self.app.switch_mode("services")
+            self.app.push_screen(ServiceDetailScreen(service))
+            return
+        if area == "logs" and service_name:
+            opener = getattr(self.app, "open_logs", None)
+            if opener is not None:
+                opener(service=service_name)
+            elif not self._open_in_pane("logs", service_name):
+                self.notify("The Logs pane is not there yet.", severity="warning")
+                return
+            self._errors_only(self.app.screen)
+            return
+        if area in _ENTRY_POINTS and target and self._open_in_pane(area, target):
+            return
+        fix = f" — fix: {finding.fix}" if finding.fix else ""
+        self.notify(f"{finding.title}{fix}", title="No pane shows this yet",
+                    severity="information", timeout=8)
+
+    @staticmethod
+    def _errors_only(logs_screen: object) -> None:
+        """Put the logs view's severity floor at ERROR, when the pane offers one."""
+        set_filter = getattr(getattr(logs_screen, "model", None), "set_filter", None)
+        if set_filter is not None:
+            set_filter(severity_floor=Severity.ERROR)
+
+    def _open_in_pane(self, mode: str, target: str) -> bool:
+        from staging_tui.ui.panes import PANES
+
+        pane = next((p for p in PANES if p.mode == mode), None)
+        if pane is None:
+            return False
+        self.app.switch_mode(mode)
+        screen = self.app.screen
+        for name in _ENTRY_POINTS[mode]:
+            entry = getattr(screen, name, None)
+            if entry is not None:
+                entry(target.split("/", 1)[0] if mode == "logs" else target)
+                return True
+        self.notify(f"{target}: find it in the {pane.title} pane", severity="information")
+        return True
+
+
+class DoctorFindingScreen(PaneScreen):
+    """One finding: where, what was seen, and the fix."""
+
+    PANE_TITLE = "Doctor"
+    DEFAULT_CSS = """
+    #doctor-detail { padding: 1 2; }
+    """
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="doctor.back"),
+        Binding("g", "goto", "Go to", id="doctor.detail-goto"),
+    ]
+
+    def __init__(self, finding: Finding, pane: DoctorScreen) -> None:
+        super().__init__()
+        self.finding = finding
+        self.pane = pane
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="doctor-detail"):
+            yield Static(self.detail_text(), id="doctor-detail-text")
+        yield StatusLine(Text("[g] go to the place · [Esc] back"), id="doctor-detail-status")
+
+    def detail_text(self) -> Text:
+        lines = finding_detail_text(self.finding).splitlines()
+        text = Text()
+        text.append(lines[0], style=f"bold {STYLE[self.finding.level]}")
+        for line in lines[1:]:
+            text.append("\n")
+            text.append(line, style="bold underline" if line in ("evidence", "fix") else "")
+        return text
+
+    def action_goto(self) -> None:
+        self.app.pop_screen()
+        self.pane.go_to(self.finding)

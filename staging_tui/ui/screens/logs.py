@@ -1,0 +1,326 @@
+"""The Logs pane: a live tail that keeps up and says what it could not show.
+
+A worker feeds `LogsAdapter.tail()` batches into the LogViewModel; a timer redraws
+at most FPS times a second (a flood never queues frames). `show_service()` is what
+the Services pane's `l` reaches (through `StagingApp.open_logs`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import re
+from datetime import datetime
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Input, Static
+
+from staging_tui.domain import LogMarker, MarkerKind, Severity
+from staging_tui.errors import InvalidArgument, StagingError
+from staging_tui.render.log_lines import (
+    SINCE_PRESETS,
+    build_filter,
+    parse_since,
+    save_lines,
+)
+from staging_tui.render.log_view import LogViewModel
+from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.screens.log_dialogs import LogEntryScreen, PickerScreen, SaveLogsScreen
+from staging_tui.ui.widgets.log_rate_chart import LogRateChart
+from staging_tui.ui.widgets.log_view import LogView
+from staging_tui.ui.widgets.status_line import StatusLine
+
+FPS = 6  # data-driven redraws a second; keys redraw at once. Each frame costs ~20-40 ms
+GC_THRESHOLDS = (10_000, 50, 100)
+ADJUST_GC = True  # bench/logs.py --gc python-default turns it off to compare
+FLOORS = (Severity.DEFAULT, Severity.DEBUG, Severity.INFO, Severity.NOTICE, Severity.WARNING,
+          Severity.ERROR, Severity.CRITICAL)
+
+
+def relax_gc_for_large_buffers() -> None:
+    """A full buffer holds ~300k GC-tracked objects; with CPython's default thresholds a
+    20k/s flood triggers a full collection about every second (~100+ ms each, during
+    which keys wait and ingest falls behind: bench/logs.py --gc). Collect less often.
+    Entries are freed by reference counting anyway; only cycles wait for the GC."""
+    first, *_ = gc.get_threshold()
+    if ADJUST_GC and first < GC_THRESHOLDS[0]:
+        gc.set_threshold(*GC_THRESHOLDS)
+
+
+class LogsScreen(PaneScreen):
+    PANE_TITLE = "Logs"
+    DEFAULT_CSS = """
+    #logs-bar { height: 1; margin: 0 1; }
+    #logs-bar > .label { width: auto; color: $text-muted; padding: 0 1 0 0; }
+    #logs-query { width: 1fr; height: 1; border: none; padding: 0; }
+    #logs-query-error { width: auto; max-width: 60%; color: $error; padding: 0 0 0 1; }
+    #logs-quick { height: 1; border: none; margin: 0 1; padding: 0; }
+    """
+    BINDINGS = [
+        Binding("e", "edit_query", "Query", id="logs.query"),
+        Binding("slash", "quick_filter", "Find", id="logs.quick-filter"),
+        Binding("exclamation_mark", "invert", "Invert", show=False, id="logs.invert"),
+        Binding("escape", "clear_quick", "Clear find", show=False, id="logs.clear-quick"),
+        Binding("greater_than_sign", "floor(1)", "Sev+", id="logs.severity-up"),
+        Binding("less_than_sign", "floor(-1)", "Sev-", show=False, id="logs.severity-down"),
+        Binding("s", "pick_service", "Service", id="logs.service"),
+        Binding("p", "cycle_since", "Since", id="logs.since"),
+        Binding("w", "toggle_wrap", "Wrap", id="logs.wrap"),
+        Binding("u", "toggle_utc", "UTC", show=False, id="logs.utc"),
+        Binding("m", "mark", "Mark", id="logs.mark"),
+        Binding("c", "clear", "Clear", show=False, id="logs.clear"),
+        Binding("ctrl+s", "save", "Save", id="logs.save"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = LogViewModel(self.settings_capacity(),
+                                  clock=lambda: self.now().timestamp())
+        self.service = ""
+        self.revision = ""
+        self.extra = ""
+        self.since = "15m"
+        self._dirty = False
+        self._marks = 0
+        self._frames = 0
+        self._last_status = ""
+
+    def settings_capacity(self) -> int:
+        try:
+            return int(self.app.settings.log_buffer)  # type: ignore[attr-defined]
+        except Exception:  # not mounted in an app yet (constructed by a mode factory)
+            return 100_000
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="logs-bar"):
+            yield Static("query", classes="label")
+            yield Input(self.query_text, id="logs-query",
+                        placeholder='Logging query, e.g. severity>=WARNING textPayload:"timeout"')
+            yield Static("", id="logs-query-error")
+        yield Input(placeholder="find: regex on the message (! inverts, Esc clears)",
+                    id="logs-quick", classes="-hidden")
+        yield LogRateChart(id="logs-chart")
+        yield LogView(self.model, id="logs-view")
+        yield StatusLine(id="logs-status")
+
+    def on_mount(self) -> None:
+        relax_gc_for_large_buffers()
+        self.model = self.query_one(LogView).model
+        self.query_one(LogView).focus()
+        self.set_interval(1 / FPS, self._frame)
+        self.set_interval(1.0, self._chart)
+        self.restart()
+
+    # ------------------------------------------------------------------ the tail
+
+    @property
+    def query_text(self) -> str:
+        """The server-side query: service / revision plus what the user typed."""
+        return build_filter(self.service, self.revision, None, self.extra)
+
+    def show_service(self, service: str = "", revision: str = "") -> None:
+        """Show the logs of one service (or revision); "" means all. Safe before mount."""
+        self.service, self.revision, self.extra = service, revision, ""
+        if self.is_mounted:
+            self.query_one("#logs-query", Input).value = self.query_text
+            self.model.clear()
+            self.model.follow = True
+            self.restart()
+
+    def restart(self) -> None:
+        self._last_status = ""
+        self.query_one("#logs-query-error", Static).update("")
+        self.query_one(StatusLine).busy(f"loading the last {self.since} and tailing")
+        self.tail_logs(self.query_one("#logs-query", Input).value, self.since)
+
+    @work(exclusive=True, group="logs-tail", exit_on_error=False)
+    async def tail_logs(self, query: str, since: str) -> None:
+        start = self.now() - parse_since(since)
+        try:
+            logs = await self.backend.logs()
+            async for batch in logs.tail(query, since=start):
+                self.model.add_batch(batch)
+                self._dirty = True
+                await asyncio.sleep(0)  # a stream with data ready never yields: let keys in
+        except InvalidArgument as exc:
+            self.query_one("#logs-query-error", Static).update(f"✗ {exc.message}")
+            self.query_one(StatusLine).error(exc, "e")
+        except StagingError as exc:
+            self.query_one(StatusLine).error(exc, "p")
+
+    def _frame(self) -> None:
+        """At most FPS redraws a second, however fast entries arrive."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.query_one(LogView).data_changed()
+        self._frames += 1
+        if self._frames % (FPS // 2) == 0:  # the status twice a second is plenty
+            self._status()
+
+    def _chart(self) -> None:
+        self.query_one(LogRateChart).show(self.model)
+        self._status()
+
+    def _status(self) -> None:
+        status = self.query_one(StatusLine)
+        if status.has_class("-error"):
+            return
+        parts = [self.model.status(), f"since {self.since}"]
+        if self.model.severity_floor > Severity.DEFAULT:
+            parts.append(f"≥ {self.model.severity_floor.name}")
+        if self.model.pattern:
+            parts.append(f"find {'!' if self.model.inverse else ''}/{self.model.pattern}/")
+        text = " · ".join(parts)
+        if text == self._last_status:
+            return
+        if self._last_status:  # same one-line shape: skip the screen reflow of info()
+            status.update(text, layout=False)
+        else:
+            status.info(text)
+        self._last_status = text
+
+    # ------------------------------------------------------------------ actions
+
+    def action_edit_query(self) -> None:
+        self.query_one("#logs-query", Input).focus()
+
+    @on(Input.Submitted, "#logs-query")
+    def _query_submitted(self) -> None:
+        self.model.clear()
+        self.model.follow = True
+        self.query_one(LogView).focus()
+        self.restart()
+
+    def action_quick_filter(self) -> None:
+        box = self.query_one("#logs-quick", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    @on(Input.Changed, "#logs-quick")
+    def _quick_changed(self, event: Input.Changed) -> None:
+        self._apply_quick(event.value)
+
+    @on(Input.Submitted, "#logs-quick")
+    def _quick_done(self) -> None:
+        self.query_one(LogView).focus()
+
+    def _apply_quick(self, pattern: str) -> None:
+        view = self.query_one(LogView)
+        try:
+            self.model.set_filter(pattern)
+        except re.error as exc:
+            self.query_one(StatusLine).info(f"find: not a regex ({exc})")
+            return
+        view.highlight = (re.compile(pattern, re.IGNORECASE)
+                          if pattern and not self.model.inverse else None)
+        view.settings_changed()
+        self._status()
+
+    def action_invert(self) -> None:
+        self.model.set_filter(inverse=not self.model.inverse)
+        self._apply_quick(self.model.pattern)
+
+    def action_clear_quick(self) -> None:
+        box = self.query_one("#logs-quick", Input)
+        box.value = ""
+        box.add_class("-hidden")
+        self.model.set_filter("", inverse=False)
+        self._apply_quick("")
+        self.query_one(LogView).focus()
+
+    def action_floor(self, step: int) -> None:
+        index = FLOORS.index(self.model.severity_floor) if (
+            self.model.severity_floor in FLOORS) else 0
+        self.model.set_filter(severity_floor=FLOORS[max(0, min(len(FLOORS) - 1, index + step))])
+        self.query_one(LogView).data_changed()
+        self._status()
+
+    def action_cycle_since(self) -> None:
+        presets = SINCE_PRESETS
+        self.since = presets[(presets.index(self.since) + 1) % len(presets)] if (
+            self.since in presets) else presets[0]
+        self.model.clear()
+        self.model.follow = True
+        self.restart()
+
+    def action_toggle_wrap(self) -> None:
+        view = self.query_one(LogView)
+        view.wrap = not view.wrap
+        view.settings_changed()
+
+    def action_toggle_utc(self) -> None:
+        view = self.query_one(LogView)
+        view.utc = not view.utc
+        view.settings_changed()
+
+    def action_mark(self) -> None:
+        self._marks += 1
+        self.model.add_batch([LogMarker(MarkerKind.MARK, self.now(), 0, f"mark {self._marks}")])
+        self.query_one(LogView).data_changed()
+
+    def action_clear(self) -> None:
+        self.model.clear()
+        self.query_one(LogView).data_changed()
+
+    @on(LogView.Expand)
+    def _expand(self, event: LogView.Expand) -> None:
+        self.app.push_screen(LogEntryScreen(event.entry, self.query_one(LogView).utc))
+
+    @on(LogView.FollowChanged)
+    def _follow_changed(self) -> None:
+        self._status()
+
+    # ------------------------------------------------------------------ pickers, save
+
+    @work(exclusive=True, group="logs-picker", exit_on_error=False)
+    async def action_pick_service(self) -> None:
+        try:
+            run = await self.backend.run()
+            services = await run.list_services()
+        except StagingError as exc:
+            self.query_one(StatusLine).error(exc, "s")
+            return
+        options = [("all services", "")] + [(s.name, s.name) for s in services]
+        service = await self.app.push_screen_wait(PickerScreen("Logs of which service?",
+                                                               options))
+        if service is None:
+            return
+        revision = ""
+        if service:
+            try:
+                revisions = await run.list_revisions(service)
+            except StagingError as exc:
+                self.query_one(StatusLine).error(exc, "s")
+                return
+            picked = await self.app.push_screen_wait(PickerScreen(
+                f"Which revision of {service}?",
+                [("every revision", "")] + [(f"{r.name}  {r.readiness.value}", r.name)
+                                            for r in revisions]))
+            if picked is None:
+                return
+            revision = picked
+        self.show_service(service, revision)
+
+    @work(exclusive=True, group="logs-save", exit_on_error=False)
+    async def action_save(self) -> None:
+        default = f"staging-logs-{datetime.now():%Y%m%d-%H%M%S}.log"
+        answer = await self.app.push_screen_wait(SaveLogsScreen(default))
+        if answer is None:
+            return
+        path, everything = answer
+        items = ([item for _, item in self.model.ring.items()] if everything
+                 else self.model.rows(0, len(self.model)))
+        as_json = path.endswith((".jsonl", ".json"))
+        try:
+            with Path(path).expanduser().open("w") as out:
+                for line in save_lines(items, as_json, utc=True):
+                    out.write(line + "\n")
+        except OSError as exc:
+            self.notify(f"could not save to {path}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"saved {len(items):,} entries to {path}")

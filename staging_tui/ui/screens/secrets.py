@@ -1,0 +1,220 @@
+"""The Secrets pane: every secret with its versions and users, the value box, the audit.
+
+`/` filters, Enter opens the versions view, `v` reveals the latest enabled version
+for 15 s, `c` copies it (OSC 52) without showing it, `n`/`a` create a secret / add
+a version when the profile is writable. The audit panel lists the required-secrets
+audit (✓/✗ with the gcloud fix).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Static
+
+from staging_tui.audit.secrets_audit import audit_profile, secret_users
+from staging_tui.domain import Finding, Level, Secret, Service
+from staging_tui.errors import StagingError
+from staging_tui.render.secrets import MARK, audit_summary, filter_secrets
+from staging_tui.render.services import in_profile
+from staging_tui.ui.screens.secret_base import SecretPaneBase
+from staging_tui.ui.screens.secret_write import SecretWrite
+from staging_tui.ui.widgets.secret_value import SecretValue
+from staging_tui.ui.widgets.secrets_table import SecretsTable
+from staging_tui.ui.widgets.status_line import StatusLine
+
+LEVEL_STYLE = {Level.OK: "green", Level.INFO: "cyan", Level.WARNING: "yellow",
+               Level.ERROR: "bold red"}
+
+
+def audit_text(findings: list[Finding]) -> Text:
+    """The audit panel: problems first, then the ✓ lines; each problem with its fix."""
+    text = Text()
+    text.append(f"Secrets audit — {audit_summary(findings)}\n", style="bold underline")
+    order = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2, Level.OK: 3}
+    for f in sorted(findings, key=lambda f: order[f.level]):
+        text.append(f"{MARK[f.level]} ", style=LEVEL_STYLE[f.level])
+        text.append(f"{f.title}\n", style="bold" if f.level is Level.ERROR else "")
+        if f.level is not Level.OK:
+            if f.evidence:
+                text.append(f"    {f.evidence}\n", style="dim")
+            if f.fix:
+                text.append(f"    fix: {f.fix}\n", style="cyan")
+    return text
+
+
+class SecretsScreen(SecretPaneBase):
+    PANE_TITLE = "Secrets"
+    DEFAULT_CSS = """
+    #secrets-filter { dock: top; margin: 0 1; }
+    #secrets-table { height: 1fr; }
+    #secrets-audit { height: 14; border-top: solid $primary 40%; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="secrets.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="secrets.clear-filter"),
+        Binding("r", "reload", "Reload", id="secrets.reload"),
+        *SecretPaneBase.VALUE_BINDINGS,
+        Binding("n", "new_secret", "New secret", id="secrets.new"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: list[Secret] = []
+        self.services: list[Service] = []
+        self.users: dict[str, list[str]] = {}
+        self.findings: list[Finding] = []
+        self.versions_loaded = False
+        self._initial_filter = ""
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="filter: name, label or service — Esc clears",
+                    id="secrets-filter", classes="-hidden")
+        yield SecretsTable(id="secrets-table")
+        yield SecretValue(self.now, id="secrets-value")
+        with VerticalScroll(id="secrets-audit"):
+            yield Static(Text("Secrets audit: waiting for data…", style="dim"),
+                         id="secrets-audit-text")
+        yield StatusLine(id="secrets-status")
+
+    def on_mount(self) -> None:
+        table = self.query_one(SecretsTable)
+        table.focus()
+        self.watch(table, "cursor_row", self._cursor_moved, init=False)
+        if self._initial_filter:
+            self.show_secret(self._initial_filter)
+        self.load()
+
+    # ------------------------------------------------------------------ data
+
+    @work(exclusive=True, group="secrets-load", exit_on_error=False)
+    async def load(self) -> None:
+        status = self.query_one(StatusLine)
+        status.busy("loading secrets and their versions")
+
+        def progress(done: int, total: int) -> None:
+            if done % max(250, total // 8) == 0 or done == total:  # each update = a layout
+                status.busy(f"loading versions {done}/{total}")
+
+        def listed(bare: list[Secret]) -> None:
+            if not self.secrets:  # first load: show the names while versions arrive
+                self.secrets = bare
+                self.show_rows(versions_loaded=False)
+                status.busy(f"loading versions 0/{len(bare)}")
+
+        try:
+            secrets_api, run_api = await asyncio.gather(self.backend.secrets(),
+                                                        self.backend.run())
+            secrets, services = await asyncio.gather(
+                secrets_api.list_secrets(on_progress=progress, on_listed=listed),
+                run_api.list_services())
+        except StagingError as exc:
+            status.error(exc)
+            return
+        self.versions_loaded = True
+        self.secrets = secrets
+        self.services = in_profile(services, self.settings.service_filter)
+        self.users = secret_users(self.services, self.settings.project)
+        self.findings = audit_profile(self.settings, self.services, self.secrets)
+        self.query_one("#secrets-audit-text", Static).update(audit_text(self.findings))
+        self.show_rows()
+
+    def after_write(self, write: SecretWrite) -> None:
+        self.load()
+
+    # ------------------------------------------------------------------ rendering
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#secrets-filter", Input).value
+
+    def show_rows(self, versions_loaded: bool = True) -> None:
+        shown = filter_secrets(self.secrets, self.filter_text, self.users)
+        self.query_one(SecretsTable).show(shown, self.users, self.now(), versions_loaded)
+        if not versions_loaded:
+            return
+        errors = sum(1 for f in self.findings if f.level is Level.ERROR)
+        parts = [f"{len(shown)} of {len(self.secrets)} secrets",
+                 f"{errors} audit errors" if errors else "audit ok"]
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text!r}")
+        parts.append("read-only" if not self.settings.writable else "writes enabled")
+        self.query_one(StatusLine).info(" · ".join(parts))
+        self.point_value_box()
+
+    def selected(self) -> Secret | None:
+        key = self.query_one(SecretsTable).cursor_key
+        return next((s for s in self.secrets if s.name == key), None) if key else None
+
+    def target(self) -> tuple[str, str]:
+        secret = self.selected()
+        if secret is None:
+            return "", ""
+        enabled = secret.latest_enabled
+        return secret.name, enabled.version if enabled is not None else ""
+
+    def point_value_box(self) -> None:
+        if self.versions_loaded:
+            super().point_value_box()
+            return
+        secret = self.selected()
+        self.value_box().show_target(secret.name if secret else "", "", "versions loading…")
+
+    def _cursor_moved(self) -> None:
+        self.point_value_box()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#secrets-filter", Input)
+        box.remove_class("-hidden")
+        box.focus()
+
+    def show_secret(self, name: str) -> None:
+        """Filter the table to one secret (a Doctor finding's jump). Safe before mount."""
+        self._initial_filter = name
+        if self.is_mounted:
+            box = self.query_one("#secrets-filter", Input)
+            box.remove_class("-hidden")
+            box.value = name
+            self.query_one(SecretsTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#secrets-filter", Input)
+        box.value = ""
+        box.add_class("-hidden")
+        self.query_one(SecretsTable).focus()
+
+    @on(Input.Changed, "#secrets-filter")
+    def _filter_changed(self) -> None:
+        self.show_rows(self.versions_loaded)
+
+    @on(Input.Submitted, "#secrets-filter")
+    def _filter_done(self) -> None:
+        self.query_one(SecretsTable).focus()
+
+    @on(SecretsTable.RowSelected, "#secrets-table")
+    def _open_versions(self) -> None:
+        secret = self.selected()
+        if secret is None or not self.versions_loaded:
+            return
+        from staging_tui.ui.screens.secret_versions import SecretVersionsScreen
+
+        self.app.push_screen(SecretVersionsScreen(secret, self.users.get(secret.name, []),
+                                                  on_change=self.load))
+
+    def action_new_secret(self) -> None:
+        self.ask_write("create", "")
+
+    def action_add_version(self) -> None:
+        secret = self.selected()
+        if secret is not None:
+            self.ask_write("add-version", secret.name)

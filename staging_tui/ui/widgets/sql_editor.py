@@ -1,0 +1,109 @@
+"""SqlEditor: a TextArea for SQL with completion on Tab / ctrl+space.
+
+SQL highlighting needs textual's tree-sitter extras (`tree-sitter` and
+`tree-sitter-sql`); without them the editor works the same, unhighlighted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+Completer = Callable[[str], list[str]]
+
+
+def sql_language_available() -> bool:
+    try:
+        from textual._tree_sitter import get_language
+    except ImportError:
+        return False
+    return get_language("sql") is not None
+
+
+class SqlEditor(TextArea):
+    DEFAULT_CSS = """
+    SqlEditor { height: 10; min-height: 3; border: tall $panel; }
+    SqlEditor:focus { border: tall $accent; }
+    """
+    BINDINGS = [
+        Binding("ctrl+space", "complete", "Complete", show=False, id="query.complete"),
+    ]
+
+    class Completions(Message):
+        """Several candidates for the word at the cursor (shown by the pane)."""
+
+        def __init__(self, candidates: list[str]) -> None:
+            super().__init__()
+            self.candidates = candidates
+
+    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+        language = "sql" if sql_language_available() else None
+        super().__init__(text, language=language, id=id, soft_wrap=False,
+                         show_line_numbers=True, tab_behavior="indent")
+        self.completer: Completer | None = None
+        if os.environ.get("STAGING_TUI_NO_BLINK"):
+            self.cursor_blink = False
+
+    def text_before_cursor(self) -> str:
+        row, col = self.cursor_location
+        lines = self.text.split("\n")
+        return "\n".join([*lines[:row], lines[row][:col]]) if lines else ""
+
+    def cursor_offset(self) -> int:
+        return len(self.text_before_cursor())
+
+    def offset_of(self, location: tuple[int, int]) -> int:
+        row, col = location
+        lines = self.text.split("\n")
+        return sum(len(line) + 1 for line in lines[:row]) + col
+
+    def location_of(self, offset: int) -> tuple[int, int]:
+        before = self.text[:offset]
+        row = before.count("\n")
+        return row, len(before) - (before.rfind("\n") + 1)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "tab" and self._word_before_cursor():
+            event.stop()
+            event.prevent_default()
+            self.action_complete()
+            return
+        await super()._on_key(event)
+
+    def _word_before_cursor(self) -> str:
+        before = self.text_before_cursor()
+        word = ""
+        for ch in reversed(before):
+            if ch.isalnum() or ch in "_.\\$":
+                word = ch + word
+            else:
+                break
+        return word
+
+    def action_complete(self) -> None:
+        if self.completer is None:
+            return
+        before = self.text_before_cursor()
+        candidates = self.completer(before)
+        word = self._word_before_cursor().rsplit(".", 1)[-1]
+        if not candidates:
+            return
+        common = os_common_prefix([c.lower() for c in candidates]) if len(candidates) > 1 \
+            else candidates[0].lower()
+        insert_len = len(common)
+        if insert_len > len(word):
+            chosen = candidates[0][:insert_len]
+            if word.isupper() or (word and candidates[0].isupper()):
+                chosen = chosen.upper() if word.isupper() else chosen
+            self.insert(chosen[len(word):])
+        if len(candidates) > 1:
+            self.post_message(self.Completions(candidates))
+
+
+def os_common_prefix(words: list[str]) -> str:
+    return os.path.commonprefix(words)  # noqa: RUF071 - character prefix of completion words

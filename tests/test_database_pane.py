@@ -1,0 +1,121 @@
+"""Pilot tests of the Database pane against the tunnel-test sandbox: start / stop with
+keys, several tunnels, reveal and copy, an unreachable instance with a retry, ad hoc
+instances, and tunnels drained when the app quits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fixtures_tunnel import SqlSandbox
+from textual.widgets import DataTable, Static
+from ui_app import make_app
+
+from staging_tui.domain import TunnelStatus
+from staging_tui.ui.screens.database import DatabaseScreen
+from staging_tui.ui.widgets.status_line import StatusLine
+
+MAIN = "tunnel-test:us-central1:main-db"
+DOWN = "tunnel-test:us-central1:down-db"
+
+
+async def until(pilot: Any, check: Callable[[], bool], tries: int = 400) -> None:
+    for _ in range(tries):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached")
+
+
+def detail(app: Any) -> str:
+    return str(app.screen.query_one("#database-detail", Static).render())
+
+
+def status_of(screen: DatabaseScreen, name: str) -> TunnelStatus:
+    return screen.states[name].status if name in screen.states else TunnelStatus.STOPPED
+
+
+async def test_start_reveal_copy_stop_and_drain_on_quit(sql_sandbox: SqlSandbox) -> None:
+    password = sql_sandbox.cloudsql.password("main-db")
+    app = make_app(sql_sandbox.running)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, DatabaseScreen)
+        table = screen.query_one("#database-tunnels", DataTable)
+        assert [str(k.value) for k in table.rows] == [MAIN, DOWN]
+        await pilot.press("s")
+        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY
+                    and not screen.busy)
+        text = detail(app)
+        assert "ok: SELECT 1" in text and "postgresql://app:********@127.0.0.1:" in text
+        assert password not in text
+        await pilot.press("c")
+        assert "********" in app.clipboard
+        await pilot.press("v")
+        await until(pilot, lambda: password in detail(app))
+        await pilot.press("p")
+        assert app.clipboard.startswith(f"PGPASSWORD={password} psql ")
+        await pilot.press("v")
+        assert password not in detail(app)
+        tunnel = (await app.backend.tunnels()).get(MAIN)
+        assert tunnel is not None
+        await pilot.press("s")  # stop
+        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.STOPPED
+                    and not screen.busy)
+        await pilot.press("s")  # and start again, then quit with it running
+        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY
+                    and not screen.busy)
+        tunnel = (await app.backend.tunnels()).get(MAIN)
+        assert tunnel is not None
+        await app.action_quit()
+    assert tunnel.state.status is TunnelStatus.STOPPED
+
+
+async def test_unreachable_instance_shows_error_and_retry_works(sql_sandbox: SqlSandbox) -> None:
+    cloudsql = sql_sandbox.cloudsql
+    app = make_app(sql_sandbox.running)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("4")
+            screen = app.screen
+            assert isinstance(screen, DatabaseScreen)
+            await pilot.press("down", "s")  # auto IP type: PUBLIC missing, PRIVATE used
+            await until(pilot, lambda: status_of(screen, DOWN) is TunnelStatus.ERROR
+                        and not screen.busy)
+            text = detail(app)
+            assert "unreachable" in text and "r retry" in text
+            assert "unreachable" in str(screen.query_one(StatusLine).render())
+            await sql_sandbox.call(cloudsql.set_reachable("down-db", True))
+            await pilot.press("r")
+            await until(pilot, lambda: status_of(screen, DOWN) is TunnelStatus.READY
+                        and not screen.busy)
+            assert "ok: SELECT 1" in detail(app)
+            await app.action_quit()
+    finally:
+        await sql_sandbox.call(cloudsql.set_reachable("down-db", False))
+
+
+async def test_ad_hoc_instance_and_several_tunnels(sql_sandbox: SqlSandbox) -> None:
+    app = make_app(sql_sandbox.running)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, DatabaseScreen)
+        await pilot.press("a")
+        await pilot.press(*"tunnel-test:us-central1:nope", "enter")
+        table = screen.query_one("#database-tunnels", DataTable)
+        assert [str(k.value) for k in table.rows][-1] == "tunnel-test:us-central1:nope"
+        await pilot.press("s")
+        await until(pilot, lambda: "nope" not in screen.busy and
+                    status_of(screen, "tunnel-test:us-central1:nope") is TunnelStatus.ERROR)
+        assert "not found" in str(screen.query_one(StatusLine).render())
+        await pilot.press("up", "up", "s")
+        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY
+                    and not screen.busy)
+        await pilot.press("down", "i", "i", "s")  # down-db with PRIVATE chosen explicitly
+        await until(pilot, lambda: status_of(screen, DOWN) is TunnelStatus.ERROR
+                    and not screen.busy)
+        ports = {screen.states[MAIN].port, screen.states[DOWN].port}
+        assert len(ports) == 2 and status_of(screen, MAIN) is TunnelStatus.READY
+        await app.action_quit()

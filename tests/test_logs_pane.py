@@ -1,0 +1,186 @@
+"""Pilot tests of the Logs pane: follow / pause / resume, expand, both filters,
+severity floor, markers, save, and opening it for one service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from ui_app import make_app
+
+from staging_tui.domain import LogEntry, MarkerKind, Severity
+from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.log_dialogs import LogEntryScreen
+from staging_tui.ui.screens.logs import LogsScreen
+from staging_tui.ui.widgets.log_view import LogView, strip_text
+
+
+async def _open_logs(pilot: Pilot[Any], rows: int = 5) -> LogsScreen:
+    await pilot.press("3")
+    screen = pilot.app.screen
+    assert isinstance(screen, LogsScreen)
+    for _ in range(200):
+        if len(screen.model) >= rows:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.15)
+    return screen
+
+
+def _lines(view: LogView) -> list[str]:
+    return [strip_text(view.render_line(y)) for y in range(view.size.height)]
+
+
+async def test_follow_pause_resume_and_expand(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_logs(pilot, rows=50)
+        view = screen.query_one(LogView)
+        view.data_changed()
+        assert view.following and view.cursor == len(screen.model) - 1
+        assert any("INFO" in line or "ERROR" in line for line in _lines(view))
+        await pilot.press("up", "up")
+        assert not view.following
+        paused_at = view.cursor
+        await pilot.pause(0.6)  # entries keep arriving; the cursor stays
+        assert view.cursor == paused_at and not view.following
+        assert "paused" in str(screen.query_one("#logs-status").render())
+        await pilot.press("f")
+        assert view.following
+        await pilot.pause(0.3)
+        view.data_changed()  # what the next frame does with entries that just arrived
+        assert view.cursor == len(screen.model) - 1
+        await pilot.press("up", "end")
+        assert view.following
+        # expand the entry under the cursor
+        await pilot.press("up")
+        item = screen.model.row(view.cursor)
+        while not isinstance(item, LogEntry):
+            await pilot.press("up")
+            item = screen.model.row(view.cursor)
+        await pilot.press("enter")
+        assert isinstance(app.screen, LogEntryScreen)
+        await pilot.pause(0.1)
+        shown = app.export_screenshot()
+        assert item.insert_id in shown and "logName" in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, LogsScreen)
+
+
+async def test_server_filter_errors_and_quick_filter(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_logs(pilot)
+        query = screen.query_one("#logs-query")
+        await pilot.press("e")
+        assert query.has_focus
+        query.value = "severity>= AND"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        for _ in range(100):
+            if "column" in str(screen.query_one("#logs-query-error").render()):
+                break
+            await pilot.pause(0.05)
+        error = str(screen.query_one("#logs-query-error").render())
+        assert "unknown severity 'AND'" in error and "column 12" in error
+        query.value = 'resource.labels.service_name="backend-staging" severity>=ERROR'  # type: ignore[attr-defined]
+        query.focus()
+        await pilot.press("enter")
+        for _ in range(100):
+            if len(screen.model) > 5:
+                break
+            await pilot.pause(0.05)
+        assert str(screen.query_one("#logs-query-error").render()) == ""
+        entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
+        assert entries and all(e.service == "backend-staging" for e in entries)
+        assert all(e.severity >= Severity.ERROR for e in entries)
+        # client-side quick filter with highlight, then inverse
+        await pilot.press("slash", *"traceback")
+        await pilot.pause(0.1)
+        shown = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
+        assert shown and all("traceback" in e.message.lower() for e in shown)
+        assert screen.query_one(LogView).highlight is not None
+        await pilot.press("enter", "exclamation_mark")
+        shown = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
+        assert all("traceback" not in e.message.lower() for e in shown)
+        await pilot.press("escape")
+        assert screen.model.pattern == "" and not screen.model.inverse
+
+
+async def test_severity_floor_mark_wrap_and_save(sandbox: RunningSandbox, tmp_path: Path
+                                               ) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_logs(pilot, rows=30)
+        for _ in range(5):
+            await pilot.press("greater_than_sign")
+        assert screen.model.severity_floor == Severity.ERROR
+        entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
+        assert entries and all(e.severity >= Severity.ERROR for e in entries)
+        await pilot.press("m")
+        await pilot.pause(0.15)
+        assert any(getattr(x, "kind", None) is MarkerKind.MARK
+                   for x in screen.model.rows(0, len(screen.model)))
+        await pilot.press("w")
+        assert screen.query_one(LogView).wrap
+        target = tmp_path / "saved.jsonl"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        box = app.screen.query_one("#save-path")
+        box.value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        rows = [json.loads(line) for line in target.read_text().splitlines()]
+        assert rows and any(r.get("marker") == "mark" for r in rows)
+        assert all(r["severity"] in ("ERROR", "CRITICAL") for r in rows if "severity" in r)
+
+
+async def test_show_service_filters_to_one_service(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_logs(pilot)
+        screen.show_service("backend-staging", "backend-staging-00004-7db")
+        for _ in range(100):
+            if len(screen.model) > 1:
+                break
+            await pilot.pause(0.05)
+        value = screen.query_one("#logs-query").value  # type: ignore[attr-defined]
+        assert 'resource.labels.revision_name="backend-staging-00004-7db"' in value
+        entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
+        assert entries and all(e.revision == "backend-staging-00004-7db" for e in entries)
+        assert any("[Errno 111]" in e.text for e in entries)
+
+
+async def test_l_in_services_opens_logs_for_the_service(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    from staging_tui.ui.widgets.services_table import ServicesTable
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(ServicesTable)
+        for _ in range(200):
+            if table.row_count:
+                break
+            await pilot.pause(0.05)
+        table.move_cursor(row=table.get_row_index("backend-staging"))
+        await pilot.press("l")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, LogsScreen)
+        assert app.screen.service == "backend-staging"
+
+
+async def test_open_logs_recipe_from_the_services_pane(sandbox: RunningSandbox) -> None:
+    """What `StagingApp.open_logs` does: switch to the Logs mode, then show_service."""
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await app.switch_mode("logs")
+        screen = app.screen
+        assert isinstance(screen, LogsScreen)
+        screen.show_service("webservice")
+        for _ in range(100):
+            if len(screen.model) > 3:
+                break
+            await pilot.pause(0.05)
+        entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
+        assert entries and all(e.service == "webservice" for e in entries)

@@ -1,0 +1,126 @@
+"""The Logs view model (ring buffer, client-side filter, counters) and the text /
+JSON rendering, without a terminal; plus the headless `logs` command."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from staging_tui.commands import logs as logs_command
+from staging_tui.config import sandbox_settings
+from staging_tui.domain import HttpRequest, LogEntry, LogMarker, MarkerKind, Severity
+from staging_tui.gcp.backend import Backend
+from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.render.log_lines import (
+    build_filter,
+    expanded_text,
+    json_line,
+    parse_since,
+    save_lines,
+    text_line,
+)
+from staging_tui.render.log_view import LogViewModel, RingBuffer
+from staging_tui.sandbox.server import RunningSandbox
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def _entry(i: int, severity: Severity = Severity.INFO, text: str = "", service: str = "api"
+           ) -> LogEntry:
+    return LogEntry(insert_id=f"id{i}", timestamp=T0 + timedelta(seconds=i), severity=severity,
+                    service=service, revision=f"{service}-00001-abc",
+                    text=text or f"message {i}", labels={"seq": str(i)})
+
+
+def test_ring_buffer_keeps_the_newest() -> None:
+    ring = RingBuffer(3)
+    for i in range(5):
+        ring.append(_entry(i))
+    assert (len(ring), ring.first, ring.total) == (3, 2, 5)
+    assert [e.insert_id for _, e in ring.items()] == ["id2", "id3", "id4"]  # type: ignore[union-attr]
+    with pytest.raises(IndexError):
+        ring[1]
+
+
+def test_view_model_filters_and_counts() -> None:
+    model = LogViewModel(capacity=5, clock=lambda: (T0 + timedelta(seconds=5)).timestamp())
+    model.add_batch([_entry(1), _entry(2, Severity.ERROR, "boom: refused"),
+                     LogMarker(MarkerKind.SUPPRESSED, T0, 7, "rate limit"),
+                     _entry(3, Severity.WARNING), LogMarker(MarkerKind.RECONNECT, T0),
+                     LogMarker(MarkerKind.GAP, T0, 0, "lost"), _entry(4)])
+    assert len(model.ring) == 5 and model.counters.evicted == 2
+    assert (model.counters.suppressed, model.counters.gaps, model.counters.reconnects) == (7, 1, 1)
+    assert model.counters.received == 4
+    assert len(model) == 5
+    model.set_filter(severity_floor=Severity.WARNING)
+    assert [type(x).__name__ for x in model.rows(0, 10)] == [
+        "LogMarker", "LogEntry", "LogMarker", "LogMarker"]  # markers always stay visible
+    model.set_filter("message", severity_floor=Severity.DEFAULT)
+    assert [x.insert_id for x in model.rows(0, 10) if isinstance(x, LogEntry)] == ["id3", "id4"]
+    model.set_filter(inverse=True)
+    assert [x.insert_id for x in model.rows(0, 10) if isinstance(x, LogEntry)] == []
+    model.set_filter("", inverse=False)
+    model.add_batch([_entry(5, Severity.ERROR)])
+    assert model.sparkline(3) == [1, 1, 1]  # by timestamp: entries 3, 4 and 5
+    assert model.sparkline(3, band=3) == [0, 0, 1]
+    assert model.entries_per_second() == 4 / 5  # entries 1-4 in the 5 s before "now"
+    assert "suppressed 7" in model.status() and "reconnects 1" in model.status()
+    model.clear()
+    assert len(model) == 0 and model.counters.suppressed == 7
+
+
+def test_bad_quick_filter_regex_raises() -> None:
+    import re
+
+    with pytest.raises(re.error):
+        LogViewModel().set_filter("(")
+
+
+def test_text_json_and_expanded_rendering() -> None:
+    entry = LogEntry("x1", T0, Severity.ERROR, "backend-staging", "backend-staging-00004-7db",
+                     "run.googleapis.com/stderr",
+                     "Traceback (most recent call last):\nConnectionRefusedError: [Errno 111]",
+                     None, HttpRequest("GET", "https://b/api", 500, 12.5), {"seq": "1"}, "t/1")
+    assert text_line(entry, utc=True) == (
+        "03:04:05.000 ERROR backend-staging-00004-7db  Traceback (most recent call last):")
+    data = json.loads(json_line(entry))
+    assert data["httpRequest"]["status"] == 500 and data["labels"] == {"seq": "1"}
+    full = expanded_text(entry, utc=True)
+    assert "ConnectionRefusedError: [Errno 111]" in full and "GET https://b/api -> 500" in full
+    marker = LogMarker(MarkerKind.SUPPRESSED, T0, 12, "rate limit")
+    assert "12 entries suppressed" in text_line(marker, utc=True)
+    assert json.loads(next(iter(save_lines([marker], as_json=True))))["count"] == 12
+
+
+def test_build_filter_and_since() -> None:
+    assert build_filter("web", "web-00001-abc", Severity.ERROR, "textPayload:x") == (
+        'resource.type="cloud_run_revision" AND resource.labels.service_name="web" AND '
+        'resource.labels.revision_name="web-00001-abc" AND severity>=ERROR AND (textPayload:x)')
+    assert parse_since("15m") == timedelta(minutes=15)
+    with pytest.raises(ValueError, match="30s, 10m"):
+        parse_since("soon")
+
+
+async def test_logs_command_prints_text_and_json(sandbox: RunningSandbox) -> None:
+    backend = Backend(sandbox_settings(), Endpoints.for_sandbox(sandbox.endpoints))
+    parser = argparse.ArgumentParser()
+    logs_command.add_parser(parser.add_subparsers(), [])
+    try:
+        out = io.StringIO()
+        args = parser.parse_args(["logs", "backend-staging", "--since", "5m",
+                                  "--severity", "ERROR", "--json"])
+        assert await logs_command.run(args, backend, out) == 0
+        rows = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert rows and all(r["service"] == "backend-staging" for r in rows)
+        assert all(r["severity"] in ("ERROR", "CRITICAL") for r in rows)
+        assert any("[Errno 111] Connection refused" in r.get("textPayload", "") for r in rows)
+        out = io.StringIO()
+        args = parser.parse_args(["logs", "--since", "1m", "--filter", "severity>=", "--utc"])
+        with pytest.raises(Exception, match="column"):
+            await logs_command.run(args, backend, out)
+    finally:
+        await backend.close()

@@ -1,0 +1,252 @@
+"""The Query pane driven by Pilot: type SQL, run it through the sandbox's Cloud SQL
+tunnel to a real PostgreSQL, and check what the pane shows."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+from ui_app import make_app, sandbox_profile
+
+from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.query import QueryScreen
+from staging_tui.ui.screens.query_dialogs import CellScreen, ConfirmScreen
+from staging_tui.ui.widgets.result_grid import ResultGrid
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+async def open_query(pilot: Pilot[Any]) -> QueryScreen:
+    await pilot.press("5")
+    screen = pilot.app.screen
+    assert isinstance(screen, QueryScreen)
+    for _ in range(300):
+        if screen.session is not None and screen.catalog is not None:
+            break
+        await pilot.pause(0.05)
+    assert screen.session is not None, str(screen.status.render())
+    screen.editor.cursor_blink = False
+    return screen
+
+
+async def type_sql(pilot: Pilot[Any], screen: QueryScreen, sql: str) -> None:
+    """Type `sql` key by key into the editor."""
+    screen.editor.load_text("")
+    screen.editor.focus()
+    await pilot.press(*[{" ": "space", "\n": "enter"}.get(ch, ch) for ch in sql])
+
+
+async def put_sql(pilot: Pilot[Any], screen: QueryScreen, sql: str) -> None:
+    """Paste `sql` into the editor (cursor at the end)."""
+    screen.editor.load_text(sql)
+    screen.editor.focus()
+    screen.editor.move_cursor((sql.count("\n"), len(sql.rsplit("\n", 1)[-1])))
+    await pilot.pause()
+
+
+async def run_and_wait(pilot: Pilot[Any], screen: QueryScreen, key: str = "f5") -> None:
+    await pilot.press(key)
+    await pilot.pause(0.05)
+    for _ in range(400):
+        if not screen.running:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.05)
+
+
+def grid(screen: QueryScreen) -> ResultGrid:
+    return screen.query(ResultGrid).last()
+
+
+def status(screen: QueryScreen) -> str:
+    return str(screen.status.render())
+
+
+def error_box(screen: QueryScreen) -> str:
+    return str(screen.query_one("#query-error", Static).render())
+
+
+async def test_select_shows_rows_types_and_nulls(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        await put_sql(pilot, screen, "SELECT id, site, NULL::text AS a, 'NULL' AS b "
+                                     "FROM sample ORDER BY id LIMIT 3")
+        await run_and_wait(pilot, screen)
+        g = grid(screen)
+        assert [c.name for c in g.columns] == ["id", "site", "a", "b"]
+        assert [c.type_name for c in g.columns] == ["int4", "text", "text", "text"]
+        assert g.row_count == 3 and g.rows[0][2] is None and g.rows[0][3] == "NULL"
+        assert status(screen).startswith("3 rows")
+        # what is drawn: NULL as ∅, the string as NULL
+        g.focus()
+        await pilot.pause()
+        line = "".join(seg.text for seg in g.render_line(1))
+        assert "∅" in line and "NULL" in line
+        session_line = str(screen.query_one("#query-session", Static).render())
+        assert session_line.startswith("biocirv_app@biocirv via tunnel biocirv-db | idle | "
+                                       "read-only")
+
+
+async def test_several_statements_cursor_selection_and_run_all(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        screen.editor.load_text("SELECT 1 AS one;\nSELECT 2 AS two;\nSELECT 3 AS three")
+        screen.editor.move_cursor((1, 3))
+        await run_and_wait(pilot, screen)
+        assert grid(screen).columns[0].name == "two"
+        screen.editor.select_all()
+        await run_and_wait(pilot, screen)
+        assert grid(screen).columns[0].name == "three"
+        assert len(screen.results) == 4
+        await run_and_wait(pilot, screen, "f9")
+        assert len(screen.results) == 7 and grid(screen).rows == [(3,)]
+
+
+async def test_writes_refused_and_errors_point_at_the_position(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        await put_sql(pilot, screen, "DELETE FROM sample")
+        await run_and_wait(pilot, screen)
+        assert error_box(screen).startswith("REFUSED: refused: DELETE")
+        assert "read_only = false" in error_box(screen)
+        screen.editor.load_text("SELECT 1;\nSELECT nosuch\n  FROM sample")
+        screen.editor.move_cursor((1, 2))
+        await run_and_wait(pilot, screen)
+        assert error_box(screen).startswith("ERROR at line 2, column 8: column \"nosuch\"")
+        assert screen.editor.cursor_location == (1, 7)
+        assert not await _write_mode_available(pilot, screen)
+
+
+async def _write_mode_available(pilot: Pilot[Any], screen: QueryScreen) -> bool:
+    await pilot.press("f2")
+    await pilot.pause(0.1)
+    return isinstance(pilot.app.screen, ConfirmScreen)
+
+
+async def test_write_mode_and_destructive_confirmations(sandbox: RunningSandbox) -> None:
+    settings = sandbox_profile(sandbox, read_only=False, environment="sandbox-env")
+    app = make_app(sandbox, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        await pilot.press("f2")
+        await pilot.pause(0.1)
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmScreen) and "sandbox-env" in confirm._title
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert screen.session is not None and screen.session.write_mode
+        assert "WRITE" in str(screen.query_one("#query-session", Static).render())
+        await put_sql(pilot, screen, "CREATE TEMP TABLE scratch AS SELECT 1 AS a")
+        await run_and_wait(pilot, screen)
+        screen.editor.load_text("DELETE FROM scratch")
+        await pilot.press("f5")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "sandbox-env" in app.screen._body
+        await pilot.press("n")
+        await run_and_wait(pilot, screen, "f13")
+        assert "not confirmed" in status(screen)
+        await pilot.press("f5")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await run_and_wait(pilot, screen, "f13")
+        assert status(screen).startswith("DELETE 1")
+
+
+async def test_meta_commands_quality_cell_viewer_and_export(sandbox: RunningSandbox,
+                                                            tmp_path: Path) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        await put_sql(pilot, screen, "\\dm")
+        await run_and_wait(pilot, screen)
+        assert grid(screen).rows[0][1] == "analysis_average_view"
+        await put_sql(pilot, screen, "SELECT * FROM analysis_average_view")
+        await pilot.press("f3")
+        for _ in range(100):
+            if "quality" in status(screen):
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.1)
+        quality = {row[0]: row for row in grid(screen).rows}
+        assert quality["average_value"][1] > 0          # the NULLs seed 000 found
+        await put_sql(pilot, screen, "SELECT jsonb_build_object('site', 'x', 'n', 2) AS doc")
+        await run_and_wait(pilot, screen)
+        await pilot.press("f4")
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, CellScreen)
+        assert '"site": "x"' in str(app.screen.query_one("#cell-value", Static).render())
+        await pilot.press("escape")
+        target = tmp_path / "out.jsonl"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        field = app.screen.query_one("#export-path")
+        field.value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        for _ in range(100):
+            if target.exists():
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.1)
+        assert target.read_text() == '{"doc": {"n": 2, "site": "x"}}\n'
+
+
+async def test_completion_history_and_cancel(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        await type_sql(pilot, screen, "SELECT * FROM analysis_av")
+        await pilot.press("tab")
+        assert screen.editor.text == "SELECT * FROM analysis_average_view"
+        await put_sql(pilot, screen, "SELECT pg_sleep(20)")
+        await pilot.press("f5")
+        for _ in range(200):
+            if screen.session is not None and screen.session.status().transaction == "running":
+                break
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+c")
+        await run_and_wait(pilot, screen, "f13")
+        assert "query cancelled" in error_box(screen)
+        await put_sql(pilot, screen, "SELECT 7 AS seven")
+        await run_and_wait(pilot, screen)
+        assert grid(screen).rows == [(7,)]
+        screen.editor.load_text("")
+        await pilot.press("ctrl+up")
+        assert screen.editor.text == "SELECT 7 AS seven"
+        await pilot.press("ctrl+up")
+        assert screen.editor.text == "SELECT pg_sleep(20)"
+
+
+def test_protected_profile_never_offers_write_mode(sandbox: RunningSandbox) -> None:
+    settings = replace(sandbox_profile(sandbox), read_only=False, protected=True)
+    assert not settings.writable
+
+
+async def test_expanded_display(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        await put_sql(pilot, screen, "\\x")
+        await run_and_wait(pilot, screen)
+        assert "Expanded display is on" in status(screen)
+        await put_sql(pilot, screen, "SELECT 1 AS a, NULL AS b")
+        await run_and_wait(pilot, screen)
+        g = grid(screen)
+        assert g.expanded
+        lines = ["".join(s.text for s in g.render_line(y)) for y in range(3)]
+        assert lines[0].startswith("-[ RECORD 1 ]")
+        assert lines[1].startswith("a | 1") and lines[2].startswith("b | ∅")
+    await asyncio.sleep(0)

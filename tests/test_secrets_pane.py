@@ -1,0 +1,280 @@
+"""Pilot tests of the Secrets pane against the sandbox: reveal and re-mask on a
+controllable clock, masks on cursor move and pane switch, copy without showing,
+binary payloads, the audit panel, the versions view, and writes behind a modal."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+from ui_app import make_app, sandbox_profile
+
+from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.secret_versions import SecretVersionsScreen
+from staging_tui.ui.screens.secret_write import SecretWriteModal
+from staging_tui.ui.screens.secrets import SecretsScreen
+from staging_tui.ui.widgets.secret_value import SecretValue
+from staging_tui.ui.widgets.secrets_table import SecretsTable, VersionsTable
+from staging_tui.ui.widgets.status_line import StatusLine
+
+MCP_VALUE = "sandbox-mcp-token-4c1d9e"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The audit trail goes to a temporary XDG state dir."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path / "state" / "staging-tui" / "audit.jsonl"
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def open_secrets(pilot: Pilot[Any]) -> SecretsScreen:
+    await pilot.press("2")
+    screen = pilot.app.screen
+    assert isinstance(screen, SecretsScreen)
+    table = screen.query_one(SecretsTable)
+    for _ in range(200):
+        if table.row_count and screen.versions_loaded:
+            break
+        await pilot.pause(0.05)
+    return screen
+
+
+async def select(pilot: Pilot[Any], screen: SecretsScreen, name: str) -> None:
+    table = screen.query_one(SecretsTable)
+    table.move_cursor(table.get_row_index(name))
+    await pilot.pause()
+
+
+async def until(pilot: Pilot[Any], predicate: Any, tries: int = 100) -> None:
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached")
+
+
+def trail(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def test_reveal_shows_the_value_then_masks_after_15s(sandbox: RunningSandbox,
+                                                            state_dir: Path) -> None:
+    clock = FakeClock()
+    app = make_app(sandbox, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "mcp-bearer-token-staging")
+        box = screen.query_one(SecretValue)
+        assert MCP_VALUE not in text_of(box) and "••••" in text_of(box)
+        await pilot.press("v")
+        await until(pilot, lambda: box.revealed)
+        assert MCP_VALUE in text_of(box) and "masks in 15 s" in text_of(box)
+        clock.advance(10)
+        await pilot.pause(0.3)
+        assert box.revealed and "masks in 5 s" in text_of(box)
+        clock.advance(5.5)
+        await pilot.pause(0.3)
+        assert not box.revealed and MCP_VALUE not in text_of(box)
+    [entry] = trail(state_dir)
+    assert (entry["action"], entry["secret"], entry["version"], entry["profile"]) == (
+        "reveal", "mcp-bearer-token-staging", "1", "sandbox")
+    assert MCP_VALUE not in state_dir.read_text()
+
+
+async def test_moving_the_cursor_or_the_pane_masks_at_once(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "mcp-bearer-token-staging")
+        box = screen.query_one(SecretValue)
+        await pilot.press("v")
+        await until(pilot, lambda: box.revealed)
+        await pilot.press("down")
+        assert not box.revealed and MCP_VALUE not in text_of(box)
+        assert box.secret == "netra-db-password-staging"
+        await pilot.press("up", "v")
+        await until(pilot, lambda: box.revealed)
+        await pilot.press("1")
+        assert not box.revealed and MCP_VALUE not in text_of(box)
+
+
+async def test_copy_puts_the_value_on_the_clipboard_without_showing_it(
+        sandbox: RunningSandbox, state_dir: Path) -> None:
+    app = make_app(sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "mcp-bearer-token-staging")
+        await pilot.press("c")
+        await until(pilot, lambda: app.clipboard == MCP_VALUE)
+        assert "copied mcp-bearer-token-staging@1" in text_of(screen.query_one(StatusLine))
+        assert MCP_VALUE not in app.export_screenshot()
+        assert not screen.query_one(SecretValue).revealed
+    assert [e["action"] for e in trail(state_dir)] == ["copy"]
+
+
+async def test_binary_payload_shows_size_hex_and_base64(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "jwt-secret-key-staging")
+        box = screen.query_one(SecretValue)
+        await pilot.press("v")
+        await until(pilot, lambda: box.revealed)
+        shown = text_of(box)
+        assert "binary, 64 bytes" in shown and "hex:    79 42 bd f2" in shown
+        assert "base64: eUK98iEG8IR3YvDzy012" in shown
+
+
+async def test_audit_panel_lists_exactly_the_planted_problems(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        problems = [(f.level.value, f.title) for f in screen.findings if f.level.value != "ok"]
+        assert problems == [
+            ("error", "secret-key-staging is missing"),
+            ("error", "redis-url-staging: latest (version 2) is disabled"),
+            ("error", "found gemini-api-key, expected gemini-api-key-staging"),
+            ("info", "stripe-api-key-staging is not used"),
+        ]
+        panel = text_of(screen.query_one("#secrets-audit-text", Static))
+        assert "✗ secret-key-staging is missing" in panel
+        assert "✗ found gemini-api-key, expected gemini-api-key-staging" in panel
+        assert "fix: echo -n \"$VALUE\" | gcloud secrets create secret-key-staging" in panel
+        assert "✓ fernet-key-staging: version 1 enabled" in panel
+        assert "3 audit errors" in text_of(screen.query_one(StatusLine))
+
+
+async def test_filter_and_used_by(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await pilot.press("slash", *"backend-staging")
+        table = screen.query_one(SecretsTable)
+        assert "fernet-key-staging" in table.row_keys and "stripe-api-key-staging" not in table.row_keys
+        assert str(table.get_row("redis-url-staging")[3]) == "backend-staging"
+        await pilot.press("escape")
+        assert screen.query_one("#secrets-filter", Input).value == ""
+        assert table.row_count == len(screen.secrets)
+
+
+async def test_versions_view_reveals_only_enabled_versions(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "postgres-password-staging")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SecretVersionsScreen))
+        versions = app.screen.query_one(VersionsTable)
+        assert versions.row_keys == ["3", "2", "1"]
+        box = app.screen.query_one(SecretValue)
+        await pilot.press("v")
+        await until(pilot, lambda: box.revealed)
+        assert "sandbox-pg-v3-7f1e" in text_of(box)
+        await pilot.press("down")
+        assert not box.revealed and "version 2 is disabled" in text_of(box)
+        await pilot.press("v")
+        await pilot.pause(0.2)
+        assert not box.revealed
+        await pilot.press("escape")
+        assert isinstance(app.screen, SecretsScreen)
+
+
+async def test_writes_are_hidden_in_a_read_only_profile(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        assert screen.check_action("add_version", ()) is False
+        await pilot.press("a", "n")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, SecretWriteModal)
+
+
+async def test_add_version_confirms_with_secret_and_environment(
+        secrets_sandbox: RunningSandbox, state_dir: Path) -> None:
+    settings = sandbox_profile(secrets_sandbox, read_only=False, environment="staging-test")
+    app = make_app(secrets_sandbox, settings, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "bulk-003")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, SecretWriteModal))
+        question = text_of(app.screen.query_one("#write-question", Static))
+        assert "bulk-003" in question and "staging-test" in question
+        assert "project secrets-test" in question
+        await pilot.press(*"typed-new-value")
+        box = app.screen.query_one("#write-value", Input)
+        assert box.password and "typed-new-value" not in str(box.render())
+        await pilot.press("enter")
+        await until(pilot, lambda: any(e["action"] == "add-version" for e in trail(state_dir)))
+        await until(pilot, lambda: screen.query_one(SecretValue).version == "2")
+        await pilot.press("v")
+        await until(pilot, lambda: screen.query_one(SecretValue).revealed)
+        assert "typed-new-value" in text_of(screen.query_one(SecretValue))
+    assert "typed-new-value" not in state_dir.read_text()
+    assert trail(state_dir)[0]["environment"] == "staging-test"
+
+
+async def test_cancelled_write_changes_nothing(secrets_sandbox: RunningSandbox,
+                                              state_dir: Path) -> None:
+    settings = sandbox_profile(secrets_sandbox, read_only=False)
+    app = make_app(secrets_sandbox, settings, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "bulk-004")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SecretVersionsScreen))
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, SecretWriteModal))
+        assert "Disable version 1 of bulk-004" in text_of(app.screen.query_one(
+            "#write-question", Static))
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SecretVersionsScreen)
+    assert trail(state_dir) == []
+
+
+async def test_names_show_before_the_versions_arrive(sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        table = screen.query_one(SecretsTable)
+        assert str(table.get_row("db-password-staging")[1]) == "3"
+        table.show(screen.secrets, screen.users, screen.now(), versions_loaded=False)
+        assert [str(c) for c in table.get_row("db-password-staging")[:4]] == [
+            "db-password-staging", "…", "…", "webservice"]
+
+
+async def test_checksum_mismatch_is_an_error_not_a_value(secrets_sandbox: RunningSandbox,
+                                                         state_dir: Path) -> None:
+    app = make_app(secrets_sandbox, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "corrupt-staging")
+        await pilot.press("v")
+        status = screen.query_one(StatusLine)
+        await until(pilot, lambda: "DATA_LOSS" in text_of(status))
+        assert "CRC32C" in text_of(status)
+        assert not screen.query_one(SecretValue).revealed
+        assert "corrupt-value" not in app.export_screenshot()
+    [entry] = trail(state_dir)
+    assert (entry["action"], entry["outcome"]) == ("reveal", "DATA_LOSS")

@@ -1,0 +1,55 @@
+"""SVG snapshots of the Logs pane (fixed entries, fixed clock, UTC) at 120x40."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fixtures_logs import SNAPSHOT_NOW
+from textual.pilot import Pilot
+from ui_app import make_app
+
+from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.logs import LogsScreen
+
+
+async def _logs_loaded(pilot: Pilot[Any]) -> None:
+    await pilot.press("3")
+    screen = pilot.app.screen
+    assert isinstance(screen, LogsScreen)
+    for _ in range(200):
+        if len(screen.model) >= 45:
+            break
+        await pilot.pause(0.05)
+    await pilot.press("u")  # UTC: the same picture in every time zone
+    screen._chart()
+    await pilot.pause(0.3)
+
+
+def test_logs_pane(snap_compare: Any, quiet_logs_sandbox: RunningSandbox) -> None:
+    app = make_app(quiet_logs_sandbox, clock=lambda: SNAPSHOT_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_logs_loaded)
+
+
+def test_logs_pane_find_and_expand_json(snap_compare: Any,
+                                        quiet_logs_sandbox: RunningSandbox) -> None:
+    async def find_and_expand(pilot: Pilot[Any]) -> None:
+        await _logs_loaded(pilot)
+        await pilot.press("slash", *"handled", "enter")
+        await pilot.pause(0.2)
+        await pilot.press("up", "enter")
+        await pilot.pause(0.3)
+
+    app = make_app(quiet_logs_sandbox, clock=lambda: SNAPSHOT_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=find_and_expand)
+
+
+def test_logs_pane_wrapped_errors(snap_compare: Any, quiet_logs_sandbox: RunningSandbox) -> None:
+    async def errors_wrapped(pilot: Pilot[Any]) -> None:
+        await _logs_loaded(pilot)
+        for _ in range(5):
+            await pilot.press("greater_than_sign")
+        await pilot.press("w")
+        await pilot.pause(0.3)
+
+    app = make_app(quiet_logs_sandbox, clock=lambda: SNAPSHOT_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=errors_wrapped)

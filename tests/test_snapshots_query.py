@@ -1,0 +1,83 @@
+"""SVG snapshots of the Query pane at 120x40: a result with NULL vs 'NULL', a
+refused write with its fix, and the destructive confirmation naming the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXED_NOW
+from textual.pilot import Pilot
+from ui_app import make_app, sandbox_profile
+
+from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.query import QueryScreen
+
+RESULT_SQL = ("SELECT site, count(*) AS samples, NULL::text AS note, 'NULL' AS literal\n"
+              "FROM sample GROUP BY site ORDER BY site;")
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+async def _ready(pilot: Pilot[Any]) -> QueryScreen:
+    await pilot.press("5")
+    screen = pilot.app.screen
+    assert isinstance(screen, QueryScreen)
+    for _ in range(300):
+        if screen.session is not None and screen.catalog is not None:
+            break
+        await pilot.pause(0.05)
+    assert screen.session is not None
+    screen.session.timing = False
+    screen.editor.cursor_blink = False
+    return screen
+
+
+async def _run(pilot: Pilot[Any], screen: QueryScreen, sql: str, key: str = "f5") -> None:
+    screen.editor.load_text(sql)
+    screen.editor.move_cursor((0, 0))
+    await pilot.press(key)
+    await pilot.pause(0.1)
+    for _ in range(200):
+        if not screen.running:
+            break
+        await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+def test_query_result(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        screen = await _ready(pilot)
+        await _run(pilot, screen, RESULT_SQL)
+
+    app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run)
+
+
+def test_query_refused_write(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        screen = await _ready(pilot)
+        await _run(pilot, screen, "UPDATE sample SET site = 'x'")
+
+    app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run)
+
+
+def test_query_destructive_confirmation(snap_compare: Any,
+                                        fixed_sandbox: RunningSandbox) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        screen = await _ready(pilot)
+        assert screen.session is not None
+        await screen.session.enable_writes()
+        screen.editor.load_text("DELETE FROM sample")
+        await pilot.press("f5")
+        await pilot.pause(0.3)
+
+    settings = sandbox_profile(fixed_sandbox, read_only=False)
+    app = make_app(fixed_sandbox, settings, clock=lambda: FIXED_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run)

@@ -1,0 +1,60 @@
+"""SVG snapshots of the Secrets pane at 120x40: masked, revealed (a fixed fake value from
+the default scenario), and the versions view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import FIXED_NOW
+from textual.pilot import Pilot
+from ui_app import make_app
+
+from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.secrets import SecretsScreen
+from staging_tui.ui.widgets.secret_value import SecretValue
+from staging_tui.ui.widgets.secrets_table import SecretsTable
+
+
+async def _on_mcp_token(pilot: Pilot[Any]) -> None:
+    await pilot.press("2")
+    screen = pilot.app.screen
+    assert isinstance(screen, SecretsScreen)
+    table = screen.query_one(SecretsTable)
+    for _ in range(200):
+        if table.row_count and screen.versions_loaded:
+            break
+        await pilot.pause(0.05)
+    table.move_cursor(table.get_row_index("mcp-bearer-token-staging"))
+    await pilot.pause(0.1)
+
+
+def test_secrets_masked(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
+    app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_on_mcp_token)
+
+
+def test_secrets_revealed(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
+    async def reveal(pilot: Pilot[Any]) -> None:
+        await _on_mcp_token(pilot)
+        await pilot.press("v")
+        box = pilot.app.screen.query_one(SecretValue)
+        for _ in range(100):
+            if box.revealed:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.1)
+
+    app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=reveal)
+
+
+def test_secret_versions_view(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
+    async def versions(pilot: Pilot[Any]) -> None:
+        await _on_mcp_token(pilot)
+        table = pilot.app.screen.query_one(SecretsTable)
+        table.move_cursor(table.get_row_index("postgres-password-staging"))
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+
+    app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=versions)
