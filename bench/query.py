@@ -6,6 +6,9 @@ A sandbox (Cloud SQL emulation in front of a real PostgreSQL) serves one instanc
 seeded with a table of `--rows` rows x 6 columns (int, text, float8, timestamptz,
 bool, nullable text). Through the real tunnel (gcp/cloudsql.py):
   psql      `psql -c 'SELECT * FROM big' > /dev/null` (text protocol, C client);
+  harlequin harlequin-postgres's adapter: connect, execute, fetchall (no limit), when
+            importable here, or with --harlequin in a throwaway environment
+            (`uv run --isolated --no-project --with harlequin-postgres`);
   session   QuerySession.stream() alone: first chunk, all rows (server-side cursor);
   pane      the app headless (Pilot, 120x40): F5 in the Query pane, time until the
             first rows are in the grid and drawn, until all rows are loaded,
@@ -155,6 +158,50 @@ async def _key(grid: Any, key: str) -> float:
     return time.perf_counter() - started
 
 
+HARLEQUIN = """
+import json, sys, time
+from harlequin_postgres.adapter import HarlequinPostgresAdapter
+started = time.perf_counter()
+conn = HarlequinPostgresAdapter(conn_str=(sys.argv[1],)).connect()
+connected = time.perf_counter()
+cur = conn.execute(sys.argv[2])
+rows = cur.fetchall()
+print(json.dumps({"connect_s": connected - started,
+                  "fetch_s": time.perf_counter() - connected, "rows": len(rows)}))
+"""
+
+
+def run_harlequin(dsn: str, isolated: bool) -> dict[str, float] | None:
+    """harlequin-postgres's adapter fetching everything, in a child process."""
+    import importlib.util
+    import json
+
+    if importlib.util.find_spec("harlequin_postgres") is not None:
+        command = [sys.executable, "-c", HARLEQUIN, dsn, QUERY]
+    elif isolated and shutil.which("uv"):
+        command = ["uv", "run", "--quiet", "--isolated", "--no-project", "--with",
+                   "harlequin-postgres", "python", "-c", HARLEQUIN, dsn, QUERY]
+    else:
+        return None
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        print("harlequin failed:", done.stderr.strip().splitlines()[-1:], flush=True)
+        return None
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+async def _harlequin_fresh_tunnel(sandbox: Any, isolated: bool) -> dict[str, float] | None:
+    scen = sandbox.scenario
+    tunnels = Tunnels(Endpoints.for_sandbox(sandbox.endpoints), scen.project,
+                      sql_instances(scen))
+    try:
+        target = await tunnel_target(tunnels, "big-db")
+        return await asyncio.to_thread(run_harlequin, target.dsn, isolated)
+    finally:
+        await tunnels.close(drain_timeout=0)
+
+
 async def _psql_fresh_tunnel(sandbox: Any, query: str) -> float | None:
     scen = sandbox.scenario
     tunnels = Tunnels(Endpoints.for_sandbox(sandbox.endpoints), scen.project,
@@ -166,7 +213,7 @@ async def _psql_fresh_tunnel(sandbox: Any, query: str) -> float | None:
         await tunnels.close(drain_timeout=0)
 
 
-async def main_async(rows: int) -> None:
+async def main_async(rows: int, harlequin: bool) -> None:
     thread = SandboxThread(scenario_from_dict(scenario(rows), source="<bench query>"))
     print(f"seeding {rows:,} rows x 6 columns in the sandbox ...", flush=True)
     sandbox = thread.start()
@@ -184,6 +231,8 @@ async def main_async(rows: int) -> None:
         # next client through the same tunnel stalls (reported to the tunnel's owner)
         psql_connect = await _psql_fresh_tunnel(sandbox, "SELECT 1")
         psql_s = await _psql_fresh_tunnel(sandbox, QUERY)
+        print("psql done; harlequin ...", flush=True)
+        harl = await _harlequin_fresh_tunnel(sandbox, harlequin)
     finally:
         thread.stop()
     psql_best = psql_s
@@ -193,7 +242,12 @@ async def main_async(rows: int) -> None:
               f"~{psql_connect or 0:.2f} s: psql -c 'SELECT 1')")
     else:
         print("  psql                             not found")
-    print("  harlequin postgres adapter       not installed")
+    if harl:
+        print(f"  harlequin-postgres fetchall      {harl['fetch_s']:7.2f} s"
+              + (f"   ({harl['fetch_s'] / psql_best:.2f} x psql)" if psql_best else "")
+              + f"   (+ connect {harl['connect_s']:.2f} s; {int(harl['rows']):,} rows)")
+    else:
+        print("  harlequin-postgres adapter       not installed (--harlequin fetches it)")
     print(f"  session: first chunk             {first * 1000:7.0f} ms")
     print(f"  session: all rows                {session_s:7.2f} s"
           + (f"   ({session_s / psql_best:.2f} x psql)" if psql_best else ""))
@@ -213,12 +267,14 @@ async def main_async(rows: int) -> None:
 
 def main() -> None:
     import faulthandler
-    faulthandler.dump_traceback_later(60, exit=True)
+    faulthandler.dump_traceback_later(900, exit=True)   # a hung run dumps, then ends
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--harlequin", action="store_true",
+                        help="measure harlequin-postgres in a throwaway uv environment")
     args = parser.parse_args()
     os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp(prefix="bench-query-"))
-    asyncio.run(main_async(args.rows))
+    asyncio.run(main_async(args.rows, args.harlequin))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints]
         settings = replace(sandbox_settings(scenario.project, scenario.regions),
                            sql_instances=sql_instances(scenario))
         child = SandboxProcess(args.scenario)
-        child.begin()
+        if getattr(args, "needs_endpoints", lambda _: True)(args):  # `tunnel --list`: no
+            child.begin()  # start-up overlaps ours; wait() starts it otherwise
 
         def provider() -> Endpoints:
             return Endpoints.for_sandbox(child.wait())

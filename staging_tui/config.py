@@ -22,7 +22,7 @@ SANDBOX_PROFILE = "sandbox"
 PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
-    "log_buffer", "required_extensions", "alembic_head", "keys",
+    "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
 }
 SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port"}
 
@@ -44,6 +44,7 @@ class Settings:
     read_only: bool = True
     protected: bool = False
     log_buffer: int = 100_000
+    statement_timeout: int = 30          # seconds, for the Query pane and `query` (0 = none)
     required_extensions: tuple[str, ...] = ()
     alembic_head: str = ""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -165,6 +166,7 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         read_only=_bool(raw, "read_only", True, file, key),
         protected=_bool(raw, "protected", False, file, key),
         log_buffer=_int(raw, "log_buffer", 100_000, file, key),
+        statement_timeout=_int(raw, "statement_timeout", 30, file, key),
         required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
                                            f"{key}.required_extensions")),
         alembic_head=_str(raw, "alembic_head", "", file, key),

@@ -323,6 +323,8 @@ class TunnelState:
     started_at: datetime | None = None
     last_error: str = ""
     connection_test: str = ""
+    ip_type: str = ""          # the instance address in use: PUBLIC, PRIVATE or PSC
+    idle_connections: int = 0  # of `connections`, those between transactions
 
 
 # --------------------------------------------------------------------------- Query

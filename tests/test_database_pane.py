@@ -4,16 +4,20 @@ instances, and tunnels drained when the app quits."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fixtures_tunnel import SqlSandbox
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 from ui_app import make_app
 
 from staging_tui.domain import TunnelStatus
 from staging_tui.ui.screens.database import DatabaseScreen
 from staging_tui.ui.widgets.status_line import StatusLine
+from staging_tui.ui.widgets.tunnel_view import TunnelDetail
 
 MAIN = "tunnel-test:us-central1:main-db"
 DOWN = "tunnel-test:us-central1:down-db"
@@ -28,14 +32,16 @@ async def until(pilot: Any, check: Callable[[], bool], tries: int = 400) -> None
 
 
 def detail(app: Any) -> str:
-    return str(app.screen.query_one("#database-detail", Static).render())
+    return app.screen.query_one(TunnelDetail).plain
 
 
 def status_of(screen: DatabaseScreen, name: str) -> TunnelStatus:
     return screen.states[name].status if name in screen.states else TunnelStatus.STOPPED
 
 
-async def test_start_reveal_copy_stop_and_drain_on_quit(sql_sandbox: SqlSandbox) -> None:
+async def test_start_reveal_copy_stop_and_drain_on_quit(
+        sql_sandbox: SqlSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     password = sql_sandbox.cloudsql.password("main-db")
     app = make_app(sql_sandbox.running)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -50,6 +56,7 @@ async def test_start_reveal_copy_stop_and_drain_on_quit(sql_sandbox: SqlSandbox)
         text = detail(app)
         assert "ok: SELECT 1" in text and "postgresql://app:********@127.0.0.1:" in text
         assert password not in text
+        assert table.get_row(MAIN)[-1] == "PUBLIC"  # auto: the first type the instance has
         await pilot.press("c")
         assert "********" in app.clipboard
         await pilot.press("v")
@@ -58,6 +65,15 @@ async def test_start_reveal_copy_stop_and_drain_on_quit(sql_sandbox: SqlSandbox)
         assert app.clipboard.startswith(f"PGPASSWORD={password} psql ")
         await pilot.press("v")
         assert password not in detail(app)
+        await pilot.press("v")
+        await until(pilot, lambda: password in detail(app))
+        await pilot.press("1", "4")  # leaving the pane hides it again
+        assert app.screen is screen and password not in detail(app)
+        trail = (tmp_path / "staging-tui" / "audit.jsonl").read_text()
+        assert password not in trail
+        actions = [json.loads(line)["action"] for line in trail.splitlines()]
+        assert actions == ["reveal", "copy", "reveal"]
+        assert json.loads(trail.splitlines()[0])["secret"] == "app-db-password"
         tunnel = (await app.backend.tunnels()).get(MAIN)
         assert tunnel is not None
         await pilot.press("s")  # stop
@@ -118,4 +134,18 @@ async def test_ad_hoc_instance_and_several_tunnels(sql_sandbox: SqlSandbox) -> N
                     and not screen.busy)
         ports = {screen.states[MAIN].port, screen.states[DOWN].port}
         assert len(ports) == 2 and status_of(screen, MAIN) is TunnelStatus.READY
+        await app.action_quit()
+
+
+async def test_tunnels_started_elsewhere_show_in_the_pane(sql_sandbox: SqlSandbox) -> None:
+    """The Query pane starts tunnels through the same Backend: the pane lists them."""
+    app = make_app(sql_sandbox.running)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tunnels = await app.backend.tunnels()
+        await tunnels.start(MAIN, test=False)
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, DatabaseScreen)
+        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY)
+        assert "PUBLIC" in detail(app) and "127.0.0.1:" in detail(app)
         await app.action_quit()

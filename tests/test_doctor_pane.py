@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 from ui_app import make_app
 
 from staging_tui.sandbox.server import RunningSandbox
@@ -89,17 +89,32 @@ async def test_go_to_opens_the_service_detail(sandbox: RunningSandbox) -> None:
         assert app.screen.service.name == "backend-staging"
 
 
-async def test_go_to_a_secret_without_its_pane_notifies(sandbox: RunningSandbox) -> None:
+async def test_go_to_a_secret_filters_the_secrets_pane(sandbox: RunningSandbox) -> None:
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_doctor(pilot)
         await wait_done(pilot, screen)
-        select_row(screen, "✗ secret-key-staging is missing")
+        select_row(screen, "✗ found gemini-api-key, expected")
         await pilot.press("g")
-        await pilot.pause(0.1)
-        assert app.current_mode in ("doctor", "secrets")
-        if app.current_mode == "doctor":
-            assert any("secret-key-staging" in str(n.message) for n in app._notifications)
+        await pilot.pause(0.2)
+        assert app.current_mode == "secrets"
+        box = app.screen.query_one("#secrets-filter", Input)
+        assert box.value == "gemini-api-key"
+
+
+async def test_go_to_an_instance_selects_it_in_the_database_pane(
+        sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_doctor(pilot)
+        await wait_done(pilot, screen)
+        select_row(screen, "✗ sandbox-staging:us-central1:legacy-reports")
+        await pilot.press("g")
+        await pilot.pause(0.2)
+        assert app.current_mode == "database"
+        selected = app.screen.selected()  # type: ignore[attr-defined]
+        assert selected is not None
+        assert selected.connection_name == "sandbox-staging:us-central1:legacy-reports"
 
 
 async def test_r_reruns(sandbox: RunningSandbox) -> None:

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 from ui_app import make_app
 
 from staging_tui.domain import LogEntry, MarkerKind, Severity
+from staging_tui.render.log_lines import format_time
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.log_dialogs import LogEntryScreen
 from staging_tui.ui.screens.logs import LogsScreen
@@ -73,10 +75,14 @@ async def test_server_filter_errors_and_quick_filter(sandbox: RunningSandbox) ->
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_logs(pilot)
-        query = screen.query_one("#logs-query")
+        query = screen.query_one("#logs-query", Input)
+        running = query.value
+        await pilot.press("e", *" AND severity>=EROR")  # typed at the end, not replacing
+        assert query.has_focus and query.value == running + " AND severity>=EROR"
+        await pilot.press("escape")  # edits dropped, back to the list
+        assert query.value == running and screen.query_one(LogView).has_focus
         await pilot.press("e")
-        assert query.has_focus
-        query.value = "severity>= AND"  # type: ignore[attr-defined]
+        query.value = "severity>= AND"
         await pilot.press("enter")
         for _ in range(100):
             if "column" in str(screen.query_one("#logs-query-error").render()):
@@ -84,8 +90,9 @@ async def test_server_filter_errors_and_quick_filter(sandbox: RunningSandbox) ->
             await pilot.pause(0.05)
         error = str(screen.query_one("#logs-query-error").render())
         assert "unknown severity 'AND'" in error and "column 12" in error
-        query.value = 'resource.labels.service_name="backend-staging" severity>=ERROR'  # type: ignore[attr-defined]
-        query.focus()
+        # back in the query, the cursor on the culprit
+        assert query.has_focus and query.cursor_position == 11
+        query.value = 'resource.labels.service_name="backend-staging" severity>=ERROR'
         await pilot.press("enter")
         for _ in range(100):
             if len(screen.model) > 5:
@@ -96,14 +103,18 @@ async def test_server_filter_errors_and_quick_filter(sandbox: RunningSandbox) ->
         assert entries and all(e.service == "backend-staging" for e in entries)
         assert all(e.severity >= Severity.ERROR for e in entries)
         # client-side quick filter with highlight, then inverse
-        await pilot.press("slash", *"traceback")
+        # a traceback's first line does not say "refused": its last line does
+        await pilot.press("slash", *"refused")
         await pilot.pause(0.1)
         shown = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
-        assert shown and all("traceback" in e.message.lower() for e in shown)
-        assert screen.query_one(LogView).highlight is not None
+        assert shown and all("refused" in e.text.lower() for e in shown)
+        view = screen.query_one(LogView)
+        assert view.highlight is not None
+        view.data_changed()
+        assert any("ConnectionRefusedError" in line for line in _lines(view))
         await pilot.press("enter", "exclamation_mark")
         shown = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
-        assert all("traceback" not in e.message.lower() for e in shown)
+        assert shown and all("refused" not in (e.text or e.message).lower() for e in shown)
         await pilot.press("escape")
         assert screen.model.pattern == "" and not screen.model.inverse
 
@@ -184,3 +195,66 @@ async def test_open_logs_recipe_from_the_services_pane(sandbox: RunningSandbox) 
             await pilot.pause(0.05)
         entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
         assert entries and all(e.service == "webservice" for e in entries)
+
+
+async def test_after_clear_the_view_shows_new_rows_not_cached_old_ones(
+        sandbox: RunningSandbox) -> None:
+    """A clear starts the ring's indexes over; rows cached under them must not come back."""
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_logs(pilot, rows=50)
+        view = screen.query_one(LogView)
+        await pilot.press("home")  # renders, and caches, the rows at the first indexes
+        await pilot.pause(0.1)
+        assert not view.following
+        await pilot.press("c")
+        for _ in range(200):
+            if len(screen.model) >= 10:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("home")
+        view.data_changed()
+        for y, line in enumerate(_lines(view)[:10]):
+            assert format_time(screen.model.row(y).timestamp, view.utc) in line, (y, line)
+
+
+async def test_l_on_a_revision_in_service_detail_while_an_entry_is_expanded(
+        sandbox: RunningSandbox) -> None:
+    """`l` on a revision of the service detail; the Logs pane was left showing one entry
+    in full: the pane comes back to its list, filtered to that revision."""
+    from textual.widgets import DataTable
+
+    from staging_tui.ui.widgets.services_table import ServicesTable
+
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        logs = await _open_logs(pilot)
+        await pilot.press("enter")
+        assert isinstance(app.screen, LogEntryScreen)
+        await pilot.press("1")
+        table = app.screen.query_one(ServicesTable)
+        for _ in range(200):
+            if table.row_count:
+                break
+            await pilot.pause(0.05)
+        table.move_cursor(row=table.get_row_index("backend-staging"))
+        await pilot.press("enter")
+        revisions = app.screen.query_one("#detail-revisions", DataTable)
+        for _ in range(200):
+            if revisions.row_count:
+                break
+            await pilot.pause(0.05)
+        revisions.focus()
+        await pilot.pause(0.05)
+        failed = str(revisions.coordinate_to_cell_key(revisions.cursor_coordinate).row_key.value)
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        assert app.screen is logs
+        assert (logs.service, logs.revision) == ("backend-staging", failed)
+        for _ in range(100):
+            if len(logs.model) > 1:
+                break
+            await pilot.pause(0.05)
+        entries = [x for x in logs.model.rows(0, len(logs.model)) if isinstance(x, LogEntry)]
+        assert entries and all(e.revision == failed for e in entries)

@@ -5,7 +5,10 @@ by a visible marker."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import uuid
 from collections import Counter
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
 from fixtures_logs import logs_adapter
@@ -43,24 +46,64 @@ async def test_tail_streams_new_entries_of_one_service(sandbox: RunningSandbox) 
 
 
 async def test_written_entries_arrive_on_the_tail(sandbox: RunningSandbox) -> None:
+    """When the stream is open is not knowable from outside (a busy machine may take a
+    while), so write one entry after another until the tail delivers one."""
+    source = f"pytest-{uuid.uuid4().hex[:8]}"
+    logs = logs_adapter(sandbox)
+    received: list[LogEntry] = []
+
+    async def watch() -> None:
+        async with aclosing(logs.tail(f'labels.source="{source}"')) as stream:
+            async for batch in stream:
+                received.extend(x for x in batch if isinstance(x, LogEntry))
+                if received:
+                    return
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        written = 0
+        while not watcher.done():
+            assert asyncio.get_running_loop().time() < deadline, "no written entry arrived"
+            await logs.write_entries([LogEntry(
+                insert_id=f"{source}-{written}", timestamp=datetime.now(UTC),
+                severity=Severity.WARNING, service="webservice", text="injected\nsecond line",
+                labels={"source": source}, log_name="run.googleapis.com/stdout")])
+            written += 1
+            await asyncio.wait({watcher}, timeout=0.25)
+        await watcher
+    finally:
+        watcher.cancel()
+        await logs.close()
+    entry = received[0]
+    assert entry.insert_id.startswith(f"{source}-")
+    assert (entry.severity, entry.text, entry.service) == (
+        Severity.WARNING, "injected\nsecond line", "webservice")
+    assert entry.message == "injected"
+    ids = [e.insert_id for e in received]
+    assert len(ids) == len(set(ids))
+
+
+async def test_a_late_write_still_reaches_the_tail(sandbox: RunningSandbox) -> None:
+    """An entry whose timestamp the stream has already passed (written late) is sent too."""
+    source = f"pytest-late-{uuid.uuid4().hex[:8]}"
     logs = logs_adapter(sandbox)
     try:
-        stream = logs.tail('labels.source="pytest"')
-        pending = asyncio.ensure_future(_collect(
-            stream, lambda xs: any(isinstance(x, LogEntry) for x in xs)))
-        await asyncio.sleep(0.3)
+        stream = logs.tail(f'labels.source="{source}" OR resource.labels.service_name='
+                           '"webservice"')
+        await _collect(stream, lambda xs: sum(isinstance(x, LogEntry) for x in xs) >= 2)
+        # the stream is open and past "a minute ago"
         await logs.write_entries([LogEntry(
-            insert_id="pytest-1", timestamp=datetime.now(UTC), severity=Severity.WARNING,
-            service="webservice", text="injected\nsecond line", labels={"source": "pytest"},
-            log_name="run.googleapis.com/stdout")])
-        items = await pending
+            insert_id=f"{source}-old", timestamp=datetime.now(UTC) - timedelta(minutes=1),
+            severity=Severity.INFO, service="webservice", text="late",
+            labels={"source": source})])
+        items = await _collect(stream, lambda xs: any(
+            isinstance(x, LogEntry) and x.insert_id == f"{source}-old" for x in xs))
         await stream.aclose()
     finally:
         await logs.close()
-    entry = next(x for x in items if isinstance(x, LogEntry))
-    assert (entry.insert_id, entry.severity, entry.text) == (
-        "pytest-1", Severity.WARNING, "injected\nsecond line")
-    assert entry.message == "injected"
+    assert [x.text for x in items if isinstance(x, LogEntry) and x.labels.get("source")] == [
+        "late"]
 
 
 async def test_backfill_then_tail_has_no_duplicates(sandbox: RunningSandbox) -> None:
@@ -128,3 +171,92 @@ async def test_every_sequence_number_once_or_covered_by_a_marker(
         assert any(a < p < b for p in marker_positions), (
             f"seq {first}..{last} missing without a marker")
     assert len(seqs) > 1000
+
+
+async def test_buffer_window_holds_entries_and_sends_them_in_order(
+        sandbox: RunningSandbox) -> None:
+    """TailLogEntries' `buffer_window`: an entry waits that long past its timestamp, so two
+    written out of order within the window arrive in timestamp order (the real client)."""
+    from google.cloud.logging_v2 import types
+    from google.cloud.logging_v2.services.logging_service_v2 import (
+        LoggingServiceV2AsyncClient,
+    )
+    from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio import (
+        LoggingServiceV2GrpcAsyncIOTransport,
+    )
+
+    from staging_tui.gcp.endpoints import Endpoints
+
+    source = f"pytest-window-{uuid.uuid4().hex[:8]}"
+    window = 2.5
+    state = sandbox.shared["logs"]
+    opened = state.tails_opened
+    client = LoggingServiceV2AsyncClient(transport=LoggingServiceV2GrpcAsyncIOTransport(
+        channel=Endpoints.for_sandbox(sandbox.endpoints).grpc_channel()))
+    logs = logs_adapter(sandbox)
+    done = asyncio.Event()
+
+    async def requests() -> object:
+        yield types.TailLogEntriesRequest(
+            resource_names=[f"projects/{sandbox.scenario.project}"],
+            filter=f'labels.source="{source}"', buffer_window=timedelta(seconds=window))
+        await done.wait()
+
+    call = await client.tail_log_entries(requests=requests(), timeout=None, retry=None)
+    try:
+        for _ in range(400):  # the stream's start point is set once the sandbox counts it
+            if state.tails_opened > opened:
+                break
+            await asyncio.sleep(0.025)
+        newer = datetime.now(UTC)
+        older = newer - timedelta(seconds=0.3)
+        for name, when in (("newer", newer), ("older", older)):  # written out of order
+            await logs.write_entries([LogEntry(
+                insert_id=f"{source}-{name}", timestamp=when, severity=Severity.INFO,
+                service="webservice", text=name, labels={"source": source})])
+        arrived: list[tuple[str, datetime]] = []
+        async with asyncio.timeout(30):
+            async for response in call:
+                arrived += [(e.text_payload, datetime.now(UTC)) for e in response.entries]
+                if len(arrived) >= 2:
+                    break
+    finally:
+        done.set()
+        call.cancel()
+        await logs.close()
+        await client.transport.close()
+    assert [text for text, _ in arrived] == ["older", "newer"]
+    assert arrived[0][1] >= older + timedelta(seconds=window - 0.1)
+
+
+async def test_a_backlog_over_max_becomes_not_consumed_suppression() -> None:
+    """`max_backlog`: what a stream owes beyond it is dropped as NOT_CONSUMED, and the
+    consumer sees the count: entries + suppressed cover every sequence number."""
+    from staging_tui.sandbox.scenario import scenario_from_dict
+    from staging_tui.sandbox.server import SandboxThread
+
+    thread = SandboxThread(scenario_from_dict({
+        "project": {"id": "logs-backlog", "region": "us-central1", "seed": 3},
+        "services": [{"name": "api"}],
+        "logs": {"history": "1s", "tick": "100ms", "rates": {"api": 200.0},
+                 "faults": {"max_backlog": 4}},  # ~20 entries a tick, 4 may be owed
+    }, source="<backlog>"))
+    running = thread.start()
+    logs = logs_adapter(running)
+    try:
+        stream = logs.tail("")
+        items = await _collect(stream, lambda xs: sum(
+            isinstance(x, LogMarker) and x.kind is MarkerKind.SUPPRESSED for x in xs) >= 3)
+        await stream.aclose()
+    finally:
+        await logs.close()
+        thread.stop()
+    markers = [x for x in items if isinstance(x, LogMarker) and x.kind is MarkerKind.SUPPRESSED]
+    assert all("not consumed" in m.detail and m.count > 0 for m in markers)
+    # each marker covers the run of sequence numbers missing just before what follows it
+    seqs = [(pos, _seq(x)) for pos, x in enumerate(items) if isinstance(x, LogEntry)]
+    for (pos_a, a), (pos_b, b) in itertools.pairwise(seqs):
+        if b != a + 1:
+            covered = sum(m.count for m in items[pos_a + 1 : pos_b]
+                          if isinstance(m, LogMarker) and m.kind is MarkerKind.SUPPRESSED)
+            assert covered == b - a - 1, (a, b, covered)

@@ -21,6 +21,7 @@ from staging_tui.render.log_lines import (
     json_line,
     parse_since,
     save_lines,
+    summary,
     text_line,
 )
 from staging_tui.render.log_view import LogViewModel, RingBuffer
@@ -73,6 +74,29 @@ def test_view_model_filters_and_counts() -> None:
     assert len(model) == 0 and model.counters.suppressed == 7
 
 
+def test_quick_filter_searches_every_line_and_the_source() -> None:
+    model = LogViewModel(capacity=10)
+    model.add_batch([_entry(1, Severity.ERROR, "Traceback (most recent call last):\n"
+                            "ConnectionRefusedError: [Errno 111]", service="backend"),
+                     _entry(2, service="webservice")])
+    model.set_filter("refused")
+    assert [x.insert_id for x in model.rows(0, 10) if isinstance(x, LogEntry)] == ["id1"]
+    model.set_filter("webservice-0000")  # the revision column
+    assert [x.insert_id for x in model.rows(0, 10) if isinstance(x, LogEntry)] == ["id2"]
+
+
+def test_reset_forgets_entries_counters_and_rates_but_keeps_the_filter() -> None:
+    model = LogViewModel(capacity=10, clock=lambda: (T0 + timedelta(seconds=5)).timestamp())
+    model.set_filter("message", severity_floor=Severity.INFO)
+    model.follow = False
+    model.add_batch([_entry(1), LogMarker(MarkerKind.GAP, T0, 0, "lost")])
+    model.reset()
+    assert (len(model), len(model.ring), model.counters.gaps, model.sparkline(5)) == (
+        0, 0, 0, [0] * 5)
+    assert model.follow and model.pattern == "message"
+    assert model.severity_floor == Severity.INFO
+
+
 def test_bad_quick_filter_regex_raises() -> None:
     import re
 
@@ -86,7 +110,11 @@ def test_text_json_and_expanded_rendering() -> None:
                      "Traceback (most recent call last):\nConnectionRefusedError: [Errno 111]",
                      None, HttpRequest("GET", "https://b/api", 500, 12.5), {"seq": "1"}, "t/1")
     assert text_line(entry, utc=True) == (
-        "03:04:05.000 ERROR backend-staging-00004-7db  Traceback (most recent call last):")
+        "03:04:05.000 ERROR backend-staging-00004-7db  Traceback … "
+        "ConnectionRefusedError: [Errno 111]")
+    assert entry.message == "Traceback (most recent call last):"
+    assert summary(_entry(1, text="one line")) == "one line"
+    assert summary(_entry(1, text="first\n\n  last  \n")) == "first … last"
     data = json.loads(json_line(entry))
     assert data["httpRequest"]["status"] == 500 and data["labels"] == {"seq": "1"}
     full = expanded_text(entry, utc=True)
@@ -105,7 +133,8 @@ def test_build_filter_and_since() -> None:
         parse_since("soon")
 
 
-async def test_logs_command_prints_text_and_json(sandbox: RunningSandbox) -> None:
+async def test_logs_command_prints_text_and_json(sandbox: RunningSandbox,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
     backend = Backend(sandbox_settings(), Endpoints.for_sandbox(sandbox.endpoints))
     parser = argparse.ArgumentParser()
     logs_command.add_parser(parser.add_subparsers(), [])
@@ -120,7 +149,36 @@ async def test_logs_command_prints_text_and_json(sandbox: RunningSandbox) -> Non
         assert any("[Errno 111] Connection refused" in r.get("textPayload", "") for r in rows)
         out = io.StringIO()
         args = parser.parse_args(["logs", "--since", "1m", "--filter", "severity>=", "--utc"])
-        with pytest.raises(Exception, match="column"):
-            await logs_command.run(args, backend, out)
+        assert await logs_command.run(args, backend, out) == 2
+        # the column counts in what the user typed, not in the query built around it
+        err = capsys.readouterr().err
+        assert "--filter 'severity>=': " in err and "at column 11" in err
+        args = parser.parse_args(["logs", "webservice", "--since", "5m", "--utc"])
+        out = io.StringIO()
+        assert await logs_command.run(args, backend, out) == 0
+        lines = out.getvalue().splitlines()
+        assert lines and all(" webservice" in line for line in lines)
     finally:
         await backend.close()
+
+
+def test_labels_behave_like_a_dict_and_share_repeated_values() -> None:
+    from google.cloud.logging_v2 import types
+
+    from staging_tui.gcp.log_entries import entry_from_pb
+
+    def pb(seq: int) -> object:
+        entry = types.LogEntry.pb()(insert_id=f"i{seq}", severity=200,
+                                    labels={"seq": str(seq), "instanceId": "00c61b117c0001"})
+        entry.timestamp.FromDatetime(T0)
+        return entry
+
+    first, second = entry_from_pb(pb(1)), entry_from_pb(pb(2))
+    assert first.labels == {"seq": "1", "instanceId": "00c61b117c0001"}
+    assert dict(first.labels) == {"seq": "1", "instanceId": "00c61b117c0001"}
+    assert (first.labels.get("seq"), first.labels.get("nope"), len(first.labels)) == ("1", None, 2)
+    assert sorted(first.labels.items()) == [("instanceId", "00c61b117c0001"), ("seq", "1")]
+    assert first.labels["instanceId"] is second.labels["instanceId"]  # one copy in memory
+    assert json.loads(json_line(first))["labels"] == {"seq": "1", "instanceId": "00c61b117c0001"}
+    empty = entry_from_pb(types.LogEntry.pb()(insert_id="e"))
+    assert dict(empty.labels) == {} and "labels" not in json.loads(json_line(empty))

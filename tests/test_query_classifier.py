@@ -13,7 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from staging_tui.db.classifier import classify
-from staging_tui.db.statements import split_statements, statement_at
+from staging_tui.db.statements import (
+    relation_at,
+    split_statements,
+    statement_at,
+    strip_trailing_semicolons,
+)
 
 WRITES = [
     "INSERT INTO item VALUES (1)",
@@ -262,3 +267,18 @@ def test_statement_under_cursor() -> None:
 def test_fuzz_split_roundtrip(parts: list[str]) -> None:
     buffer = ";\n".join(parts)
     assert [s.text for s in split_statements(buffer)] == parts
+
+
+def test_trailing_semicolons_and_comments_are_stripped() -> None:
+    assert strip_trailing_semicolons("SELECT 1 ;; -- done\n") == "SELECT 1"
+    assert strip_trailing_semicolons("SELECT ';' /* c */") == "SELECT ';'"
+    assert strip_trailing_semicolons("SELECT 'open") == "SELECT 'open"
+
+
+def test_relation_at_the_cursor() -> None:
+    buffer = "SELECT * FROM analysis_average_view WHERE x;\nSELECT a FROM public.item i JOIN b"
+    assert relation_at(buffer, 3) == "analysis_average_view"
+    assert relation_at(buffer, len(buffer)) == "public.item"
+    assert relation_at(buffer, buffer.rindex("b") + 1, {"b"}) == "b"      # the word itself
+    assert relation_at("SELECT 1", 3) == ""
+    assert relation_at('TABLE "Odd Name"', 2) == '"Odd Name"'

@@ -83,3 +83,46 @@ async def test_session_through_the_tunnel_as_the_read_only_role(
             await session.close()
     finally:
         await tunnels.close()
+
+
+def test_query_command_csv_jsonl_and_timing(query_dsn: str, config: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    sql = "SELECT id, name, price FROM item WHERE id IN (3, 5) ORDER BY id"
+    assert main(["--config", config, "query", "--dsn", query_dsn, "--csv", sql]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        '"id","name","price"', '3,"NULL",3.00', '5,"item 5",']
+    assert main(["--config", config, "query", "--dsn", query_dsn, "--jsonl", "--limit", "1",
+                 sql]) == 0
+    captured = capsys.readouterr()
+    assert [json.loads(line) for line in captured.out.splitlines()] == [
+        {"id": 3, "name": "NULL", "price": 3}]
+    assert "1 of more than 1 rows" in captured.err
+    assert main(["--config", config, "query", "--dsn", query_dsn,
+                 "\\timing; SELECT 1 AS one; \\x; SELECT NULL AS a"]) == 0
+    out = capsys.readouterr().out
+    assert "Timing is on." in out and out.count("Time: ") == 2
+    assert "-[ RECORD 1 ]" in out and "a | ∅" in out
+
+
+def test_query_command_refusal_says_the_command_is_read_only(
+        query_dsn: str, config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", config, "query", "--dsn", query_dsn,
+                 "SET default_transaction_read_only = off"]) == 1
+    err = capsys.readouterr().err
+    assert "would change read-only mode" in err and "always read-only" in err
+    assert main(["--config", config, "query", "--dsn", query_dsn, "\\c other"]) == 1
+    assert "--instance" in capsys.readouterr().err
+
+
+def test_statement_timeout_comes_from_the_profile(query_dsn: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "timeout.toml"
+    path.write_text('[profiles.t]\nproject = "query-test"\nstatement_timeout = 1\n')
+    assert main(["--config", str(path), "query", "--dsn", query_dsn,
+                 "SHOW statement_timeout; SELECT pg_sleep(3)"]) == 1
+    captured = capsys.readouterr()
+    assert "1s" in captured.out
+    assert "statement timeout" in captured.err and "statement_timeout" in captured.err
+    assert main(["--config", str(path), "query", "--dsn", query_dsn, "--timeout", "0",
+                 "SHOW statement_timeout"]) == 0
+    assert "0" in capsys.readouterr().out.splitlines()[2]

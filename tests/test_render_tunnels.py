@@ -34,3 +34,18 @@ def test_row() -> None:
     stopped = TunnelState(instance="p:r:x", status=TunnelStatus.STOPPED)
     assert tunnel_row(stopped, NOW) == ("x", "stopped", "-", "0", "0 B", "0 B", "-")
     assert human_bytes(3 * 1024**3) == "3.0 GiB"
+
+
+def test_detail_names_the_ip_type_and_does_not_repeat_the_error() -> None:
+    from dataclasses import replace
+
+    from staging_tui.render.tunnels import detail_lines
+
+    error = "instance p:us-central1:biocirv-db unreachable: ConnectionResetError"
+    failed = replace(STATE, status=TunnelStatus.ERROR, ip_type="PRIVATE", last_error=error,
+                     connection_test=f"failed: {error}")
+    lines = dict(detail_lines(failed, NOW))
+    assert lines["ip type"] == "PRIVATE"
+    assert lines["connection test"] == "failed (the last error)"
+    assert lines["last error"] == error
+    assert lines["DATABASE_URL"].endswith(":********@127.0.0.1:5433/biocirv")

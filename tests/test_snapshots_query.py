@@ -81,3 +81,20 @@ def test_query_destructive_confirmation(snap_compare: Any,
     settings = sandbox_profile(fixed_sandbox, read_only=False)
     app = make_app(fixed_sandbox, settings, clock=lambda: FIXED_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=run)
+
+
+def test_query_quality_of_a_view(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
+    """F3 on analysis_average_view: the NULL averages seed 000 found, at a glance."""
+    async def run(pilot: Pilot[Any]) -> None:
+        screen = await _ready(pilot)
+        screen.editor.load_text("SELECT * FROM analysis_average_view")
+        await pilot.press("f3")
+        for _ in range(200):
+            if "quality" in str(screen.status.render()):
+                break
+            await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
+
+    app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run)

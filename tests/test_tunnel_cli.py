@@ -2,36 +2,66 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import threading
 
 import psycopg
-import pytest
 
-from staging_tui.cli import main
 from staging_tui.sandbox.scenario import load_scenario
-from staging_tui.sandbox.sql_scenario import derived_password
+from staging_tui.sandbox.sql_scenario import derived_password, sql_instances
 
 
-def test_list_prints_one_connection_name_a_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--sandbox", "tunnel", "--list"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert "sandbox-staging:us-central1:biocirv-db" in lines
-    assert all(line.count(":") == 2 for line in lines)
+def test_list_prints_one_connection_name_a_line() -> None:
+    """In a child process of its own (nothing else in this worker writes to its stdout);
+    `--list` reads the scenario only, so no sandbox (nor PostgreSQL) starts for it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "staging_tui.cli", "--sandbox", "tunnel", "--list"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    expected = [i.connection_name for i in sql_instances(load_scenario())]
+    assert "sandbox-staging:us-central1:biocirv-db" in expected
+    assert done.stdout.splitlines() == expected
+
+
+class Foreground:
+    """`staging-tui --sandbox tunnel ...` in a child process, killed after a deadline
+    (so a hang fails the test instead of blocking the worker)."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "staging_tui.cli", "--sandbox", "tunnel", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.watchdog = threading.Timer(120, self.proc.kill)
+        self.watchdog.start()
+
+    def lines(self, n: int) -> list[str]:
+        assert self.proc.stdout is not None
+        return [self.proc.stdout.readline() for _ in range(n)]
+
+    def stop(self, sig: signal.Signals) -> tuple[int, str]:
+        self.proc.send_signal(sig)
+        _, err = self.proc.communicate(timeout=60)
+        return self.proc.returncode, err
+
+    def close(self) -> None:
+        self.watchdog.cancel()
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 def test_foreground_tunnel_prints_database_url_serves_and_exits_0_on_sigterm() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "staging_tui.cli", "--sandbox", "tunnel", "biocirv-db"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tunnel = Foreground("biocirv-db")
     try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(5)]
+        lines = tunnel.lines(5)
         assert lines[0].startswith("Listening on 127.0.0.1:"), lines
         assert "ready for new connections" in lines[1]
         url = lines[2].strip().removeprefix("DATABASE_URL=")
         assert url.startswith("postgresql://biocirv_app:********@127.0.0.1:")
+        assert lines[3].startswith("psql: psql 'host=127.0.0.1 port=")
         assert lines[4].startswith("connection test: ok"), lines  # password from Secret Manager
         password = derived_password(load_scenario(), "biocirv-db", "biocirv_app")
         assert password not in "".join(lines)
@@ -39,9 +69,35 @@ def test_foreground_tunnel_prints_database_url_serves_and_exits_0_on_sigterm() -
             row = conn.execute("SELECT count(*) FROM analysis_average_view "
                                "WHERE average_value IS NULL").fetchone()
             assert row is not None and int(str(row[0])) > 0
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        code, err = tunnel.stop(signal.SIGTERM)
+        assert code == 0, err
+        assert "draining" in err and password not in err
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        tunnel.close()
+
+
+REFRESH_VIEWS = """
+import os, psycopg
+with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+    conn.execute("REFRESH MATERIALIZED VIEW analysis_average_view")
+    print(conn.execute("SELECT count(*) FROM analysis_average_view").fetchone()[0])
+"""
+
+
+def test_seed_000_gap_8_database_url_for_a_script_then_ctrl_c() -> None:
+    """`DATABASE_URL=... python refresh_views.py` through the tunnel; Ctrl+C (SIGINT)
+    drains it and exits 0."""
+    tunnel = Foreground("sandbox-staging:us-central1:biocirv-db", "--show-password", "--no-test")
+    try:
+        lines = tunnel.lines(3)
+        url = lines[2].strip().removeprefix("DATABASE_URL=")
+        assert url.startswith("postgresql://biocirv_app:sbx-"), lines
+        script = subprocess.run([sys.executable, "-c", REFRESH_VIEWS], capture_output=True,
+                                text=True, env={**os.environ, "DATABASE_URL": url}, timeout=60,
+                                check=False)
+        assert script.returncode == 0, script.stderr
+        assert int(script.stdout) > 0
+        code, err = tunnel.stop(signal.SIGINT)
+        assert code == 0, err
+    finally:
+        tunnel.close()

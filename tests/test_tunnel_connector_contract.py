@@ -10,12 +10,13 @@ import inspect
 import ssl
 from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 
 from fixtures_tunnel import SqlSandbox
 
 from staging_tui.gcp.cloudsql import ConnectorSession
 
-SUPPORTED = ((1, 18), (2, 0))  # >=1.18,<2 (pyproject pin)
+SUPPORTED = ((1, 18), (1, 24))  # >=1.18,<1.24: the pyproject pin (1.18, 1.20, 1.22, 1.23 tested)
 
 
 def _params(obj: object) -> list[str]:
@@ -25,6 +26,13 @@ def _params(obj: object) -> list[str]:
 def test_installed_version_is_in_the_supported_range() -> None:
     major, minor = (int(p) for p in version("cloud-sql-python-connector").split(".")[:2])
     assert SUPPORTED[0] <= (major, minor) < SUPPORTED[1]
+
+
+def test_pyproject_pins_the_same_range() -> None:
+    """Widening the pin is a decision: run this file against the new version first."""
+    text = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    low, high = (".".join(map(str, v)) for v in SUPPORTED)
+    assert f'"cloud-sql-python-connector>={low},<{high}"' in text
 
 
 def test_internal_names_and_signatures_we_use() -> None:

@@ -176,18 +176,42 @@ async def test_unreachable_instance_is_reported_and_retry_succeeds(
         await tunnels.close()
 
 
-async def test_stop_drains_then_cuts_idle_sessions(sql_sandbox: SqlSandbox) -> None:
+async def test_stop_closes_idle_sessions_at_once_and_busy_ones_after_their_query(
+        sql_sandbox: SqlSandbox) -> None:
+    """The drain waits for what is in flight (a query, an open transaction), not for
+    idle sessions: with a 60 s drain window, close() still returns within the deadline."""
     password = sql_sandbox.cloudsql.password("main-db")
     tunnels = sql_sandbox.tunnels()
     tunnel = await tunnels.start("main-db", test=False)
     idle = await _connect(tunnel, password)
     busy = await _connect(tunnel, password)
+    in_transaction = await _connect(tunnel, password)
+    await in_transaction.execute("BEGIN")
+    await in_transaction.execute("SELECT count(*) FROM item")
     query = asyncio.ensure_future(busy.execute("SELECT pg_sleep(0.5)"))
-    await asyncio.sleep(0.1)
-    await tunnels.close(drain_timeout=1.5)
+    await _eventually(lambda: tunnel.state.idle_connections == 1)  # the query is in
+    closing = asyncio.ensure_future(tunnels.close(drain_timeout=60))
+    await _eventually(lambda: tunnel.state.connections == 2)  # the idle one went at once
     await query  # finished inside the drain window
+    await in_transaction.execute("COMMIT")  # ends the transaction: the session may go
+    await asyncio.wait_for(closing, 20)
     assert tunnel.state.status is TunnelStatus.STOPPED and tunnel.state.connections == 0
-    with pytest.raises(psycopg.OperationalError):
-        await idle.execute("SELECT 1")
-    for conn in (idle, busy):
+    for conn in (idle, busy, in_transaction):
+        with pytest.raises(psycopg.OperationalError):
+            await conn.execute("SELECT 1")
         await conn.close()
+
+
+async def test_stop_cuts_what_is_still_busy_when_the_drain_times_out(
+        sql_sandbox: SqlSandbox) -> None:
+    password = sql_sandbox.cloudsql.password("main-db")
+    tunnels = sql_sandbox.tunnels()
+    tunnel = await tunnels.start("main-db", test=False)
+    slow = await _connect(tunnel, password)
+    query = asyncio.ensure_future(slow.execute("SELECT pg_sleep(30)"))
+    await _eventually(lambda: tunnel.bytes_in > 0 and tunnel.state.connections == 1)
+    await tunnels.close(drain_timeout=0.2)
+    with pytest.raises(psycopg.OperationalError):
+        await asyncio.wait_for(query, 20)
+    assert tunnel.state.connections == 0
+    await slow.close()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from staging_tui.domain import LogEntry, LogMarker
+from staging_tui.errors import InvalidArgument
 from staging_tui.gcp.backend import Backend
 from staging_tui.render.log_lines import (
     build_filter,
@@ -50,14 +51,25 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         return 2
     query = build_filter(args.service, args.revision, severity, args.filter)
     logs = await backend.logs()
-    if not args.follow:
-        async for page in logs.list_pages(query, since=since):
-            for entry in page:
-                _write(entry, args, out)
-        out.flush()
-        return 0
-    async for batch in logs.tail(query, since=since):
-        for item in batch:
-            _write(item, args, out)
-        out.flush()
+    try:
+        if not args.follow:
+            async for page in logs.list_pages(query, since=since):
+                for entry in page:
+                    _write(entry, args, out)
+            out.flush()
+            return 0
+        async for batch in logs.tail(query, since=since):
+            for item in batch:
+                _write(item, args, out)
+            out.flush()
+    except InvalidArgument as exc:
+        if not args.filter:
+            raise
+        # the server counts columns in the whole query; say where in what the user typed
+        try:
+            await logs.check_filter(args.filter)
+        except InvalidArgument as own:
+            print(f"staging-tui logs: --filter {args.filter!r}: {own.message}", file=sys.stderr)
+            return 2
+        raise exc from None
     return 0

@@ -4,6 +4,7 @@ read-only and print the results (psql-like text, or --json / --csv / --jsonl lin
 With --instance the Cloud SQL tunnel is started for the run (password from the
 profile's Secret Manager secret); with --dsn any PostgreSQL is used directly.
 Meta commands (\\dt, \\d NAME, \\dx ...) work too. Exit code 1 on the first error.
+The command is always read-only: write mode exists only in the Query pane.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import sys
 from typing import Any, TextIO
 
 from staging_tui.domain import QueryResult
-from staging_tui.errors import QueryError, StagingError
+from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
 from staging_tui.gcp.backend import Backend
 from staging_tui.render.query import expanded_lines, row_count_text, table_lines
+
+READ_ONLY_FIX = ("`staging-tui query` is always read-only; writes need the Query pane's write "
+                 "mode (F2) in a profile with read_only = false")
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -31,10 +35,15 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                        help="Cloud SQL instance (short or full name): tunnel to it for the run")
     p.add_argument("--limit", type=int, default=500,
                    help="print at most N rows per statement (0 = all; default 500)")
-    p.add_argument("--timeout", type=float, default=30.0,
-                   help="statement_timeout in seconds (default 30)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="statement_timeout in seconds (default: the profile's "
+                   "statement_timeout, 30)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object per statement")
+    fmt.add_argument("--csv", action="store_true",
+                     help="CSV with a header per statement (NULL = empty field)")
+    fmt.add_argument("--jsonl", action="store_true",
+                     help="one JSON object per row, keyed by column name")
     fmt.add_argument("--expanded", "-x", action="store_true", help="one block per row (\\x)")
     p.set_defaults(run=run)
 
@@ -53,20 +62,31 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
     except StagingError as exc:
         print(f"staging-tui query: {exc}", file=sys.stderr)
         return 1
+    timeout = backend.settings.statement_timeout if args.timeout is None else args.timeout
     session = QuerySession(dsn, environment=backend.settings.environment,
-                           statement_timeout_s=args.timeout, via=via)
+                           statement_timeout_s=timeout, via=via)
+    session.timing, session.expanded = False, bool(args.expanded)   # psql's defaults
     try:
-        for statement in split_statements(sql):
+        for n, statement in enumerate(split_statements(sql)):
+            if n and not (args.json or args.csv or args.jsonl):
+                out.write("\n")
             try:
                 if statement.is_meta:
                     meta = await run_meta(session, statement.text)
                     if meta.result is None:
                         out.write(meta.message + "\n")
+                        args.expanded = session.expanded
                         continue
-                    _print(out, args, statement.text, meta.result, list(meta.footer))
+                    result, footer = meta.result, list(meta.footer)
                 else:
                     result = await session.run(statement.text, limit=args.limit or None)
-                    _print(out, args, statement.text, result, [])
+                    footer = []
+                _print(out, args, statement.text, result, footer)
+                if session.timing and not (args.json or args.csv or args.jsonl):
+                    out.write(f"Time: {result.elapsed_s * 1000:.3f} ms\n")
+            except ReadOnlyViolation as exc:
+                print(f"ERROR: {exc.message}\n  fix: {READ_ONLY_FIX}", file=sys.stderr)
+                return 1
             except StagingError as exc:
                 position = exc.position if isinstance(exc, QueryError) else None
                 where = f" (at character {position})" if position else ""
@@ -95,8 +115,15 @@ def _only_instance(backend: Backend) -> str:
 
 def _print(out: TextIO, args: argparse.Namespace, sql: str, result: QueryResult,
            footer: list[str]) -> None:
-    from staging_tui.db.export import jsonable
+    from staging_tui.db.export import jsonable, write_csv, write_jsonl
 
+    if args.csv or args.jsonl:
+        if result.columns:
+            (write_csv if args.csv else write_jsonl)(out, result.columns, result.rows)
+        if result.truncated:
+            print(f"staging-tui query: {row_count_text(len(result.rows), True)} "
+                  "(--limit 0 prints all)", file=sys.stderr)
+        return
     if args.json:
         out.write(json.dumps({
             "statement": sql, "columns": [[c.name, c.type_name] for c in result.columns],

@@ -42,7 +42,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--show-password", action="store_true",
                    help="print the password in DATABASE_URL (default: masked)")
     p.add_argument("--no-test", action="store_true", help="skip the SELECT 1 connection test")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, needs_endpoints=lambda args: not args.list)
 
 
 async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdout,
@@ -81,22 +81,28 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
     if state.connection_test:
         out.write(f"connection test: {state.connection_test}\n")
     out.flush()
+    by_signal = stop is None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, stop.set)  # a repeated signal while draining: no-op
         except (NotImplementedError, RuntimeError):  # not the main thread
-            pass
+            by_signal = False
+    await stop.wait()
+    final = tunnel.state
+    print(f"stopping: draining {final.connections} open connection(s)", file=sys.stderr)
     try:
-        await stop.wait()
+        await tunnels.close()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):
                 pass
-    final = tunnel.state
-    print(f"stopping: draining {final.connections} open connection(s)", file=sys.stderr)
-    await tunnels.close()
+        if by_signal:
+            # Ctrl+C under `uv run` arrives twice (the terminal's, and uv forwards it):
+            # the rest of the shutdown (stopping the sandbox) must not turn it into a
+            # KeyboardInterrupt traceback and exit code 130.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     return 0

@@ -4,11 +4,12 @@ an empty unquoted CSV field vs "NULL"; JSON null vs "NULL"."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from uuid import UUID
 
 from staging_tui.domain import Column
@@ -35,15 +36,26 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def write_csv(path: Path, columns: Iterable[Column], rows: Iterable[tuple[object, ...]]) -> int:
+def write_csv(target: Path | TextIO, columns: Iterable[Column],
+              rows: Iterable[tuple[object, ...]]) -> int:
     """Write a header and the rows; NULL is an empty field, '' is a quoted empty string."""
     count = 0
-    with path.open("w", newline="", encoding="utf-8") as fh:
+    with _opened(target) as fh:
         fh.write(",".join(_quote(c.name) for c in columns) + "\r\n")
         for row in rows:
             fh.write(",".join(_csv_cell(v) for v in row) + "\r\n")
             count += 1
     return count
+
+
+@contextmanager
+def _opened(target: Path | TextIO) -> Iterator[TextIO]:
+    """A file opened for writing (closed after), or the stream given (left open)."""
+    if isinstance(target, Path):
+        with target.open("w", newline="", encoding="utf-8") as fh:
+            yield fh
+    else:
+        yield target
 
 
 def _csv_cell(value: object) -> str:
@@ -62,11 +74,12 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def write_jsonl(path: Path, columns: Iterable[Column], rows: Iterable[tuple[object, ...]]) -> int:
+def write_jsonl(target: Path | TextIO, columns: Iterable[Column],
+                rows: Iterable[tuple[object, ...]]) -> int:
     """One JSON object per row, keyed by column name (duplicates get a suffix)."""
     names = _unique([c.name for c in columns])
     count = 0
-    with path.open("w", encoding="utf-8") as fh:
+    with _opened(target) as fh:
         for row in rows:
             fh.write(json.dumps(dict(zip(names, map(jsonable, row), strict=False)),
                                 ensure_ascii=False) + "\n")

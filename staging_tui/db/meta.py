@@ -82,7 +82,7 @@ FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
 WHERE x.indrelid = %(oid)s ORDER BY 1"""
 
 COMMANDS = ("\\dt", "\\d", "\\dn", "\\dv", "\\dm", "\\df", "\\dx", "\\l", "\\du", "\\conninfo",
-            "\\timing", "\\x")
+            "\\timing", "\\x", "\\c")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +115,9 @@ async def run_meta(session: QuerySession, text: str) -> MetaResult:
         return MetaResult("conninfo", message=(
             f'You are connected to database "{st.database}" as user "{st.user}" on host '
             f'"{st.host}" at port "{st.port}"{via} ({"write mode" if st.write_mode else "read-only"}).'))
+    if command in ("c", "connect"):
+        raise QueryError("\\c switches instance in the Query pane only",
+                         "here, pass --instance NAME (or --dsn URL)")
     if command == "d" and arg:
         return await describe(session, arg)
     schema, name = _pattern(arg)

@@ -17,15 +17,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import conninfo, errors
+from psycopg import conninfo
 from psycopg.pq import TransactionStatus
 
 from staging_tui.db.classifier import WRITES_FIX, Classification, classify
-from staging_tui.db.sql_lexer import Kind, LexError, tokenize
+from staging_tui.db.server_errors import primary_message, query_error
+from staging_tui.db.statements import strip_trailing_semicolons
 from staging_tui.domain import Column, QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation
 
@@ -71,15 +72,19 @@ class SessionStatus:
         if self.elapsed_s is not None:
             parts.append(f"{self.elapsed_s * 1000:.0f} ms")
         if self.rows is not None:
-            parts.append(f"{self.rows} row{'s' if self.rows != 1 else ''}")
+            parts.append(f"{self.rows:,} row{'s' if self.rows != 1 else ''}")
         return " | ".join(parts)
 
 
 class QuerySession:
     def __init__(self, dsn: str, *, environment: str = "staging", allow_writes: bool = False,
                  protected: bool = False, statement_timeout_s: float = 30.0, via: str = "",
-                 read_only_functions: Iterable[str] = ()) -> None:
+                 read_only_functions: Iterable[str] = (),
+                 dsn_provider: Callable[[], Awaitable[str]] | None = None) -> None:
+        """`dsn_provider`, when given, is asked for the DSN before each (re)connection:
+        the tunnel behind it may have been stopped or moved to another port."""
         self._dsn = dsn
+        self._dsn_provider = dsn_provider
         self.environment = environment
         self.allow_writes = allow_writes and not protected
         self.protected = protected
@@ -99,6 +104,8 @@ class QuerySession:
 
     # ------------------------------------------------------------------ connection
     async def connect(self) -> None:
+        if self._dsn_provider is not None:
+            self._dsn = await self._dsn_provider()
         params = conninfo.conninfo_to_dict(self._dsn)
         timeout_ms = int(self.statement_timeout_s * 1000)
         options = " ".join(filter(None, [
@@ -112,7 +119,7 @@ class QuerySession:
             self._conn = await psycopg.AsyncConnection.connect(
                 conninfo.make_conninfo("", **params), autocommit=True, options=options)
         except psycopg.Error as exc:
-            raise QueryError(f"cannot connect: {_primary(exc)}",
+            raise QueryError(f"cannot connect: {primary_message(exc)}",
                              "check the tunnel is running and the user/password") from None
         self._lost = False
         if self.write_mode:
@@ -218,7 +225,7 @@ class QuerySession:
         """Run one statement, yielding chunks of rows as they arrive; the last chunk
         has `done` set. `limit` rows at most (one more is fetched to say "more than")."""
         verdict = self.check(sql, confirm_destructive=confirm_destructive)
-        text = _without_trailing_semicolons(sql)
+        text = strip_trailing_semicolons(sql)
         async with self._lock:
             notice = await self._ensure()
             retry = verdict.read
@@ -242,10 +249,10 @@ class QuerySession:
                             await self.connect()
                             notice = "connection was lost; reconnected"
                             continue
-                        raise QueryError("connection lost: " + _primary(exc),
+                        raise QueryError("connection lost: " + primary_message(exc),
                                          "run the statement again: the session reconnects"
                                          ) from None
-                    raise _query_error(exc, text, self._declare_offset) from None
+                    raise query_error(exc, text, self._declare_offset) from None
                 finally:
                     self._running = False
 
@@ -316,52 +323,10 @@ class QuerySession:
             except psycopg.Error as exc:
                 if self._conn.broken:
                     self._lost = True
-                raise _query_error(exc, sql) from None
+                raise query_error(exc, sql) from None
             return QueryResult(_columns(cur.description), tuple(rows), cur.statusmessage or "",
                                False, time.perf_counter() - started, notice)
 
 
 def _columns(description: list[psycopg.Column] | None) -> tuple[Column, ...]:
     return tuple(Column(c.name, c.type_display) for c in description or ())
-
-
-def _primary(exc: psycopg.Error) -> str:
-    return (exc.diag.message_primary or str(exc).strip().splitlines()[0] if str(exc) else
-            type(exc).__name__)
-
-
-def _query_error(exc: psycopg.Error, text: str, offset: int = 0) -> QueryError | ReadOnlyViolation:
-    primary = _primary(exc)
-    position = _position(exc, text, offset)
-    if isinstance(exc, errors.QueryCanceled):
-        if "timeout" in primary:
-            return QueryError(primary, "raise statement_timeout (--timeout, or `SET "
-                              "statement_timeout = '5min'`) or narrow the query")
-        return QueryError("query cancelled", "")
-    if isinstance(exc, errors.ReadOnlySqlTransaction):
-        return ReadOnlyViolation(f"refused by the server: {primary}", WRITES_FIX)
-    hint = exc.diag.message_hint or ""
-    return QueryError(primary, hint, position=position)
-
-
-def _position(exc: psycopg.Error, text: str, offset: int) -> int | None:
-    """The error's 1-based character position in `text` (the server counts in the
-    statement it got, which for a server-side cursor starts with `offset` chars)."""
-    raw = exc.diag.statement_position
-    if not raw:
-        return None
-    pos = int(raw) - offset
-    return pos if 0 < pos <= len(text) + 1 else None
-
-
-def _without_trailing_semicolons(sql: str) -> str:
-    try:
-        tokens = tokenize(sql)
-    except LexError:
-        return sql.strip()
-    significant_tokens = [t for t in tokens if t.kind not in (Kind.SPACE, Kind.COMMENT)]
-    while significant_tokens and significant_tokens[-1].text == ";":
-        significant_tokens.pop()
-    if not significant_tokens:
-        return sql.strip()
-    return sql[:significant_tokens[-1].end].strip()

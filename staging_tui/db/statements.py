@@ -8,9 +8,10 @@ the right place. Lines starting with a backslash are psql meta commands
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from staging_tui.db.sql_lexer import Kind, tokenize
+from staging_tui.db.sql_lexer import Kind, LexError, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +83,41 @@ def statement_at(buffer: str, offset: int) -> Statement | None:
         if st.end <= offset:
             before = st
     return before or (statements[0] if statements else None)
+
+
+def strip_trailing_semicolons(sql: str) -> str:
+    """`sql` without trailing semicolons, spaces and comments (as the server wants
+    it inside DECLARE ... CURSOR FOR)."""
+    try:
+        tokens = tokenize(sql)
+    except LexError:
+        return sql.strip()
+    significant = [t for t in tokens if t.kind not in (Kind.SPACE, Kind.COMMENT)]
+    while significant and significant[-1].text == ";":
+        significant.pop()
+    if not significant:
+        return sql.strip()
+    return sql[:significant[-1].end].strip()
+
+
+_RELATION_AFTER = re.compile(
+    r"\b(?:from|join|table|update|into)\s+((?:\"[^\"]+\"|[\w$]+)(?:\.(?:\"[^\"]+\"|[\w$]+))?)",
+    re.IGNORECASE)
+_NAME_BEFORE = re.compile(r'[\w."$]*$')
+_NAME_AFTER = re.compile(r'[\w"$]*')
+
+
+def relation_at(buffer: str, offset: int, known: set[str] | frozenset[str] = frozenset()) -> str:
+    """The table or view the user means at `offset`: the name under the cursor when
+    it is one of `known`, else the first relation after FROM / JOIN / TABLE in the
+    statement under the cursor ("" when there is none)."""
+    before, after = buffer[:offset], buffer[offset:]
+    name_before = _NAME_BEFORE.search(before)
+    name_after = _NAME_AFTER.match(after)
+    word = (name_before.group() if name_before else "") + (
+        name_after.group() if name_after else "")
+    if word and word.split(".")[-1].strip('"') in known:
+        return word
+    current = statement_at(buffer, offset)
+    found = _RELATION_AFTER.search(current.text) if current else None
+    return found.group(1) if found else ""

@@ -4,12 +4,19 @@ Protocols, not streams: each received chunk is written straight to the other
 transport from `data_received` (no task switch per packet, which is what makes
 small-query round trips cheap), and flow control is the transports' own: when one
 side's write buffer passes its high-water mark, reading from the other side pauses.
+
+Draining (a tunnel stopping) closes a session as soon as it is idle: the server's
+last bytes were ReadyForQuery with status "I" (no transaction open). A session in a
+query or a transaction keeps going until it gets there, or the drain times out.
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import Protocol, cast
+
+# PostgreSQL's ReadyForQuery message with transaction status "idle" ('Z', length 5, 'I').
+READY_IDLE = b"Z\x00\x00\x00\x05I"
 
 
 class Meter(Protocol):
@@ -60,7 +67,9 @@ class Pipe:
         self.client = PipeEnd(self, inbound=True)
         self.upstream = PipeEnd(self, inbound=False)
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.on_client: list[object] = []
+        self.idle = False       # between transactions (see READY_IDLE)
+        self.draining = False   # close at the next idle moment
+        self._tail = b""        # the server's last bytes: ReadyForQuery may span two chunks
 
     def other(self, end: PipeEnd) -> PipeEnd | None:
         return self.upstream if end is self.client else self.client
@@ -83,8 +92,19 @@ class Pipe:
         dst.transport.write(data)
         if src.inbound:
             self.meter.bytes_in += len(data)
+            self.idle = False
         else:
             self.meter.bytes_out += len(data)
+            self._tail = (self._tail + data[-6:])[-6:]
+            self.idle = self._tail == READY_IDLE
+            if self.idle and self.draining:
+                self.close()
+
+    def drain(self) -> None:
+        """Close now if idle, else right after the session's next ReadyForQuery (idle)."""
+        self.draining = True
+        if self.idle:
+            self.close()
 
     def start(self) -> None:
         """Both ends connected: let the bytes flow."""

@@ -7,7 +7,8 @@ cloud-sql-python-connector has no public API for a raw byte tunnel (its
 `ConnectionInfo.create_ssl_context()` / `get_preferred_ip()`, `generate_keys()`,
 `IPTypes` and the fixed server port 3307. EVERY use of those internals is in the
 `ConnectorSession` class below, and tests/test_tunnel_connector_contract.py fails when an
-upgrade changes any of them. Supported: cloud-sql-python-connector >=1.18,<2.
+upgrade changes any of them. Supported: cloud-sql-python-connector >=1.18,<1.24
+(the pyproject pin; 1.18, 1.20, 1.22 and 1.23 pass the contract and tunnel tests).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class ConnectorSession:
         keys = asyncio.ensure_future(generate_keys())
         cache_cls = LazyRefreshCache if refresh == "lazy" else RefreshAheadCache
         self._cache: Any = cache_cls(self._conn_name, self._client, keys, iam_auth)
+        self.ip_type = ""  # what the last target() resolved (AUTO -> PUBLIC, ...)
 
     async def target(self, ip_type: str) -> tuple[str, int, ssl.SSLContext, datetime]:
         """(address, port, SSL context, certificate expiry) for a new connection."""
@@ -88,6 +90,7 @@ class ConnectorSession:
             ip_type = next((t for t in ("PUBLIC", "PRIVATE", "PSC")
                             if IPTypes._from_str(t).value in info.ip_addrs), "PUBLIC")
         host = info.get_preferred_ip(IPTypes._from_str(ip_type))
+        self.ip_type = ip_type.upper()
         return str(host), int(SERVER_PROXY_PORT), context, info.expiration
 
     async def invalidate(self) -> None:
@@ -127,8 +130,10 @@ def describe_error(exc: BaseException, instance: str = "") -> str:
         return f"Cloud SQL Admin API error {exc.status}: {exc.message}"
     if isinstance(exc, aiohttp.ClientError):
         return f"Cloud SQL Admin API unreachable: {exc}"
-    if isinstance(exc, ConnectionRefusedError | TimeoutError | socket.gaierror):
-        return f"instance {instance} unreachable: {type(exc).__name__}: {exc}".rstrip(": ")
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        reason = {ConnectionRefusedError: "connection refused", ConnectionResetError:
+                  "connection reset", TimeoutError: "no answer in time"}.get(type(exc), str(exc))
+        return f"instance {instance} unreachable: {reason} ({type(exc).__name__})"
     if type(exc).__name__ == "CloudSQLIPTypeError":
         return f"instance {instance} has no IP address of the requested type ({exc})"
     if isinstance(exc, ssl.SSLError):
@@ -163,7 +168,8 @@ class Tunnel:
     def state(self) -> TunnelState:
         """A snapshot (frozen) with the live counters."""
         return replace(self._state, connections=len(self._pipes), bytes_in=self.bytes_in,
-                       bytes_out=self.bytes_out)
+                       bytes_out=self.bytes_out,
+                       idle_connections=sum(p.idle for p in self._pipes))
 
     @property
     def port(self) -> int:
@@ -185,7 +191,8 @@ class Tunnel:
             await self.stop()
             self._set(status=TunnelStatus.ERROR, last_error=message)
             raise TunnelError(message, _fix_for(message)) from None
-        self._set(status=TunnelStatus.READY, started_at=datetime.now(UTC))
+        self._set(status=TunnelStatus.READY, started_at=datetime.now(UTC),
+                  ip_type=self._session.ip_type)
         return self.state
 
     async def _listen(self) -> None:
@@ -257,13 +264,17 @@ class Tunnel:
             return
 
     async def stop(self, drain_timeout: float | None = None) -> None:
-        """Stop accepting, let open sessions finish for `drain_timeout`, then cut them."""
+        """Stop accepting; idle sessions close at once, busy ones when their query (or
+        transaction) ends, for at most `drain_timeout`; then the rest are cut."""
         if self._server is not None:
             self._server.close()
             self._server = None
         timeout = self.options.drain_timeout if drain_timeout is None else drain_timeout
-        if self._pipes:
-            await asyncio.wait([p.closed for p in self._pipes], timeout=timeout or None)
+        for pipe in list(self._pipes):
+            pipe.drain()  # idle sessions close now, busy ones after their query
+        open_pipes = [p.closed for p in self._pipes if not p.closed.done()]
+        if open_pipes and timeout > 0:
+            await asyncio.wait(open_pipes, timeout=timeout)
         for pipe in list(self._pipes):
             pipe.abort()
         for task in list(self._dials):

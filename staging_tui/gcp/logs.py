@@ -6,7 +6,7 @@ ends on its own: it reconnects after a stream end or cut, the session limit
 backoff). On reconnect it re-reads from the last timestamp seen minus an overlap
 and drops duplicates by insertId (a bounded window), so a cut loses nothing;
 what it cannot re-read becomes a GAP marker, server-side suppression a SUPPRESSED
-marker with its count. Conversion reads the raw protobuf (`type(m).pb(m)`).
+marker with its count. Conversion (log_entries.py) reads the raw protobuf.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import unquote
 
 from google.api_core import exceptions as gexc
 from google.cloud.logging_v2 import types as log_types
@@ -26,17 +25,15 @@ from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2
 from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio import (
     LoggingServiceV2GrpcAsyncIOTransport,
 )
-from google.protobuf import struct_pb2
 
-from staging_tui.domain import HttpRequest, LogEntry, LogMarker, MarkerKind, Severity
+from staging_tui.domain import LogEntry, LogMarker, MarkerKind
 from staging_tui.errors import InvalidArgument
 from staging_tui.gcp.api_errors import map_api_error, mapped
 from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.gcp.log_entries import entry_from_pb
 
 Batch = list[LogEntry | LogMarker]
 PAGE_SIZE = 1000
-_SEVERITY = {int(s): s for s in Severity}
-_LOG_NAMES: dict[str, str] = {}
 _REASONS = {1: "rate limit", 2: "client too slow (not consumed)"}
 
 
@@ -52,112 +49,6 @@ class ReconnectPolicy:
     first_response_wait: float = 0.5  # how long to wait for the new stream before refilling
     refill_limit: int = 50_000  # entries re-read at most per reconnect (else a GAP marker)
     dedupe_window: int = 200_000  # insertIds remembered
-
-
-def short_log_name(full: str) -> str:
-    """`projects/p/logs/run.googleapis.com%2Fstdout` -> `run.googleapis.com/stdout`."""
-    name = _LOG_NAMES.get(full)
-    if name is None:
-        name = unquote(full.rsplit("/logs/", 1)[-1])
-        if len(_LOG_NAMES) < 1000:
-            _LOG_NAMES[full] = name
-    return name
-
-
-_STRINGS: dict[str, str] = {}
-
-
-def _shared(text: str) -> str:
-    """One copy of strings that repeat across entries (services, URLs, label keys):
-    a 100k-entry buffer would otherwise hold 100k copies of each."""
-    found = _STRINGS.get(text)
-    if found is not None:
-        return found
-    if len(_STRINGS) < 50_000:
-        _STRINGS[text] = text
-    return text
-
-
-def _value(v: Any) -> object:
-    kind = v.WhichOneof("kind")
-    if kind == "string_value":
-        return v.string_value
-    if kind == "number_value":
-        n = v.number_value
-        return int(n) if n.is_integer() else n
-    if kind == "bool_value":
-        return v.bool_value
-    if kind == "struct_value":
-        return struct_to_dict(v.struct_value)
-    if kind == "list_value":
-        return [_value(x) for x in v.list_value.values]
-    return None
-
-
-def struct_to_dict(struct: Any) -> dict[str, object]:
-    """google.protobuf.Struct -> dict, much faster than MessageToDict."""
-    return {k: _value(v) for k, v in struct.fields.items()}
-
-
-class JsonPayload(Mapping[str, object]):
-    """A jsonPayload kept as its wire bytes and decoded on first use: most entries
-    of a flood are never looked at, and bytes cost far less memory than a dict."""
-
-    __slots__ = ("_data", "_wire")
-
-    def __init__(self, wire: bytes) -> None:
-        self._wire = wire
-        self._data: dict[str, object] | None = None
-
-    def _decoded(self) -> dict[str, object]:
-        if self._data is None:
-            self._data = struct_to_dict(struct_pb2.Struct.FromString(self._wire))
-            self._wire = b""
-        return self._data
-
-    def __getitem__(self, key: str) -> object:
-        return self._decoded()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._decoded())
-
-    def __len__(self) -> int:
-        return len(self._decoded())
-
-    def __repr__(self) -> str:
-        return repr(self._decoded())
-
-
-def entry_from_pb(pb: Any) -> LogEntry:
-    """Raw LogEntry protobuf -> domain LogEntry (the hot path: keep it lean)."""
-    ts = pb.timestamp
-    rl = pb.resource.labels
-    payload = pb.WhichOneof("payload")
-    http = None
-    if pb.HasField("http_request"):
-        h = pb.http_request
-        lat = h.latency
-        http = HttpRequest(_shared(h.request_method), _shared(h.request_url), h.status,
-                           lat.seconds * 1000 + lat.nanos / 1e6, _shared(h.user_agent),
-                           h.remote_ip, h.response_size)
-    return LogEntry(
-        pb.insert_id,
-        datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC),
-        _SEVERITY.get(pb.severity, Severity.DEFAULT),
-        _shared(rl.get("service_name", "")),
-        _shared(rl.get("revision_name", "")),
-        short_log_name(pb.log_name),
-        _text(pb.text_payload) if payload == "text_payload" else "",
-        JsonPayload(pb.json_payload.SerializeToString()) if payload == "json_payload" else None,
-        http,
-        dict(pb.labels),
-        pb.trace,
-    )
-
-
-def _text(text: str) -> str:
-    """Long texts (tracebacks) repeat a lot in a crash loop: share them too."""
-    return _shared(text) if len(text) > 200 else text
 
 
 class InsertIdWindow:
@@ -273,7 +164,7 @@ class LogsAdapter:
     # ------------------------------------------------------------------ tail
 
     async def tail(self, filter_: str = "", *, since: datetime | None = None,
-                   backfill_limit: int = 10_000) -> AsyncIterator[Batch]:
+                   backfill_limit: int = 10_000) -> AsyncGenerator[Batch, None]:
         """Backfill from `since` (if given; the newest `backfill_limit` entries), then
         follow forever, reconnecting.
 

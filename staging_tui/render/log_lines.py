@@ -72,6 +72,19 @@ def source_of(entry: LogEntry) -> str:
     return entry.service
 
 
+def summary(entry: LogEntry) -> str:
+    """The message column: the first line, and for a multi-line text its last line too
+    (a traceback's first line says nothing; its last says what broke)."""
+    text = entry.text
+    if "\n" not in text:
+        return entry.message
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return lines[0] if lines else ""
+    first = "Traceback" if lines[0].startswith("Traceback (most recent call last)") else lines[0]
+    return f"{first} … {lines[-1].strip()}"
+
+
 def marker_text(marker: LogMarker) -> str:
     if marker.kind is MarkerKind.SUPPRESSED:
         return f"── {marker.count:,} entries suppressed ── {marker.detail}"
@@ -83,11 +96,11 @@ def marker_text(marker: LogMarker) -> str:
 
 
 def text_line(item: LogEntry | LogMarker, utc: bool = False) -> str:
-    """One plain line: time, severity, source, first line of the message."""
+    """One plain line: time, severity, source, the message (see `summary`)."""
     if isinstance(item, LogMarker):
         return f"{format_time(item.timestamp, utc)} {marker_text(item)}"
     return (f"{format_time(item.timestamp, utc)} {SEVERITY_SHORT[item.severity]:<5} "
-            f"{source_of(item)}  {item.message}")
+            f"{source_of(item)}  {summary(item)}")
 
 
 def entry_json(item: LogEntry | LogMarker) -> dict[str, object]:

@@ -96,6 +96,7 @@ class LogViewModel:
         self._regex: re.Pattern[str] | None = None
         self._clock = clock
         self.spark: dict[int, list[int]] = {}  # entry second -> counts by band
+        self.generation = 0  # +1 on clear: ring indexes restart, caches keyed by them go
 
     # ------------------------------------------------------------------ feeding
 
@@ -162,8 +163,9 @@ class LogViewModel:
             return False
         if self._regex is None:
             return True
-        hit = self._regex.search(item.message) is not None or (
-            self._regex.search(item.service) is not None)
+        search = self._regex.search  # every line of a text (a traceback's last line too)
+        hit = (search(item.text or item.message) is not None
+               or search(item.revision or item.service) is not None)
         return hit != self.inverse
 
     def set_filter(self, pattern: str | None = None, *, inverse: bool | None = None,
@@ -182,6 +184,15 @@ class LogViewModel:
         """Forget the buffered entries (counters of loss stay)."""
         self.ring.clear()
         self.visible.clear()
+        self.generation += 1
+
+    def reset(self) -> None:
+        """A new tail (another query, service or since): entries, counters and rates go;
+        the client-side filter and follow mode stay."""
+        self.clear()
+        self.counters = Counters()
+        self.spark = {}
+        self.follow = True
 
     # ------------------------------------------------------------------ reading
 

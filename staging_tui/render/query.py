@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -86,3 +87,40 @@ def expanded_lines(columns: Sequence[Column], rows: Sequence[Sequence[object]]) 
         out += [f"{c.name.ljust(width)} | {cell_text(v)}" for c, v in zip(columns, row,
                                                                            strict=False)]
     return out
+
+
+TAB_LABEL = 20
+
+
+def tab_label(number: int, statement: str) -> str:
+    """A result tab's title: its number and the start of its statement on one line."""
+    text = " ".join(statement.split())
+    return f"{number}: {text[:TAB_LABEL]}{'…' if len(text) > TAB_LABEL else ''}"
+
+
+@dataclass
+class ResultInfo:
+    """What the status line says about one result tab (updated while rows stream)."""
+
+    statement: str
+    rows: int = 0
+    done: bool = False
+    truncated: bool = False
+    elapsed_s: float = 0.0
+    status: str = ""
+    notice: str = ""
+    error: str = ""
+
+    def summary(self, timing: bool = True) -> str:
+        if self.error:
+            return self.error
+        parts = [row_count_text(self.rows, self.truncated, self.done)]
+        if self.done and self.status and not self.status.startswith("SELECT"):
+            parts = [self.status]
+        if self.done and timing and self.elapsed_s:
+            parts.append(f"{self.elapsed_s * 1000:.0f} ms")
+        if not self.done and self.elapsed_s:
+            parts.append(f"running {self.elapsed_s:.1f} s · ctrl+c cancels")
+        if self.notice:
+            parts.append(self.notice)
+        return " · ".join(parts)

@@ -100,16 +100,32 @@ def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
         ("local address", f"{_host(state)}:{state.port}" if running else "-"),
         ("database / user", f"{state.database or 'postgres'} / {state.user or 'postgres'}"),
     ]
+    if running and state.ip_type:
+        lines.append(("ip type", state.ip_type))
     if running:
         lines += [
             ("DATABASE_URL", database_url(state, password, masked=masked)),
             ("psql", psql_command(state, password)),
-            ("connections", str(state.connections)),
+            ("connections", f"{state.connections} ({state.idle_connections} idle)"
+             if state.connections else "0"),
             ("bytes in / out", f"{human_bytes(state.bytes_in)} / {human_bytes(state.bytes_out)}"),
             ("uptime", uptime(state, now)),
         ]
     if state.connection_test:
-        lines.append(("connection test", state.connection_test))
+        same = state.last_error and state.connection_test == f"failed: {state.last_error}"
+        lines.append(("connection test", "failed (the last error)" if same
+                      else state.connection_test))
     if state.last_error:
         lines.append(("last error", state.last_error))
     return lines
+
+
+def error_fix(error: str) -> str:
+    """What to do about a tunnel's last error, for the pane's status line (which adds
+    its own "[r] retry")."""
+    if "unreachable" in error:
+        return ("the instance may be stopped, or its address not reachable from here "
+                "(a private IP needs the VPC)")
+    if "password" in error:
+        return "check the profile's password_secret holds the user's password"
+    return ""

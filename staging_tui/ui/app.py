@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from staging_tui.audit_trail import AuditTrail
 from staging_tui.config import Settings
 from staging_tui.gcp.backend import Backend
 from staging_tui.ui.panes import PANES, prewarm
@@ -38,6 +39,8 @@ class StagingApp(App[int]):
         self.settings = settings
         self.backend = backend
         self.clock = clock or (lambda: datetime.now(UTC))
+        # Reveals, copies and secret writes, as JSON lines under the XDG state dir.
+        self.audit_trail = AuditTrail(clock=self.clock)
         if settings.keys:
             self.set_keymap(dict(settings.keys))
 
@@ -66,6 +69,9 @@ class StagingApp(App[int]):
         if self.current_mode != mode:
             self.switch_mode(mode)
         # The pane's screen exists once switch_mode returns; its entry is safe before mount.
+        # A detail or dialog the pane was left on goes: the jump shows the pane itself.
+        while not hasattr(self.screen, entry) and len(self.screen_stack) > 1:
+            self.pop_screen()
         getattr(self.screen, entry)(*args)
 
     def action_toggle_help(self) -> None:

@@ -4,31 +4,31 @@ Instances come from the profile, or are typed ad hoc (`a`). `s` starts / stops t
 selected one (several at once); starting runs `SELECT 1` through the tunnel. The
 detail shows the local address, DATABASE_URL and psql command (password masked
 until `v`), connections, bytes, uptime, the connection test and the last error;
-`r` retries an instance that failed. Tunnels drain when the app exits.
+`r` retries an instance that failed. Tunnels drain when the app exits. A revealed
+password is hidden again when the pane is left; reveals and copies that carry the
+password go to the audit trail, like the Secrets pane's.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 
 from staging_tui.domain import SqlInstance, TunnelState, TunnelStatus
 from staging_tui.errors import StagingError, TunnelError
-from staging_tui.render.tunnels import database_url, detail_lines, psql_command, tunnel_row
+from staging_tui.render.tunnels import database_url, error_fix, psql_command
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.status_line import StatusLine
+from staging_tui.ui.widgets.tunnel_view import TunnelDetail, TunnelTable
 
 if TYPE_CHECKING:
     from staging_tui.gcp.tunnels import Tunnels
 
-COLUMNS = ("INSTANCE", "STATUS", "LOCAL ADDRESS", "CONNS", "IN", "OUT", "UPTIME", "IP")
 IP_TYPES = ("auto", "PUBLIC", "PRIVATE", "PSC")
-STATUS_STYLE = {"ready": "green", "error": "bold red", "starting": "yellow", "stopped": "dim"}
 
 
 class DatabaseScreen(PaneScreen):
@@ -42,9 +42,9 @@ class DatabaseScreen(PaneScreen):
         Binding("s", "start_stop", "Start/stop", id="database.start-stop"),
         Binding("t", "test", "Test", id="database.test"),
         Binding("r", "retry", "Retry", id="database.retry"),
-        Binding("a", "add", "Add instance", id="database.add"),
+        Binding("a", "add", "Add", id="database.add"),
         Binding("i", "cycle_ip", "IP type", id="database.ip-type"),
-        Binding("v", "reveal", "Reveal password", id="database.reveal"),
+        Binding("v", "reveal", "Reveal", id="database.reveal"),
         Binding("c", "copy_url", "Copy URL", id="database.copy-url"),
         Binding("p", "copy_psql", "Copy psql", id="database.copy-psql"),
         Binding("escape", "cancel_add", "Cancel", show=False, id="database.cancel-add"),
@@ -63,33 +63,46 @@ class DatabaseScreen(PaneScreen):
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="connection name PROJECT:REGION:INSTANCE — Enter adds, Esc cancels",
                     id="database-add", classes="-hidden")
-        table: DataTable[str | Text] = DataTable(id="database-tunnels", cursor_type="row")
-        yield table
-        yield Static(id="database-detail")
+        yield TunnelTable(id="database-tunnels")
+        yield TunnelDetail(id="database-detail")
         yield StatusLine(id="database-status")
 
     def on_mount(self) -> None:
         self.instances = list(self.settings.sql_instances)
-        table = self.query_one("#database-tunnels", DataTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column)
         self.show()
-        table.focus()
-        if self._initial_instance:
-            self.show_instance(self._initial_instance)
+        self.query_one(TunnelTable).focus()
+        if self._initial_instance:  # is_mounted is still False here
+            self._select_instance(self._initial_instance)
         status = self.query_one(StatusLine)
         status.info(f"{len(self.instances)} instance(s) in profile {self.settings.profile} · "
                     "s start/stop · a add · v reveal · c/p copy" if self.instances else
                     "no Cloud SQL instances in the profile: press a to add one by connection name")
         self.set_interval(1.0, self.poll)
+        self.attach()
 
     # ------------------------------------------------------------------ state
 
     def poll(self) -> None:
-        """Counters change every second while tunnels run: read the live states."""
+        """Counters change every second while tunnels run: read the live states (also of
+        tunnels the Query pane started, ad hoc instances included)."""
         if self.tunnels is not None:
             self.states = {s.instance: s for s in self.tunnels.states()}
+            known = {i.connection_name for i in self.instances}
+            for name in self.states.keys() - known:
+                tunnel = self.tunnels.get(name)
+                if tunnel is not None:
+                    self.instances.append(tunnel.instance)
         self.show()
+
+    @work(group="database-attach", exclusive=True, exit_on_error=False)
+    async def attach(self) -> None:
+        """The shared Tunnels (the Backend's), so tunnels started elsewhere show here."""
+        try:
+            self.tunnels = await self.backend.tunnels()
+        except StagingError as exc:
+            self.query_one(StatusLine).error(exc)
+            return
+        self.poll()
 
     def state_of(self, instance: SqlInstance) -> TunnelState:
         name = instance.connection_name
@@ -104,72 +117,36 @@ class DatabaseScreen(PaneScreen):
     def show_instance(self, connection_name: str) -> None:
         """Select one instance's row (a Doctor finding's jump). Safe before mount."""
         self._initial_instance = connection_name
-        if not self.is_mounted:
-            return
+        if self.is_mounted:
+            self._select_instance(connection_name)
+
+    def _select_instance(self, connection_name: str) -> None:
         names = [i.connection_name for i in self.instances]
         if connection_name in names:
-            self.query_one("#database-tunnels", DataTable).move_cursor(
+            self.query_one(TunnelTable).move_cursor(
                 row=names.index(connection_name))
         else:
             self.notify(f"{connection_name}: not an instance of this profile (a adds one)",
                         severity="warning")
 
     def selected(self) -> SqlInstance | None:
-        table = self.query_one("#database-tunnels", DataTable)
+        table = self.query_one(TunnelTable)
         if not self.instances or table.cursor_row < 0:
             return None
         return self.instances[min(table.cursor_row, len(self.instances) - 1)]
 
     def show(self) -> None:
-        table = self.query_one("#database-tunnels", DataTable)
-        now = self.now()
-        rows = []
-        for instance in self.instances:
-            state = self.state_of(instance)
-            cells: list[str | Text] = list(tunnel_row(state, now))
-            label = str(cells[1])
-            cells[1] = Text(self.busy.get(instance.connection_name, label),
-                            style=STATUS_STYLE.get(label, ""))
-            cells.append(self.ip_choice.get(instance.connection_name, "auto"))
-            rows.append((instance.connection_name, cells))
-        keys = [str(k.value) for k in table.rows]
-        if keys != [name for name, _ in rows]:
-            cursor = table.cursor_row
-            table.clear()
-            for name, cells in rows:
-                table.add_row(*cells, key=name)
-            if rows:
-                table.move_cursor(row=max(0, min(cursor, len(rows) - 1)))
-        else:
-            for name, cells in rows:
-                for column, value in zip(COLUMNS, cells, strict=True):
-                    table.update_cell(name, column, value)
+        self.query_one(TunnelTable).show(
+            [(i, self.state_of(i), self.busy.get(i.connection_name, ""),
+              self.ip_choice.get(i.connection_name, "auto")) for i in self.instances],
+            self.now())
         self.show_detail()
 
     def show_detail(self) -> None:
-        detail = self.query_one("#database-detail", Static)
         instance = self.selected()
-        if instance is None:
-            detail.update("")
-            return
-        state = self.state_of(instance)
-        password = self.revealed.get(instance.connection_name)
-        has_password = bool(instance.password_secret) and not instance.iam_auth
-        text = Text()
-        for label, value in detail_lines(state, self.now(), password, has_password=has_password):
-            style = "bold red" if label == "last error" else (
-                "green" if value.startswith("ok") else "")
-            text.append(f"{label:>16}  ", style="dim")
-            text.append(value + "\n", style=style)
-        if state.status is TunnelStatus.STOPPED:
-            text.append("\n  s starts the tunnel and tests it · i IP type "
-                        "(auto tries PUBLIC, PRIVATE, PSC)", style="dim")
-        elif state.status is TunnelStatus.ERROR:
-            text.append("\n  r retry", style="bold")
-        elif has_password and password is None and state.port:
-            text.append("\n  v reveals the password (from Secret Manager "
-                        f"{instance.password_secret})", style="dim")
-        detail.update(text)
+        state = self.state_of(instance) if instance else None
+        password = self.revealed.get(instance.connection_name) if instance else None
+        self.query_one(TunnelDetail).show(instance, state, self.now(), password)
 
     @on(DataTable.RowHighlighted, "#database-tunnels")
     def _highlighted(self) -> None:
@@ -219,7 +196,7 @@ class DatabaseScreen(PaneScreen):
         box = self.query_one("#database-add", Input)
         box.value = ""
         box.add_class("-hidden")
-        self.query_one("#database-tunnels", DataTable).focus()
+        self.query_one(TunnelTable).focus()
 
     @on(Input.Submitted, "#database-add")
     def _add_submitted(self, event: Input.Submitted) -> None:
@@ -232,7 +209,7 @@ class DatabaseScreen(PaneScreen):
             self.instances.append(SqlInstance(connection_name=name))
         self.action_cancel_add()
         self.show()
-        table = self.query_one("#database-tunnels", DataTable)
+        table = self.query_one(TunnelTable)
         table.move_cursor(row=[i.connection_name for i in self.instances].index(name))
 
     def action_reveal(self) -> None:
@@ -245,27 +222,50 @@ class DatabaseScreen(PaneScreen):
         else:
             self.reveal_password(instance)
 
-    def _copy(self, what: str, text: str, masked: bool) -> None:
+    def _copy(self, what: str, text: str, instance: SqlInstance) -> None:
         self.app.copy_to_clipboard(text)
+        if instance.connection_name in self.revealed:
+            self._record("copy", instance)
+        masked = self._masked(instance)
         note = " (password masked: v reveals it first)" if masked else ""
         self.notify(f"copied {what}{note}")
+
+    def _masked(self, instance: SqlInstance) -> bool:
+        return (instance.connection_name not in self.revealed
+                and bool(instance.password_secret) and not instance.iam_auth)
+
+    def _record(self, action: str, instance: SqlInstance) -> None:
+        """The audit trail (shared with the Secrets pane): which secret, never its value."""
+        trail = getattr(self.app, "audit_trail", None)
+        if trail is None:
+            return
+        s = self.settings
+        trail.record(action, instance.password_secret, "latest", profile=s.profile,
+                     project=s.project, environment=s.environment)
+        if trail.last_error:
+            self.notify(trail.last_error, severity="warning")
+
+    def on_screen_suspend(self) -> None:
+        """Leaving the pane hides revealed passwords (like the Secrets pane)."""
+        self.workers.cancel_group(self, "database-reveal")
+        if self.revealed:
+            self.revealed.clear()
+            self.show_detail()
 
     def action_copy_url(self) -> None:
         instance = self.selected()
         if instance is None or not self.state_of(instance).port:
             return
         password = self.revealed.get(instance.connection_name)
-        masked = password is None and bool(instance.password_secret) and not instance.iam_auth
         self._copy("DATABASE_URL", database_url(self.state_of(instance), password,
-                                                masked=masked), masked)
+                                                masked=self._masked(instance)), instance)
 
     def action_copy_psql(self) -> None:
         instance = self.selected()
         if instance is None or not self.state_of(instance).port:
             return
         password = self.revealed.get(instance.connection_name)
-        masked = password is None and bool(instance.password_secret) and not instance.iam_auth
-        self._copy("psql command", psql_command(self.state_of(instance), password), masked)
+        self._copy("psql command", psql_command(self.state_of(instance), password), instance)
 
     # ------------------------------------------------------------------ workers
 
@@ -279,19 +279,10 @@ class DatabaseScreen(PaneScreen):
         self.show()
         status.busy(f"starting the tunnel to {instance.short_name} and testing SELECT 1")
         choice = self.ip_choice.get(name, "auto")
-        order = ("PUBLIC", "PRIVATE", "PSC") if choice == "auto" else (choice,)
         try:
             tunnels = self.tunnels = await self.backend.tunnels()
-            for ip_type in order:
-                try:
-                    tunnel = await tunnels.start(instance, TunnelOptions(
-                        ip_type=ip_type, iam_auth=instance.iam_auth))
-                    break
-                except TunnelError as exc:
-                    if "no IP address of the requested type" in exc.message and \
-                            ip_type != order[-1]:
-                        continue
-                    raise
+            tunnel = await tunnels.start(instance, TunnelOptions(
+                ip_type="AUTO" if choice == "auto" else choice, iam_auth=instance.iam_auth))
         except StagingError as exc:
             status.error(exc)
             return
@@ -301,10 +292,10 @@ class DatabaseScreen(PaneScreen):
         state = tunnel.state
         if state.status is TunnelStatus.READY:
             status.info(f"✓ {instance.short_name} on {state.host}:{state.port} "
-                        f"({ip_type}) · {state.connection_test}")
+                        f"({state.ip_type}) · {state.connection_test}")
         else:
             status.error(TunnelError(state.last_error or state.connection_test,
-                                     "press r to retry"))
+                                     error_fix(state.last_error or state.connection_test)))
 
     @work(group="database-tunnel", exit_on_error=False)
     async def stop_tunnel(self, instance: SqlInstance) -> None:
@@ -353,5 +344,7 @@ class DatabaseScreen(PaneScreen):
             status.error(exc, "v")
             return
         self.revealed[instance.connection_name] = password
+        self._record("reveal", instance)
         self.show_detail()
-        status.info("password revealed: v hides it again")
+        status.info("password revealed: v hides it again (and leaving the pane does)")
+

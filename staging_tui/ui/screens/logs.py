@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import re
+from contextlib import aclosing
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from staging_tui.ui.widgets.status_line import StatusLine
 FPS = 6  # data-driven redraws a second; keys redraw at once. Each frame costs ~20-40 ms
 GC_THRESHOLDS = (10_000, 50, 100)
 ADJUST_GC = True  # bench/logs.py --gc python-default turns it off to compare
+_COLUMN = re.compile(r"at column (\d+)")
 FLOORS = (Severity.DEFAULT, Severity.DEBUG, Severity.INFO, Severity.NOTICE, Severity.WARNING,
           Severity.ERROR, Severity.CRITICAL)
 
@@ -88,6 +90,7 @@ class LogsScreen(PaneScreen):
         self._marks = 0
         self._frames = 0
         self._last_status = ""
+        self._running_query = ""
 
     def settings_capacity(self) -> int:
         try:
@@ -98,10 +101,11 @@ class LogsScreen(PaneScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="logs-bar"):
             yield Static("query", classes="label")
-            yield Input(self.query_text, id="logs-query",
+            yield Input(self.query_text, id="logs-query", select_on_focus=False,
                         placeholder='Logging query, e.g. severity>=WARNING textPayload:"timeout"')
             yield Static("", id="logs-query-error")
-        yield Input(placeholder="find: regex on the message (! inverts, Esc clears)",
+        yield Input(placeholder="find: a regex on the text and source (Enter keeps it, "
+                    "! inverts, Esc clears)",
                     id="logs-quick", classes="-hidden")
         yield LogRateChart(id="logs-chart")
         yield LogView(self.model, id="logs-view")
@@ -127,28 +131,32 @@ class LogsScreen(PaneScreen):
         self.service, self.revision, self.extra = service, revision, ""
         if self.is_mounted:
             self.query_one("#logs-query", Input).value = self.query_text
-            self.model.clear()
-            self.model.follow = True
             self.restart()
 
     def restart(self) -> None:
+        """A new tail of the query in the input: what the old one buffered and counted goes."""
+        self.model.reset()
+        self.query_one(LogView).data_changed()
         self._last_status = ""
         self.query_one("#logs-query-error", Static).update("")
         self.query_one(StatusLine).busy(f"loading the last {self.since} and tailing")
-        self.tail_logs(self.query_one("#logs-query", Input).value, self.since)
+        self._running_query = self.query_one("#logs-query", Input).value
+        self.tail_logs(self._running_query, self.since)
 
     @work(exclusive=True, group="logs-tail", exit_on_error=False)
     async def tail_logs(self, query: str, since: str) -> None:
         start = self.now() - parse_since(since)
         try:
             logs = await self.backend.logs()
-            async for batch in logs.tail(query, since=start):
-                self.model.add_batch(batch)
-                self._dirty = True
-                await asyncio.sleep(0)  # a stream with data ready never yields: let keys in
+            async with aclosing(logs.tail(query, since=start)) as batches:
+                async for batch in batches:
+                    self.model.add_batch(batch)
+                    self._dirty = True
+                    await asyncio.sleep(0)  # a stream with data ready never yields: let keys in
         except InvalidArgument as exc:
             self.query_one("#logs-query-error", Static).update(f"✗ {exc.message}")
             self.query_one(StatusLine).error(exc, "e")
+            self._point_at_error(exc.message)
         except StagingError as exc:
             self.query_one(StatusLine).error(exc, "p")
 
@@ -187,12 +195,20 @@ class LogsScreen(PaneScreen):
     # ------------------------------------------------------------------ actions
 
     def action_edit_query(self) -> None:
-        self.query_one("#logs-query", Input).focus()
+        box = self.query_one("#logs-query", Input)
+        box.focus()
+        box.cursor_position = len(box.value)
+
+    def _point_at_error(self, message: str) -> None:
+        """Back to the query, the cursor where the server says the problem is."""
+        box = self.query_one("#logs-query", Input)
+        box.focus()
+        found = _COLUMN.search(message)
+        column = int(found.group(1)) if found else 0
+        box.cursor_position = column - 1 if 0 < column <= len(box.value) + 1 else len(box.value)
 
     @on(Input.Submitted, "#logs-query")
     def _query_submitted(self) -> None:
-        self.model.clear()
-        self.model.follow = True
         self.query_one(LogView).focus()
         self.restart()
 
@@ -226,6 +242,11 @@ class LogsScreen(PaneScreen):
         self._apply_quick(self.model.pattern)
 
     def action_clear_quick(self) -> None:
+        query = self.query_one("#logs-query", Input)
+        if query.has_focus:  # Esc while editing the query: back to the running one
+            query.value = self._running_query
+            self.query_one(LogView).focus()
+            return
         box = self.query_one("#logs-quick", Input)
         box.value = ""
         box.add_class("-hidden")
@@ -244,8 +265,6 @@ class LogsScreen(PaneScreen):
         presets = SINCE_PRESETS
         self.since = presets[(presets.index(self.since) + 1) % len(presets)] if (
             self.since in presets) else presets[0]
-        self.model.clear()
-        self.model.follow = True
         self.restart()
 
     def action_toggle_wrap(self) -> None:

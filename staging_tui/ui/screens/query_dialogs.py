@@ -23,6 +23,7 @@ class ConfirmScreen(ModalScreen[bool]):
                                background: $surface; }
     ConfirmScreen Horizontal { height: auto; margin-top: 1; }
     ConfirmScreen Button { margin-right: 2; }
+    ConfirmScreen .title { text-style: bold; color: $error; margin-bottom: 1; }
     """
     BINDINGS = [
         Binding("escape,n", "answer(False)", "Cancel", id="query.confirm-no"),
@@ -55,19 +56,27 @@ class CellScreen(ModalScreen[None]):
     CellScreen { align: center middle; }
     CellScreen > Vertical { width: 90%; height: 80%; border: thick $accent; background: $surface; }
     CellScreen VerticalScroll { height: 1fr; padding: 0 1; }
+    CellScreen .title { text-style: bold; background: $boost; width: 100%; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="query.cell-close")]
+    BINDINGS = [
+        Binding("escape,q,enter", "dismiss", "Close", id="query.cell-close"),
+        Binding("c", "copy", "Copy", id="query.cell-copy"),
+    ]
 
     def __init__(self, column: str, type_name: str, value: object) -> None:
         super().__init__()
         self._title = f"{column} ({type_name})" if type_name else column
-        self._value = value
+        self._text = full_text(value)
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="title")
+            yield Label(f"{self._title}   [esc] close  [c] copy", classes="title", markup=False)
             with VerticalScroll():
-                yield Static(full_text(self._value), id="cell-value", markup=False)
+                yield Static(self._text, id="cell-value", markup=False)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self._text)
+        self.notify("copied to the clipboard", timeout=2)
 
 
 class ExportScreen(ModalScreen[Path | None]):

@@ -86,8 +86,8 @@ class SecretsScreen(SecretPaneBase):
         table = self.query_one(SecretsTable)
         table.focus()
         self.watch(table, "cursor_row", self._cursor_moved, init=False)
-        if self._initial_filter:
-            self.show_secret(self._initial_filter)
+        if self._initial_filter:  # is_mounted is still False here
+            self._apply_filter(self._initial_filter)
         self.load()
 
     # ------------------------------------------------------------------ data
@@ -179,13 +179,20 @@ class SecretsScreen(SecretPaneBase):
         box.focus()
 
     def show_secret(self, name: str) -> None:
-        """Filter the table to one secret (a Doctor finding's jump). Safe before mount."""
-        self._initial_filter = name
+        """Filter the table to one secret (a Doctor finding's jump). Safe before mount.
+
+        The filter is the name without the profile's suffix, so a missing
+        `x-staging` shows its unsuffixed twin `x` when that is what exists."""
+        suffix = self.settings.secret_suffix
+        self._initial_filter = name[: -len(suffix)] if suffix and name.endswith(suffix) else name
         if self.is_mounted:
-            box = self.query_one("#secrets-filter", Input)
-            box.remove_class("-hidden")
-            box.value = name
-            self.query_one(SecretsTable).focus()
+            self._apply_filter(self._initial_filter)
+
+    def _apply_filter(self, text: str) -> None:
+        box = self.query_one("#secrets-filter", Input)
+        box.remove_class("-hidden")
+        box.value = text
+        self.query_one(SecretsTable).focus()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#secrets-filter", Input)

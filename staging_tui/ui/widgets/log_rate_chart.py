@@ -28,7 +28,9 @@ class LogRateChart(Static):
 
     def show(self, model: LogViewModel) -> None:
         width = max(10, self.size.width - LABEL - 12)
-        series = [(label, style, model.sparkline(width, band)) for band, label, style in BANDS]
+        # the current second is still filling: leave it out rather than show a dip
+        series = [(label, style, model.sparkline(width + 1, band)[:-1])
+                  for band, label, style in BANDS]
         peak = max((max(values, default=0) for _, _, values in series), default=0)
         text = Text(no_wrap=True)
         for i, (label, style, values) in enumerate(series):
@@ -36,5 +38,5 @@ class LogRateChart(Static):
                 text.append("\n")
             text.append(f"{label:<{LABEL}}", style="dim")
             text.append(sparkline(values, peak), style=style)
-            text.append(f" {values[-2] if len(values) > 1 else 0:>6,}/s", style="dim")
+            text.append(f" {values[-1] if values else 0:>6,}/s", style="dim")
         self.update(text, layout=False)  # fixed height: no need to reflow the screen

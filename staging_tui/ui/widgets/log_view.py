@@ -28,6 +28,7 @@ from staging_tui.render.log_lines import (
     format_time,
     marker_text,
     source_of,
+    summary,
 )
 from staging_tui.render.log_view import LogViewModel
 
@@ -84,6 +85,7 @@ class LogView(ScrollView, can_focus=True):
         self._layout: list[tuple[int, Strip]] = []
         self.rendered_cursor = (-1, 0.0)  # (cursor, perf_counter) of the last frame showing it
         self._width = 0  # content width (without the scrollbar), kept up to date on resize
+        self._generation = model.generation
 
     # ------------------------------------------------------------------ state
 
@@ -101,11 +103,13 @@ class LogView(ScrollView, can_focus=True):
     def settings_changed(self) -> None:
         """Wrap, time zone or highlight changed: re-render every row."""
         self._rows.clear()
+        self._layout_key = ()
         self.data_changed()
 
     def data_changed(self) -> None:
         """The model changed (new rows, filter, clear): resize and follow."""
         count = len(self.model)
+        self._forget_if_cleared()
         self._width = self.scrollable_content_region.width
         self.virtual_size = Size(self._width, count)
         if self.model.follow:
@@ -114,6 +118,13 @@ class LogView(ScrollView, can_focus=True):
         else:
             self.cursor = min(self.cursor, max(0, count - 1))
         self.refresh()
+
+    def _forget_if_cleared(self) -> None:
+        """Cached rows are keyed by ring index, which a clear starts over."""
+        if self._generation != self.model.generation:
+            self._generation = self.model.generation
+            self._rows.clear()
+            self._layout_key = ()
 
     # ------------------------------------------------------------------ actions
 
@@ -183,6 +194,7 @@ class LogView(ScrollView, can_focus=True):
         width, height = self._width, self.size.height
         count = len(self.model.visible)
         key = (top, width, height, count, self.model.ring.total, self.wrap, self.model.follow)
+        self._forget_if_cleared()
         if key == self._layout_key:
             return self._layout
         out: list[tuple[int, Strip]] = []
@@ -236,7 +248,7 @@ class LogView(ScrollView, can_focus=True):
         text layout: a flood shows new rows every frame, so this is the hot path."""
         if not isinstance(item, LogEntry):
             return None
-        message = item.message
+        message = summary(item)
         source = source_of(item)
         if not (message.isascii() and source.isascii()):
             return None
@@ -271,7 +283,7 @@ class LogView(ScrollView, can_focus=True):
         text.append(f"{source:<{SOURCE_WIDTH}}", style="cyan")
         text.append(" ")
         start = len(text)
-        text.append(item.message if not self.wrap else (item.text or item.message))
+        text.append(summary(item) if not self.wrap else (item.text or item.message))
         if self.highlight is not None:
             for match in self.highlight.finditer(text.plain, start):
                 if match.end() > match.start():
