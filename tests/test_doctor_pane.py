@@ -123,9 +123,13 @@ async def test_r_reruns(sandbox: RunningSandbox) -> None:
         screen = await open_doctor(pilot)
         await wait_done(pilot, screen)
         first = list(screen.findings)
+        events = screen.progress_events
         await pilot.press("r")
-        await pilot.pause(0.05)
-        assert screen.running or screen.findings != first
+        for _ in range(400):  # every area reports again: running, then done
+            if screen.progress_events >= events + 12 and not screen.running:
+                break
+            await pilot.pause(0.05)
+        assert screen.progress_events == events + 12
         await wait_done(pilot, screen)
         key = {(f.check_id, f.target) for f in screen.findings}
         assert key == {(f.check_id, f.target) for f in first}

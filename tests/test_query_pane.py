@@ -251,3 +251,20 @@ async def test_expanded_display(sandbox: RunningSandbox) -> None:
         assert lines[0].startswith("-[ RECORD 1 ]")
         assert lines[1].startswith("a | 1") and lines[2].startswith("b | ∅")
     await asyncio.sleep(0)
+
+
+async def test_escape_leaves_the_editor_so_number_keys_switch_panes(
+        sandbox: RunningSandbox) -> None:
+    app = make_app(sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        await type_sql(pilot, screen, "select 1")
+        assert screen.editor.text == "select 1"  # digits typed in the editor stay there
+        await pilot.press("escape")
+        assert not screen.editor.has_focus
+        await pilot.press("1")
+        assert app.current_mode == "services"
+        await pilot.press("5")
+        assert screen.editor.has_focus  # back in the pane, typing goes to the editor
+        await pilot.press("escape", "escape")  # out, and back in
+        assert screen.editor.has_focus

@@ -182,3 +182,23 @@ async def test_status_line(session: QuerySession) -> None:
     line = session.status().line()
     assert line.startswith("postgres@querytest | idle | read-only")
     assert line.endswith("10 rows")
+
+
+async def test_write_mode_changes_only_between_transactions(writable_session: QuerySession
+                                                            ) -> None:
+    """A SET inside a transaction is undone by ROLLBACK: turning writes off there would
+    leave the server read-write under a session that says read-only."""
+    s = writable_session
+    await s.enable_writes()
+    await s.run("BEGIN")
+    with pytest.raises(QueryError, match="transaction is open"):
+        await s.disable_writes()
+    assert s.write_mode
+    await s.run("ROLLBACK")
+    await s.disable_writes()
+    assert (await s.run("SHOW default_transaction_read_only")).rows == (("on",),)
+    await s.run("BEGIN")
+    with pytest.raises(QueryError, match="transaction is open"):
+        await s.enable_writes()
+    await s.run("ROLLBACK")
+    assert not s.write_mode

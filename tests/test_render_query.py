@@ -47,7 +47,7 @@ def test_tab_labels_and_summaries() -> None:
     info.status, info.notice = "UPDATE 3", "connection was lost; reconnected"
     assert info.summary() == "UPDATE 3 · 42 ms · connection was lost; reconnected"
     info.error = "✗ boom"
-    assert info.summary() == "✗ boom"
+    assert info.summary() == "✗ boom · 1,000 rows received"
 
 
 def test_text_tables() -> None:

@@ -27,7 +27,7 @@ def query_error(exc: psycopg.Error, text: str, offset: int = 0) -> QueryError | 
             return QueryError(primary, "raise statement_timeout (profile key statement_timeout, "
                               "--timeout, or `SET statement_timeout = '5min'`) or narrow the "
                               "query")
-        return QueryError("query cancelled on the server", "the connection is still open")
+        return QueryError("query cancelled on the server (the connection is still open)")
     if isinstance(exc, errors.ReadOnlySqlTransaction):
         return ReadOnlyViolation(f"refused by the server: {primary}", WRITES_FIX)
     hint = exc.diag.message_hint or ""

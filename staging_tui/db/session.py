@@ -178,16 +178,28 @@ class QuerySession:
     async def enable_writes(self) -> None:
         """Turn on write mode (the caller has confirmed it with the user)."""
         self.check_writes_allowed()
-        await self._ensure()
-        assert self._conn is not None
-        await self._conn.execute("SET default_transaction_read_only = off")
-        self.write_mode = True
+        async with self._lock:
+            await self._ensure()
+            self._between_transactions()
+            assert self._conn is not None
+            await self._conn.execute("SET default_transaction_read_only = off")
+            self.write_mode = True
 
     async def disable_writes(self) -> None:
-        self.write_mode = False
-        if self.connected:
-            assert self._conn is not None
-            await self._conn.execute("SET default_transaction_read_only = on")
+        async with self._lock:
+            if self.connected:
+                self._between_transactions()
+                assert self._conn is not None
+                await self._conn.execute("SET default_transaction_read_only = on")
+            self.write_mode = False
+
+    def _between_transactions(self) -> None:
+        """A SET inside a transaction is undone by its ROLLBACK: switching there could
+        leave the server read-write under a session that says read-only."""
+        assert self._conn is not None
+        if self._conn.info.transaction_status != TransactionStatus.IDLE:
+            raise QueryError("a transaction is open: COMMIT or ROLLBACK it first",
+                             "write mode changes only between transactions")
 
     def check(self, sql: str, *, confirm_destructive: bool = False) -> Classification:
         """Raise ReadOnlyViolation / DestructiveStatement unless `sql` may run now."""

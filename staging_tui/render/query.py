@@ -113,7 +113,8 @@ class ResultInfo:
 
     def summary(self, timing: bool = True) -> str:
         if self.error:
-            return self.error
+            got = f" · {self.rows:,} row{'s' if self.rows != 1 else ''} received" if self.rows else ""
+            return self.error + got
         parts = [row_count_text(self.rows, self.truncated, self.done)]
         if self.done and self.status and not self.status.startswith("SELECT"):
             parts = [self.status]

@@ -90,6 +90,10 @@ class StagingApp(App[int]):
         await self.backend.close()
         self.exit(0)
 
+    async def on_unmount(self) -> None:
+        """However the app ends (ctrl+c, a test's run_test): drain tunnels, close clients."""
+        await self.backend.close()
+
     def _fatal_error(self) -> None:
         """Like Textual's, but never with locals: they may hold a revealed secret."""
         import rich

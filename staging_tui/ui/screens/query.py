@@ -51,7 +51,8 @@ class QueryScreen(QueryTools):
         Binding("f2", "write_mode", "Write mode", id="query.write-mode"),
         Binding("f3", "quality", "Quality", id="query.quality"),
         Binding("f4", "focus_results", "Results", id="query.focus-results"),
-        Binding("escape", "focus_editor", "Editor", show=False, id="query.focus-editor"),
+        Binding("escape", "focus_editor", "Editor ⇄ results", show=False,
+                id="query.focus-editor"),
         Binding("ctrl+s", "export", "Export", id="query.export"),
         Binding("ctrl+up", "history(-1)", "History", show=False, id="query.history-back"),
         Binding("ctrl+down", "history(1)", "History", show=False, id="query.history-forward"),
@@ -67,7 +68,7 @@ class QueryScreen(QueryTools):
         self._session_line = ""
 
     def compose_body(self) -> ComposeResult:
-        yield SqlEditor("SELECT * FROM ", id="query-editor")
+        yield SqlEditor("", id="query-editor")
         yield SqlErrorBox(id="query-error")
         yield ResultTabs(id="query-results")
         yield StatusLine("", id="query-status")
@@ -339,7 +340,15 @@ class QueryScreen(QueryTools):
             active[0].focus()
 
     def action_focus_editor(self) -> None:
-        self.editor.focus()
+        """Esc toggles: results (or nothing) <-> editor, so number keys can leave the pane."""
+        if not self.editor.has_focus:
+            self.editor.focus()
+            return
+        active = self.query_one(ResultTabs).active()
+        if active is not None:
+            active[0].focus()
+        else:
+            self.set_focus(None)
 
     async def on_unmount(self) -> None:
         if self.session is not None:

@@ -32,6 +32,7 @@ class QueryTools(PaneScreen):
     session: QuerySession | None
     catalog: Catalog | None
     instance: str
+    running: bool
 
     def __init__(self) -> None:
         super().__init__()
@@ -85,6 +86,9 @@ class QueryTools(PaneScreen):
         session = self.session
         if session is None:
             return
+        if self.running:
+            self.status.info("a statement is running: write mode changes between statements")
+            return
         try:
             if session.write_mode:
                 await session.disable_writes()
@@ -117,6 +121,7 @@ class QueryTools(PaneScreen):
         if path is None:
             return
         writer = write_jsonl if path.suffix in (".jsonl", ".json", ".ndjson") else write_csv
+        self.status.busy(f"exporting {grid.row_count:,} rows to {path}")
         try:
             count = await asyncio.to_thread(writer, path, grid.columns, list(grid.rows))
         except OSError as exc:

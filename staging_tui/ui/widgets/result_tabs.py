@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static, TabbedContent, TabPane
 
+from staging_tui.db.history import redact
 from staging_tui.render.query import ResultInfo, tab_label
 from staging_tui.ui.widgets.result_grid import ResultGrid
 
@@ -52,7 +53,8 @@ class ResultTabs(Vertical):
         grid.expanded = expanded
         info = ResultInfo(statement)
         self.results[pane_id] = info
-        self.tabs.add_pane(TabPane(tab_label(self._count, statement), grid, id=pane_id))
+        label = tab_label(self._count, redact(statement))     # no password in a tab title
+        self.tabs.add_pane(TabPane(label, grid, id=pane_id))
         self.tabs.active = pane_id
         self.remove_class("-empty")
         for stale in list(self.results)[: max(0, len(self.results) - MAX_TABS)]:

@@ -73,6 +73,9 @@ class SqlEditor(TextArea):
             event.prevent_default()
             self.action_complete()
             return
+        if event.key == "escape":  # not TextArea's focus_next: the pane's Esc binding decides
+            event.prevent_default()  # Textual calls each class's _on_key; this skips TextArea's
+            return
         await super()._on_key(event)
 
     def _word_before_cursor(self) -> str:
