@@ -99,6 +99,9 @@ class SharedDatabase:
                     conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(spec.user)))
                     conn.execute(spec.seed_sql.encode())
                     conn.execute("RESET ROLE")
+                # Statistics now, not whenever autovacuum gets to it: what pg_stats (and
+                # the Query pane's data-quality view) shows must not depend on timing.
+                conn.execute("ANALYZE")
             for role in spec.roles:
                 _grant(conn, spec, role.name, database, role.read_only)
             for user in spec.iam_users:
