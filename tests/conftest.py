@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,15 @@ pytest_plugins: list[str] = [
     "fixtures_doctor",
     "fixtures_query",
 ]
+
+
+@pytest.fixture(autouse=True)
+def isolated_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every app writes an audit trail (and the Query pane a history) under the XDG state
+    dir: each test gets its own, never the developer's ~/.local/state."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
 
 
 @pytest.fixture(scope="session")

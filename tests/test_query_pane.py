@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 from ui_app import make_app, sandbox_profile
@@ -17,11 +16,6 @@ from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.query import QueryScreen
 from staging_tui.ui.screens.query_dialogs import CellScreen, ConfirmScreen
 from staging_tui.ui.widgets.result_grid import ResultGrid
-
-
-@pytest.fixture(autouse=True)
-def _state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 async def open_query(pilot: Pilot[Any]) -> QueryScreen:

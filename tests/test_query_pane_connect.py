@@ -5,20 +5,12 @@ leaves no empty result tab."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from test_query_pane import error_box, grid, open_query, put_sql, run_and_wait, status
 from textual.widgets import Static
 from ui_app import make_app
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.widgets.result_tabs import ResultTabs
-
-
-@pytest.fixture(autouse=True)
-def _state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def session_line(screen: object) -> str:

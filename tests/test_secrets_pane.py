@@ -36,11 +36,10 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The audit trail goes to a temporary XDG state dir."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    return tmp_path / "state" / "staging-tui" / "audit.jsonl"
+@pytest.fixture
+def state_dir(isolated_state_dir: Path) -> Path:
+    """The audit trail in the test's own XDG state dir (conftest)."""
+    return isolated_state_dir / "staging-tui" / "audit.jsonl"
 
 
 def text_of(widget: Static) -> str:

@@ -3,11 +3,10 @@ refused write with its fix, and the destructive confirmation naming the environm
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import FIXED_NOW
+from test_query_pane import open_query
 from textual.pilot import Pilot
 from ui_app import make_app, sandbox_profile
 
@@ -18,22 +17,10 @@ RESULT_SQL = ("SELECT site, count(*) AS samples, NULL::text AS note, 'NULL' AS l
               "FROM sample GROUP BY site ORDER BY site;")
 
 
-@pytest.fixture(autouse=True)
-def _state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
 async def _ready(pilot: Pilot[Any]) -> QueryScreen:
-    await pilot.press("5")
-    screen = pilot.app.screen
-    assert isinstance(screen, QueryScreen)
-    for _ in range(300):
-        if screen.session is not None and screen.catalog is not None:
-            break
-        await pilot.pause(0.05)
+    screen = await open_query(pilot)
     assert screen.session is not None
-    screen.session.timing = False
-    screen.editor.cursor_blink = False
+    screen.session.timing = False  # no wall-clock figures in a snapshot
     return screen
 
 
