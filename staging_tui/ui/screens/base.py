@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from staging_tui.audit_trail import AuditTrail
 from staging_tui.config import Settings
 from staging_tui.gcp.backend import Backend
 from staging_tui.ui.widgets.env_header import EnvHeader
@@ -21,6 +22,12 @@ class ConsoleApp(Protocol):
     backend: Backend
     settings: Settings
     clock: Callable[[], datetime]
+    audit_trail: AuditTrail
+
+    # Jumps between panes (StagingApp switches the mode and calls the pane's entry).
+    def open_logs(self, service: str = "", revision: str = "") -> None: ...
+    def show_secret(self, name: str) -> None: ...
+    def show_instance(self, connection_name: str) -> None: ...
 
 
 class PaneScreen(Screen[None]):

@@ -236,9 +236,7 @@ class DatabaseScreen(PaneScreen):
 
     def _record(self, action: str, instance: SqlInstance) -> None:
         """The audit trail (shared with the Secrets pane): which secret, never its value."""
-        trail = getattr(self.app, "audit_trail", None)
-        if trail is None:
-            return
+        trail = self.console.audit_trail
         s = self.settings
         trail.record(action, instance.password_secret, "latest", profile=s.profile,
                      project=s.project, environment=s.environment)

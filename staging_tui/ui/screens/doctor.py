@@ -24,13 +24,6 @@ from staging_tui.render.doctor import (
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.status_line import StatusLine
 
-# Entry points other panes may expose, tried in order, to show one target.
-_ENTRY_POINTS = {
-    "secrets": ("show_secret", "select_secret"),
-    "database": ("show_instance", "select_instance"),
-    "logs": ("show_service",),
-}
-
 
 class DoctorScreen(PaneScreen):
     PANE_TITLE = "Doctor"
@@ -162,42 +155,25 @@ class DoctorScreen(PaneScreen):
             self.app.push_screen(ServiceDetailScreen(service))
             return
         if area == "logs" and service_name:
-            opener = getattr(self.app, "open_logs", None)
-            if opener is not None:
-                opener(service=service_name)
-            elif not self._open_in_pane("logs", service_name):
-                self.notify("The Logs pane is not there yet.", severity="warning")
-                return
+            self.console.open_logs(service=service_name)
             self._errors_only(self.app.screen)
             return
-        if area in _ENTRY_POINTS and target and self._open_in_pane(area, target):
+        if area == "secrets" and target:
+            self.console.show_secret(target)
+            return
+        if area == "database" and target:
+            self.console.show_instance(target)
             return
         fix = f" — fix: {finding.fix}" if finding.fix else ""
-        self.notify(f"{finding.title}{fix}", title="No pane shows this yet",
+        self.notify(f"{finding.title}{fix}", title="No pane shows this",
                     severity="information", timeout=8)
 
     @staticmethod
     def _errors_only(logs_screen: object) -> None:
-        """Put the logs view's severity floor at ERROR, when the pane offers one."""
+        """Put the logs view's severity floor at ERROR."""
         set_filter = getattr(getattr(logs_screen, "model", None), "set_filter", None)
         if set_filter is not None:
             set_filter(severity_floor=Severity.ERROR)
-
-    def _open_in_pane(self, mode: str, target: str) -> bool:
-        from staging_tui.ui.panes import PANES
-
-        pane = next((p for p in PANES if p.mode == mode), None)
-        if pane is None:
-            return False
-        self.app.switch_mode(mode)
-        screen = self.app.screen
-        for name in _ENTRY_POINTS[mode]:
-            entry = getattr(screen, name, None)
-            if entry is not None:
-                entry(target.split("/", 1)[0] if mode == "logs" else target)
-                return True
-        self.notify(f"{target}: find it in the {pane.title} pane", severity="information")
-        return True
 
 
 class DoctorFindingScreen(PaneScreen):

@@ -45,11 +45,7 @@ class SecretPaneBase(PaneScreen):
 
     @property
     def trail(self) -> AuditTrail:
-        trail = getattr(self.app, "audit_trail", None)  # StagingApp's; a bare App gets one
-        if not isinstance(trail, AuditTrail):
-            trail = AuditTrail(clock=self.now)
-            setattr(self.app, "audit_trail", trail)  # noqa: B010
-        return trail
+        return self.console.audit_trail
 
     def record(self, action: str, secret: str, version: str, outcome: str = "ok") -> None:
         s = self.settings

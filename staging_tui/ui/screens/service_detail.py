@@ -111,8 +111,4 @@ class ServiceDetailScreen(PaneScreen):
         revision = ""
         if table.has_focus and table.row_count:
             revision = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        opener = getattr(self.app, "open_logs", None)
-        if opener is None:
-            self.notify("The Logs pane is coming.", severity="warning")
-            return
-        opener(service=self.service.name, revision=revision)
+        self.console.open_logs(service=self.service.name, revision=revision)

@@ -188,8 +188,4 @@ class ServicesScreen(PaneScreen):
         service = self.selected_service()
         if service is None:
             return
-        opener = getattr(self.app, "open_logs", None)
-        if opener is None:
-            self.notify("The Logs pane is coming.", severity="warning")
-            return
-        opener(service=service.name)
+        self.console.open_logs(service=service.name)
