@@ -162,6 +162,36 @@ async def test_logs_command_prints_text_and_json(sandbox: RunningSandbox,
         await backend.close()
 
 
+async def test_logs_follow_keeps_printing_new_entries(sandbox: RunningSandbox) -> None:
+    """`logs --follow --json` backfills, then keeps printing entries written after it began."""
+    import asyncio
+
+    backend = Backend(sandbox_settings(), Endpoints.for_sandbox(sandbox.endpoints))
+    parser = argparse.ArgumentParser()
+    logs_command.add_parser(parser.add_subparsers(), [])
+    args = parser.parse_args(["logs", "webservice", "--since", "1m", "--follow", "--json"])
+    out = io.StringIO()
+    started = datetime.now(UTC)
+    task = asyncio.ensure_future(logs_command.run(args, backend, out))
+    try:
+        for _ in range(600):  # up to 30 s on a loaded machine
+            rows = [json.loads(line) for line in out.getvalue().splitlines()]
+            fresh = [r for r in rows if "insertId" in r  # entries, not gap markers
+                     and datetime.fromisoformat(r["timestamp"]) > started + timedelta(seconds=1)]
+            if len(fresh) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert len(fresh) >= 3, f"{len(rows)} rows, none newer than the start"
+        assert all(r["service"] == "webservice" for r in fresh)
+        ids = [r["insertId"] for r in rows if "insertId" in r]
+        assert len(ids) == len(set(ids))  # backfill and tail overlap without a duplicate
+        assert not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await backend.close()
+
+
 def test_labels_behave_like_a_dict_and_share_repeated_values() -> None:
     from google.cloud.logging_v2 import types
 
