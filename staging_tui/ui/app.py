@@ -87,11 +87,10 @@ class StagingApp(App[int]):
                                 f"(key {pane.key})", lambda m=pane.mode: self.switch_mode(m))
 
     async def action_quit(self) -> None:
-        await self.backend.close()
         self.exit(0)
 
     async def on_unmount(self) -> None:
-        """However the app ends (ctrl+c, a test's run_test): drain tunnels, close clients."""
+        """However the app ends (q, ctrl+q, a test's run_test): drain tunnels, close clients."""
         await self.backend.close()
 
     def _fatal_error(self) -> None:
