@@ -150,7 +150,8 @@ class QuerySession:
         elif self._running:
             state = "running"
         else:
-            state = {TransactionStatus.IDLE: "idle", TransactionStatus.INTRANS: "in transaction",
+            state = {TransactionStatus.IDLE: "idle", TransactionStatus.ACTIVE: "running",
+                     TransactionStatus.INTRANS: "in transaction",
                      TransactionStatus.INERROR: "failed transaction"}.get(
                          info.transaction_status, "unknown")
         params = conninfo.conninfo_to_dict(self._dsn)

@@ -147,6 +147,8 @@ class QueryTools(PaneScreen):
         except StagingError as exc:
             self.status.error(exc, "f3")
             return
+        finally:  # the connection is idle again: say so now, not at the next tick
+            self._refresh_session_line()
         rows: list[tuple[object, ...]] = [
             (q.column, round(q.null_fraction * 100, 1), round(q.distinct), q.all_null, q.source)
             for q in quality]
