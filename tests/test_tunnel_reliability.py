@@ -123,6 +123,45 @@ async def test_hundred_concurrent_connections(sql_sandbox: SqlSandbox) -> None:
         await tunnels.close()
 
 
+async def test_bulk_copy_both_ways_arrives_intact_past_a_stalled_reader(
+        sql_sandbox: SqlSandbox) -> None:
+    """24 MB up (COPY FROM STDIN) and back down (COPY TO STDOUT) with the reader stalled
+    for a moment: more than the sockets buffer, so the pipe must hold back and resume."""
+    import hashlib
+
+    password = sql_sandbox.cloudsql.password("main-db")
+    tunnels = sql_sandbox.tunnels()
+    try:
+        tunnel = await tunnels.start("main-db", test=False)
+        rows = [(n, hashlib.sha256(str(n).encode()).hexdigest() * 16) for n in range(24_000)]
+        sent = hashlib.md5("".join(t for _, t in rows).encode()).hexdigest()
+
+        async def round_trip() -> str:
+            async with await _connect(tunnel, password) as conn:
+                await conn.execute("CREATE TEMP TABLE bulk (n int, t text)")
+                async with conn.cursor().copy("COPY bulk FROM STDIN") as copy:
+                    for row in rows:
+                        await copy.write_row(row)
+                stored = await (await conn.execute(
+                    "SELECT md5(string_agg(t, '' ORDER BY n)) FROM bulk")).fetchone()
+                assert stored == (sent,)
+                received = hashlib.md5()
+                copy_out = "COPY (SELECT t FROM bulk ORDER BY n) TO STDOUT"
+                async with conn.cursor().copy(copy_out) as copy:
+                    first = True
+                    async for chunk in copy:
+                        if first:
+                            await asyncio.sleep(0.5)  # stall: the instance keeps sending
+                            first = False
+                        received.update(bytes(chunk).replace(b"\n", b""))
+                return received.hexdigest()
+        # a pipe that loses bytes leaves the client waiting: a deadline, not a timing
+        assert await asyncio.wait_for(round_trip(), 30) == sent
+        assert tunnel.bytes_in > 24_000 * 1024 and tunnel.bytes_out > 24_000 * 1024
+    finally:
+        await tunnels.close()
+
+
 @pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not on the PATH")
 async def test_client_killed_mid_query_frees_its_session(sql_sandbox: SqlSandbox) -> None:
     password = sql_sandbox.cloudsql.password("main-db")

@@ -18,16 +18,18 @@ import contextlib
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from staging_tui.domain import SqlInstance, TunnelState, TunnelStatus
 from staging_tui.errors import TunnelError
-from staging_tui.gcp.byte_pipe import Pipe
 from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.gcp.socket_pipe import SocketPipe, open_tls
 
 DEFAULT_PORT = 5433
 PORT_SEARCH = 100
@@ -144,7 +146,8 @@ def describe_error(exc: BaseException, instance: str = "") -> str:
 
 class Tunnel:
     """One instance's listener. `start()` binds and fetches the first certificate;
-    each client gets its own mTLS connection to the instance and a byte pipe."""
+    each client gets its own mTLS connection to the instance and a byte pipe on a
+    thread of its own (gcp/socket_pipe.py says why)."""
 
     def __init__(self, instance: SqlInstance, endpoints: Endpoints,
                  options: TunnelOptions | None = None) -> None:
@@ -152,24 +155,38 @@ class Tunnel:
         self.options = options or TunnelOptions(iam_auth=instance.iam_auth)
         self._endpoints = endpoints
         self._session: ConnectorSession | None = None
-        self._server: asyncio.base_events.Server | None = None
-        self._pipes: set[Pipe] = set()
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
+        self._pipes: set[SocketPipe] = set()
+        self._no_pipes = asyncio.Event()
+        self._no_pipes.set()
         self._dials: set[asyncio.Task[None]] = set()
+        self._dialer: ThreadPoolExecutor | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # written on stop
         self._state = TunnelState(instance=instance.connection_name, status=TunnelStatus.STOPPED,
                                   host=self.options.address, database=instance.database,
                                   user=instance.user)
-        self.bytes_in = 0
-        self.bytes_out = 0
+        self._ended_in = 0   # bytes of the sessions that have ended
+        self._ended_out = 0
         self.connections_total = 0
         self.rejected = 0
         self.dial_ms: float = 0.0
+
+    @property
+    def bytes_in(self) -> int:
+        """Client -> instance, all sessions so far."""
+        return self._ended_in + sum(p.bytes_in for p in list(self._pipes))
+
+    @property
+    def bytes_out(self) -> int:
+        return self._ended_out + sum(p.bytes_out for p in list(self._pipes))
 
     @property
     def state(self) -> TunnelState:
         """A snapshot (frozen) with the live counters."""
         return replace(self._state, connections=len(self._pipes), bytes_in=self.bytes_in,
                        bytes_out=self.bytes_out,
-                       idle_connections=sum(p.idle for p in self._pipes))
+                       idle_connections=sum(p.idle for p in list(self._pipes)))
 
     @property
     def port(self) -> int:
@@ -180,7 +197,10 @@ class Tunnel:
 
     async def start(self) -> TunnelState:
         self._set(status=TunnelStatus.STARTING, last_error="", connection_test="")
-        await self._listen()
+        self._listen()
+        self._wake = socket.socketpair()
+        self._dialer = ThreadPoolExecutor(max_workers=16, thread_name_prefix="tunnel-dial")
+        self._accepting = asyncio.ensure_future(self._accept_loop())
         self._session = ConnectorSession(self._endpoints, self.instance.connection_name,
                                          iam_auth=self.options.iam_auth,
                                          refresh=self.options.refresh)
@@ -195,14 +215,13 @@ class Tunnel:
                   ip_type=self._session.ip_type)
         return self.state
 
-    async def _listen(self) -> None:
+    def _listen(self) -> None:
         address = self.options.address
         explicit = self.options.port or self.instance.port
         ports = [explicit] if explicit else range(DEFAULT_PORT, DEFAULT_PORT + PORT_SEARCH)
         for port in ports:
             try:
-                self._server = await asyncio.get_running_loop().create_server(
-                    self._accept, address, port, backlog=512, reuse_address=True)
+                self._listener = _bind(address, port)
             except OSError as exc:
                 if explicit:
                     raise TunnelError(
@@ -216,70 +235,110 @@ class Tunnel:
         raise TunnelError(f"no free port on {address} in {DEFAULT_PORT}-"
                           f"{DEFAULT_PORT + PORT_SEARCH - 1}", "pass --port")
 
-    def _accept(self) -> asyncio.Protocol:
-        pipe = Pipe(self)
+    async def _accept_loop(self) -> None:
+        assert self._listener is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                client, _ = await loop.sock_accept(self._listener)
+            except OSError:  # e.g. too many open files: keep serving the others
+                await asyncio.sleep(0.05)
+                continue
+            self._accept(client)
+
+    def _accept(self, client: socket.socket) -> None:
         limit = self.options.max_connections
         if limit and len(self._pipes) >= limit:
             self.rejected += 1
             self._set(last_error=f"max connections ({limit}) reached: a client was refused")
-            pipe.close()
-        else:
-            self._pipes.add(pipe)
-            self.connections_total += 1
-            pipe.closed.add_done_callback(lambda _: self._pipes.discard(pipe))
-            task = asyncio.ensure_future(self._connect(pipe))
-            self._dials.add(task)
-            task.add_done_callback(self._dials.discard)
-        return _Refusing() if pipe.closed.done() else pipe.client
+            client.close()
+            return
+        assert self._wake is not None
+        with contextlib.suppress(OSError):
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        loop = asyncio.get_running_loop()
+        pipe = SocketPipe(client, self._wake[0].fileno(), lambda p: _call_soon(loop, self._closed, p))
+        self._pipes.add(pipe)
+        self._no_pipes.clear()
+        self.connections_total += 1
+        task = asyncio.ensure_future(self._connect(pipe))
+        self._dials.add(task)
+        task.add_done_callback(self._dials.discard)
 
-    async def _connect(self, pipe: Pipe) -> None:
+    def _closed(self, pipe: SocketPipe) -> None:
+        if pipe in self._pipes:
+            self._pipes.discard(pipe)
+            self._ended_in += pipe.bytes_in
+            self._ended_out += pipe.bytes_out
+        if not self._pipes:
+            self._no_pipes.set()
+
+    async def _connect(self, pipe: SocketPipe) -> None:
         try:
-            await self._dial(pipe)
-        except Exception as exc:
-            self._set(status=TunnelStatus.ERROR,
-                      last_error=describe_error(exc, self.instance.connection_name))
-            pipe.abort()
+            tls = await self._dial()
+        except BaseException as exc:
+            if not isinstance(exc, asyncio.CancelledError):
+                self._set(status=TunnelStatus.ERROR,
+                          last_error=describe_error(exc, self.instance.connection_name))
+            pipe.run(None)  # closes the client's socket
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        threading.Thread(target=pipe.run, args=(tls,), daemon=True,
+                         name=f"tunnel-pipe-{self.port}").start()
 
-    async def _dial(self, pipe: Pipe) -> None:
-        assert self._session is not None
+    async def _dial(self) -> ssl.SSLSocket:
+        assert self._session is not None and self._dialer is not None
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         for attempt in (1, 2):
             host, port, context, _ = await self._session.target(self.options.ip_type)
             try:
-                transport, _ = await asyncio.wait_for(loop.create_connection(
-                    lambda: pipe.upstream, host, port, ssl=context, server_hostname=host),
-                    self.options.connect_timeout)
-            except (OSError, ssl.SSLError, TimeoutError):
+                tls = await loop.run_in_executor(self._dialer, open_tls, host, port, context,
+                                                 self.options.connect_timeout)
+            except (OSError, ssl.SSLError):
                 await self._session.invalidate()
                 if attempt == 2:
                     raise
                 continue
-            sock = transport.get_extra_info("socket")
-            if sock is not None:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.dial_ms = (time.perf_counter() - started) * 1000
             if self._state.status is TunnelStatus.ERROR:
                 self._set(status=TunnelStatus.READY, last_error="")
-            return
+            return tls
+        raise AssertionError("unreachable")
 
     async def stop(self, drain_timeout: float | None = None) -> None:
         """Stop accepting; idle sessions close at once, busy ones when their query (or
         transaction) ends, for at most `drain_timeout`; then the rest are cut."""
-        if self._server is not None:
-            self._server.close()
-            self._server = None
+        if self._accepting is not None:
+            self._accepting.cancel()
+            await asyncio.gather(self._accepting, return_exceptions=True)
+            self._accepting = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         timeout = self.options.drain_timeout if drain_timeout is None else drain_timeout
-        for pipe in list(self._pipes):
-            pipe.drain()  # idle sessions close now, busy ones after their query
-        open_pipes = [p.closed for p in self._pipes if not p.closed.done()]
-        if open_pipes and timeout > 0:
-            await asyncio.wait(open_pipes, timeout=timeout)
-        for pipe in list(self._pipes):
-            pipe.abort()
         for task in list(self._dials):
             task.cancel()
         await asyncio.gather(*self._dials, return_exceptions=True)
+        for pipe in list(self._pipes):
+            pipe.drain()  # idle sessions close now, busy ones after their query
+        if self._wake is not None:
+            self._wake[1].send(b"!")  # every pipe's thread re-checks its flags
+        if self._pipes and timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._no_pipes.wait(), timeout)
+        for pipe in list(self._pipes):
+            pipe.abort()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._no_pipes.wait(), 2.0)
+        if self._wake is not None:
+            for sock in self._wake:
+                sock.close()
+            self._wake = None
+        if self._dialer is not None:
+            self._dialer.shutdown(wait=False, cancel_futures=True)
+            self._dialer = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -308,11 +367,27 @@ class Tunnel:
         return result
 
 
-class _Refusing(asyncio.Protocol):
-    """For a client over the max-connections limit: closed at once."""
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[SocketPipe], None],
+               pipe: SocketPipe) -> None:
+    """From a pipe's thread; the loop may be gone when a session outlives the app."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, pipe)
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        transport.abort()  # type: ignore[attr-defined]
+
+def _bind(address: str, port: int) -> socket.socket:
+    """A non-blocking listening socket on address:port (IPv4 or IPv6)."""
+    family, kind, proto, _, sockaddr = socket.getaddrinfo(
+        address, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(sockaddr)
+        sock.listen(512)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _in_use(exc: OSError) -> bool:

@@ -2,7 +2,7 @@
 
 Chunks go straight from `data_received` to the other transport (no task switch per
 packet) and the transports' own flow control pauses the faster side. (The tunnel has
-its own pipe in gcp/byte_pipe.py: the sandbox never imports gcp/.)
+its own pipe in gcp/socket_pipe.py: the sandbox never imports gcp/.)
 """
 
 from __future__ import annotations
