@@ -293,14 +293,18 @@ def report(results: dict[str, dict[str, float | None]], args: argparse.Namespace
     base = "stunnel" if have_stunnel else "direct"
     target = 0.8 if have_stunnel else 0.7
     b = results[base]
-    ratios = {
-        "py tps": (t["py_tps"] or 0) / (b["py_tps"] or 1),
-        "COPY": (t["copy_mb_s"] or 0) / (b["copy_mb_s"] or 1),
-    }
-    if have_stunnel and t["pgbench_tps"] and b["pgbench_tps"]:
-        ratios["pgbench tps"] = t["pgbench_tps"] / b["pgbench_tps"]
+    # The select-only figure is pgbench -S when available; the Python 8-thread
+    # workload (GIL-bound in this process) stands in for it otherwise.
+    pgbench = have_stunnel and bool(t["pgbench_tps"] and b["pgbench_tps"])
+    py_ratio = (t["py_tps"] or 0) / (b["py_tps"] or 1)
+    ratios = {"pgbench tps": (t["pgbench_tps"] or 0) / (b["pgbench_tps"] or 1)} if pgbench \
+        else {"py tps": py_ratio}
+    ratios["COPY"] = (t["copy_mb_s"] or 0) / (b["copy_mb_s"] or 1)
     for key, ratio in ratios.items():
         print(f"tunnel / {base} {key}: {ratio:.2f}x (target >= {target})")
+    if pgbench:
+        print(f"tunnel / {base} py tps: {py_ratio:.2f}x "
+              "(reference: the Python client is GIL-bound; the target is on pgbench -S)")
     d = results["direct"]
     print(f"tunnel / direct py tps: {(t['py_tps'] or 0) / (d['py_tps'] or 1):.2f}x, "
           f"COPY: {(t['copy_mb_s'] or 0) / (d['copy_mb_s'] or 1):.2f}x")
