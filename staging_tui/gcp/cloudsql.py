@@ -211,6 +211,9 @@ class Tunnel:
             await self.stop()
             self._set(status=TunnelStatus.ERROR, last_error=message)
             raise TunnelError(message, _fix_for(message)) from None
+        except BaseException:  # cancelled (a pane closed): free the port and the session
+            await self.stop(drain_timeout=0)
+            raise
         self._set(status=TunnelStatus.READY, started_at=datetime.now(UTC),
                   ip_type=self._session.ip_type)
         return self.state

@@ -7,13 +7,16 @@ in a crash report.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from staging_tui.audit_trail import AuditTrail
 from staging_tui.config import Settings
@@ -43,10 +46,22 @@ class StagingApp(App[int]):
         self.audit_trail = AuditTrail(clock=self.clock)
         if settings.keys:
             self.set_keymap(dict(settings.keys))
+        self._last_input = 0.0  # time.monotonic() of the last key or mouse event
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self._last_input = time.monotonic()
+        await super().on_event(event)
 
     def on_ready(self) -> None:
-        # Other panes' imports (psycopg, pygments, ...) happen off the first frame's path.
-        self.set_timer(1.0, lambda: self.run_worker(prewarm, thread=True, exit_on_error=False,
+        # Other panes' imports (psycopg, pygments, ...) happen off the first frame's path,
+        # and in the pauses between keystrokes (half a second without input).
+        def warm() -> None:
+            worker = get_current_worker()
+            prewarm(lambda: time.monotonic() - self._last_input >= 0.5,
+                    lambda: worker.is_cancelled)
+
+        self.set_timer(1.0, lambda: self.run_worker(warm, thread=True, exit_on_error=False,
                                                     group="prewarm"))
 
     def action_switch_pane(self, mode: str) -> None:

@@ -7,6 +7,8 @@ the first frame does not wait for psycopg, pygments and the other panes' imports
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -39,7 +41,19 @@ PANES: tuple[Pane, ...] = (
 )
 
 
-def prewarm() -> None:
-    """Import every pane's module (run in a thread once the first screen is up)."""
+def prewarm(quiet: Callable[[], bool], cancelled: Callable[[], bool],
+            poll: float = 0.1) -> int:
+    """Import every pane's module, from a thread once the first screen is up: one module
+    at a time, each only while `quiet()` (the user is not typing): an import holds the
+    GIL, so a keystroke during one would wait for it. Returns how many were imported."""
+    done = 0
     for pane in PANES:
+        while not quiet():
+            if cancelled():
+                return done
+            time.sleep(poll)
+        if cancelled():
+            return done
         pane.screen_type()
+        done += 1
+    return done
