@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from staging_tui.sandbox.postgres import SUPERUSER, PostgresServer
+from staging_tui.errors import SandboxError
+from staging_tui.sandbox.postgres import STOPPED_WHILE_STARTING, SUPERUSER, PostgresServer
 from staging_tui.sandbox.sql_scenario import SqlSpec
 
 
@@ -23,6 +24,7 @@ class SharedDatabase:
     def __init__(self, specs: tuple[SqlSpec, ...]) -> None:
         self.specs = specs
         self.server: PostgresServer | None = None
+        self._starting: PostgresServer | None = None  # between ensure()'s start and its end
         self.restarts = 0
         self.available_extensions: frozenset[str] = frozenset()
         self._lock = asyncio.Lock()
@@ -39,12 +41,19 @@ class SharedDatabase:
     async def ensure(self) -> PostgresServer:
         async with self._lock:
             if self.server is None:
-                server = PostgresServer()
+                server = self._starting = PostgresServer()
                 try:
                     await asyncio.to_thread(self._start_and_seed, server)
-                except BaseException:
+                    if server.stopped:
+                        raise SandboxError(STOPPED_WHILE_STARTING)
+                except BaseException as exc:
+                    stopped_meanwhile = server.stopped  # stop() came while it was starting
                     await asyncio.to_thread(server.stop)
+                    if stopped_meanwhile and isinstance(exc, Exception):
+                        raise SandboxError(STOPPED_WHILE_STARTING, "start the sandbox again") from None
                     raise
+                finally:
+                    self._starting = None
                 self.server = server
             return self.server
 
@@ -66,9 +75,11 @@ class SharedDatabase:
         self.restarts += 1
 
     async def stop(self) -> None:
-        if self.server is not None:
-            await asyncio.to_thread(self.server.stop)
-            self.server = None
+        """Stop the server, also one still starting (it stops once its start ends)."""
+        for server in (self.server, self._starting):
+            if server is not None:
+                await asyncio.to_thread(server.stop)
+        self.server = None
 
     def _start_and_seed(self, server: PostgresServer) -> None:
         server.start()

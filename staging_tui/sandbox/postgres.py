@@ -11,6 +11,7 @@ PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -18,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,9 +70,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+STOPPED_WHILE_STARTING = "the sandbox's PostgreSQL was stopped while starting"
+
+
 @dataclass
 class PostgresServer:
-    """Start with `start()`, connect with `dsn()`, stop with `stop()` (or use `with`)."""
+    """Start with `start()`, connect with `dsn()`, stop with `stop()` (or use `with`).
+
+    `stop()` may come from another thread while `start()` runs (a sandbox shutting
+    down during the lazy first start): it waits for the start, then stops. A server
+    nobody stopped is stopped when the interpreter exits, so none outlives its process.
+    """
 
     password: str = "sandbox-superuser"
     port: int = 0
@@ -78,12 +88,30 @@ class PostgresServer:
     datadir: Path = field(init=False)
     _tmp: str = field(init=False, default="")
     _user: str | None = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False,
+                                  compare=False)
+    _stopped: bool = field(init=False, default=False)
 
     @property
     def socket_dir(self) -> str:
         return self._tmp
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
     def start(self) -> PostgresServer:
+        with self._lock:
+            if self._stopped:
+                raise SandboxError(STOPPED_WHILE_STARTING, "start the sandbox again")
+            atexit.register(self.stop)
+            try:
+                return self._start()
+            except BaseException:
+                self._stop()
+                raise
+
+    def _start(self) -> PostgresServer:
         self._tmp = tempfile.mkdtemp(prefix="staging-tui-pg-")
         self.datadir = Path(self._tmp) / "data"
         self.port = self.port or free_port()
@@ -121,6 +149,12 @@ class PostgresServer:
                    "-l", str(Path(self._tmp) / "server.log"), "-w", "restart"])
 
     def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._stop()
+
+    def _stop(self) -> None:
+        atexit.unregister(self.stop)
         if not self._tmp:
             return
         if self.datadir.exists():
