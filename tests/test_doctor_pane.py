@@ -7,8 +7,10 @@ from typing import Any
 from textual.widgets import DataTable, Input, Static
 from ui_app import make_app
 
+from staging_tui.domain import Severity
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.doctor import DoctorFindingScreen, DoctorScreen
+from staging_tui.ui.screens.logs import LogsScreen
 from staging_tui.ui.screens.service_detail import ServiceDetailScreen
 from staging_tui.ui.widgets.status_line import StatusLine
 
@@ -144,4 +146,7 @@ async def test_go_to_logs_filters_the_service(sandbox: RunningSandbox) -> None:
         await pilot.press("g")
         await pilot.pause(0.2)
         assert app.current_mode == "logs"
-        assert getattr(app.screen, "service", "") == "backend-staging"
+        logs = app.screen
+        assert isinstance(logs, LogsScreen)
+        assert logs.service == "backend-staging"
+        assert logs.model.severity_floor == Severity.ERROR  # errors only

@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 
 from staging_tui.audit_trail import AuditTrail
 from staging_tui.config import Settings
+from staging_tui.domain import Severity
 from staging_tui.gcp.backend import Backend
 from staging_tui.ui.panes import PANES, prewarm
 
@@ -68,9 +69,11 @@ class StagingApp(App[int]):
         if self.current_mode != mode:
             self.switch_mode(mode)
 
-    def open_logs(self, service: str = "", revision: str = "") -> None:
-        """The Logs pane, filtered to one service (or revision): `l` in Services, Doctor."""
-        self._show_in("logs", "show_service", service, revision)
+    def open_logs(self, service: str = "", revision: str = "",
+                  severity: Severity | None = None) -> None:
+        """The Logs pane, filtered to one service (or revision), optionally from a
+        severity up: `l` in Services, Doctor's jump (at ERROR)."""
+        self._show_in("logs", "show_service", service, revision, severity)
 
     def show_secret(self, name: str) -> None:
         """The Secrets pane, filtered to one secret (Doctor's jump)."""
@@ -80,7 +83,7 @@ class StagingApp(App[int]):
         """The Database pane with one instance selected (Doctor's jump)."""
         self._show_in("database", "show_instance", connection_name)
 
-    def _show_in(self, mode: str, entry: str, *args: str) -> None:
+    def _show_in(self, mode: str, entry: str, *args: object) -> None:
         if self.current_mode != mode:
             self.switch_mode(mode)
         # The pane's screen exists once switch_mode returns; its entry is safe before mount.

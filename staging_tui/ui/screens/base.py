@@ -12,6 +12,7 @@ from textual.widgets import Footer
 
 from staging_tui.audit_trail import AuditTrail
 from staging_tui.config import Settings
+from staging_tui.domain import Severity
 from staging_tui.gcp.backend import Backend
 from staging_tui.ui.widgets.env_header import EnvHeader
 
@@ -25,7 +26,8 @@ class ConsoleApp(Protocol):
     audit_trail: AuditTrail
 
     # Jumps between panes (StagingApp switches the mode and calls the pane's entry).
-    def open_logs(self, service: str = "", revision: str = "") -> None: ...
+    def open_logs(self, service: str = "", revision: str = "",
+                  severity: Severity | None = None) -> None: ...
     def show_secret(self, name: str) -> None: ...
     def show_instance(self, connection_name: str) -> None: ...
 

@@ -155,8 +155,7 @@ class DoctorScreen(PaneScreen):
             self.app.push_screen(ServiceDetailScreen(service))
             return
         if area == "logs" and service_name:
-            self.console.open_logs(service=service_name)
-            self._errors_only(self.app.screen)
+            self.console.open_logs(service=service_name, severity=Severity.ERROR)
             return
         if area == "secrets" and target:
             self.console.show_secret(target)
@@ -167,13 +166,6 @@ class DoctorScreen(PaneScreen):
         fix = f" — fix: {finding.fix}" if finding.fix else ""
         self.notify(f"{finding.title}{fix}", title="No pane shows this",
                     severity="information", timeout=8)
-
-    @staticmethod
-    def _errors_only(logs_screen: object) -> None:
-        """Put the logs view's severity floor at ERROR."""
-        set_filter = getattr(getattr(logs_screen, "model", None), "set_filter", None)
-        if set_filter is not None:
-            set_filter(severity_floor=Severity.ERROR)
 
 
 class DoctorFindingScreen(PaneScreen):

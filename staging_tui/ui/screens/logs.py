@@ -126,9 +126,13 @@ class LogsScreen(PaneScreen):
         """The server-side query: service / revision plus what the user typed."""
         return build_filter(self.service, self.revision, None, self.extra)
 
-    def show_service(self, service: str = "", revision: str = "") -> None:
-        """Show the logs of one service (or revision); "" means all. Safe before mount."""
+    def show_service(self, service: str = "", revision: str = "",
+                     severity: Severity | None = None) -> None:
+        """Show the logs of one service (or revision); "" means all; `severity` sets the
+        view's severity floor. Safe before mount."""
         self.service, self.revision, self.extra = service, revision, ""
+        if severity is not None:
+            self.model.set_filter(severity_floor=severity)
         if self.is_mounted:
             self.query_one("#logs-query", Input).value = self.query_text
             self.restart()
