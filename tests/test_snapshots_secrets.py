@@ -6,24 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FIXED_NOW
+from test_secrets_pane import open_secrets
 from textual.pilot import Pilot
 from ui_app import make_app
 
 from staging_tui.sandbox.server import RunningSandbox
-from staging_tui.ui.screens.secrets import SecretsScreen
 from staging_tui.ui.widgets.secret_value import SecretValue
 from staging_tui.ui.widgets.secrets_table import SecretsTable
 
 
 async def _on_mcp_token(pilot: Pilot[Any]) -> None:
-    await pilot.press("2")
-    screen = pilot.app.screen
-    assert isinstance(screen, SecretsScreen)
+    screen = await open_secrets(pilot)
     table = screen.query_one(SecretsTable)
-    for _ in range(200):
-        if table.row_count and screen.versions_loaded:
-            break
-        await pilot.pause(0.05)
     table.move_cursor(table.get_row_index("mcp-bearer-token-staging"))
     await pilot.pause(0.1)
 

@@ -46,7 +46,6 @@ class SocketPipe:
         self.idle = False       # between transactions (see READY_IDLE)
         self.draining = False   # close at the next idle moment
         self.stopped = False    # close now
-        self.done = False
         self._wake_fd = wake_fd  # readable once the tunnel stops: re-check the flags
         self._on_closed = on_closed
         self._tls: ssl.SSLSocket | None = None
@@ -81,7 +80,6 @@ class SocketPipe:
                 for sock in (self.client, tls):
                     if sock is not None:
                         sock.close()
-            self.done = True
             self._on_closed(self)
 
     def _pump(self, client: socket.socket, tls: ssl.SSLSocket) -> None:
@@ -103,8 +101,9 @@ class SocketPipe:
                 if fd == self._wake_fd:
                     if self.stopped or (self.draining and self.idle):
                         return self._flush(client, to_client)
-                    if self.draining:
-                        poller.unregister(self._wake_fd)  # stay awake for the next idle
+                    # Busy: the next idle moment ends it (see _from_tls), or abort()
+                    # wakes the thread by shutting the sockets down.
+                    poller.unregister(self._wake_fd)
                     continue
                 if fd == cfd:
                     if ev & OUT and to_client:
