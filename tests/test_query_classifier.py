@@ -89,6 +89,7 @@ WRITES = [
     "SELECT * FROM ROWS FROM (nextval('counter'))",
     "SELECT U&\"\\006eextval\"('counter')",
     "(DELETE FROM item)",
+    "SET search_path = evil, pg_catalog, public",
 ]
 
 READS = [
@@ -116,7 +117,8 @@ READS = [
     "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
     "COMMIT",
     "ROLLBACK",
-    "SET search_path = public, pg_catalog",
+    "SET search_path = pg_catalog, public",
+    "SET search_path = public",
     "SET LOCAL statement_timeout = '5s'",
     "SET TIME ZONE 'UTC'",
     "RESET statement_timeout",

@@ -225,7 +225,7 @@ class QueryScreen(QueryTools):
             return await self._run_meta(statement)
         confirm = False
         try:
-            session.check(statement.text)
+            await session.vet(statement.text)       # parsed in a thread: the pane stays live
         except DestructiveStatement as exc:
             if not await self._confirm_destructive(exc, statement):
                 self.status.info("not run: the destructive statement was not confirmed")
