@@ -146,17 +146,24 @@ async def test_write_mode_and_destructive_confirmations(sandbox: RunningSandbox)
         await run_and_wait(pilot, screen)
         screen.editor.load_text("DELETE FROM scratch")
         await pilot.press("f5")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, ConfirmScreen)
+        await _until_confirm(pilot)            # the statement is vetted in a thread first
         assert "sandbox-env" in app.screen._body
         await pilot.press("n")
         await run_and_wait(pilot, screen, "f13")
         assert "not confirmed" in status(screen)
         await pilot.press("f5")
-        await pilot.pause(0.2)
+        await _until_confirm(pilot)
         await pilot.press("y")
         await run_and_wait(pilot, screen, "f13")
         assert status(screen).startswith("DELETE 1")
+
+
+async def _until_confirm(pilot: Pilot[Any]) -> None:
+    for _ in range(200):
+        if isinstance(pilot.app.screen, ConfirmScreen):
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("no confirmation appeared")
 
 
 async def test_meta_commands_quality_cell_viewer_and_export(sandbox: RunningSandbox,
