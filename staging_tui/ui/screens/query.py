@@ -11,7 +11,9 @@ history live in `query_tools.py`.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual import on, work
@@ -178,20 +180,25 @@ class QueryScreen(QueryTools):
         selected = editor.selected_text
         if selected.strip():
             start = editor.offset_of(min(editor.selection.start, editor.selection.end))
-            statements = [Statement(s.text, s.start + start, s.end + start)
-                          for s in split_statements(selected)]
+
+            def pick() -> list[Statement]:
+                return [Statement(s.text, s.start + start, s.end + start)
+                        for s in split_statements(selected)]
         else:
-            current = statement_at(editor.text, editor.cursor_offset())
-            statements = [current] if current else []
-        self._run(statements)
+            text, offset = editor.text, editor.cursor_offset()
+
+            def pick() -> list[Statement]:
+                current = statement_at(text, offset)
+                return [current] if current else []
+        self._run(pick)
 
     def action_run_all(self) -> None:
-        self._run(split_statements(self.editor.text))
+        text = self.editor.text
+        self._run(lambda: split_statements(text))
 
-    def _run(self, statements: list[Statement]) -> None:
-        if not statements:
-            self.status.info("nothing to run: type a statement, then f5")
-            return
+    def _run(self, pick: Callable[[], list[Statement]]) -> None:
+        """Run what `pick` finds (it splits the buffer: called in a thread, as a
+        pasted 10 MB statement takes a while to split)."""
         if self.running:
             self.status.info("a statement is running: ctrl+c cancels it")
             return
@@ -203,11 +210,15 @@ class QueryScreen(QueryTools):
         self.query_one(SqlErrorBox).hide()
         self.running = True
         self.refresh_bindings()
-        self.run_statements(statements)
+        self.run_statements(pick)
 
     @work(exclusive=True, group="query-run", exit_on_error=False)
-    async def run_statements(self, statements: list[Statement]) -> None:
+    async def run_statements(self, pick: Callable[[], list[Statement]]) -> None:
         try:
+            statements = await asyncio.to_thread(pick)
+            if not statements:
+                self.status.info("nothing to run: type a statement, then f5")
+                return
             for statement in statements:
                 self.history.add(statement.text)
                 self._history_pos = len(self.history.entries)
