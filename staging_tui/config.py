@@ -23,8 +23,17 @@ PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
     "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
+    "max_statement_bytes", "export_dir",
 }
-SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port"}
+SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port",
+            "read_only_user", "read_only_password_secret"}
+DEFAULT_MAX_STATEMENT_BYTES = 1_000_000
+
+
+def default_export_dir() -> Path:
+    """Where exported results and saved logs go: a per-user data directory."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "staging-tui" / "exports"
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,8 @@ class Settings:
     protected: bool = False
     log_buffer: int = 100_000
     statement_timeout: int = 30          # seconds, for the Query pane and `query` (0 = none)
+    max_statement_bytes: int = DEFAULT_MAX_STATEMENT_BYTES   # larger SQL is refused (0 = none)
+    export_dir: str = ""                 # exports and saved logs ("" = default_export_dir())
     required_extensions: tuple[str, ...] = ()
     alembic_head: str = ""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -54,6 +65,11 @@ class Settings:
     @property
     def region(self) -> str:
         return self.regions[0]
+
+    @property
+    def exports(self) -> Path:
+        """The directory exports and saved logs are written to (0600 files)."""
+        return Path(self.export_dir).expanduser() if self.export_dir else default_export_dir()
 
     @property
     def writable(self) -> bool:
@@ -167,6 +183,9 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         protected=_bool(raw, "protected", False, file, key),
         log_buffer=_int(raw, "log_buffer", 100_000, file, key),
         statement_timeout=_int(raw, "statement_timeout", 30, file, key),
+        max_statement_bytes=_int(raw, "max_statement_bytes", DEFAULT_MAX_STATEMENT_BYTES, file,
+                                 key),
+        export_dir=_str(raw, "export_dir", "", file, key),
         required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
                                            f"{key}.required_extensions")),
         alembic_head=_str(raw, "alembic_head", "", file, key),
@@ -194,6 +213,8 @@ def _sql(raw: Any, file: str, key: str) -> SqlInstance:
         password_secret=_str(raw, "password_secret", "", file, key),
         iam_auth=_bool(raw, "iam_auth", False, file, key),
         port=_int(raw, "port", 0, file, key),
+        read_only_user=_str(raw, "read_only_user", "", file, key),
+        read_only_password_secret=_str(raw, "read_only_password_secret", "", file, key),
     )
 
 
@@ -259,6 +280,8 @@ required_secrets = ["jwt-secret-key", "secret-key", "postgres-password"]
 read_only = true                       # false enables writes (confirmed each time)
 protected = false                      # true: production-like, refuse every write
 # required_extensions = ["postgis"]
+# max_statement_bytes = 1000000         # larger SQL is refused before it is parsed (0 = none)
+# export_dir = "~/staging-exports"      # default: $XDG_DATA_HOME/staging-tui/exports
 # alembic_head = "abc123"
 
 [profiles.staging.health]              # health path per service ("*" = default)
@@ -269,6 +292,8 @@ connection_name = "my-project-staging:us-central1:main-db"
 database = "app"
 user = "app_readonly"
 password_secret = "db-password-staging"   # read from Secret Manager, never typed
+# read_only_user = "app_readonly"         # the Query pane and `query` log in as it when
+# read_only_password_secret = "db-readonly-password-staging"   # the profile is read-only
 # iam_auth = true
 # port = 5433
 

@@ -303,6 +303,9 @@ class SqlInstance:
     password_secret: str = ""
     iam_auth: bool = False
     port: int = 0
+    # a role that can only read: the Query pane and `query` log in as it in read-only mode
+    read_only_user: str = ""
+    read_only_password_secret: str = ""
 
     @property
     def short_name(self) -> str:

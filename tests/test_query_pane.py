@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from textual import events
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Static
 from ui_app import make_app, sandbox_profile
@@ -86,7 +88,7 @@ async def test_select_shows_rows_types_and_nulls(sandbox: RunningSandbox) -> Non
         line = "".join(seg.text for seg in g.render_line(1))
         assert "∅" in line and "NULL" in line
         session_line = str(screen.query_one("#query-session", Static).render())
-        assert session_line.startswith("biocirv_app@biocirv via tunnel biocirv-db | idle | "
+        assert session_line.startswith("biocirv_readonly@biocirv via tunnel biocirv-db | idle | "
                                        "read-only")
 
 
@@ -269,3 +271,75 @@ async def test_escape_leaves_the_editor_so_number_keys_switch_panes(
         assert screen.editor.has_focus  # back in the pane, typing goes to the editor
         await pilot.press("escape", "escape")  # out, and back in
         assert screen.editor.has_focus
+
+
+async def test_issue_bypasses_are_refused_in_the_pane(sandbox: RunningSandbox) -> None:
+    """Issue 11's bypass through the pane, logged in as a role that can write (no
+    read_only_user): refused, the server's read-only mode and the sequence untouched,
+    and the pane says once that only staging-tui keeps the session read-only."""
+    settings = sandbox_profile(sandbox)
+    settings = replace(settings, sql_instances=tuple(
+        replace(i, read_only_user="") for i in settings.sql_instances))
+    app = make_app(sandbox, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_query(pilot)
+        for _ in range(200):
+            if app._notifications:
+                break
+            await pilot.pause(0.05)
+        notes = [n.message for n in app._notifications]
+        assert len(notes) == 1 and "biocirv_app on biocirv-db: this role can write" in notes[0]
+        await put_sql(pilot, screen, "SELECT last_value FROM sample_id_seq")
+        await run_and_wait(pilot, screen)
+        before = grid(screen).rows
+        await put_sql(pilot, screen,
+                      "SELECT U&\"!0073et_config\" UESCAPE '!' "
+                      "('default_transaction_read_only','off',false);\n"
+                      "SELECT U&\"!0073etval\" UESCAPE '!' ('sample_id_seq', 99999)")
+        await run_and_wait(pilot, screen, "f9")
+        assert error_box(screen).startswith("REFUSED: function set_config()")
+        await put_sql(pilot, screen, "SELECT U&\"!0073etval\" UESCAPE '!' ('sample_id_seq', 9)")
+        await run_and_wait(pilot, screen)
+        assert error_box(screen).startswith("REFUSED: function setval()")
+        await put_sql(pilot, screen, "SHOW default_transaction_read_only")
+        await run_and_wait(pilot, screen)
+        assert grid(screen).rows == [("on",)]
+        await put_sql(pilot, screen, "SELECT last_value FROM sample_id_seq")
+        await run_and_wait(pilot, screen)
+        assert grid(screen).rows == before
+        assert "read-only" in str(screen.query_one("#query-session", Static).render())
+
+
+async def test_a_large_statement_never_freezes_the_pane(sandbox: RunningSandbox) -> None:
+    """Split and vetted in threads: while the pane parses a pasted 1.3 MB statement,
+    keys are still handled; over max_statement_bytes it is refused as too large.
+    (10 MB: bench/classifier.py; Textual's TextArea itself takes long to load that
+    much text, so the test uses less.)"""
+    app = make_app(sandbox)
+    handled: list[str] = []       # the status line when the loop handled a ctrl+c
+
+    def hook(message: Message) -> None:
+        if isinstance(message, events.Key) and message.key == "ctrl+c" and (
+                isinstance(app.screen, QueryScreen) and app.screen.running):
+            handled.append(status(app.screen))
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        screen = await open_query(pilot)
+        rows = ",\n".join(f"({i}, 'site-{i}', {i}.5)" for i in range(40_000))
+        huge = f"SELECT count(*) FROM (VALUES\n{rows}) AS v(id, site, x)"
+        assert len(huge) > 1_000_000
+        screen.editor.language = None       # highlighting 1 MB is not what is tested
+        screen.editor.load_text(huge)
+        await run_and_wait(pilot, screen)
+        assert "too large to check" in error_box(screen)
+        assert "max_statement_bytes" in error_box(screen)
+        assert screen.session is not None
+        screen.session.max_statement_bytes = 0                # no limit: really parse it
+        await pilot.press("f5")
+        for _ in range(3000):
+            if not screen.running:
+                break
+            await pilot.press("ctrl+c")
+        # the status says "running" once the statement is vetted: a key handled before
+        # that was handled while the classifier worked
+        assert any("running" not in line for line in handled), handled

@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from staging_tui.domain import QueryResult
+from staging_tui.domain import CAN_WRITE_NOTE, QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
 from staging_tui.gcp.backend import Backend
 from staging_tui.render.query import expanded_lines, row_count_text, table_lines
+
+if TYPE_CHECKING:
+    from staging_tui.db.session import QuerySession
 
 READ_ONLY_FIX = ("`staging-tui query` is always read-only; writes need the Query pane's write "
                  "mode (F2) in a profile with read_only = false")
@@ -64,9 +67,11 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
         return 1
     timeout = backend.settings.statement_timeout if args.timeout is None else args.timeout
     session = QuerySession(dsn, environment=backend.settings.environment,
-                           statement_timeout_s=timeout, via=via)
+                           statement_timeout_s=timeout, via=via,
+                           max_statement_bytes=backend.settings.max_statement_bytes)
     session.timing, session.expanded = False, bool(args.expanded)   # psql's defaults
     try:
+        await _note_if_role_can_write(session)
         for n, statement in enumerate(split_statements(sql)):
             if n and not (args.json or args.csv or args.jsonl):
                 out.write("\n")
@@ -97,12 +102,24 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
         await session.close()
 
 
+async def _note_if_role_can_write(session: QuerySession) -> None:
+    """The third wall: say once, on stderr, when the login role could write."""
+    try:
+        privileges = await session.write_privileges()
+    except StagingError:
+        return                   # the statements will say why the session cannot connect
+    if privileges:
+        print(f"staging-tui query: note: {CAN_WRITE_NOTE} ({', '.join(privileges[:2])})",
+              file=sys.stderr)
+
+
 async def _dsn(args: argparse.Namespace, backend: Backend) -> tuple[str, str]:
     if args.dsn:
         return args.dsn, ""
     from staging_tui.gcp.query_target import tunnel_target
 
-    target = await tunnel_target(await backend.tunnels(), args.instance or _only_instance(backend))
+    target = await tunnel_target(await backend.tunnels(), args.instance or _only_instance(backend),
+                                 read_only=True)
     return target.dsn, target.via
 
 

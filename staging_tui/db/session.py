@@ -101,7 +101,7 @@ class QuerySession:
         self.via = via
         self.read_only_functions = tuple(read_only_functions)
         self.max_statement_bytes = max_statement_bytes
-        self._classified: tuple[str, Classification] | None = None
+        self._classified: tuple[tuple[str, int], Classification] | None = None
         self.write_mode = False
         self.timing = True
         self.expanded = False
@@ -179,11 +179,12 @@ class QuerySession:
     def classify(self, sql: str) -> Classification:
         """Blocking (parses the statement): call `vet` from the event loop. The last
         verdict is kept, so vetting then running a statement parses it once."""
+        key = (sql, self.max_statement_bytes)
         last = self._classified
-        if last is not None and last[0] == sql:
+        if last is not None and last[0] == key:
             return last[1]
         verdict = classify(sql, self.read_only_functions, max_bytes=self.max_statement_bytes)
-        self._classified = (sql, verdict)
+        self._classified = (key, verdict)
         return verdict
 
     async def vet(self, sql: str, *, confirm_destructive: bool = False) -> Classification:

@@ -18,13 +18,21 @@ class QueryTarget:
     database: str
 
 
-async def tunnel_target(tunnels: Tunnels, name: str) -> QueryTarget:
-    """Start (or reuse) the tunnel to `name` and return how to connect through it."""
+async def tunnel_target(tunnels: Tunnels, name: str, *, read_only: bool = False) -> QueryTarget:
+    """Start (or reuse) the tunnel to `name` and return how to connect through it. With
+    `read_only`, log in as the instance's read_only_user when the profile names one
+    (the third wall: a role that cannot write)."""
     tunnel = tunnels.get(name) or await tunnels.start(name, test=False)
-    password = await tunnels.password(tunnel.instance)
+    instance = tunnel.instance
     state = tunnel.state
-    user = state.user or tunnel.instance.user or "postgres"
-    database = state.database or tunnel.instance.database or "postgres"
+    if read_only and instance.read_only_user:
+        user = instance.read_only_user
+        password = (await tunnels.password(instance, instance.read_only_password_secret)
+                    if instance.read_only_password_secret else "")
+    else:
+        user = state.user or instance.user or "postgres"
+        password = await tunnels.password(instance)
+    database = state.database or instance.database or "postgres"
     auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
     dsn = f"postgresql://{auth}@{state.host}:{state.port}/{quote(database, safe='')}"
-    return QueryTarget(dsn, f"tunnel {tunnel.instance.short_name}", user, database)
+    return QueryTarget(dsn, f"tunnel {instance.short_name}", user, database)

@@ -25,7 +25,7 @@ from staging_tui.db.completion import Catalog
 from staging_tui.db.meta import run_meta
 from staging_tui.db.session import DestructiveStatement, QuerySession
 from staging_tui.db.statements import Statement, split_statements, statement_at
-from staging_tui.domain import Column
+from staging_tui.domain import CAN_WRITE_NOTE, Column
 from staging_tui.errors import QueryError, StagingError
 from staging_tui.render.query import ResultInfo
 from staging_tui.ui.screens.query_dialogs import CellScreen, ConfirmScreen
@@ -68,6 +68,7 @@ class QueryScreen(QueryTools):
         self.running = False
         self._started = 0.0
         self._session_line = ""
+        self._role_warned: set[tuple[str, str]] = set()
 
     def compose_body(self) -> ComposeResult:
         yield SqlEditor("", id="query-editor")
@@ -111,17 +112,21 @@ class QueryScreen(QueryTools):
         tunnels = None
         try:
             tunnels = await self.backend.tunnels()
-            target = await tunnel_target(tunnels, name)
+            read_only = not self.settings.writable    # then log in as the read-only role
+            target = await tunnel_target(tunnels, name, read_only=read_only)
 
             async def dsn() -> str:     # the tunnel may be stopped or restarted meanwhile
-                return (await tunnel_target(tunnels, name)).dsn
+                return (await tunnel_target(tunnels, name, read_only=read_only)).dsn
 
             session = QuerySession(target.dsn, environment=self.settings.environment,
                                    allow_writes=self.settings.writable,
                                    protected=self.settings.protected, via=target.via,
                                    statement_timeout_s=self.settings.statement_timeout,
+                                   max_statement_bytes=self.settings.max_statement_bytes,
                                    dsn_provider=dsn)
             await session.connect()
+            # the third wall: could this role write if the read-only session fell?
+            privileges = await _write_privileges(session) if read_only else ()
         except StagingError:
             tunnel = tunnels.get(name) if tunnels is not None else None
             if tunnel is not None and tunnel.state.last_error:    # the tunnel knows why
@@ -137,6 +142,11 @@ class QueryScreen(QueryTools):
         self.status.info(f"connected to {short}: f5 runs the statement under the cursor")
         self._refresh_session_line()
         self._load_catalog()
+        if privileges and (short, target.user) not in self._role_warned:   # say it once
+            self._role_warned.add((short, target.user))
+            self.notify(f"{target.user} on {short}: {CAN_WRITE_NOTE} "
+                        f"({', '.join(privileges[:2])})",
+                        title="Read-only by staging-tui only", severity="warning", timeout=10)
 
     @work(exclusive=True, group="query-catalog", exit_on_error=False)
     async def _load_catalog(self) -> None:
@@ -364,3 +374,11 @@ class QueryScreen(QueryTools):
     async def on_unmount(self) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+async def _write_privileges(session: QuerySession) -> tuple[str, ...]:
+    """What the login role could write ((): nothing, or the check itself failed)."""
+    try:
+        return await session.write_privileges()
+    except StagingError:
+        return ()
