@@ -261,11 +261,10 @@ async def tui_flood(rate: float, presses: int, separate: bool = False) -> None:
 
     from textual import events
 
+    from staging_tui.compose import make_app
     from staging_tui.config import sandbox_settings
-    from staging_tui.gcp.backend import Backend
     from staging_tui.sandbox.scenario import load_scenario
     from staging_tui.sandbox.server import SandboxThread
-    from staging_tui.ui.app import StagingApp
     from staging_tui.ui.screens.logs import LogsScreen
     from staging_tui.ui.widgets.log_view import LogView
 
@@ -282,8 +281,7 @@ async def tui_flood(rate: float, presses: int, separate: bool = False) -> None:
         endpoints = thread.start().endpoints
     gc.collect()
     rss_before = rss_mb()
-    settings = sandbox_settings("bench-flood")
-    app = StagingApp(settings, Backend(settings, Endpoints.for_sandbox(endpoints)))
+    app = make_app(sandbox_settings("bench-flood"), Endpoints.for_sandbox(endpoints))
     latencies: list[float] = []
     try:
         async with app.run_test(size=(160, 50)) as pilot:
