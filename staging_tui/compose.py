@@ -40,10 +40,14 @@ def make_backend(settings: Settings, endpoints: Endpoints | EndpointsProvider) -
 
 def make_app(settings: Settings, endpoints: Endpoints | EndpointsProvider,
              clock: Callable[[], datetime] | None = None,
-             app_class: type[StagingApp] | None = None) -> StagingApp:
+             app_class: type[StagingApp] | None = None,
+             relax_gc: bool = True) -> StagingApp:
     """The console for `settings` over `endpoints`. `clock` fixes "now" (snapshots);
-    `app_class` is a StagingApp subclass (the start-up bench marks the first frame)."""
-    from staging_tui.ui.app import StagingApp
+    `app_class` is a StagingApp subclass (the start-up bench marks the first frame);
+    `relax_gc=False` keeps CPython's GC thresholds instead of the app's (ui/app.py
+    GC_THRESHOLDS), for bench/logs.py --gc python-default."""
+    from staging_tui.ui.app import GC_THRESHOLDS, StagingApp
 
     build = app_class or StagingApp
-    return build(settings, make_backend(settings, endpoints), clock=clock)
+    return build(settings, make_backend(settings, endpoints), clock=clock,
+                 gc_thresholds=GC_THRESHOLDS if relax_gc else None)

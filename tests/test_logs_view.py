@@ -13,16 +13,16 @@ from ui_app import backend_for
 
 from staging_tui.commands import logs as logs_command
 from staging_tui.domain import HttpRequest, LogEntry, LogMarker, MarkerKind, Severity
+from staging_tui.durations import parse_since
+from staging_tui.gcp.log_query import build_filter
+from staging_tui.model.log_view import LogViewModel, RingBuffer
 from staging_tui.render.log_lines import (
-    build_filter,
     expanded_text,
     json_line,
-    parse_since,
     save_lines,
     summary,
     text_line,
 )
-from staging_tui.render.log_view import LogViewModel, RingBuffer
 from staging_tui.sandbox.server import RunningSandbox
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
