@@ -12,7 +12,7 @@ from textual.widgets import Input
 from staging_tui.domain import Service
 from staging_tui.errors import StagingError
 from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
-from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
+from staging_tui.render.services import filter_services, group_by_pr, pr_number
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
@@ -71,8 +71,7 @@ class ServicesScreen(PaneScreen):
         self._since_refresh = 0.0
         status = self.query_one(StatusLine)
         try:
-            run = await self.backend.run()
-            services = in_profile(await run.list_services(), self.settings.service_filter)
+            services = await self.backend.services()
         except StagingError as exc:
             self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
             status.error(exc)
