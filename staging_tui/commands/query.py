@@ -14,9 +14,9 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from staging_tui.backend import Backend
 from staging_tui.domain import CAN_WRITE_NOTE, QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
-from staging_tui.gcp.backend import Backend
 from staging_tui.render.query import expanded_lines, row_count_text, table_lines
 
 if TYPE_CHECKING:
@@ -55,20 +55,16 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
     # psycopg is imported here, not at module level: every CLI start (the TUI's too)
     # registers this command, and must not pay for it.
     from staging_tui.db.meta import run_meta
-    from staging_tui.db.session import QuerySession
     from staging_tui.db.statements import split_statements
 
     out = out or sys.stdout
     sql = " ".join(args.sql)
     try:
-        dsn, via = await _dsn(args, backend)
+        session = await backend.query_session(args.instance, dsn=args.dsn,
+                                              statement_timeout=args.timeout)
     except StagingError as exc:
         print(f"staging-tui query: {exc}", file=sys.stderr)
         return 1
-    timeout = backend.settings.statement_timeout if args.timeout is None else args.timeout
-    session = QuerySession(dsn, environment=backend.settings.environment,
-                           statement_timeout_s=timeout, via=via,
-                           max_statement_bytes=backend.settings.max_statement_bytes)
     session.timing, session.expanded = False, bool(args.expanded)   # psql's defaults
     try:
         await _note_if_role_can_write(session)
@@ -111,23 +107,6 @@ async def _note_if_role_can_write(session: QuerySession) -> None:
     if privileges:
         print(f"staging-tui query: note: {CAN_WRITE_NOTE} ({', '.join(privileges[:2])})",
               file=sys.stderr)
-
-
-async def _dsn(args: argparse.Namespace, backend: Backend) -> tuple[str, str]:
-    if args.dsn:
-        return args.dsn, ""
-    from staging_tui.gcp.query_target import tunnel_target
-
-    target = await tunnel_target(await backend.tunnels(), args.instance or _only_instance(backend),
-                                 read_only=True)
-    return target.dsn, target.via
-
-
-def _only_instance(backend: Backend) -> str:
-    instances = backend.settings.sql_instances
-    if not instances:
-        raise StagingError("no database given", "pass --dsn URL or --instance NAME")
-    return instances[0].connection_name
 
 
 def _print(out: TextIO, args: argparse.Namespace, sql: str, result: QueryResult,

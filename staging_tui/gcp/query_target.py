@@ -1,13 +1,12 @@
 """Where the SQL session connects when it goes through the Cloud SQL tunnel: start
-the instance's tunnel if needed and build a DSN with the password from the
-profile's Secret Manager secret. The DSN holds the password: never print it."""
+the instance's tunnel if needed and build its DSN (TunnelState.url) with the password
+from the profile's Secret Manager secret. The DSN holds the password: never print it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from urllib.parse import quote
+from dataclasses import dataclass, field, replace
 
-from staging_tui.gcp.tunnels import Tunnels
+from staging_tui.gcp.ports import TunnelControl
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +17,8 @@ class QueryTarget:
     database: str
 
 
-async def tunnel_target(tunnels: Tunnels, name: str, *, read_only: bool = False) -> QueryTarget:
+async def tunnel_target(tunnels: TunnelControl, name: str, *, read_only: bool = False
+                        ) -> QueryTarget:
     """Start (or reuse) the tunnel to `name` and return how to connect through it. With
     `read_only`, log in as the instance's read_only_user when the profile names one
     (the third wall: a role that cannot write)."""
@@ -26,13 +26,10 @@ async def tunnel_target(tunnels: Tunnels, name: str, *, read_only: bool = False)
     instance = tunnel.instance
     state = tunnel.state
     if read_only and instance.read_only_user:
-        user = instance.read_only_user
+        state = replace(state, user=instance.read_only_user)
         password = (await tunnels.password(instance, instance.read_only_password_secret)
                     if instance.read_only_password_secret else "")
     else:
-        user = state.user or instance.user or "postgres"
         password = await tunnels.password(instance)
-    database = state.database or instance.database or "postgres"
-    auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
-    dsn = f"postgresql://{auth}@{state.host}:{state.port}/{quote(database, safe='')}"
-    return QueryTarget(dsn, f"tunnel {instance.short_name}", user, database)
+    return QueryTarget(state.url(password), f"tunnel {instance.short_name}",
+                       state.user or "postgres", state.database or "postgres")

@@ -104,36 +104,16 @@ class QueryScreen(QueryTools):
 
     @work(exclusive=True, group="query-connect", exit_on_error=False)
     async def _connect(self) -> None:
-        from staging_tui.gcp.query_target import tunnel_target
-
         name = self.instance
         short = name.rsplit(":", 1)[-1]
         self.status.busy(f"opening the tunnel to {short}")
-        tunnels = None
         try:
-            tunnels = await self.backend.tunnels()
-            read_only = not self.settings.writable    # then log in as the read-only role
-            target = await tunnel_target(tunnels, name, read_only=read_only)
-
-            async def dsn() -> str:     # the tunnel may be stopped or restarted meanwhile
-                return (await tunnel_target(tunnels, name, read_only=read_only)).dsn
-
-            session = QuerySession(target.dsn, environment=self.settings.environment,
-                                   allow_writes=self.settings.writable,
-                                   protected=self.settings.protected, via=target.via,
-                                   statement_timeout_s=self.settings.statement_timeout,
-                                   max_statement_bytes=self.settings.max_statement_bytes,
-                                   dsn_provider=dsn)
+            session = await self.backend.query_session(name, pane=True)
             await session.connect()
             # the third wall: could this role write if the read-only session fell?
-            privileges = await _write_privileges(session) if read_only else ()
-        except StagingError:
-            tunnel = tunnels.get(name) if tunnels is not None else None
-            if tunnel is not None and tunnel.state.last_error:    # the tunnel knows why
-                exc = QueryError(f"cannot connect to {short} through its tunnel: "
-                                 f"{tunnel.state.last_error}",
-                                 "the Database pane (4) shows the tunnel; r retries it there")
-            self.status.error(exc, f"\\c {short}")
+            privileges = await _write_privileges(session) if not session.allow_writes else ()
+        except StagingError as error:
+            self.status.error(await self._why_not(name, error), f"\\c {short}")
             return
         old, self.session = self.session, session
         if old is not None:
@@ -142,11 +122,24 @@ class QueryScreen(QueryTools):
         self.status.info(f"connected to {short}: f5 runs the statement under the cursor")
         self._refresh_session_line()
         self._load_catalog()
-        if privileges and (short, target.user) not in self._role_warned:   # say it once
-            self._role_warned.add((short, target.user))
-            self.notify(f"{target.user} on {short}: {CAN_WRITE_NOTE} "
+        user = session.status().user
+        if privileges and (short, user) not in self._role_warned:   # say it once
+            self._role_warned.add((short, user))
+            self.notify(f"{user} on {short}: {CAN_WRITE_NOTE} "
                         f"({', '.join(privileges[:2])})",
                         title="Read-only by staging-tui only", severity="warning", timeout=10)
+
+    async def _why_not(self, name: str, error: StagingError) -> StagingError:
+        """The tunnel's own last error when it has one (it knows why), else `error`."""
+        try:
+            tunnel = (await self.backend.tunnels()).get(name)
+        except StagingError:
+            return error
+        if tunnel is None or not tunnel.state.last_error:
+            return error
+        return QueryError(f"cannot connect to {name.rsplit(':', 1)[-1]} through its tunnel: "
+                          f"{tunnel.state.last_error}",
+                          "the Database pane (4) shows the tunnel; r retries it there")
 
     @work(exclusive=True, group="query-catalog", exit_on_error=False)
     async def _load_catalog(self) -> None:
