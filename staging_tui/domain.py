@@ -550,3 +550,8 @@ class DatabaseStatus:
     extensions: tuple[str, ...] = ()
     matviews: tuple[MatView, ...] = ()
     alembic_heads: tuple[str, ...] | None = None
+    # the role the Query pane uses in read-only mode (read_only_user, else user), what
+    # it could write (WRITE_PRIVILEGES_SQL), or why the doctor could not log in as it
+    query_role: str = ""
+    query_role_writes: tuple[str, ...] = ()
+    query_role_error: str = ""
