@@ -1,6 +1,7 @@
 """Rules over one Cloud Run env var: placeholders, unresolved templates, localhost hosts,
-CORS *, auth disabled, plain values in secret-named vars. Pure; used by the Services
-detail (inline flags) and by the doctor.
+CORS *, auth disabled, plain values in secret-named vars; and how a value may be shown
+(`masked_value`). Pure; used by the Services detail (inline flags), `services --json`
+and the doctor: one rule for all three.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ _LOCALHOST = re.compile(r"(^|[/@:=])(localhost|127\.0\.0\.1|0\.0\.0\.0|::1)([:/]
 _HOST_VAR = re.compile(r"(HOST|URL|DSN|ADDR|ADDRESS|URI|ENDPOINT)$")
 _SECRET_NAME = re.compile(r"(_KEY|_PASSWORD|_SECRET|_TOKEN|_PASS|_CREDENTIALS)$")
 _BIND_VARS = re.compile(r"(BIND|LISTEN|SERVER_API_HOST)", re.IGNORECASE)
+# user:password@ in a URL; the password runs to the last @ (passwords may hold one)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)\S*@")
+PLAIN_SECRET_HIDDEN = "<plain value, hidden>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +68,11 @@ def env_flags(var: EnvVar) -> tuple[EnvFlag, ...]:
         flags.append(EnvFlag("plain-secret",
                              "secret-like name holds a plain value, not a secret reference"))
     return tuple(flags)
+
+
+def masked_value(var: EnvVar) -> str:
+    """`var`'s value as it may be printed: hidden when a secret-like name holds a plain
+    value (the doctor's plain-secret rule), URL passwords masked otherwise."""
+    if any(f.rule == "plain-secret" for f in env_flags(var)):
+        return PLAIN_SECRET_HIDDEN
+    return _URL_PASSWORD.sub(r"\1***@", var.value)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import Any
 
 from staging_tui.backend import Backend
 from staging_tui.commands.output import print_json, print_table
+from staging_tui.domain import Service
+from staging_tui.env_rules import masked_value
 from staging_tui.render.services import COLUMNS, filter_services, service_row
 
 
@@ -21,7 +24,15 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 async def run(args: argparse.Namespace, backend: Backend) -> int:
     services = filter_services(await backend.services(), args.filter, backend.settings.pr_pattern)
     if args.json:
-        print_json(services)
+        print_json([masked(s) for s in services])
     else:
         print_table(COLUMNS, [service_row(s) for s in services])
     return 0
+
+
+def masked(service: Service) -> Service:
+    """`service` with its env values as the doctor would show them (env_rules.masked_value):
+    plain values in secret-like vars hidden, URL passwords masked."""
+    containers = tuple(replace(c, env=tuple(replace(v, value=masked_value(v)) for v in c.env))
+                       for c in service.containers)
+    return replace(service, containers=containers)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from staging_tui.audit.checks.registry import Check, check, security_level
 from staging_tui.domain import EnvVar, Finding, Level, Readiness, Revision, Service
-from staging_tui.env_rules import env_flags
+from staging_tui.env_rules import PLAIN_SECRET_HIDDEN, env_flags, masked_value
 
 READY = check(
     "services.ready", "services", "Every service Ready",
@@ -63,7 +63,6 @@ PLAIN_SECRET = check(
     "store it in Secret Manager and reference it: --update-secrets VAR=NAME-staging:latest")
 
 _NOT_READY = re.compile(r"^Revision '[^']+' is not ready and cannot serve traffic\.\s*")
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _ENV_RULES: Mapping[str, tuple[Check, Level | None]] = {
     # rule id -> check, level (None: the security level of the profile)
     "template": (ENV_TEMPLATE, Level.ERROR),
@@ -134,10 +133,10 @@ def check_traffic(services: Iterable[Service],
 
 
 def shown_value(var: EnvVar, rule: str) -> str:
-    """The value as evidence: hidden for plain secrets, URL passwords masked."""
-    if rule == "plain-secret":
-        return "<plain value, hidden>"
-    return repr(_URL_PASSWORD.sub(r"\1***@", var.value))
+    """The value as evidence: hidden for plain secrets, URL passwords masked (the one
+    rule `services --json` uses too)."""
+    shown = masked_value(var)
+    return shown if shown == PLAIN_SECRET_HIDDEN else repr(shown)
 
 
 def check_env(services: Iterable[Service], protected: bool) -> list[Finding]:
