@@ -205,6 +205,8 @@ async def test_meta_commands_quality_cell_viewer_and_export(sandbox: RunningSand
             await pilot.pause(0.05)
         await pilot.pause(0.1)
         assert target.read_text() == '{"doc": {"n": 2, "site": "x"}}\n'
+        assert target.stat().st_mode & 0o777 == 0o600
+        assert f"exported 1 rows to {target}" in status(screen)
 
 
 async def test_completion_history_and_cancel(sandbox: RunningSandbox) -> None:

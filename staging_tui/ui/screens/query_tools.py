@@ -14,6 +14,7 @@ from staging_tui.db.quality import column_quality
 from staging_tui.db.statements import Statement, relation_at
 from staging_tui.domain import Column
 from staging_tui.errors import StagingError
+from staging_tui.private_files import export_path
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.query_dialogs import ConfirmScreen, ExportScreen
 from staging_tui.ui.widgets.result_tabs import ResultTabs
@@ -117,9 +118,11 @@ class QueryTools(PaneScreen):
             self.status.info("no result to export")
             return
         grid, _info = active
-        path = await self.app.push_screen_wait(ExportScreen(f"query-{tabs.count}.csv"))
-        if path is None:
+        default = export_path(self.settings.exports, f"query-{tabs.count}.csv")
+        answer = await self.app.push_screen_wait(ExportScreen(str(default)))
+        if answer is None:
             return
+        path = export_path(self.settings.exports, answer)
         writer = write_jsonl if path.suffix in (".jsonl", ".json", ".ndjson") else write_csv
         self.status.busy(f"exporting {grid.row_count:,} rows to {path}")
         try:
