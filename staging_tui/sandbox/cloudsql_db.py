@@ -8,6 +8,7 @@ its own databases. The server starts on first use (the first TLS client or
 from __future__ import annotations
 
 import asyncio
+import secrets
 from pathlib import Path
 
 import psycopg
@@ -23,6 +24,8 @@ class SharedDatabase:
 
     def __init__(self, specs: tuple[SqlSpec, ...]) -> None:
         self.specs = specs
+        # Known before the server starts: the Secret Manager stores it at install time.
+        self.superuser_password = secrets.token_urlsafe(24)
         self.server: PostgresServer | None = None
         self._starting: PostgresServer | None = None  # between ensure()'s start and its end
         self.restarts = 0
@@ -41,7 +44,7 @@ class SharedDatabase:
     async def ensure(self) -> PostgresServer:
         async with self._lock:
             if self.server is None:
-                server = self._starting = PostgresServer()
+                server = self._starting = PostgresServer(password=self.superuser_password)
                 try:
                     await asyncio.to_thread(self._start_and_seed, server)
                     if server.stopped:
@@ -60,7 +63,7 @@ class SharedDatabase:
     def password(self, spec: SqlSpec, user: str) -> str:
         """The password of `user` on `spec`'s instance (the superuser keeps the server's)."""
         if user == SUPERUSER:
-            return self.server.password if self.server else PostgresServer.password
+            return self.superuser_password
         if user == spec.user:
             return spec.password
         for role in spec.roles:
@@ -90,7 +93,7 @@ class SharedDatabase:
             for spec in self.specs:
                 _create_roles(conn, spec)
         if iam:
-            _trust_iam_users(server, iam)
+            _iam_users_on_the_socket_only(server, iam)
         for spec in self.specs:
             for database in spec.databases:
                 self._seed_database(server, spec, database)
@@ -146,11 +149,14 @@ def _grant(conn: psycopg.Connection[tuple[object, ...]], spec: SqlSpec, role: st
     ).format(sql.Identifier(spec.user), privileges, ident))
 
 
-def _trust_iam_users(server: PostgresServer, users: list[str]) -> None:
-    """IAM database users log in without a password (Cloud SQL checks the token in the
-    client certificate; the sandbox trusts them on loopback)."""
+def _iam_users_on_the_socket_only(server: PostgresServer, users: list[str]) -> None:
+    """IAM database users have no password. Cloud SQL lets them in when the client
+    certificate was issued for their OAuth token (automatic IAM authn); the instance
+    server forwards those sessions, and only those, to the unix socket (in a 0700 dir
+    only the sandbox reaches), where they are trusted. On TCP they are rejected, so a
+    tunnel without IAM authn cannot log them in."""
     hba = Path(server.datadir) / "pg_hba.conf"
-    lines = "".join(f'host all "{u}" 127.0.0.1/32 trust\n' for u in users)
+    lines = "".join(f'local all "{u}" trust\nhost all "{u}" all reject\n' for u in users)
     hba.write_text(lines + hba.read_text())
     with psycopg.connect(server.dsn(), autocommit=True) as conn:
         conn.execute("SELECT pg_reload_conf()")

@@ -14,6 +14,7 @@ sandbox profile; `sql_specs()` the full declarations the emulation
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,8 +61,15 @@ class SqlSpec:
         return f"{self.project}:{self.region}:{self.name}"
 
 
+# Per process (one sandbox run): the passwords are not derivable from the scenario, so
+# another local user cannot compute them and log in over 127.0.0.1.
+_RUN_SALT = secrets.token_hex(16)
+
+
 def derived_password(scenario: Scenario, instance: str, user: str) -> str:
-    digest = hashlib.sha256(f"{scenario.seed}:{instance}:{user}".encode()).hexdigest()
+    """Stable within a sandbox run (every caller agrees), random across runs."""
+    key = f"{_RUN_SALT}:{scenario.seed}:{instance}:{user}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f"sbx-{digest[:20]}"
 
 
