@@ -23,6 +23,7 @@ PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
     "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
+    "tunnel_max_connections",
 }
 SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port"}
 
@@ -45,6 +46,7 @@ class Settings:
     protected: bool = False
     log_buffer: int = 100_000
     statement_timeout: int = 30          # seconds, for the Query pane and `query` (0 = none)
+    tunnel_max_connections: int = 50     # clients per tunnel beyond which it refuses (0 = none)
     required_extensions: tuple[str, ...] = ()
     alembic_head: str = ""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -167,6 +169,7 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         protected=_bool(raw, "protected", False, file, key),
         log_buffer=_int(raw, "log_buffer", 100_000, file, key),
         statement_timeout=_int(raw, "statement_timeout", 30, file, key),
+        tunnel_max_connections=_int(raw, "tunnel_max_connections", 50, file, key),
         required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
                                            f"{key}.required_extensions")),
         alembic_head=_str(raw, "alembic_head", "", file, key),
@@ -193,8 +196,16 @@ def _sql(raw: Any, file: str, key: str) -> SqlInstance:
         user=_str(raw, "user", "postgres", file, key),
         password_secret=_str(raw, "password_secret", "", file, key),
         iam_auth=_bool(raw, "iam_auth", False, file, key),
-        port=_int(raw, "port", 0, file, key),
+        port=_port(raw, file, key),
     )
+
+
+def _port(raw: Mapping[str, Any], file: str, key: str) -> int:
+    port = _int(raw, "port", 0, file, key)
+    if port > 65535:
+        raise ConfigError(file, f"{key}.port", f"{port} is not a TCP port",
+                          "use 1-65535, or leave it out for the first free from 5433")
+    return port
 
 
 def _pr_pattern(raw: Mapping[str, Any], file: str, key: str) -> str:

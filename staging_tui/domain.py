@@ -325,6 +325,8 @@ class TunnelState:
     connection_test: str = ""
     ip_type: str = ""          # the instance address in use: PUBLIC, PRIVATE or PSC
     idle_connections: int = 0  # of `connections`, those between transactions
+    max_connections: int = 0   # the tunnel's connection limit (0: none)
+    refused: int = 0           # clients refused at the limit, so far
 
 
 # --------------------------------------------------------------------------- Query

@@ -88,7 +88,8 @@ class Backend:
 
         adapter: Tunnels = await self._adapter(
             "tunnels", "staging_tui.gcp.tunnels",
-            lambda mod, ep: mod.Tunnels(ep, s.project, s.sql_instances, read_secret),
+            lambda mod, ep: mod.Tunnels(ep, s.project, s.sql_instances, read_secret,
+                                        s.tunnel_max_connections),
         )
         return adapter
 

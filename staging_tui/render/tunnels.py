@@ -6,6 +6,7 @@ they are masked, so these strings are safe to show and copy by default.
 
 from __future__ import annotations
 
+import ipaddress
 import shlex
 from datetime import datetime
 from urllib.parse import quote
@@ -16,8 +17,36 @@ MASK = "********"
 
 
 def _host(state: TunnelState) -> str:
-    host = "127.0.0.1" if state.host in ("", "0.0.0.0") else state.host
+    """Where a client on this machine connects (a wildcard listener: loopback)."""
+    host = "127.0.0.1" if state.host in ("", "0.0.0.0", "::") else state.host
     return f"[{host}]" if ":" in host else host
+
+
+def listen_address(state: TunnelState) -> str:
+    """Where the tunnel really listens, as ADDRESS:PORT (0.0.0.0 stays 0.0.0.0)."""
+    host = state.host or "127.0.0.1"
+    return f"[{host}]:{state.port}" if ":" in host else f"{host}:{state.port}"
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(state: TunnelState, iam_auth: bool) -> str:
+    """A loud warning when the tunnel listens beyond this machine ("" on loopback)."""
+    if is_loopback(state.host):
+        return ""
+    where = "every interface" if state.host in ("0.0.0.0", "::") else state.host
+    risk = ("with IAM authentication that is a database WITHOUT A PASSWORD for anyone who "
+            "can reach this machine" if iam_auth else
+            "anyone who can reach this machine can try the database's passwords")
+    return (f"WARNING: the tunnel listens on {listen_address(state)} ({where}), not on "
+            f"loopback: {risk}; use --address 127.0.0.1 unless you mean it")
 
 
 def database_url(state: TunnelState, password: str | None = None, *, masked: bool = True
@@ -70,7 +99,7 @@ STATUS_LABEL = {
 
 def tunnel_row(state: TunnelState, now: datetime) -> tuple[str, ...]:
     """INSTANCE, STATUS, LOCAL ADDRESS, CONNS, IN, OUT, UPTIME."""
-    address = f"{_host(state)}:{state.port}" if state.port and state.status in (
+    address = listen_address(state) if state.port and state.status in (
         TunnelStatus.READY, TunnelStatus.STARTING, TunnelStatus.ERROR) else "-"
     return (
         state.instance.rsplit(":", 1)[-1],
@@ -85,7 +114,7 @@ def tunnel_row(state: TunnelState, now: datetime) -> tuple[str, ...]:
 
 def ready_line(state: TunnelState) -> str:
     """What `staging-tui tunnel` prints once listening (like cloud-sql-proxy v2)."""
-    return (f"Listening on {_host(state)}:{state.port} for {state.instance}\n"
+    return (f"Listening on {listen_address(state)} for {state.instance}\n"
             "The proxy has started successfully and is ready for new connections!")
 
 
@@ -97,7 +126,7 @@ def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
     lines = [
         ("instance", state.instance),
         ("status", STATUS_LABEL[state.status]),
-        ("local address", f"{_host(state)}:{state.port}" if running else "-"),
+        ("local address", listen_address(state) if running else "-"),
         ("database / user", f"{state.database or 'postgres'} / {state.user or 'postgres'}"),
     ]
     if running and state.ip_type:
@@ -115,6 +144,12 @@ def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
         same = state.last_error and state.connection_test == f"failed: {state.last_error}"
         lines.append(("connection test", "failed (the last error)" if same
                       else state.connection_test))
+    if running and not is_loopback(state.host):
+        lines.append(("warning", f"listening on {listen_address(state)}, not loopback: "
+                                 "reachable from other machines"))
+    if state.refused:
+        lines.append(("refused", f"{state.refused} client(s): connection limit "
+                                 f"{state.max_connections} reached"))
     if state.last_error:
         lines.append(("last error", state.last_error))
     return lines
@@ -128,4 +163,7 @@ def error_fix(error: str) -> str:
                 "(a private IP needs the VPC)")
     if "password" in error:
         return "check the profile's password_secret holds the user's password"
+    if "connection limit" in error:
+        return ("close idle clients, or raise tunnel_max_connections in the profile "
+                "(staging-tui tunnel --max-connections N)")
     return ""
