@@ -91,8 +91,35 @@ def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints]
     return settings, Endpoints.google, None
 
 
+def non_utf8_argument(argv: Sequence[str]) -> str | None:
+    """The error for the first argument holding bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which no API, driver or protocol can encode), or None."""
+    for i, token in enumerate(argv):
+        try:
+            token.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raw = token.encode("utf-8", "surrogateescape")
+            shown = raw.decode("utf-8", "backslashreplace")
+            if token.startswith("--") and "=" in token:
+                name, _, shown = shown.partition("=")
+            elif i and argv[i - 1].startswith("--"):
+                name = argv[i - 1]
+            else:
+                name = "argument"
+            bad = raw[exc.start:exc.start + 1].hex()
+            return (f"{name} '{shown}': not valid UTF-8 (byte 0x{bad})\n"
+                    "  fix: pass the text as UTF-8 (check the terminal's or the script's "
+                    "encoding, e.g. LANG=C.UTF-8)")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bad = non_utf8_argument(argv)
+    if bad is not None:
+        print(f"staging-tui: {bad}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(Path(args.path), args.force)

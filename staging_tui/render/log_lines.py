@@ -26,12 +26,52 @@ SEVERITY_STYLE = {
 }
 
 
+# The longest retention a log bucket can have (Cloud Logging: 1 to 3650 days).
+MAX_SINCE_DAYS = 3650
+
+
 def parse_since(text: str) -> timedelta:
     """'10m', '1h', '30s', '2d' -> timedelta; ValueError with the accepted forms."""
     match = _SINCE.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration: use e.g. 30s, 10m, 1h or 2d")
-    return timedelta(seconds=float(match.group(1)) * _UNIT[match.group(2)])
+    seconds = float(match.group(1)) * _UNIT[match.group(2)]
+    if seconds > MAX_SINCE_DAYS * 86400:
+        raise ValueError(f"{text!r} is too far back: Cloud Logging keeps entries at most "
+                         f"{MAX_SINCE_DAYS} days (30 by default); use e.g. 7d or 30d")
+    return timedelta(seconds=seconds)
+
+
+# Deeper nesting than any hand-written query needs; parsers (the sandbox's, and any
+# recursive one) must not be handed 5,000 levels. Cloud Logging's own query limit is
+# 20,000 characters (docs: "Logging query language", limits).
+MAX_FILTER_DEPTH = 50
+MAX_FILTER_CHARS = 20_000
+
+
+def filter_problem(text: str) -> str:
+    """Why the console will not send this Logging query ("" when it will): too long,
+    or parentheses nested too deep (counted outside quoted strings)."""
+    if len(text) > MAX_FILTER_CHARS:
+        return (f"the filter has {len(text):,} characters; Cloud Logging accepts at most "
+                f"{MAX_FILTER_CHARS:,}: shorten it")
+    depth = deepest = 0
+    quoted = escaped = False
+    for ch in text:
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+            continue
+        if ch == '"':
+            quoted = True
+        elif ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth = max(0, depth - 1)
+    if deepest > MAX_FILTER_DEPTH:
+        return (f"the filter nests parentheses {deepest:,} deep; at most {MAX_FILTER_DEPTH}: "
+                "remove the extra parentheses")
+    return ""
 
 
 def parse_severity(text: str) -> Severity:

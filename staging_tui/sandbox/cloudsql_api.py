@@ -33,9 +33,10 @@ from typing import Any
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from staging_tui.errors import SandboxError
 from staging_tui.sandbox.cloudsql_ca import LocalCA, pem
 from staging_tui.sandbox.cloudsql_db import SharedDatabase
-from staging_tui.sandbox.cloudsql_pipe import Session
+from staging_tui.sandbox.cloudsql_pipe import Refusal, Session
 from staging_tui.sandbox.server_context import SandboxContext
 from staging_tui.sandbox.sql_scenario import SqlSpec, sql_specs
 
@@ -132,6 +133,10 @@ class InstanceServer:
                 await loop.create_connection(lambda: session.backend, "127.0.0.1", server.port)
         except (OSError, asyncio.CancelledError):
             session.abort()
+        except SandboxError as exc:  # e.g. the scenario's seed SQL failed: say so, as
+            # PostgreSQL says "the database system is starting up" (SQLSTATE 57P03)
+            Refusal(tls, f"sandbox: {exc.message}; fix: {exc.fix}", "57P03",
+                    session.client.pending)
 
     def _iam_bound(self, tls: asyncio.BaseTransport) -> bool:
         ssl_object = tls.get_extra_info("ssl_object")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import sys
 from pathlib import Path
 
 import psycopg
@@ -17,6 +18,11 @@ from psycopg import sql
 from staging_tui.errors import SandboxError
 from staging_tui.sandbox.postgres import STOPPED_WHILE_STARTING, SUPERUSER, PostgresServer
 from staging_tui.sandbox.sql_scenario import SqlSpec
+
+
+class SeedFailed(SandboxError):
+    """The scenario's seed SQL failed on the real server (not a syntax error: those
+    are found when the scenario loads)."""
 
 
 class SharedDatabase:
@@ -29,6 +35,7 @@ class SharedDatabase:
         self.server: PostgresServer | None = None
         self._starting: PostgresServer | None = None  # between ensure()'s start and its end
         self.restarts = 0
+        self.failed: SandboxError | None = None  # the seed failed: every client is told
         self.available_extensions: frozenset[str] = frozenset()
         self._lock = asyncio.Lock()
 
@@ -43,6 +50,8 @@ class SharedDatabase:
 
     async def ensure(self) -> PostgresServer:
         async with self._lock:
+            if self.failed is not None:
+                raise self.failed
             if self.server is None:
                 server = self._starting = PostgresServer(password=self.superuser_password)
                 try:
@@ -52,6 +61,9 @@ class SharedDatabase:
                 except BaseException as exc:
                     stopped_meanwhile = server.stopped  # stop() came while it was starting
                     await asyncio.to_thread(server.stop)
+                    if isinstance(exc, SeedFailed):
+                        self.failed = exc
+                        print(f"staging-tui sandbox: {exc}", file=sys.stderr, flush=True)
                     if stopped_meanwhile and isinstance(exc, Exception):
                         raise SandboxError(STOPPED_WHILE_STARTING, "start the sandbox again") from None
                     raise
@@ -96,7 +108,15 @@ class SharedDatabase:
             _iam_users_on_the_socket_only(server, iam)
         for spec in self.specs:
             for database in spec.databases:
-                self._seed_database(server, spec, database)
+                try:
+                    self._seed_database(server, spec, database)
+                except psycopg.Error as exc:
+                    reason = (exc.diag.message_primary or str(exc)).splitlines()[0]
+                    raise SeedFailed(
+                        f"the seed SQL of Cloud SQL instance {spec.name} (database "
+                        f"{database}) failed: {reason}",
+                        "fix the seed in the scenario's [[sql]] table and start the "
+                        "sandbox again") from None
 
     def _seed_database(self, server: PostgresServer, spec: SqlSpec, database: str) -> None:
         with psycopg.connect(server.dsn(), autocommit=True) as conn:

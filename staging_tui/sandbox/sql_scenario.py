@@ -22,6 +22,7 @@ from typing import Any
 from staging_tui.domain import SqlInstance
 from staging_tui.errors import SandboxError
 from staging_tui.sandbox.scenario import Scenario, parse_duration
+from staging_tui.sandbox.scenario_checks import check_seed_sql
 
 IP_TYPES = {"PUBLIC": "PRIMARY", "PRIMARY": "PRIMARY", "PRIVATE": "PRIVATE", "PSC": "PSC"}
 
@@ -100,6 +101,11 @@ def _spec(scenario: Scenario, raw: Mapping[str, Any], where: str) -> SqlSpec:
                  password_secret=str(r.get("password_secret", "")))
         for r in raw.get("roles", [])
     )
+    seed_sql = raw.get("seed", "")
+    if not isinstance(seed_sql, str):
+        raise SandboxError(f"{where}.seed must be a string of SQL, got {type(seed_sql).__name__}",
+                           'write seed = """CREATE TABLE ...;"""')
+    check_seed_sql(seed_sql, f"{where} ({name})")
     return SqlSpec(
         name=name,
         project=scenario.project,
@@ -113,7 +119,7 @@ def _spec(scenario: Scenario, raw: Mapping[str, Any], where: str) -> SqlSpec:
         password_secret=str(raw.get("password_secret", "")),
         roles=roles,
         extensions=tuple(str(e) for e in raw.get("extensions", [])),
-        seed_sql=str(raw.get("seed", "")),
+        seed_sql=seed_sql,
         cert_lifetime_s=parse_duration(raw.get("cert_lifetime", "1h"), where=f"{where}.cert_lifetime"),
         unreachable=bool(raw.get("unreachable", False)),
         restart_every_s=parse_duration(raw.get("restart_every", 0), where=f"{where}.restart_every"),

@@ -25,6 +25,7 @@ from staging_tui.errors import InvalidArgument, StagingError
 from staging_tui.render.log_lines import (
     SINCE_PRESETS,
     build_filter,
+    filter_problem,
     parse_since,
     save_lines,
 )
@@ -145,6 +146,11 @@ class LogsScreen(PaneScreen):
         self.query_one("#logs-query-error", Static).update("")
         self.query_one(StatusLine).busy(f"loading the last {self.since} and tailing")
         self._running_query = self.query_one("#logs-query", Input).value
+        problem = filter_problem(self._running_query)
+        if problem:  # never sent: a clear error instead of a parser's RecursionError
+            self.query_one("#logs-query-error", Static).update(f"✗ {problem}")
+            self.query_one(StatusLine).info("the query was not sent: fix it and press enter")
+            return
         self.tail_logs(self._running_query, self.since)
 
     @work(exclusive=True, group="logs-tail", exit_on_error=False)
