@@ -156,8 +156,11 @@ def parse_config(text: str, file: str, profile: str | None = None) -> Settings:
                           'add e.g. [profiles.staging] with project = "my-project-staging"')
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
-        hint = ("put it under [profiles.NAME] (a profile key)" if unknown[0] in PROFILE_KEYS
-                else _unknown(unknown[0], TOP_KEYS))
+        close = difflib.get_close_matches(unknown[0], sorted(TOP_KEYS | PROFILE_KEYS), n=1)
+        guess = unknown[0] if unknown[0] in PROFILE_KEYS else (close[0] if close else "")
+        hint = (f"{'' if guess == unknown[0] else f'did you mean {guess!r}? '}"
+                f"{guess} is a profile key: put it under [profiles.NAME]"
+                if guess in PROFILE_KEYS else _unknown(unknown[0], TOP_KEYS))
         raise ConfigError(file, unknown[0], "unknown top-level key", hint)
     name = profile or str(data.get("default_profile", "")) or next(iter(profiles))
     if name not in profiles:
