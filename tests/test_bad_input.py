@@ -224,7 +224,7 @@ async def test_a_seed_that_fails_on_the_server_is_told_to_the_client() -> None:
                       sql_instances(scenario))
     try:
         tunnel = await tunnels.start("db")
-        result = tunnel.state.connection_test
+        result = str(tunnel.state.connection_test)
         assert result.startswith("failed"), result
         assert ("the seed SQL of Cloud SQL instance db (database app) failed: relation "
                 '"missing_table" does not exist') in result

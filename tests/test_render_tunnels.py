@@ -39,11 +39,12 @@ def test_row() -> None:
 def test_detail_names_the_ip_type_and_does_not_repeat_the_error() -> None:
     from dataclasses import replace
 
+    from staging_tui.domain import ConnectionTest
     from staging_tui.render.tunnels import detail_lines
 
     error = "instance p:us-central1:biocirv-db unreachable: ConnectionResetError"
     failed = replace(STATE, status=TunnelStatus.ERROR, ip_type="PRIVATE", last_error=error,
-                     connection_test=f"failed: {error}")
+                     connection_test=ConnectionTest(False, error))
     lines = dict(detail_lines(failed, NOW))
     assert lines["ip type"] == "PRIVATE"
     assert lines["connection test"] == "failed (the last error)"
@@ -72,10 +73,11 @@ def test_a_wildcard_listener_shows_its_real_address_and_a_warning() -> None:
 def test_refused_clients_show_in_the_detail() -> None:
     from dataclasses import replace
 
-    from staging_tui.render.tunnels import detail_lines, error_fix
+    from staging_tui.domain import TUNNEL_FIXES, TunnelErrorKind
+    from staging_tui.render.tunnels import detail_lines
 
-    full = replace(STATE, max_connections=50, refused=3,
-                   last_error="connection limit 50 reached: refused 3 client(s); ...")
+    full = replace(STATE, max_connections=50, refused=3, error_kind=TunnelErrorKind.LIMIT,
+                   last_error="connection limit 50 reached: refused 3 client(s)")
     detail = dict(detail_lines(full, NOW))
     assert detail["refused"] == "3 client(s): connection limit 50 reached"
-    assert "tunnel_max_connections" in error_fix(full.last_error)
+    assert "tunnel_max_connections" in TUNNEL_FIXES[full.error_kind]

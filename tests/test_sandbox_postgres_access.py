@@ -13,8 +13,7 @@ import psycopg
 import pytest
 from fixtures_tunnel import SqlSandbox
 
-from staging_tui.domain import SqlInstance
-from staging_tui.gcp.cloudsql import TunnelOptions
+from staging_tui.domain import SqlInstance, TunnelOptions
 from staging_tui.sandbox.postgres import PostgresServer
 
 MAIN = "tunnel-test:us-central1:main-db"
@@ -63,8 +62,9 @@ async def test_an_iam_user_needs_an_iam_tunnel(sql_sandbox: SqlSandbox) -> None:
     robot = SqlInstance(MAIN, database="app", user=ROBOT, iam_auth=False)
     try:
         tunnel = await tunnels.start(robot, TunnelOptions(iam_auth=False, port=0))
-        assert tunnel.state.connection_test.startswith("failed"), tunnel.state
-        assert "reject" in tunnel.state.connection_test, tunnel.state.connection_test
+        result = str(tunnel.state.connection_test)
+        assert result.startswith("failed"), tunnel.state
+        assert "reject" in result, result
         with pytest.raises(psycopg.OperationalError):
             await psycopg.AsyncConnection.connect(host="127.0.0.1", port=tunnel.port,
                                                   user=ROBOT, dbname="app", connect_timeout=20)

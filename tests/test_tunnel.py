@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from fixtures_tunnel import SqlSandbox
 
-from staging_tui.domain import SqlInstance, TunnelStatus
+from staging_tui.domain import DEFAULT_MAX_CONNECTIONS, SqlInstance, TunnelOptions, TunnelStatus
 from staging_tui.errors import TunnelError
-from staging_tui.gcp.cloudsql import DEFAULT_MAX_CONNECTIONS, DEFAULT_PORT, TunnelOptions
+from staging_tui.gcp.cloudsql import DEFAULT_PORT
 from staging_tui.render.tunnels import database_url
 
 MAIN = "tunnel-test:us-central1:main-db"
@@ -36,7 +36,7 @@ async def test_psycopg_through_the_tunnel_with_password_from_secret_manager(
         tunnel = await tunnels.start("main-db")
         state = tunnel.state
         assert state.status is TunnelStatus.READY
-        assert state.connection_test.startswith("ok: SELECT 1")
+        assert str(state.connection_test).startswith("ok: SELECT 1")
         assert DEFAULT_PORT <= state.port < DEFAULT_PORT + 100
         password = await tunnels.password(tunnel.instance)
         assert password == sql_sandbox.cloudsql.password("main-db")
@@ -87,7 +87,7 @@ async def test_ip_types_and_lazy_refresh(sql_sandbox: SqlSandbox, ip_type: str) 
     tunnels = sql_sandbox.tunnels()
     try:
         tunnel = await tunnels.start("main-db", TunnelOptions(ip_type=ip_type, refresh="lazy"))
-        assert tunnel.state.connection_test.startswith("ok"), tunnel.state
+        assert tunnel.state.connection_test and tunnel.state.connection_test.ok, tunnel.state
     finally:
         await tunnels.close()
 
@@ -97,7 +97,7 @@ async def test_iam_database_authentication(sql_sandbox: SqlSandbox) -> None:
     robot = SqlInstance(MAIN, database="app", user="robot@tunnel-test.iam", iam_auth=True)
     try:
         tunnel = await tunnels.start(robot)
-        assert tunnel.state.connection_test.startswith("ok"), tunnel.state
+        assert tunnel.state.connection_test and tunnel.state.connection_test.ok, tunnel.state
         assert database_url(tunnel.state, None, masked=False).startswith(
             "postgresql://robot%40tunnel-test.iam@127.0.0.1:")
     finally:
@@ -186,7 +186,7 @@ async def test_max_connections_refuses_extra_clients(sql_sandbox: SqlSandbox) ->
         state = tunnel.state
         assert state.refused == 1 and state.max_connections == 1
         assert "connection limit 1 reached: refused 1 client(s)" in state.last_error
-        assert refused == [state.last_error]
+        assert len(refused) == 1 and refused[0].startswith(state.last_error + "; fix: close idle")
         assert state.status is TunnelStatus.READY  # the tunnel keeps serving
         assert await _query(tunnel.port, "SELECT 1", password=password) == [(1,)]
     finally:

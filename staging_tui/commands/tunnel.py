@@ -11,9 +11,9 @@ import signal
 import sys
 from typing import Any, TextIO
 
+from staging_tui.backend import Backend
+from staging_tui.domain import DEFAULT_MAX_CONNECTIONS
 from staging_tui.errors import StagingError
-from staging_tui.gcp.backend import Backend
-from staging_tui.gcp.cloudsql import DEFAULT_MAX_CONNECTIONS
 from staging_tui.render.tunnels import (
     database_url,
     exposure_warning,
@@ -128,7 +128,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         print("staging-tui tunnel: name an instance (see: staging-tui tunnel --list)",
               file=sys.stderr)
         return 2
-    from staging_tui.gcp.cloudsql import TunnelOptions
+    from staging_tui.domain import TunnelOptions
 
     limit = (backend.settings.tunnel_max_connections if args.max_connections is None
              else args.max_connections)
@@ -165,7 +165,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
     out.write(f"DATABASE_URL={database_url(state, password, masked=not tunnel.instance.iam_auth)}"
               "\n")
     out.write(f"psql: {psql_command(state, password)}\n")
-    if state.connection_test:
+    if state.connection_test is not None:
         out.write(f"connection test: {state.connection_test}\n")
     out.flush()
     await stop.wait()
