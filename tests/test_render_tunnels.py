@@ -79,5 +79,5 @@ def test_refused_clients_show_in_the_detail() -> None:
     full = replace(STATE, max_connections=50, refused=3, error_kind=TunnelErrorKind.LIMIT,
                    last_error="connection limit 50 reached: refused 3 client(s)")
     detail = dict(detail_lines(full, NOW))
-    assert detail["refused"] == "3 client(s): connection limit 50 reached"
+    assert detail["refused"].startswith("3 client(s): connection limit 50 reached; close idle")
     assert "tunnel_max_connections" in TUNNEL_FIXES[full.error_kind]

@@ -10,7 +10,13 @@ import ipaddress
 import shlex
 from datetime import datetime
 
-from staging_tui.domain import PASSWORD_MASK, TunnelState, TunnelStatus
+from staging_tui.domain import (
+    PASSWORD_MASK,
+    TUNNEL_FIXES,
+    TunnelErrorKind,
+    TunnelState,
+    TunnelStatus,
+)
 
 
 def _host(state: TunnelState) -> str:
@@ -141,7 +147,8 @@ def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
                                  "reachable from other machines"))
     if state.refused:
         lines.append(("refused", f"{state.refused} client(s): connection limit "
-                                 f"{state.max_connections} reached"))
+                                 f"{state.max_connections} reached; "
+                                 f"{TUNNEL_FIXES[TunnelErrorKind.LIMIT]}"))
     if state.last_error:
         lines.append(("last error", state.last_error))
     return lines
