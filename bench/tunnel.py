@@ -89,8 +89,7 @@ def superuser_password(endpoints: dict[str, str]) -> str:
 # ------------------------------------------------------------------ tunnel child
 def serve_tunnel(endpoints: dict[str, str], port: int) -> None:
     """Child mode: our tunnel alone in its own interpreter, like `staging-tui tunnel`."""
-    from staging_tui.domain import SqlInstance
-    from staging_tui.domain import TunnelOptions
+    from staging_tui.domain import SqlInstance, TunnelOptions
     from staging_tui.gcp.endpoints import Endpoints
     from staging_tui.gcp.tunnels import Tunnels
 
