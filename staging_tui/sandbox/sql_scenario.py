@@ -37,7 +37,7 @@ class RoleSpec:
 
 @dataclass(frozen=True, slots=True)
 class SqlSpec:
-    """One emulated instance. Passwords are derived from the scenario seed."""
+    """One emulated instance. Passwords are random per sandbox run (derived_password)."""
 
     name: str
     project: str
