@@ -113,6 +113,7 @@ def _serve(tmp: Path, ignore_sigint: bool) -> subprocess.Popen[str]:
 
 
 @pytest.mark.parametrize(("sig", "background"), [(signal.SIGTERM, False),
+                                                 (signal.SIGHUP, False),
                                                  (signal.SIGINT, True)])
 def test_sandbox_serve_stops_cleanly(tmpdir_short: Path, sig: signal.Signals,
                                      background: bool) -> None:
