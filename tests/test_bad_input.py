@@ -229,6 +229,17 @@ async def test_a_seed_that_fails_on_the_server_is_told_to_the_client() -> None:
         assert ("the seed SQL of Cloud SQL instance db (database app) failed: relation "
                 '"missing_table" does not exist') in result
         assert "fix the seed in the scenario" in result and "timeout" not in result
+        # the Query pane and `query` get the same reason, and its fix, not "check the tunnel"
+        from staging_tui.db.session import QuerySession
+        from staging_tui.errors import QueryError
+
+        password = await tunnels.password(tunnel.instance)
+        session = QuerySession(tunnel.state.url(password))
+        with pytest.raises(QueryError) as err:
+            await session.connect()
+        assert 'relation "missing_table" does not exist' in err.value.message
+        assert err.value.fix.startswith("fix the seed in the scenario")
+        await session.close()
     finally:
         await tunnels.close()
         thread.stop()
