@@ -243,3 +243,18 @@ async def test_a_seed_that_fails_on_the_server_is_told_to_the_client() -> None:
     finally:
         await tunnels.close()
         thread.stop()
+
+
+def test_the_built_in_scenarios_seeds_parse() -> None:
+    """Not re-parsed at every start (pglast stays off the console's start-up path): here."""
+    import sys
+
+    from staging_tui.sandbox.scenario import load_scenario
+    from staging_tui.sandbox.scenario_checks import check_seed_sql
+    from staging_tui.sandbox.sql_scenario import sql_specs
+
+    specs = sql_specs(load_scenario(None))
+    assert any(spec.seed_sql for spec in specs)
+    for spec in specs:
+        check_seed_sql(spec.seed_sql, spec.name)
+    assert "pglast" in sys.modules

@@ -36,6 +36,12 @@ class Scenario:
     def region(self) -> str:
         return self.regions[0]
 
+    @property
+    def builtin(self) -> bool:
+        """The scenario shipped with staging-tui (its seeds are tested; not re-parsed on
+        every start, which would put pglast's import on the console's start-up path)."""
+        return self.source.startswith("<built-in ")
+
     def ago(self, value: str | int | float | None, *, key: str = "") -> datetime:
         """A timestamp `value` before the scenario's start ("3h", "2d", seconds)."""
         if value is None:
