@@ -12,13 +12,12 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
-from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings, sandbox_settings
+from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings
 from staging_tui.errors import StagingError
 from staging_tui.gcp.endpoints import Endpoints
 
@@ -72,11 +71,10 @@ def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints]
     if args.sandbox or args.scenario:
         from staging_tui.sandbox.process import SandboxProcess
         from staging_tui.sandbox.scenario import load_scenario
-        from staging_tui.sandbox.sql_scenario import sql_instances
+        from staging_tui.sandbox.sql_scenario import scenario_settings
 
         scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
-        settings = replace(sandbox_settings(scenario.project, scenario.regions),
-                           sql_instances=sql_instances(scenario))
+        settings = scenario_settings(scenario)
         child = SandboxProcess(args.scenario)
         if getattr(args, "needs_endpoints", lambda _: True)(args):  # `tunnel --list`: no
             child.begin()  # start-up overlaps ours; wait() starts it otherwise

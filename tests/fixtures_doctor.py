@@ -8,20 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from staging_tui.config import Settings, sandbox_settings
+from staging_tui.config import Settings
 from staging_tui.gcp.backend import Backend
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.scenario import load_scenario
 from staging_tui.sandbox.server import RunningSandbox, SandboxThread
-from staging_tui.sandbox.sql_scenario import sql_instances
+from staging_tui.sandbox.sql_scenario import scenario_settings
 
 HEALTHY = Path(__file__).with_name("scenarios") / "healthy.toml"
 
 
 def doctor_settings(sandbox: RunningSandbox, **changes: object) -> Settings:
     scenario = sandbox.scenario
-    settings = replace(sandbox_settings(scenario.project, scenario.regions),
-                       sql_instances=sql_instances(scenario))
+    settings = scenario_settings(scenario)
     return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
 
 

@@ -7,18 +7,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from staging_tui.config import Settings, sandbox_settings
+from staging_tui.config import Settings
 from staging_tui.gcp.backend import Backend
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.server import RunningSandbox
-from staging_tui.sandbox.sql_scenario import sql_instances
+from staging_tui.sandbox.sql_scenario import scenario_settings
 from staging_tui.ui.app import StagingApp
 
 
 def sandbox_profile(sandbox: RunningSandbox, **changes: Any) -> Settings:
     scenario = sandbox.scenario
-    settings = replace(sandbox_settings(scenario.project, scenario.regions),
-                       sql_instances=sql_instances(scenario))
+    settings = scenario_settings(scenario)
     return replace(settings, **changes) if changes else settings
 
 
