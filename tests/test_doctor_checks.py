@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from staging_tui.audit import env_rules
+from staging_tui import env_rules
 from staging_tui.audit.checks import credentials, database, health, logs, services
 from staging_tui.audit.checks.registry import CHECKS, exit_code, worst
 from staging_tui.audit.runner import gather_error
