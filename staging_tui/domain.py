@@ -235,6 +235,7 @@ class HttpRequest:
     user_agent: str = ""
     remote_ip: str = ""
     response_size: int = 0
+    protocol: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,20 +251,40 @@ class LogEntry:
     http_request: HttpRequest | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     trace: str = ""
+    span_id: str = ""
+    resource_type: str = ""
+    resource_labels: Mapping[str, str] = field(default_factory=dict)
+    proto_payload: Mapping[str, object] | None = None  # its JSON form, with "@type"
 
     @property
-    def message(self) -> str:
-        """The first line of the entry, as shown in the list."""
+    def full_message(self) -> str:
+        """Every line of the entry's message: the text, a JSON payload's `message`, an
+        audit log's method and resource, or a request's method, status and URL."""
         if self.text:
-            return self.text.split("\n", 1)[0]
+            return self.text
         if self.json_payload is not None:
             msg = self.json_payload.get("message")
             if isinstance(msg, str):
-                return msg.split("\n", 1)[0]
+                return msg
+        if self.proto_payload is not None:
+            p = self.proto_payload
+            who = p.get("authenticationInfo")
+            by = who.get("principalEmail", "") if isinstance(who, Mapping) else ""
+            return " ".join(str(x) for x in (p.get("methodName", ""), p.get("resourceName", ""),
+                                             f"by {by}" if by else "") if x)
         if self.http_request is not None:
             req = self.http_request
             return f"{req.method} {req.status} {req.url}"
         return ""
+
+    @property
+    def message(self) -> str:
+        """The first line of the entry, as shown in the list."""
+        return self.full_message.split("\n", 1)[0]
+
+    @property
+    def project(self) -> str:
+        return self.resource_labels.get("project_id", "")
 
 
 class MarkerKind(StrEnum):

@@ -89,3 +89,73 @@ def test_tail_buffers_two_seconds_unless_told() -> None:
     zero = log_types.TailLogEntriesRequest(resource_names=["projects/p"])
     type(zero).pb(zero).buffer_window.CopyFrom(duration_pb2.Duration(seconds=0))
     assert _buffer_window_ns(zero) == 0
+
+
+def test_entries_print_as_cloud_logging_has_them() -> None:
+    """Request log, audit log and a multi-line structured log through the adapter's
+    conversion and the headless command's text / JSON lines."""
+    import json
+
+    from log_query_entries import entries
+
+    from staging_tui.gcp.log_entries import entry_from_pb
+    from staging_tui.render.log_lines import expanded_text, json_line, text_line
+
+    fixed = entries()
+    req = json.loads(json_line(entry_from_pb(fixed["req1"])))
+    assert req["logName"] == "projects/p/logs/run.googleapis.com%2Frequests"
+    assert req["resource"] == {"type": "cloud_run_revision", "labels": {
+        "project_id": "p", "service_name": "backend", "location": "us-central1",
+        "configuration_name": "backend", "revision_name": "backend-00001-abc"}}
+    assert req["httpRequest"]["latency"] == "0.123s"
+    assert req["httpRequest"]["responseSize"] == "512"
+    assert req["httpRequest"]["protocol"] == "HTTP/1.1"
+    assert req["spanId"] == "000000000000004a"
+    assert req["timestamp"].endswith("Z")
+    # Google's own JSON form agrees on every field we print
+    google = json_format.MessageToDict(fixed["req1"])
+    for key in ("logName", "resource", "spanId", "trace", "insertId", "severity"):
+        assert req[key] == google[key], key
+    assert req["httpRequest"] == {k: v for k, v in google["httpRequest"].items()
+                                  if k != "cacheLookup"}
+
+    audit = entry_from_pb(fixed["audit1"])
+    line = text_line(audit, utc=True)
+    assert "google.cloud.run.v2.Services.UpdateService" in line and "dev@example.com" in line
+    data = json.loads(json_line(audit))
+    assert data["protoPayload"]["@type"] == "type.googleapis.com/google.cloud.audit.AuditLog"
+    assert data["protoPayload"]["methodName"] == "google.cloud.run.v2.Services.UpdateService"
+    assert '"principalEmail": "dev@example.com"' in expanded_text(audit)
+
+    many = fixed["json1"]
+    many.json_payload["message"] = "job failed\nstep 1\nstep 2\nValueError: bad"
+    shown = entry_from_pb(many)
+    assert text_line(shown).endswith("job failed ⏎ +2 lines … ValueError: bad")
+    assert "step 2" in expanded_text(shown)
+
+
+def test_the_generator_writes_every_kind_cloud_run_writes() -> None:
+    from staging_tui.sandbox.log_generator import LogGenerator
+    from staging_tui.sandbox.scenario import load_scenario
+
+    generator = LogGenerator(load_scenario(), 0)
+    seen: set[str] = set()
+    for i in range(4000):
+        e = generator.entry(i)
+        log = e.log_name.rsplit("/", 1)[-1]
+        if log.endswith("requests") and e.HasField("http_request"):
+            seen.add("request")
+        kind = e.WhichOneof("payload")
+        if kind == "text_payload":
+            seen.add(log)
+        if kind == "proto_payload" and log == "cloudaudit.googleapis.com%2Factivity":
+            seen.add("audit")
+        if kind == "json_payload":
+            payload = json_format.MessageToDict(e.json_payload)
+            assert "severity" not in payload and isinstance(payload["message"], str)
+            kinds = {type(v).__name__ for v in payload.values()}
+            seen |= kinds
+            if "\n" in payload["message"]:
+                seen.add("multi-line")
+    assert seen >= {"request", "run.googleapis.com%2Fstdout", "run.googleapis.com%2Fstderr",
+                    "audit", "list", "dict", "float", "bool", "NoneType", "str", "multi-line"}

@@ -113,6 +113,7 @@ def test_text_json_and_expanded_rendering() -> None:
     assert entry.message == "Traceback (most recent call last):"
     assert summary(_entry(1, text="one line")) == "one line"
     assert summary(_entry(1, text="first\n\n  last  \n")) == "first … last"
+    assert summary(_entry(1, text="a\nb\nc\nd")) == "a ⏎ +2 lines … d"
     data = json.loads(json_line(entry))
     assert data["httpRequest"]["status"] == 500 and data["labels"] == {"seq": "1"}
     full = expanded_text(entry, utc=True)
@@ -142,7 +143,8 @@ async def test_logs_command_prints_text_and_json(sandbox: RunningSandbox,
                                   "--severity", "ERROR", "--json"])
         assert await logs_command.run(args, backend, out) == 0
         rows = [json.loads(line) for line in out.getvalue().splitlines()]
-        assert rows and all(r["service"] == "backend-staging" for r in rows)
+        assert rows and all(r["resource"]["labels"]["service_name"] == "backend-staging"
+                            for r in rows)
         assert all(r["severity"] in ("ERROR", "CRITICAL") for r in rows)
         assert any("[Errno 111] Connection refused" in r.get("textPayload", "") for r in rows)
         out = io.StringIO()
@@ -180,7 +182,7 @@ async def test_logs_follow_keeps_printing_new_entries(sandbox: RunningSandbox) -
                 break
             await asyncio.sleep(0.05)
         assert len(fresh) >= 3, f"{len(rows)} rows, none newer than the start"
-        assert all(r["service"] == "webservice" for r in fresh)
+        assert all(r["resource"]["labels"]["service_name"] == "webservice" for r in fresh)
         ids = [r["insertId"] for r in rows if "insertId" in r]
         assert len(ids) == len(set(ids))  # backfill and tail overlap without a duplicate
         assert not task.done()
