@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from staging_tui.backend import Backend, EndpointsProvider
 from staging_tui.config import Settings
-from staging_tui.gcp.backend import Backend, EndpointsProvider
 from staging_tui.gcp.endpoints import Endpoints
 
 if TYPE_CHECKING:
