@@ -54,6 +54,15 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretVolume:
+    """A Secret Manager secret mounted as files (`template.volumes[].secret`)."""
+
+    volume: str
+    secret: SecretRef
+    mount_path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EnvVar:
     name: str
     value: str = ""
@@ -122,6 +131,7 @@ class Service:
     invoker_iam_disabled: bool = False
     generation: int = 0
     observed_generation: int = 0
+    secret_volumes: tuple[SecretVolume, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -181,6 +191,7 @@ class Secret:
     replication: str = "automatic"
     versions: tuple[SecretVersion, ...] = ()
     versions_error: str = ""  # why the versions could not be listed (e.g. PERMISSION_DENIED)
+    location: str = ""  # a regional secret's region (projects/P/locations/L/secrets/S)
 
     @property
     def latest_enabled(self) -> SecretVersion | None:
