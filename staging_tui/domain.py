@@ -530,7 +530,8 @@ class DatabaseStatus:
     error: str = ""
     fix: str = ""
     select_ok: bool = False
-    server_version: str = ""
+    server_version: str = ""  # what the server answers (SHOW server_version)
+    declared_version: str = ""  # what the Cloud SQL Admin API declares (POSTGRES_17)
     extensions: tuple[str, ...] = ()
     matviews: tuple[MatView, ...] = ()
     alembic_heads: tuple[str, ...] | None = None

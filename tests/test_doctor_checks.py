@@ -321,3 +321,18 @@ def test_missing_adc_is_probed_without_network(tmp_path: Path,
     assert not status.present and "application-default login" in status.fix
     found = credentials.check_credentials(status)
     assert [(f.check_id, f.level) for f in found] == [("credentials.adc", Level.ERROR)]
+
+
+def test_a_declared_version_the_server_does_not_run_is_stated() -> None:
+    from staging_tui.domain import DatabaseStatus
+
+    seen = DatabaseStatus("p:r:db", "app", connected=True, select_ok=True,
+                          server_version="15.8 (Debian 15.8-1)", declared_version="POSTGRES_17")
+    found = database.check_database(seen)
+    assert [(f.check_id, f.level) for f in found] == [("database.version-mismatch",
+                                                         Level.WARNING)]
+    assert "declares POSTGRES_17 but the server answers PostgreSQL 15.8" in found[0].evidence
+    same = DatabaseStatus("p:r:db", "app", connected=True, select_ok=True,
+                          server_version="17.2", declared_version="POSTGRES_17")
+    assert database.check_database(same) == []
+    assert database.database_summary(same) == "p:r:db/app: 17.2 (POSTGRES_17)"
