@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -50,6 +51,17 @@ _PATHS = ("/", "/health", "/api/v1/items", "/api/v1/users/me", "/api/v1/threads"
           "/static/app.js", "/api/v1/search?q=staging", "/auth/callback")
 _AGENTS = ("Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0", "GoogleHC/1.0", "curl/8.5.0",
            "python-httpx/0.27.0")
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt): ")
+
+
+def traceback_for(failure: str) -> str:
+    """A failing service's traceback: it ends with its `failure` when that is an
+    exception line (`ModuleNotFoundError: No module named 'stripe'`)."""
+    if not _EXCEPTION.match(failure):
+        return TRACEBACK
+    return TRACEBACK.rsplit("\n", 1)[0] + "\n" + failure
+
+
 _APP_TEXT = (
     (200, "Started server process [1]"),
     (200, "Application startup complete."),
@@ -70,6 +82,7 @@ class ServiceLogs:
     revision: str
     failed_revision: str = ""
     errors: bool = False  # a failing service: tracebacks, and errors at `error_share`
+    traceback: str = TRACEBACK  # what its tracebacks say (its `failure`, when an exception)
     error_share: float = 0.0  # share of requests that fail (500) and of error app logs
 
 
@@ -94,6 +107,7 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
             revision=revision_name(name, ready or count),
             failed_revision=revision_name(name, count) if ready < count else "",
             errors=errors,
+            traceback=traceback_for(str(spec.get("failure", ""))),
             error_share=error_share if errors else background,
         ))
     return out, logs
@@ -249,7 +263,7 @@ class LogGenerator:
                 rl["revision_name"] = svc.failed_revision
             e.log_name = f"projects/{self.project}/logs/{STDERR_LOG}"
             e.severity = 500
-            e.text_payload = TRACEBACK
+            e.text_payload = svc.traceback
         elif kind == "req":
             _, _, post, path, status, agent = key
             e.log_name = f"projects/{self.project}/logs/{REQUEST_LOG}"
