@@ -76,33 +76,88 @@ def _leaf(rest: int, path: tuple[str, ...], depth: int, kind: str) -> str:
 
 def resolve(entry: Any, path: tuple[str, ...]) -> Any:
     """The value at `path` in `entry` (None when absent)."""
-    msg: Any = entry
+    return accessor(path)(entry)
+
+
+_ACCESSORS: dict[tuple[str, ...], Any] = {}
+
+
+def accessor(path: tuple[str, ...]) -> Any:
+    """A function reading `path` from an entry, planned once per path (descriptor walks
+    are slow; a filter reads the same path from every entry)."""
+    found = _ACCESSORS.get(path)
+    if found is None:
+        found = _ACCESSORS[path] = _plan(path)
+    return found
+
+
+def _plan(path: tuple[str, ...]) -> Any:
+    desc: Any = _ENTRY
+    steps: list[str] = []  # message fields to descend through (HasField-checked)
     for depth, part in enumerate(path):
-        field = msg.DESCRIPTOR.fields_by_camelcase_name[part]
+        field = desc.fields_by_camelcase_name[part]
+        name = field.name
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            mapping = getattr(msg, field.name)
-            if depth == len(path) - 1:
-                return dict(mapping) or None
-            return mapping.get(path[depth + 1]) or None
-        if field.message_type is not None:
-            if not msg.HasField(field.name):
-                return None
-            msg = getattr(msg, field.name)
-            name = field.message_type.full_name
-            if name == "google.protobuf.Struct":
-                return _json_path(msg, path[depth + 1:])
-            if name == "google.protobuf.Any":
-                return _json_path_dict(any_to_dict(msg), path[depth + 1:])
-            if name == "google.protobuf.Timestamp":
-                return msg.seconds * 1_000_000_000 + msg.nanos
-            if name == "google.protobuf.Duration":
-                return msg.seconds + msg.nanos / 1e9
-            continue
-        value = getattr(msg, field.name)
-        if field.enum_type is not None:
+            key = path[depth + 1] if depth + 1 < len(path) else None
+            return _map_reader(tuple(steps), name, key)
+        if field.message_type is None:
+            return _scalar_reader(tuple(steps), name, field.enum_type is not None)
+        full = field.message_type.full_name
+        rest = path[depth + 1:]
+        if full == "google.protobuf.Struct":
+            return _leaf_reader(tuple(steps), name, lambda m, rest=rest: _json_path(m, rest))
+        if full == "google.protobuf.Any":
+            return _leaf_reader(tuple(steps), name,
+                                lambda m, rest=rest: _json_path_dict(any_to_dict(m), rest))
+        if full == "google.protobuf.Timestamp":
+            return _leaf_reader(tuple(steps), name,
+                                lambda m: m.seconds * 1_000_000_000 + m.nanos)
+        if full == "google.protobuf.Duration":
+            return _leaf_reader(tuple(steps), name, lambda m: m.seconds + m.nanos / 1e9)
+        steps.append(name)
+        desc = field.message_type
+    return _leaf_reader(tuple(steps[:-1]), steps[-1], lambda m: m)
+
+
+def _descend(msg: Any, steps: tuple[str, ...]) -> Any:
+    for name in steps:
+        if not msg.HasField(name):
+            return None
+        msg = getattr(msg, name)
+    return msg
+
+
+def _map_reader(steps: tuple[str, ...], name: str, key: str | None) -> Any:
+    def read(entry: Any) -> Any:
+        msg = _descend(entry, steps)
+        if msg is None:
+            return None
+        mapping = getattr(msg, name)
+        if key is None:
+            return dict(mapping) or None
+        return mapping.get(key) or None
+    return read
+
+
+def _scalar_reader(steps: tuple[str, ...], name: str, enum: bool) -> Any:
+    def read(entry: Any) -> Any:
+        msg = _descend(entry, steps)
+        if msg is None:
+            return None
+        value = getattr(msg, name)
+        if enum:
             return value  # severity DEFAULT (0) is a severity
         return value if value else None  # proto3: a default is absent
-    return msg
+    return read
+
+
+def _leaf_reader(steps: tuple[str, ...], name: str, convert: Any) -> Any:
+    def read(entry: Any) -> Any:
+        msg = _descend(entry, steps)
+        if msg is None or not msg.HasField(name):
+            return None
+        return convert(getattr(msg, name))
+    return read
 
 
 def _json_path(struct: Any, path: tuple[str, ...]) -> Any:
@@ -163,8 +218,14 @@ def any_to_dict(msg: Any) -> dict[str, Any] | None:
         return None
 
 
+_HTTP_TEXT = ("request_method", "request_url", "user_agent", "remote_ip", "server_ip",
+              "referer", "protocol")
+_HTTP_NUMBERS = ("status", "request_size", "response_size", "cache_fill_bytes")
+
+
 def leaves(entry: Any) -> Iterator[str]:
-    """Every value of `entry` as text, for a global restriction (`"text"` alone)."""
+    """Every value of `entry` as text, for a global restriction (`"text"` alone); read
+    from the protobuf directly (this runs on every entry a bare word is matched against)."""
     yield entry.log_name
     yield entry.resource.type
     yield from entry.resource.labels.values()
@@ -180,15 +241,44 @@ def leaves(entry: Any) -> Iterator[str]:
     if kind == "text_payload":
         yield entry.text_payload
     elif kind == "json_payload":
-        yield from _struct_leaves(json_format.MessageToDict(entry.json_payload))
+        yield from _pb_struct_leaves(entry.json_payload)
     elif kind == "proto_payload":
         yield from _struct_leaves(any_to_dict(entry.proto_payload))
     if entry.HasField("http_request"):
-        yield from _struct_leaves(json_format.MessageToDict(entry.http_request))
+        h = entry.http_request
+        for name in _HTTP_TEXT:
+            text = getattr(h, name)
+            if text:
+                yield text
+        for name in _HTTP_NUMBERS:
+            number = getattr(h, name)
+            if number:
+                yield str(number)
     if entry.HasField("operation"):
         yield from _struct_leaves(json_format.MessageToDict(entry.operation))
     if entry.HasField("source_location"):
         yield from _struct_leaves(json_format.MessageToDict(entry.source_location))
+
+
+def _pb_struct_leaves(struct: Any) -> Iterator[str]:
+    for value in struct.fields.values():
+        yield from _pb_value_leaves(value)
+
+
+def _pb_value_leaves(value: Any) -> Iterator[str]:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        yield value.string_value
+    elif kind == "struct_value":
+        yield from _pb_struct_leaves(value.struct_value)
+    elif kind == "list_value":
+        for item in value.list_value.values:
+            yield from _pb_value_leaves(item)
+    elif kind == "bool_value":
+        yield "true" if value.bool_value else "false"
+    elif kind == "number_value":
+        number = value.number_value
+        yield str(int(number)) if number.is_integer() else str(number)
 
 
 def _struct_leaves(value: Any) -> Iterator[str]:
