@@ -281,8 +281,9 @@ class LogEntry:
             p = self.proto_payload
             who = p.get("authenticationInfo")
             by = who.get("principalEmail", "") if isinstance(who, Mapping) else ""
-            return " ".join(str(x) for x in (p.get("methodName", ""), p.get("resourceName", ""),
-                                             f"by {by}" if by else "") if x)
+            method = ".".join(str(p.get("methodName", "")).split(".")[-2:])
+            resource = "/".join(str(p.get("resourceName", "")).split("/")[-2:])
+            return " ".join(x for x in (method, resource, f"by {by}" if by else "") if x)
         if self.http_request is not None:
             req = self.http_request
             return f"{req.method} {req.status} {req.url}"

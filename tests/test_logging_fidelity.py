@@ -121,7 +121,7 @@ def test_entries_print_as_cloud_logging_has_them() -> None:
 
     audit = entry_from_pb(fixed["audit1"])
     line = text_line(audit, utc=True)
-    assert "google.cloud.run.v2.Services.UpdateService" in line and "dev@example.com" in line
+    assert line.endswith("Services.UpdateService services/backend by dev@example.com")
     data = json.loads(json_line(audit))
     assert data["protoPayload"]["@type"] == "type.googleapis.com/google.cloud.audit.AuditLog"
     assert data["protoPayload"]["methodName"] == "google.cloud.run.v2.Services.UpdateService"
