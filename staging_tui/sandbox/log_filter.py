@@ -230,7 +230,14 @@ class _Compiler:
             phrase = query[1:-1].lower()
             return lambda e: any(phrase in t.lower() for t in texts(e))
         wanted = {t.lower() for t in _TOKEN.findall(query)}
-        return lambda e: wanted <= {t.lower() for x in texts(e) for t in _TOKEN.findall(x)}
+
+        def tokens_in(e: Any) -> bool:
+            joined = "\n".join(texts(e)).lower()
+            if not all(w in joined for w in wanted):  # cheap: most entries stop here
+                return False
+            return wanted <= set(_TOKEN.findall(joined))
+
+        return tokens_in
 
     def checked_path(self, arg: Value | tuple[str, ...], column: int) -> tuple[str, ...]:
         path = (arg.text,) if isinstance(arg, Value) else arg
