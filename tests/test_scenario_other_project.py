@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from ui_app import backend_for, make_app, sandbox_profile
+from waiting import until
 
 from staging_tui.cli import build_parser
 from staging_tui.commands import logs as logs_command
@@ -113,10 +114,7 @@ async def _open_logs(pilot: Pilot[Any]) -> LogsScreen:
     await pilot.press("3")
     screen = pilot.app.screen
     assert isinstance(screen, LogsScreen)
-    for _ in range(200):
-        if len(screen.model) >= 20:
-            break
-        await pilot.pause(0.05)
+    await until(lambda: len(screen.model) >= 20, pilot, what="20 entries in the Logs pane")
     await pilot.pause(0.15)
     return screen
 
