@@ -345,8 +345,6 @@ class _ReadWalker:
         elif kind == "A_Indirection":
             for name in _names(body.get("indirection")):
                 self._field(name)
-        elif kind in ("SelectStmt", "CommonTableExpr"):
-            pass
 
     def _field(self, name: str) -> None:
         if name != "*" and name not in self.functions:

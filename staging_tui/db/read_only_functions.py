@@ -67,7 +67,9 @@ host hostmask masklen netmask network family broadcast abbrev
 bool int2 int4 int8 float4 float8 text numeric date time timestamp timestamptz interval
 name varchar bpchar char
 timezone overlaps similar_to_escape similar_escape like_escape pg_collation_for normalize
-is_normalized
+is_normalized currval lastval
+area center width height diameter radius point box path line lseg polygon circle npoints
+isclosed isopen slope isempty lower_inc upper_inc lower_inf upper_inf range_merge
 """
 
 _POSTGIS = """

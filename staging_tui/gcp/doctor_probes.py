@@ -124,7 +124,8 @@ async def probe_database(instance: SqlInstance, endpoints: Endpoints, password: 
             return _replace(base, error=reason, fix=_login_fix(reason, instance))
         async with conn:
             await conn.set_read_only(True)
-            status = await _inspect(conn, base)
+            status = await _inspect(conn, _replace(base,
+                                                   declared_version=tunnel.database_version))
             if not instance.read_only_user:
                 return _replace(status, query_role=instance.user,
                                 query_role_writes=await _write_privileges(conn))

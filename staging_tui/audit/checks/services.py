@@ -62,6 +62,14 @@ PLAIN_SECRET = check(
     "it is visible to anyone who can view the service.",
     "store it in Secret Manager and reference it: --update-secrets VAR=NAME-staging:latest")
 
+CREDENTIAL = check(
+    "services.credential-in-value", "services", "No credentials inside plain env values",
+    "A plain env value holds a credential, whatever the var is called: a password in a URL "
+    "(postgres://user:password@host, redis://:password@host, https://user:token@...), a "
+    "bearer token, a private key or an API token.",
+    "move the value (or the whole URL) to Secret Manager and reference it: "
+    "--update-secrets VAR=NAME-staging:latest")
+
 _NOT_READY = re.compile(r"^Revision '[^']+' is not ready and cannot serve traffic\.\s*")
 _ENV_RULES: Mapping[str, tuple[Check, Level | None]] = {
     # rule id -> check, level (None: the security level of the profile)
@@ -72,6 +80,7 @@ _ENV_RULES: Mapping[str, tuple[Check, Level | None]] = {
     "cors": (CORS, None),
     "auth-disabled": (AUTH, None),
     "plain-secret": (PLAIN_SECRET, None),
+    "credential-in-value": (CREDENTIAL, None),
 }
 
 
