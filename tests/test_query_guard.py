@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from staging_tui.db.classifier import classify
 from staging_tui.db.read_only_functions import READ_ONLY_FUNCTIONS
 from staging_tui.db.session import QuerySession
+from staging_tui.db.statements import SCANNER_SPLIT_AT, split_statements
 from staging_tui.errors import QueryError, ReadOnlyViolation
 
 # the bypasses found in issue 11 (UESCAPE spellings of writing functions, field notation)
@@ -195,3 +196,20 @@ async def test_write_privileges_of_a_superuser_and_a_read_only_role(
         assert await reader.write_privileges() == ()
     finally:
         await reader.close()
+
+
+# ------------------------------------------------------------------ splitting big buffers
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["SELECT 1", "SELECT ';'", "SELECT $$;$$", "-- x;\nSELECT 2",
+                                 "/* ; */ SELECT 3", "SELECT 'é;' AS \"a;b\"",
+                                 "SELECT E'\\';'"]), min_size=1, max_size=6))
+def test_big_buffers_split_by_the_scanner_like_small_ones(parts: list[str]) -> None:
+    """Over SCANNER_SPLIT_AT the buffer is split by PostgreSQL's scanner: same
+    statements, same offsets into the buffer."""
+    small = ";\n".join(parts)
+    big = small + " " * SCANNER_SPLIT_AT
+    assert [s.text for s in split_statements(small)] == parts
+    found = split_statements(big)
+    assert [s.text for s in found] == parts
+    assert all(big[s.start:s.start + len(s.text)] == s.text for s in found)
