@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from staging_tui.gcp.health import HealthResult
     from staging_tui.gcp.logs import LogsAdapter
     from staging_tui.gcp.run import RunAdapter
+    from staging_tui.gcp.run_actions import RunActions
     from staging_tui.gcp.secrets import SecretsAdapter
     from staging_tui.gcp.tunnels import Tunnels
 
@@ -68,6 +69,15 @@ class Backend:
         adapter: RunAdapter = await self._adapter(
             "run", "staging_tui.gcp.run",
             lambda mod, ep: mod.RunAdapter(ep, s.project, s.regions),
+        )
+        return adapter
+
+    async def run_actions(self) -> RunActions:
+        """Incident actions (UpdateService + its long-running operation) on the Run client."""
+        run = await self.run()
+        adapter: RunActions = await self._adapter(
+            "run_actions", "staging_tui.gcp.run_actions",
+            lambda mod, ep: mod.RunActions(run.services_client, self.settings.project),
         )
         return adapter
 
