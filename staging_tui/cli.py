@@ -18,7 +18,14 @@ from typing import Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
-from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings, sandbox_settings
+from staging_tui.config import (
+    CONFIG_NAME,
+    SAMPLE_CONFIG,
+    SANDBOX_PROFILE,
+    Settings,
+    load_settings,
+    sandbox_settings,
+)
 from staging_tui.errors import StagingError
 from staging_tui.gcp.endpoints import Endpoints
 
@@ -75,7 +82,8 @@ def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints]
         from staging_tui.sandbox.sql_scenario import sql_instances
 
         scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
-        settings = replace(sandbox_settings(scenario.project, scenario.regions),
+        settings = replace(sandbox_settings(scenario.project, scenario.regions,
+                                            args.profile or SANDBOX_PROFILE),
                            sql_instances=sql_instances(scenario))
         child = SandboxProcess(args.scenario)
         if getattr(args, "needs_endpoints", lambda _: True)(args):  # `tunnel --list`: no

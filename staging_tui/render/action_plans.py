@@ -224,6 +224,30 @@ def _traffic_plan(kind: ActionKind, service: Service, after: tuple[TrafficTarget
                       summary, service.traffic, tuple(after), (), gcloud)
 
 
+# --------------------------------------------------------------------------- audit
+
+
+def traffic_json(targets: Sequence[TrafficTarget]) -> list[dict[str, object]]:
+    return [{"revision": "LATEST" if t.latest else t.revision, "percent": t.percent,
+             **({"tag": t.tag} if t.tag else {})} for t in targets]
+
+
+def audit_fields(plan: ActionPlan) -> dict[str, object]:
+    """What the audit trail keeps of a plan (display values only: secrets stay masked)."""
+    return {
+        "action": plan.kind.value,
+        "service": plan.service,
+        "summary": plan.summary,
+        "traffic_before": traffic_json(plan.traffic_before),
+        "traffic_after": traffic_json(plan.traffic_after),
+        "template": [{"kind": c.kind, "key": c.key, "before": c.before, "after": c.after}
+                     for c in plan.template_changes],
+        "gcloud": plan.gcloud,
+        "project": plan.project,
+        "region": plan.region,
+    }
+
+
 # --------------------------------------------------------------------------- preview
 
 

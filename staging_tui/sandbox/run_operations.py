@@ -16,8 +16,8 @@ What Google does (docs/sandbox-fidelity.md, "Long-running operations and concurr
 
 Scenario keys, per `[[services]]` table: `startup_time` (default "1s": how long a new
 revision takes to become Ready), `next_failure` (the next revision created fails with
-this reason; `true`: the service's `failure`), `routing_time` (default "100ms": traffic moving). `[operations]` sets
-the defaults for every service.
+this reason; `true`: the service's `failure`), `routing_time` (default "100ms": traffic
+moving). `[operations]` sets the defaults for every service.
 """
 
 from __future__ import annotations
