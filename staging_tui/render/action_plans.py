@@ -224,6 +224,54 @@ def _traffic_plan(kind: ActionKind, service: Service, after: tuple[TrafficTarget
                       summary, service.traffic, tuple(after), (), gcloud)
 
 
+# --------------------------------------------------------------------------- typed input
+
+
+def parse_traffic_text(text: str) -> tuple[dict[str, int], dict[str, str]]:
+    """`REV=PCT ... tag:T=REV ...` (LATEST=PCT for the latest ready) -> split, tags."""
+    split: dict[str, int] = {}
+    tags: dict[str, str] = {}
+    for word in text.replace(",", " ").split():
+        is_tag = word.startswith("tag:")
+        name, sep, value = word.removeprefix("tag:").partition("=")
+        if not sep or not name or not value:
+            raise PlanError(f"{word!r} is not REV=PCT or tag:T=REV",
+                            "write e.g. web-00005-abc=90 web-00004-xyz=10 tag:canary=web-00005-abc")
+        if is_tag:
+            tags[name] = value
+        elif not value.isdigit():
+            raise PlanError(f"{word!r}: {value!r} is not a whole percent", "write e.g. REV=90")
+        else:
+            split[name] = int(value)
+    if not split and not tags:
+        raise PlanError("no traffic given", "write e.g. web-00005-abc=90 web-00004-xyz=10")
+    return split, tags
+
+
+def parse_env_text(text: str) -> tuple[str, str | None, str | None]:
+    """`NAME=VALUE` (a literal) or `NAME@VERSION` (pin a secret; `@latest` unpins)
+    -> (name, value, version)."""
+    text = text.strip()
+    at, eq = text.find("@"), text.find("=")
+    if at > 0 and (eq < 0 or at < eq):
+        name, version = text[:at], text[at + 1:]
+        if not version or not (version.isdigit() or version == "latest"):
+            raise PlanError(f"{text!r}: version {version!r} is not a number or latest",
+                            "write e.g. POSTGRES_HOST@3 or POSTGRES_HOST@latest")
+        return name, None, version
+    if eq > 0:
+        return text[:eq], text[eq + 1:], None
+    raise PlanError(f"{text!r} is not NAME=VALUE or NAME@VERSION",
+                    "write e.g. LOG_LEVEL=DEBUG, or POSTGRES_HOST@3 to pin a secret version")
+
+
+def traffic_text_of(targets: Sequence[TrafficTarget]) -> str:
+    """A split as typed back into the traffic dialog."""
+    words = [f"{'LATEST' if t.latest else t.revision}={t.percent}" for t in targets if t.percent]
+    words += [f"tag:{t.tag}={t.revision or 'LATEST'}" for t in targets if t.tag and not t.latest]
+    return " ".join(words)
+
+
 # --------------------------------------------------------------------------- audit
 
 

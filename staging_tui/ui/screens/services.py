@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +15,7 @@ from staging_tui.errors import StagingError
 from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
 from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
 from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
@@ -22,7 +24,7 @@ MAX_BACKOFF_S = 300.0
 SORT_KEYS = ("name", "status", "modified")
 
 
-class ServicesScreen(PaneScreen):
+class ServicesScreen(ServiceActions, PaneScreen):
     PANE_TITLE = "Services"
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="services.filter"),
@@ -31,6 +33,7 @@ class ServicesScreen(PaneScreen):
         Binding("s", "cycle_sort", "Sort", id="services.sort"),
         Binding("g", "toggle_groups", "PR groups", id="services.group"),
         Binding("l", "open_logs", "Logs", id="services.logs"),
+        *action_bindings("services"),
     ]
 
     def __init__(self) -> None:
@@ -133,7 +136,10 @@ class ServicesScreen(PaneScreen):
         if self.filter_text:
             parts.append(f"filter: {self.filter_text!r}")
         parts.append("auto-refresh 30s")
-        self.query_one(StatusLine).info(" · ".join(parts))
+        line = Text(" · ".join(parts))
+        if self.action_note is not None:  # the last action's end stays in view
+            line = Text.assemble(self.action_note, "\n", line)
+        self.query_one(StatusLine).info(line)
 
     # ------------------------------------------------------------------ actions
 
@@ -168,6 +174,12 @@ class ServicesScreen(PaneScreen):
     def action_toggle_groups(self) -> None:
         self.grouped = not self.grouped
         self.show_rows()
+
+    def action_service(self) -> Service | None:
+        return self.selected_service()
+
+    def after_action(self, service: Service) -> None:
+        self.refresh_services()
 
     def selected_service(self) -> Service | None:
         name = self.query_one(ServicesTable).selected_name
