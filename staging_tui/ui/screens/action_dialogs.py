@@ -52,7 +52,7 @@ class ActionPreview(ModalScreen[bool]):
                     ("Protected profile: ", "bold red"),
                     f"type the service name ({self.plan.service}) and press Enter to run it, "
                     "Esc to cancel."))
-                yield Input(placeholder=self.plan.service, id="preview-confirm")
+                yield Input(placeholder="the service's name", id="preview-confirm")
             else:
                 yield Static(Text.assemble(("[y]", "bold"), " run it   ",
                                            ("[Esc]", "bold"), " cancel"), id="preview-keys")

@@ -192,6 +192,7 @@ class ServiceActions(_Base):
         except StagingError as exc:
             status.error(exc, retry_key=what[0])
             return
+        status.info(f"{plan.summary}: previewed, waiting for your confirmation")
         confirmed = await self.app.push_screen_wait(
             ActionPreview(plan, self.settings, service.latest_ready_revision))
         if not confirmed:
