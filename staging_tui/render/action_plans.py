@@ -153,7 +153,7 @@ def plan_restart(service: Service, now: datetime) -> ActionPlan:
     """A new revision with the same template: Cloud Run restarts by deploying; a changed
     template label is the smallest change that makes one."""
     stamp = now.strftime("%Y%m%d-%H%M%S")
-    change = TemplateChange("label", RESTART_LABEL, None, stamp)
+    change = TemplateChange("label", RESTART_LABEL, "(its previous value, if any)", stamp)
     return ActionPlan(
         ActionKind.RESTART, service.name, service.project, service.region, service.etag,
         f"Restart {service.name}: a new revision with the same template",

@@ -200,6 +200,15 @@ class ServiceActions(_Base):
             return
         await self._apply(plan, status)
 
+    async def _show_after_failure(self, plan: ActionPlan) -> None:
+        """The service as the failed operation left it (e.g. its new, failed revision)."""
+        try:
+            run = await self.backend.run()
+            service = await run.get_service(plan.service, plan.region)
+        except StagingError:
+            return  # the error already shows; the next refresh catches up
+        self.after_action(service)
+
     async def _apply(self, plan: ActionPlan, status: StatusLine) -> None:
         steps: list[str] = []
         operation = ""
@@ -224,7 +233,10 @@ class ServiceActions(_Base):
             trail.record_service_action(audit_fields(plan), operation=operation,
                                         outcome=f"failed: {exc.message}", **common)
             status.error(exc, retry_key="r")
-            self.notify(f"{plan.service}: {exc.message}", severity="error", timeout=8)
+            code = getattr(exc, "code", "")
+            self.action_note = Text(f"✗ {code + ': ' if code else ''}{exc.message}\n"
+                                    f"  fix: {exc.fix}", style="red")
+            await self._show_after_failure(plan)
             return
         trail.record_service_action(audit_fields(plan), operation=operation, outcome="ok",
                                     **common)

@@ -137,9 +137,11 @@ class ServicesScreen(ServiceActions, PaneScreen):
             parts.append(f"filter: {self.filter_text!r}")
         parts.append("auto-refresh 30s")
         line = Text(" · ".join(parts))
+        status = self.query_one(StatusLine)
         if self.action_note is not None:  # the last action's end stays in view
-            line = Text.assemble(self.action_note, "\n", line)
-        self.query_one(StatusLine).info(line)
+            line = Text.assemble(line, "\n", self.action_note)
+            status.styles.max_height = 7
+        status.info(line)
 
     # ------------------------------------------------------------------ actions
 
