@@ -74,6 +74,9 @@ class Backend:
 
     async def run_actions(self) -> RunActions:
         """Incident actions (UpdateService + its long-running operation) on the Run client."""
+        cached: RunActions | None = self._adapters.get("run_actions")
+        if cached is not None:  # no thread hop on the action's path once built
+            return cached
         run = await self.run()
         adapter: RunActions = await self._adapter(
             "run_actions", "staging_tui.gcp.run_actions",

@@ -93,13 +93,22 @@ class RunActions:
         self.project = project
         self.calls = 0
 
-    async def apply(self, plan: ActionPlan, on_progress: Progress | None = None) -> Service:
-        """Run the plan to its end; raise ConcurrentModification or OperationFailed."""
-        report = on_progress or (lambda _p: None)
-        full = f"projects/{plan.project}/locations/{plan.region}/services/{plan.service}"
+    async def read(self, name: str, region: str) -> tuple[Service, Any]:
+        """The service to plan from, and its raw message for `apply(base=...)`: the console
+        reads it once for the preview, so the confirmed action goes straight to the update."""
+        full = f"projects/{self.project}/locations/{region}/services/{name}"
         self.calls += 1
         current = await call(lambda: self._services.get_service(name=full), resource=full)
         pb = type(current).pb(current)
+        return service_from_pb(pb), pb
+
+    async def apply(self, plan: ActionPlan, on_progress: Progress | None = None,
+                    base: Any = None) -> Service:
+        """Run the plan to its end; raise ConcurrentModification or OperationFailed.
+        `base` is the raw Service the plan was made from (read() reads it when None)."""
+        report = on_progress or (lambda _p: None)
+        full = f"projects/{plan.project}/locations/{plan.region}/services/{plan.service}"
+        pb = base if base is not None else (await self.read(plan.service, plan.region))[1]
         wanted = run_v2.Service.pb()()
         wanted.CopyFrom(pb)
         wanted.etag = plan.etag  # the version previewed, not the one just read

@@ -3,6 +3,8 @@ name typed in a protected profile), and a one-line input (traffic split, env cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -33,11 +35,15 @@ class ActionPreview(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", id="action.cancel"),
     ]
 
-    def __init__(self, plan: ActionPlan, settings: Settings, latest_ready: str = "") -> None:
+    def __init__(self, plan: ActionPlan, settings: Settings, latest_ready: str = "",
+                 on_confirm: Callable[[], None] | None = None) -> None:
         super().__init__(classes="-protected" if settings.protected else "")
         self.plan = plan
         self.settings = settings
         self.latest_ready = latest_ready
+        # Called at once on confirmation, before the dialog goes: the update is on the wire
+        # while Textual restyles the screen underneath (tens of ms, more on a busy machine).
+        self.on_confirm = on_confirm
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -67,6 +73,11 @@ class ActionPreview(ModalScreen[bool]):
         return not (action == "confirm" and self.settings.protected)
 
     def action_confirm(self) -> None:
+        self._confirmed()
+
+    def _confirmed(self) -> None:
+        if self.on_confirm is not None:
+            self.on_confirm()
         self.dismiss(True)
 
     def action_cancel(self) -> None:
@@ -75,7 +86,7 @@ class ActionPreview(ModalScreen[bool]):
     @on(Input.Submitted, "#preview-confirm")
     def _typed(self, event: Input.Submitted) -> None:
         if event.value.strip() == self.plan.service:
-            self.dismiss(True)
+            self._confirmed()
         else:
             self.query_one("#preview-error", Static).update(
                 f"✗ {event.value.strip()!r} is not {self.plan.service!r}: type the service's "

@@ -10,6 +10,7 @@ disables the keys and the status line says why when one is pressed.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -139,7 +140,8 @@ class ServiceActions(_Base):
         if previous is None:
             self.query_one(StatusLine).info("nothing to undo: no traffic change in this session")
             return
-        self.start_action("undo", lambda s, _revs: plan_undo(previous, s), previous.service)
+        self.start_action("undo", lambda s, _revs: plan_undo(previous, s), previous.service,
+                          previous.region)
 
     # ------------------------------------------------------------------ the flow
 
@@ -176,29 +178,35 @@ class ServiceActions(_Base):
                         else plan_env(s, name, value))
 
     @work(exclusive=True, group="service-action", exit_on_error=False)
-    async def start_action(self, what: str, planner: Planner, service_name: str = "") -> None:
+    async def start_action(self, what: str, planner: Planner, service_name: str = "",
+                           service_region: str = "") -> None:
         shown = self.action_service()
         if shown is None and not service_name:
             return
         name = service_name or (shown.name if shown else "")
-        region = shown.region if shown is not None and shown.name == name else ""
+        region = service_region or (
+            shown.region if shown is not None and shown.name == name else "")
         status = self.query_one(StatusLine)
         status.busy(f"reading {name} for the {what} preview")
         try:
             run = await self.backend.run()
-            service = await run.get_service(name, region)
+            actions = await self.backend.run_actions()
+            service, base = await actions.read(name, region or self.settings.region)
             revisions = await run.list_revisions(name, service.region)
             plan = planner(service, revisions)
         except StagingError as exc:
             status.error(exc, retry_key=what[0])
             return
         status.info(f"{plan.summary}: previewed, waiting for your confirmation")
-        confirmed = await self.app.push_screen_wait(
-            ActionPreview(plan, self.settings, service.latest_ready_revision))
-        if not confirmed:
+        running: list[asyncio.Future[None]] = []
+        confirmed = await self.app.push_screen_wait(ActionPreview(
+            plan, self.settings, service.latest_ready_revision,
+            on_confirm=lambda: running.append(
+                asyncio.ensure_future(self._apply(plan, status, base)))))
+        if not confirmed or not running:
             status.info(f"{plan.summary}: cancelled, nothing changed")
             return
-        await self._apply(plan, status)
+        await running[0]
 
     async def _show_after_failure(self, plan: ActionPlan) -> None:
         """The service as the failed operation left it (e.g. its new, failed revision)."""
@@ -209,7 +217,7 @@ class ServiceActions(_Base):
             return  # the error already shows; the next refresh catches up
         self.after_action(service)
 
-    async def _apply(self, plan: ActionPlan, status: StatusLine) -> None:
+    async def _apply(self, plan: ActionPlan, status: StatusLine, base: object) -> None:
         steps: list[str] = []
         operation = ""
 
@@ -228,7 +236,7 @@ class ServiceActions(_Base):
         trail = self.console.audit_trail
         try:
             actions = await self.backend.run_actions()
-            done = await actions.apply(plan, progress)
+            done = await actions.apply(plan, progress, base)
         except StagingError as exc:
             trail.record_service_action(audit_fields(plan), operation=operation,
                                         outcome=f"failed: {exc.message}", **common)
