@@ -11,9 +11,9 @@ from fixtures_actions import FAILURE
 from ui_app import sandbox_profile
 
 from staging_tui.audit_trail import default_trail_path
+from staging_tui.backend import Backend
 from staging_tui.cli import build_parser, main
 from staging_tui.errors import StagingError
-from staging_tui.gcp.backend import Backend
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.server import RunningSandbox
 

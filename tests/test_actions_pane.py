@@ -149,9 +149,10 @@ async def test_restart_that_fails_shows_googles_reason_and_leaves_traffic(
         await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
         assert "Creates a new revision" in preview_text(app)
         await pilot.press("y")
-        await until(pilot, lambda: "creating" in status_text(app), "the revision creating")
-        await until(pilot, lambda: "✗" in status_text(app), "the failure")
+        await until(pilot, lambda: "traffic was left" in status_text(app), "the failure")
         text = status_text(app)
+        assert "operation started → revision backend-staging-00005-" in text
+        assert "creating → failed" in text
         assert "FAILED_PRECONDITION" in text and "is not ready and cannot serve traffic" in text
         assert "traffic was left where it was" in text
     assert await traffic_of(actions_sandbox, "backend-staging") == [("LATEST", 100, "")]

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from staging_tui.audit_trail import AuditTrail
+from staging_tui.backend import Backend
 from staging_tui.domain import ActionPlan, ActionProgress, ActionStage, Revision, Service
 from staging_tui.errors import ApiError, NotFound, StagingError
-from staging_tui.gcp.backend import Backend
 from staging_tui.render.action_plans import (
     audit_fields,
     plan_restart,

@@ -15,6 +15,9 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import run_v2
+from google.cloud.run_v2.services.services.transports.grpc_asyncio import (
+    ServicesGrpcAsyncIOTransport,
+)
 from google.longrunning import operations_pb2
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2
@@ -28,6 +31,7 @@ from staging_tui.domain import (
 )
 from staging_tui.errors import ConcurrentModification, OperationFailed
 from staging_tui.gcp.api_errors import call, map_api_error
+from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.run import service_from_pb
 
 WAIT_S = 1            # each WaitOperation long-poll: how fresh the progress is
@@ -93,7 +97,20 @@ class RunActions:
         self.project = project
         self.calls = 0
 
-    async def read(self, name: str, region: str) -> tuple[Service, Any]:
+    @classmethod
+    def for_endpoints(cls, endpoints: Endpoints, project: str) -> RunActions:
+        """With its own Services client (Google, or the sandbox's channel)."""
+        if endpoints.sandbox:
+            client = run_v2.ServicesAsyncClient(
+                transport=ServicesGrpcAsyncIOTransport(channel=endpoints.grpc_channel()))
+        else:
+            client = run_v2.ServicesAsyncClient(credentials=endpoints.credentials())
+        return cls(client, project)
+
+    async def close(self) -> None:
+        await self._services.transport.close()  # type: ignore[no-untyped-call]
+
+    async def read(self, name: str, region: str) -> tuple[Service, object]:
         """The service to plan from, and its raw message for `apply(base=...)`: the console
         reads it once for the preview, so the confirmed action goes straight to the update."""
         full = f"projects/{self.project}/locations/{region}/services/{name}"
@@ -103,7 +120,7 @@ class RunActions:
         return service_from_pb(pb), pb
 
     async def apply(self, plan: ActionPlan, on_progress: Progress | None = None,
-                    base: Any = None) -> Service:
+                    base: object = None) -> Service:
         """Run the plan to its end; raise ConcurrentModification or OperationFailed.
         `base` is the raw Service the plan was made from (read() reads it when None)."""
         report = on_progress or (lambda _p: None)

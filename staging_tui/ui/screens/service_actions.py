@@ -242,8 +242,9 @@ class ServiceActions(_Base):
                                         outcome=f"failed: {exc.message}", **common)
             status.error(exc, retry_key="r")
             code = getattr(exc, "code", "")
-            self.action_note = Text(f"✗ {code + ': ' if code else ''}{exc.message}\n"
-                                    f"  fix: {exc.fix}", style="red")
+            self.action_note = Text(
+                f"✗ {plan.summary} · {' → '.join([*steps, 'failed'])}\n"
+                f"{code + ': ' if code else ''}{exc.message}\n  fix: {exc.fix}", style="red")
             await self._show_after_failure(plan)
             return
         trail.record_service_action(audit_fields(plan), operation=operation, outcome="ok",
