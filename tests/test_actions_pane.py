@@ -227,3 +227,25 @@ async def test_detail_pin_secret_version_creates_a_revision(
         await until(pilot, lambda: "✓" in status_text(app), "the new revision")
         assert "api-staging-00004-" in status_text(app)
         assert "revision" in status_text(app) and "ready" in status_text(app)
+
+
+async def test_detail_rolls_back_to_the_revision_under_the_cursor(
+        actions_sandbox: RunningSandbox) -> None:
+    from textual.widgets import DataTable
+
+    r3 = revision_name("web-staging", 3)
+    app = app_for(actions_sandbox, **ACTIONS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, app, "web-staging")
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "ServiceDetailScreen", "detail")
+        table = app.screen.query_one("#detail-revisions", DataTable)
+        await until(pilot, lambda: table.row_count == 5, "the revisions")
+        table.move_cursor(row=table.get_row_index(r3))
+        await pilot.press("B")
+        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        assert f"100% to {r3}" in preview_text(app)
+        await pilot.press("y")
+        await until(pilot, lambda: "✓" in status_text(app), "the roll back")
+    after = await traffic_of(actions_sandbox, "web-staging")
+    assert (r3, 100, "") in after and ("previous" in {t for _, _, t in after})

@@ -164,3 +164,37 @@ async def test_env_change_creates_a_revision_with_the_new_value(
     done = await actions.apply(plan_env(svc, "LOG_LEVEL", "DEBUG"))
     assert {e.name: e.value for e in done.env}["LOG_LEVEL"] == "DEBUG"
     await run.close()
+
+
+async def test_wait_operation_answers_at_its_timeout_with_the_latest_state(
+        actions_sandbox: RunningSandbox) -> None:
+    """WaitOperation returns when the operation ends or at the request's timeout (not done)."""
+    from google.longrunning import operations_pb2
+    from google.protobuf import duration_pb2
+
+    run, _ = clients(actions_sandbox)
+    client = run.services_client
+    svc = await client.get_service(
+        name="projects/actions-test/locations/us-central1/services/api-staging")
+    svc.template.labels["k"] = "v2"  # a new revision: 150 ms start-up + 50 ms routing
+    op = await client.update_service(service=svc)
+    answer = await client.wait_operation(request=operations_pb2.WaitOperationRequest(
+        name=op.operation.name, timeout=duration_pb2.Duration(nanos=20_000_000)))
+    raw = operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes) else answer
+    assert not raw.done and raw.metadata.type_url.endswith("google.cloud.run.v2.Service")
+    answer = await client.wait_operation(request=operations_pb2.WaitOperationRequest(
+        name=op.operation.name, timeout=duration_pb2.Duration(seconds=10)))
+    raw = operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes) else answer
+    assert raw.done and raw.response.type_url.endswith("google.cloud.run.v2.Service")
+    await run.close()
+
+
+def test_sandbox_profiles() -> None:
+    from staging_tui.config import sandbox_settings
+
+    plain = sandbox_settings()
+    actions = sandbox_settings(profile="sandbox-actions")
+    protected = sandbox_settings(profile="sandbox-protected")
+    assert not plain.actions_allowed and plain.read_only
+    assert actions.actions_allowed and not actions.protected
+    assert protected.actions_allowed and protected.protected and not protected.writable
