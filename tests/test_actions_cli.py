@@ -52,6 +52,8 @@ async def test_read_only_profile_refuses(actions_sandbox: RunningSandbox) -> Non
         await run_command(actions_sandbox, ["rollback", "backend-staging", "--yes"])
     assert "--profile sandbox-actions" in info.value.fix
     assert trail() == []
+    # Without --yes a read-only profile still previews (a dry run), and says where it runs.
+    assert await run_command(actions_sandbox, ["rollback", "backend-staging"]) == 3
 
 
 async def test_protected_profile_needs_confirm(actions_sandbox: RunningSandbox,

@@ -120,13 +120,15 @@ async def _run(args: argparse.Namespace, backend: Backend, service: Service,
                plan: ActionPlan) -> int:
     s = backend.settings
     print(preview_plain(plan, service.latest_ready_revision, environment=s.environment), end="")
-    if not s.actions_allowed:
-        raise StagingError(f"profile {s.profile!r} is read-only: nothing was changed",
-                           "use a profile with read_only = false"
-                           + (" (--profile sandbox-actions)" if s.sandbox else ""))
+    fix = "use a profile with read_only = false" + (
+        " (--profile sandbox-actions)" if s.sandbox else "")
     if not args.yes:
-        print("\npreview only: add --yes to run it", file=sys.stderr)
+        print("\npreview only: add --yes to run it"
+              + (f" (in a profile that allows it: {fix})" if not s.actions_allowed else ""),
+              file=sys.stderr)
         return PREVIEW_ONLY
+    if not s.actions_allowed:
+        raise StagingError(f"profile {s.profile!r} is read-only: nothing was changed", fix)
     if s.protected and args.confirm != plan.service:
         raise StagingError(f"profile {s.profile!r} is protected: confirm with the service's name",
                            f"add --confirm {plan.service}")

@@ -185,7 +185,8 @@ class RunActions:
                                   raw.error.message))
             raise OperationFailed(
                 f"{plan.service}: {raw.error.message}",
-                "traffic was left where it was; see the revision's logs ([l])",
+                "traffic was left where it was; see the new revision's logs (l in the console, "
+                "or staging-tui logs SERVICE)",
                 resource=service.name, operation=name, code=code)
         if last is not None and last[0] is ActionStage.CREATING:
             report(ActionProgress(ActionStage.READY, name, last[1]))
