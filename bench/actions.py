@@ -109,7 +109,7 @@ async def console_runs(endpoints: Endpoints, runs: int) -> tuple[list[float], li
             status = screen.query_one(StatusLine)
             start = time.perf_counter()
             await pilot.press("b" if i % 2 == 0 else "L")
-            await until(lambda: isinstance(app.screen, ActionPreview))
+            await until(lambda: bool(app.screen.query(ActionPreview)))
             previews.append(time.perf_counter() - start)
             await pilot.pause()
             start, cpu = time.perf_counter(), time.process_time()

@@ -80,7 +80,7 @@ async def test_read_only_profile_refuses_and_says_why(actions_sandbox: RunningSa
         assert screen.check_action("rollback", ()) is None  # disabled (greyed in the footer)
         await pilot.press("b")
         await pilot.pause()
-        assert not isinstance(app.screen, ActionPreview)
+        assert not bool(app.screen.query(ActionPreview))
         text = status_text(app)
         assert "read-only: incident actions are off" in text
         assert "--profile sandbox-actions" in text
@@ -95,7 +95,7 @@ async def test_rollback_preview_confirm_progress_and_audit(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         text = preview_text(app)
         assert f"Roll back backend-staging: 100% to {r3}" in text
         assert f"LATEST ({r3})" in text
@@ -118,7 +118,7 @@ async def test_cancel_changes_nothing(actions_sandbox: RunningSandbox) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         await pilot.press("escape")
         await until(pilot, lambda: "cancelled" in status_text(app), "cancelled")
     assert trail() == []
@@ -130,9 +130,9 @@ async def test_protected_profile_needs_the_name_typed(actions_sandbox: RunningSa
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("b")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         await pilot.press("y", "enter")  # `y` is only typed here, and is not the name
-        assert isinstance(app.screen, ActionPreview)
+        assert bool(app.screen.query(ActionPreview))
         assert "is not 'backend-staging'" in str(app.screen.query_one("#preview-error").render())
         app.screen.query_one("#preview-confirm", Input).value = ""
         await pilot.press(*"backend-staging", "enter")
@@ -146,10 +146,10 @@ async def test_restart_that_fails_shows_googles_reason_and_leaves_traffic(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("R")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         assert "Creates a new revision" in preview_text(app)
         await pilot.press("y")
-        await until(pilot, lambda: "traffic was left" in status_text(app), "the failure")
+        await until(pilot, lambda: "→ failed" in status_text(app), "the failure noted")
         text = status_text(app)
         assert "operation started → revision backend-staging-00005-" in text
         assert "creating → failed" in text
@@ -167,7 +167,7 @@ async def test_concurrent_change_fails_with_a_clear_message(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "web-staging")
         await pilot.press("L")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         # Someone else changes the service while the preview is open.
         run = RunAdapter(Endpoints.for_sandbox(actions_sandbox.endpoints), "actions-test",
                          ("us-central1",))
@@ -196,13 +196,13 @@ async def test_traffic_split_then_undo(actions_sandbox: RunningSandbox) -> None:
         assert box.value == f"{r5}=90 {r4}=10 tag:previous={r4}"
         box.value = f"{r5}=50 {r4}=50"
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         assert "50%" in preview_text(app)
         await pilot.press("y")
         await until(pilot, lambda: "✓" in status_text(app), "the split")
         assert (r4, 50, "") in await traffic_of(actions_sandbox, "web-staging")
         await pilot.press("u")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the undo preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the undo preview")
         assert "Undo on web-staging" in preview_text(app)
         await pilot.press("y")
         await until(pilot, lambda: "✓ Undo" in status_text(app), "the undo")
@@ -221,7 +221,7 @@ async def test_detail_pin_secret_version_creates_a_revision(
         await until(pilot, lambda: isinstance(app.screen, ActionInput), "the env input")
         app.screen.query_one(Input).value = "LOG_LEVEL=DEBUG"
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         assert "LOG_LEVEL: 'INFO' → 'DEBUG'" in preview_text(app)
         await pilot.press("y")
         await until(pilot, lambda: "✓" in status_text(app), "the new revision")
@@ -243,9 +243,26 @@ async def test_detail_rolls_back_to_the_revision_under_the_cursor(
         await until(pilot, lambda: table.row_count == 5, "the revisions")
         table.move_cursor(row=table.get_row_index(r3))
         await pilot.press("B")
-        await until(pilot, lambda: isinstance(app.screen, ActionPreview), "the preview")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         assert f"100% to {r3}" in preview_text(app)
         await pilot.press("y")
         await until(pilot, lambda: "✓" in status_text(app), "the roll back")
     after = await traffic_of(actions_sandbox, "web-staging")
     assert (r3, 100, "") in after and ("previous" in {t for _, _, t in after})
+
+
+async def test_escape_in_the_detail_cancels_the_preview_not_the_detail(
+        actions_sandbox: RunningSandbox) -> None:
+    app = app_for(actions_sandbox, **ACTIONS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await select(pilot, app, "backend-staging")
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "ServiceDetailScreen", "detail")
+        await pilot.press("b")
+        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await pilot.press("b")  # a second action waits for this preview's answer
+        await pilot.press("escape")
+        await until(pilot, lambda: "cancelled" in status_text(app), "cancelled")
+        assert type(app.screen).__name__ == "ServiceDetailScreen"
+        assert not app.screen.query(ActionPreview)
+    assert trail() == []

@@ -23,7 +23,7 @@ async def _rollback_preview(pilot: Pilot[Any]) -> None:
     table.move_cursor(row=table.get_row_index("backend-staging"))
     await pilot.press("b")
     for _ in range(200):
-        if isinstance(pilot.app.screen, ActionPreview):
+        if bool(pilot.app.screen.query(ActionPreview)):
             break
         await pilot.pause(0.05)
     await pilot.pause(0.1)

@@ -71,6 +71,7 @@ class ServiceActions(_Base):
     """Mixed into a PaneScreen that has a StatusLine and knows its current service."""
 
     action_note: Text | None = None  # how the last action ended (kept on refreshes)
+    preview_open = False  # one preview at a time: the action keys wait for its answer
 
     def action_service(self) -> Service | None:
         """The service the actions apply to (the selected row, the detail's service)."""
@@ -84,12 +85,20 @@ class ServiceActions(_Base):
         """Called with the service as the operation left it (refresh what is shown)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ACTIONS and not self.settings.actions_allowed:
+        if action in ACTIONS and (self.preview_open or not self.settings.actions_allowed):
             return None  # shown greyed in the footer; pressing it says why (on_key)
         return True
 
     def on_key(self, event: events.Key) -> None:
-        """A disabled action key (read-only profile) is not silently ignored: say why."""
+        """While a preview is open its keys (`y`, `esc`) answer it; a disabled action key
+        (read-only profile) is not silently ignored: the status line says why."""
+        if self.preview_open:
+            for panel in self.query(ActionPreview):
+                if panel.handle_preview_key(event.key):
+                    event.stop()
+                    event.prevent_default()
+                    return
+            return
         if self.settings.actions_allowed:
             return
         bound = self._bindings.key_to_bindings.get(event.key, [])
@@ -199,14 +208,25 @@ class ServiceActions(_Base):
             return
         status.info(f"{plan.summary}: previewed, waiting for your confirmation")
         running: list[asyncio.Future[None]] = []
-        confirmed = await self.app.push_screen_wait(ActionPreview(
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        panel = ActionPreview(
             plan, self.settings, service.latest_ready_revision,
             on_confirm=lambda: running.append(
-                asyncio.ensure_future(self._apply(plan, status, base)))))
+                asyncio.ensure_future(self._apply(plan, status, base))),
+            result=answer)
+        self.preview_open = True
+        try:
+            await self.mount(panel)
+            confirmed = await answer
+        finally:
+            self.preview_open = False
         if not confirmed or not running:
             status.info(f"{plan.summary}: cancelled, nothing changed")
             return
-        await running[0]
+        try:
+            await running[0]
+        finally:
+            await panel.remove()
 
     async def _show_after_failure(self, plan: ActionPlan) -> None:
         """The service as the failed operation left it (e.g. its new, failed revision)."""
