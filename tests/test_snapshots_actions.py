@@ -6,6 +6,7 @@ from typing import Any
 
 from conftest import FIXED_NOW
 from textual.pilot import Pilot
+from textual.widgets import Input
 from ui_app import make_app, sandbox_profile
 
 from staging_tui.sandbox.server import RunningSandbox
@@ -19,13 +20,15 @@ async def _rollback_preview(pilot: Pilot[Any]) -> None:
         if table.row_count:
             break
         await pilot.pause(0.05)
-    await pilot.app.workers.wait_for_complete()
+    await pilot.app.workers.wait_for_complete()  # services and error rates loaded
     table.move_cursor(row=table.get_row_index("backend-staging"))
     await pilot.press("b")
     for _ in range(200):
         if bool(pilot.app.screen.query(ActionPreview)):
             break
         await pilot.pause(0.05)
+    for box in pilot.app.screen.query(Input):  # a blinking cursor differs run to run
+        box.cursor_blink = False
     await pilot.pause(0.1)
 
 

@@ -110,9 +110,12 @@ class ServiceActions(_Base):
         if self.settings.actions_allowed:
             return False
         hint = " (--sandbox --profile sandbox-actions)" if self.settings.sandbox else ""
-        self.query_one(StatusLine).error(StagingError(
+        error = StagingError(
             f"profile {self.settings.profile!r} is read-only: incident actions are off",
-            f"use a profile with read_only = false{hint}"), retry_key="?")
+            f"use a profile with read_only = false{hint}")
+        self.query_one(StatusLine).error(error, retry_key="?")
+        # Kept when the pane refreshes its status line (Services: counts, error rates).
+        self.action_note = Text(f"✗ {error.message}\n  fix: {error.fix}", style="red")
         return True
 
     # ------------------------------------------------------------------ the keys
