@@ -132,7 +132,8 @@ class Backend:
         def build(ep: Endpoints) -> Tunnels:
             from staging_tui.gcp.tunnels import Tunnels
 
-            return Tunnels(ep, s.project, s.sql_instances, read_secret)
+            return Tunnels(ep, s.project, s.sql_instances, read_secret,
+                           s.tunnel_max_connections)
 
         return await self._adapter("staging_tui.gcp.tunnels", build)
 
@@ -150,7 +151,7 @@ class Backend:
         def build(ep: Endpoints) -> SecretsAdapter:
             from staging_tui.gcp.secrets import SecretsAdapter
 
-            return SecretsAdapter(ep, self.settings.project)
+            return SecretsAdapter(ep, self.settings.project, regions=self.settings.regions)
 
         return await self._adapter("staging_tui.gcp.secrets", build)
 

@@ -54,6 +54,15 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretVolume:
+    """A Secret Manager secret mounted as files (`template.volumes[].secret`)."""
+
+    volume: str
+    secret: SecretRef
+    mount_path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EnvVar:
     name: str
     value: str = ""
@@ -123,6 +132,7 @@ class Service:
     generation: int = 0
     observed_generation: int = 0
     etag: str = ""  # Google's fingerprint of this version; updates send it back
+    secret_volumes: tuple[SecretVolume, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -182,6 +192,7 @@ class Secret:
     replication: str = "automatic"
     versions: tuple[SecretVersion, ...] = ()
     versions_error: str = ""  # why the versions could not be listed (e.g. PERMISSION_DENIED)
+    location: str = ""  # a regional secret's region (projects/P/locations/L/secrets/S)
 
     @property
     def latest_enabled(self) -> SecretVersion | None:
@@ -236,6 +247,7 @@ class HttpRequest:
     user_agent: str = ""
     remote_ip: str = ""
     response_size: int = 0
+    protocol: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,20 +263,41 @@ class LogEntry:
     http_request: HttpRequest | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     trace: str = ""
+    span_id: str = ""
+    resource_type: str = ""
+    resource_labels: Mapping[str, str] = field(default_factory=dict)
+    proto_payload: Mapping[str, object] | None = None  # its JSON form, with "@type"
 
     @property
-    def message(self) -> str:
-        """The first line of the entry, as shown in the list."""
+    def full_message(self) -> str:
+        """Every line of the entry's message: the text, a JSON payload's `message`, an
+        audit log's method and resource, or a request's method, status and URL."""
         if self.text:
-            return self.text.split("\n", 1)[0]
+            return self.text
         if self.json_payload is not None:
             msg = self.json_payload.get("message")
             if isinstance(msg, str):
-                return msg.split("\n", 1)[0]
+                return msg
+        if self.proto_payload is not None:
+            p = self.proto_payload
+            who = p.get("authenticationInfo")
+            by = who.get("principalEmail", "") if isinstance(who, Mapping) else ""
+            method = ".".join(str(p.get("methodName", "")).split(".")[-2:])
+            resource = "/".join(str(p.get("resourceName", "")).split("/")[-2:])
+            return " ".join(x for x in (method, resource, f"by {by}" if by else "") if x)
         if self.http_request is not None:
             req = self.http_request
             return f"{req.method} {req.status} {req.url}"
         return ""
+
+    @property
+    def message(self) -> str:
+        """The first line of the entry, as shown in the list."""
+        return self.full_message.split("\n", 1)[0]
+
+    @property
+    def project(self) -> str:
+        return self.resource_labels.get("project_id", "")
 
 
 class MarkerKind(StrEnum):
@@ -310,19 +343,26 @@ class SqlInstance:
         return self.connection_name.rsplit(":", 1)[-1]
 
 
+# Each tunnel client holds a thread and a database connection slot (PostgreSQL's default
+# max_connections is 100, Cloud SQL's smallest tiers allow 25-50): a tunnel for one
+# developer never needs more, and a flood of idle sockets must not exhaust the server.
+DEFAULT_MAX_CONNECTIONS = 50
+
+
 @dataclass(frozen=True, slots=True)
 class TunnelOptions:
     """address: where to listen (loopback unless given explicitly); port 0 = the
     profile's, else the first free from 5433; ip_type PUBLIC / PRIVATE / PSC /
     AUTO (the first of those the instance has);
-    refresh "background" (certificate renewed ahead) or "lazy" (on connect)."""
+    refresh "background" (certificate renewed ahead) or "lazy" (on connect);
+    max_connections: clients beyond it are refused with a PostgreSQL error (0: no limit)."""
 
     port: int = 0
     address: str = "127.0.0.1"
     ip_type: str = "PUBLIC"
     iam_auth: bool = False
     refresh: str = "background"
-    max_connections: int = 0
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     connect_timeout: float = 15.0
     drain_timeout: float = 5.0
 
@@ -354,6 +394,8 @@ TUNNEL_FIXES: Mapping[TunnelErrorKind, str] = {
                                  "from here (a private IP needs the VPC)",
     TunnelErrorKind.PASSWORD: "check the profile's password_secret holds the user's password",
     TunnelErrorKind.REGION: "use the region the instance lives in",
+    TunnelErrorKind.LIMIT: "close idle clients, or raise tunnel_max_connections in the profile "
+                           "(staging-tui tunnel --max-connections N)",
 }
 
 
@@ -385,6 +427,8 @@ class TunnelState:
     connection_test: ConnectionTest | None = None
     ip_type: str = ""          # the instance address in use: PUBLIC, PRIVATE or PSC
     idle_connections: int = 0  # of `connections`, those between transactions
+    max_connections: int = 0   # the tunnel's connection limit (0: none)
+    refused: int = 0           # clients refused at the limit, so far
     error_kind: TunnelErrorKind = TunnelErrorKind.NONE  # of `last_error`
 
     @property
@@ -499,7 +543,8 @@ class DatabaseStatus:
     error: str = ""
     fix: str = ""
     select_ok: bool = False
-    server_version: str = ""
+    server_version: str = ""  # what the server answers (SHOW server_version)
+    declared_version: str = ""  # what the Cloud SQL Admin API declares (POSTGRES_17)
     extensions: tuple[str, ...] = ()
     matviews: tuple[MatView, ...] = ()
     alembic_heads: tuple[str, ...] | None = None

@@ -12,6 +12,7 @@ from fixtures_actions import FAILURE
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from ui_app import make_app, sandbox_profile
+from waiting import until
 
 from staging_tui.audit_trail import default_trail_path
 from staging_tui.gcp.endpoints import Endpoints
@@ -30,14 +31,9 @@ ACTIONS = {"read_only": False}
 PROTECTED = {"read_only": False, "protected": True}
 
 
-async def until(pilot: Pilot[Any], cond: Callable[[], bool], what: str,
-                timeout: float = 20.0) -> None:
-    """Wait for a condition the app reaches by itself (an event, not a fixed sleep)."""
-    for _ in range(int(timeout / 0.02)):
-        if cond():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+async def wait_for(pilot: Pilot[Any], cond: Callable[[], bool], what: str) -> None:
+    """The suite's one way to wait (tests/waiting.py), polling every 20 ms."""
+    await until(cond, pilot, interval=0.02, what=what)
 
 
 def app_for(sandbox: RunningSandbox, **profile: Any) -> StagingApp:
@@ -54,7 +50,7 @@ def preview_text(app: StagingApp) -> str:
 
 async def select(pilot: Pilot[Any], app: StagingApp, service: str) -> None:
     table = app.screen.query_one(ServicesTable)
-    await until(pilot, lambda: table.row_count > 0, "services")
+    await wait_for(pilot, lambda: table.row_count > 0, "services")
     table.move_cursor(table.get_row_index(service))
     await pilot.pause()
 
@@ -95,7 +91,7 @@ async def test_rollback_preview_confirm_progress_and_audit(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("b")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         text = preview_text(app)
         assert f"Roll back backend-staging: 100% to {r3}" in text
         assert f"LATEST ({r3})" in text
@@ -104,7 +100,7 @@ async def test_rollback_preview_confirm_progress_and_audit(
         await pilot.press("y")
         screen = app.screen
         assert isinstance(screen, ServicesScreen)
-        await until(pilot, lambda: "✓" in status_text(app), "the end of the operation")
+        await wait_for(pilot, lambda: "✓" in status_text(app), "the end of the operation")
         assert "operation started" in status_text(app) and "traffic moved" in status_text(app)
     assert await traffic_of(actions_sandbox, "backend-staging") == [(r3, 100, "")]
     [entry] = trail()
@@ -118,9 +114,9 @@ async def test_cancel_changes_nothing(actions_sandbox: RunningSandbox) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("b")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         await pilot.press("escape")
-        await until(pilot, lambda: "cancelled" in status_text(app), "cancelled")
+        await wait_for(pilot, lambda: "cancelled" in status_text(app), "cancelled")
     assert trail() == []
     assert await traffic_of(actions_sandbox, "backend-staging") == [("LATEST", 100, "")]
 
@@ -130,13 +126,13 @@ async def test_protected_profile_needs_the_name_typed(actions_sandbox: RunningSa
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("b")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         await pilot.press("y", "enter")  # `y` is only typed here, and is not the name
         assert bool(app.screen.query(ActionPreview))
         assert "is not 'backend-staging'" in str(app.screen.query_one("#preview-error").render())
         app.screen.query_one("#preview-confirm", Input).value = ""
         await pilot.press(*"backend-staging", "enter")
-        await until(pilot, lambda: "✓" in status_text(app), "the end of the operation")
+        await wait_for(pilot, lambda: "✓" in status_text(app), "the end of the operation")
     assert trail()[0]["profile"] == "sandbox" and trail()[0]["outcome"] == "ok"
 
 
@@ -146,10 +142,10 @@ async def test_restart_that_fails_shows_googles_reason_and_leaves_traffic(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("R")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         assert "Creates a new revision" in preview_text(app)
         await pilot.press("y")
-        await until(pilot, lambda: "→ failed" in status_text(app), "the failure noted")
+        await wait_for(pilot, lambda: "→ failed" in status_text(app), "the failure noted")
         text = status_text(app)
         assert "operation started → revision backend-staging-00005-" in text
         assert "creating → failed" in text
@@ -167,7 +163,7 @@ async def test_concurrent_change_fails_with_a_clear_message(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "web-staging")
         await pilot.press("L")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         # Someone else changes the service while the preview is open.
         run = RunAdapter(Endpoints.for_sandbox(actions_sandbox.endpoints), "actions-test",
                          ("us-central1",))
@@ -178,7 +174,7 @@ async def test_concurrent_change_fails_with_a_clear_message(
         await other.apply(plan_traffic(svc, await run.list_revisions("web-staging"), {r5: 100}))
         await run.close()
         await pilot.press("y")
-        await until(pilot, lambda: "✗" in status_text(app), "the refusal")
+        await wait_for(pilot, lambda: "✗" in status_text(app), "the refusal")
         assert "changed since this preview" in status_text(app)
     assert (r5, 100, "") in await traffic_of(actions_sandbox, "web-staging")
     assert plan_latest  # the action pressed was "to latest"
@@ -191,21 +187,21 @@ async def test_traffic_split_then_undo(actions_sandbox: RunningSandbox) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "web-staging")
         await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, ActionInput), "the traffic input")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionInput), "the traffic input")
         box = app.screen.query_one(Input)
         assert box.value == f"{r5}=90 {r4}=10 tag:previous={r4}"
         box.value = f"{r5}=50 {r4}=50"
         await pilot.press("enter")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         assert "50%" in preview_text(app)
         await pilot.press("y")
-        await until(pilot, lambda: "✓" in status_text(app), "the split")
+        await wait_for(pilot, lambda: "✓" in status_text(app), "the split")
         assert (r4, 50, "") in await traffic_of(actions_sandbox, "web-staging")
         await pilot.press("u")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the undo preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the undo preview")
         assert "Undo on web-staging" in preview_text(app)
         await pilot.press("y")
-        await until(pilot, lambda: "✓ Undo" in status_text(app), "the undo")
+        await wait_for(pilot, lambda: "✓ Undo" in status_text(app), "the undo")
     assert await traffic_of(actions_sandbox, "web-staging") == before
     assert [e["action"] for e in trail()] == ["traffic", "undo"]
 
@@ -216,15 +212,15 @@ async def test_detail_pin_secret_version_creates_a_revision(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "api-staging")
         await pilot.press("enter")
-        await until(pilot, lambda: type(app.screen).__name__ == "ServiceDetailScreen", "detail")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ServiceDetailScreen", "detail")
         await pilot.press("e")
-        await until(pilot, lambda: isinstance(app.screen, ActionInput), "the env input")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionInput), "the env input")
         app.screen.query_one(Input).value = "LOG_LEVEL=DEBUG"
         await pilot.press("enter")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         assert "LOG_LEVEL: 'INFO' → 'DEBUG'" in preview_text(app)
         await pilot.press("y")
-        await until(pilot, lambda: "✓" in status_text(app), "the new revision")
+        await wait_for(pilot, lambda: "✓" in status_text(app), "the new revision")
         assert "api-staging-00004-" in status_text(app)
         assert "revision" in status_text(app) and "ready" in status_text(app)
 
@@ -238,15 +234,15 @@ async def test_detail_rolls_back_to_the_revision_under_the_cursor(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "web-staging")
         await pilot.press("enter")
-        await until(pilot, lambda: type(app.screen).__name__ == "ServiceDetailScreen", "detail")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ServiceDetailScreen", "detail")
         table = app.screen.query_one("#detail-revisions", DataTable)
-        await until(pilot, lambda: table.row_count == 5, "the revisions")
+        await wait_for(pilot, lambda: table.row_count == 5, "the revisions")
         table.move_cursor(row=table.get_row_index(r3))
         await pilot.press("B")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         assert f"100% to {r3}" in preview_text(app)
         await pilot.press("y")
-        await until(pilot, lambda: "✓" in status_text(app), "the roll back")
+        await wait_for(pilot, lambda: "✓" in status_text(app), "the roll back")
     after = await traffic_of(actions_sandbox, "web-staging")
     assert (r3, 100, "") in after and ("previous" in {t for _, _, t in after})
 
@@ -257,12 +253,12 @@ async def test_escape_in_the_detail_cancels_the_preview_not_the_detail(
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
         await pilot.press("enter")
-        await until(pilot, lambda: type(app.screen).__name__ == "ServiceDetailScreen", "detail")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ServiceDetailScreen", "detail")
         await pilot.press("b")
-        await until(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
+        await wait_for(pilot, lambda: bool(app.screen.query(ActionPreview)), "the preview")
         await pilot.press("b")  # a second action waits for this preview's answer
         await pilot.press("escape")
-        await until(pilot, lambda: "cancelled" in status_text(app), "cancelled")
+        await wait_for(pilot, lambda: "cancelled" in status_text(app), "cancelled")
         assert type(app.screen).__name__ == "ServiceDetailScreen"
         assert not app.screen.query(ActionPreview)
     assert trail() == []

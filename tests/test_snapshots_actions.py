@@ -29,7 +29,8 @@ async def _rollback_preview(pilot: Pilot[Any]) -> None:
         await pilot.pause(0.05)
     for box in pilot.app.screen.query(Input):  # a blinking cursor differs run to run
         box.cursor_blink = False
-    await pilot.pause(0.1)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.3)
 
 
 def test_rollback_preview(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
