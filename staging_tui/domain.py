@@ -181,6 +181,7 @@ class Secret:
     replication: str = "automatic"
     versions: tuple[SecretVersion, ...] = ()
     versions_error: str = ""  # why the versions could not be listed (e.g. PERMISSION_DENIED)
+    versions_known: bool = True  # False: listed by name only, versions not fetched (quota)
 
     @property
     def latest_enabled(self) -> SecretVersion | None:

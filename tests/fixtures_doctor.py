@@ -39,5 +39,6 @@ def backend_for(sandbox: RunningSandbox, settings: Settings | None = None) -> Ba
 def healthy_sandbox() -> Iterator[RunningSandbox]:
     thread = SandboxThread(load_scenario(HEALTHY))
     running = thread.start()
+    running.quotas.enabled = False  # counted, not enforced: quota tests own sandboxes
     yield running
     thread.stop()

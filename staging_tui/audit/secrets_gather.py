@@ -45,10 +45,11 @@ async def gather_secret_findings(backend: Any, services: Callable[[], Awaitable[
                                  ) -> tuple[list[Finding], dict[str, str]]:
     s = backend.settings
     adapter = await backend.secrets()
-    listed: list[Secret] = await adapter.list_secrets()
     data = secrets_audit.audit_input(
         s.project, s.secret_suffix, s.required_secrets, await services(),
         tuple(i.password_secret for i in s.sql_instances if i.password_secret))
+    # versions only of the secrets someone uses: one read call each, not one per secret
+    listed: list[Secret] = await adapter.list_secrets(versions_for=secrets_audit.needed_secrets(data))
     findings = secrets_audit.audit_secrets(data, listed)
     usable = [f for f in findings if f.level is Level.OK]
     others = [f for f in findings if f.level is not Level.OK]

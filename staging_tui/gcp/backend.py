@@ -75,7 +75,8 @@ class Backend:
         """Cloud Logging: list, tail (reconnecting) and write entries."""
         adapter: LogsAdapter = await self._adapter(
             "logs", "staging_tui.gcp.logs",
-            lambda mod, ep: mod.LogsAdapter(ep, self.settings.project),
+            lambda mod, ep: mod.LogsAdapter(ep, self.settings.project,
+                                            quota_share=self.settings.quota_share),
         )
         return adapter
 
@@ -104,9 +105,16 @@ class Backend:
         """Secret Manager: secrets, versions, payloads (CRC32C-checked) and writes."""
         adapter: SecretsAdapter = await self._adapter(
             "secrets", "staging_tui.gcp.secrets",
-            lambda mod, ep: mod.SecretsAdapter(ep, self.settings.project),
+            lambda mod, ep: mod.SecretsAdapter(ep, self.settings.project,
+                                               quota_share=self.settings.quota_share),
         )
         return adapter
+
+    def quota_line(self) -> str:
+        """This session's API calls per API in the last minute (the `?` help's quota line)."""
+        from staging_tui.gcp.call_meter import SESSION_METER
+
+        return SESSION_METER.line()
 
     async def health(self, service: Service, path: str = "") -> HealthResult:
         """GET the service's health path (profile's `health`, else "/")."""

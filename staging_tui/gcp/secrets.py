@@ -1,7 +1,11 @@
 """Secret Manager v1 adapter: secrets, versions and payloads -> domain objects.
 
-Listing fetches every secret's versions concurrently with a bound (`concurrency`),
-not one by one. Payloads are checked against their CRC32C: a mismatch raises
+Quota: list and get calls count against the project's 600 read requests per minute,
+shared with the team, so listing is one call for the names, and versions are fetched
+only for the secrets asked for (`versions_for`: the selected one, those services
+reference, the profile's required list), each at most once per `VERSIONS_TTL`
+(cached), concurrently with a bound and within the `read_budget` (the profile's
+`quota_share` of 600/min). Payloads are checked against their CRC32C: a mismatch raises
 `ChecksumMismatch` and the bytes are dropped. Values never enter a message, a log
 or an exception raised here.
 """
@@ -10,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +32,7 @@ from staging_tui.checksums import crc32c
 from staging_tui.domain import Secret, SecretPayload, SecretVersion, VersionState
 from staging_tui.errors import ApiError
 from staging_tui.gcp.api_errors import call, map_api_error, mapped
+from staging_tui.gcp.call_budget import CallBudget, quota_share_budget
 from staging_tui.gcp.endpoints import Endpoints
 
 # The client library logs whole requests and responses at DEBUG (AccessSecretVersion's
@@ -37,7 +43,9 @@ for _name in ("google.cloud.secretmanager_v1", SecretManagerServiceGrpcAsyncIOTr
     logging.getLogger(_name).setLevel(logging.INFO)
 
 PAGE_SIZE = 25000
-CONCURRENCY = 32
+CONCURRENCY = 8
+READ_QUOTA_PER_MINUTE = 600  # cloud.google.com/secret-manager/quotas
+VERSIONS_TTL = 60.0  # seconds a secret's version listing is reused
 READ_RETRY = retry_async.AsyncRetry(
     initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
     predicate=retry_async.if_exception_type(gexc.ServiceUnavailable),
@@ -85,17 +93,23 @@ def secret_from_pb(pb: Any, versions: Iterable[SecretVersion] = ()) -> Secret:
     )
 
 
+def _newest_first(versions: Iterable[SecretVersion]) -> tuple[SecretVersion, ...]:
+    return tuple(sorted(versions, key=lambda v: int(v.version), reverse=True))
+
+
 class SecretsAdapter:
     """Read and (when the profile allows, checked by the caller) write one project's secrets."""
 
-    def __init__(self, endpoints: Endpoints, project: str, concurrency: int = CONCURRENCY) -> None:
+    def __init__(self, endpoints: Endpoints, project: str, concurrency: int = CONCURRENCY,
+                 *, quota_share: float = 0.5) -> None:
         self.project = project
         self.concurrency = concurrency
-        if endpoints.sandbox:
-            transport = SecretManagerServiceGrpcAsyncIOTransport(channel=endpoints.grpc_channel())
-            self._client = sm.SecretManagerServiceAsyncClient(transport=transport)
-        else:
-            self._client = sm.SecretManagerServiceAsyncClient(credentials=endpoints.credentials())
+        self.read_budget = CallBudget(quota_share_budget(READ_QUOTA_PER_MINUTE, quota_share))
+        self._versions_cache: dict[str, tuple[float, list[SecretVersion]]] = {}
+        channel = (endpoints.grpc_channel() if endpoints.sandbox
+                   else endpoints.google_channel(SecretManagerServiceGrpcAsyncIOTransport))
+        transport = SecretManagerServiceGrpcAsyncIOTransport(channel=channel)
+        self._client = sm.SecretManagerServiceAsyncClient(transport=transport)
 
     def path(self, secret: str) -> str:
         return f"projects/{self.project}/secrets/{secret}"
@@ -105,53 +119,95 @@ class SecretsAdapter:
 
     # ------------------------------------------------------------------ reads
     async def list_secrets(self, filter: str = "", *, with_versions: bool = True,
+                           versions_for: Collection[str] | None = None,
                            on_progress: Callable[[int, int], None] | None = None,
-                           on_listed: Callable[[list[Secret]], None] | None = None
+                           on_listed: Callable[[list[Secret]], None] | None = None,
+                           on_versions: Callable[[Secret], None] | None = None
                            ) -> list[Secret]:
-        """All secrets sorted by name; with their versions (newest first) unless told not to.
-        `on_listed(secrets)` gets them without versions as soon as they are listed (a table
-        can show the names at once); `on_progress(done, total)` as version listings end."""
+        """All secrets sorted by name, listed in one call (a page holds 25,000).
+
+        Versions (newest first) are fetched for the names in `versions_for` (every secret
+        when None: one read call each, so only for small projects), in that order; the
+        other secrets come back with `versions_known=False`. `on_listed(secrets)` gets the
+        bare list at once (a table shows the names), `on_versions(secret)` each secret
+        whose versions arrived, `on_progress(done, total)` the count."""
         parent = f"projects/{self.project}"
         raw: list[Any] = []
         async with mapped(parent):
+            await self.read_budget.acquire()
             pager = await self._client.list_secrets(
                 request=sm.ListSecretsRequest(parent=parent, page_size=PAGE_SIZE, filter=filter),
                 retry=READ_RETRY)
             async for response in pager.pages:
                 raw.extend(type(response).pb(response).secrets)
+                if response.next_page_token:
+                    await self.read_budget.acquire()
         raw.sort(key=lambda pb: pb.name)
-        if not with_versions or on_listed is not None:
-            bare = [secret_from_pb(pb) for pb in raw]
-            if not with_versions:
-                return bare
-            if on_listed is not None:
-                on_listed(bare)
-        gate = asyncio.Semaphore(self.concurrency)
+        bare = [replace(secret_from_pb(pb), versions_known=False) for pb in raw]
+        if not with_versions:
+            return bare
+        if on_listed is not None:
+            on_listed(bare)
+        by_name = {s.name: s for s in bare}
+        wanted = list(by_name) if versions_for is None else \
+            list(dict.fromkeys(n for n in versions_for if n in by_name))
         done = 0
 
-        async def one(pb: Any) -> Secret:
+        def arrived(secret: Secret) -> None:
             nonlocal done
-            error = ""
-            versions: list[SecretVersion] = []
+            done += 1
+            by_name[secret.name] = secret
+            if on_versions is not None:
+                on_versions(secret)
+            if on_progress is not None:
+                on_progress(done, len(wanted))
+
+        await self.fill_versions([by_name[n] for n in wanted], arrived)
+        return [by_name[s.name] for s in bare]
+
+    async def fill_versions(self, secrets: Iterable[Secret],
+                            arrived: Callable[[Secret], None] | None = None) -> list[Secret]:
+        """`secrets` with their versions (cached for VERSIONS_TTL), fetched concurrently in
+        the given order; a secret whose versions cannot be read says why in
+        `versions_error` and does not hide the others."""
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(secret: Secret) -> Secret:
             async with gate:
                 try:
-                    versions = await self._versions(pb.name)
-                except ApiError as exc:  # one unreadable secret must not hide the others
-                    error = f"{exc.code}: {exc.message}"
-            done += 1
-            if on_progress is not None:
-                on_progress(done, len(raw))
-            secret = secret_from_pb(pb, versions)
-            return replace(secret, versions_error=error) if error else secret
+                    versions = await self._cached_versions(self.path(secret.name))
+                    out = replace(secret, versions=_newest_first(versions),
+                                  versions_known=True, versions_error="")
+                except ApiError as exc:
+                    out = replace(secret, versions_known=True,
+                                  versions_error=f"{exc.code}: {exc.message}")
+            if arrived is not None:
+                arrived(out)
+            return out
 
-        return list(await asyncio.gather(*(one(pb) for pb in raw)))
+        return list(await asyncio.gather(*(one(s) for s in secrets)))
+
+    async def _cached_versions(self, parent: str) -> list[SecretVersion]:
+        hit = self._versions_cache.get(parent)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < VERSIONS_TTL:
+            return hit[1]
+        versions = await self._versions(parent)
+        self._versions_cache[parent] = (now, versions)
+        return versions
+
+    def forget_versions(self, secret: str) -> None:
+        """Drop the cached versions of `secret` (after a write)."""
+        self._versions_cache.pop(self.path(secret), None)
 
     async def get_secret(self, secret: str) -> Secret:
-        """One secret with its versions."""
+        """One secret with its versions (fresh: the cache is refilled)."""
         name = self.path(secret)
+        await self.read_budget.acquire()
         pb = await call(lambda: self._client.get_secret(name=name, retry=READ_RETRY),
                         resource=name)
-        return secret_from_pb(type(pb).pb(pb), await self._versions(name))
+        self.forget_versions(secret)
+        return secret_from_pb(type(pb).pb(pb), await self._cached_versions(name))
 
     async def list_versions(self, secret: str) -> tuple[SecretVersion, ...]:
         """Versions of one secret, newest first."""
@@ -170,6 +226,7 @@ class SecretsAdapter:
         while True:
             request = sm.ListSecretVersionsRequest(parent=parent, page_size=PAGE_SIZE,
                                                    page_token=token)
+            await self.read_budget.acquire()
             try:
                 response = await stub(request, metadata=metadata, timeout=30.0)
             except grpc.RpcError as exc:
@@ -183,6 +240,7 @@ class SecretsAdapter:
 
     async def get_version(self, secret: str, version: str = "latest") -> SecretVersion:
         name = self.version_path(secret, version)
+        await self.read_budget.acquire()
         pb = await call(lambda: self._client.get_secret_version(name=name, retry=READ_RETRY),
                         resource=name)
         return version_from_pb(type(pb).pb(pb))
@@ -229,22 +287,26 @@ class SecretsAdapter:
         request = sm.AddSecretVersionRequest(
             parent=parent, payload=sm.SecretPayload(data=data, data_crc32c=crc32c(data)))
         pb = await call(lambda: self._client.add_secret_version(request=request), resource=parent)
+        self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
     async def enable_version(self, secret: str, version: str) -> SecretVersion:
         name = self.version_path(secret, version)
         pb = await call(lambda: self._client.enable_secret_version(name=name), resource=name)
+        self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
     async def disable_version(self, secret: str, version: str) -> SecretVersion:
         name = self.version_path(secret, version)
         pb = await call(lambda: self._client.disable_secret_version(name=name), resource=name)
+        self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
     async def destroy_version(self, secret: str, version: str) -> SecretVersion:
         """Irreversible: the data is deleted."""
         name = self.version_path(secret, version)
         pb = await call(lambda: self._client.destroy_secret_version(name=name), resource=name)
+        self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
     async def close(self) -> None:
