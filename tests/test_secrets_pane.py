@@ -4,9 +4,8 @@ binary payloads, the audit panel, the versions view, and writes behind a modal."
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
