@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from staging_tui.gcp.doctor_probes import DoctorProbes
     from staging_tui.gcp.health import HealthResult
     from staging_tui.gcp.logs import LogsAdapter
+    from staging_tui.gcp.monitoring import MonitoringAdapter
     from staging_tui.gcp.run import RunAdapter
     from staging_tui.gcp.secrets import SecretsAdapter
     from staging_tui.gcp.tunnels import Tunnels
@@ -98,6 +99,15 @@ class Backend:
         adapter: DoctorProbes = await self._adapter(
             "probes", "staging_tui.gcp.doctor_probes",
             lambda mod, ep: mod.DoctorProbes(ep, self.settings.project),
+        )
+        return adapter
+
+    async def monitoring(self) -> MonitoringAdapter:
+        """Cloud Monitoring: the golden signals of the Cloud Run services."""
+        adapter: MonitoringAdapter = await self._adapter(
+            "monitoring", "staging_tui.gcp.monitoring",
+            lambda mod, ep: mod.MonitoringAdapter(ep, self.settings.project,
+                                                  quota_share=self.settings.quota_share),
         )
         return adapter
 

@@ -91,6 +91,11 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
     return out, logs
 
 
+def service_traffic(scenario: Scenario) -> list[ServiceLogs]:
+    """Each service's generated traffic (rate, error share): Monitoring's metrics follow it."""
+    return _log_settings(scenario)[0]
+
+
 _SMALL = [bytes((n,)) for n in range(128)]
 
 

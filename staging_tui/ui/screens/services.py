@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import Input
 
 from staging_tui.domain import Service
 from staging_tui.errors import StagingError
+from staging_tui.gcp.call_budget import Backoff
 from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
 from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
 from staging_tui.ui.screens.base import PaneScreen
@@ -18,7 +20,7 @@ from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 REFRESH_S = 30.0
-MAX_BACKOFF_S = 300.0
+MAX_BACKOFF_S = 300.0  # after errors: 30 s doubling (with jitter), or Google's RetryInfo
 SORT_KEYS = ("name", "status", "modified")
 
 
@@ -40,8 +42,8 @@ class ServicesScreen(PaneScreen):
         self.grouped = False
         self.loaded_at: datetime | None = None
         self._refreshing = False
-        self._backoff = REFRESH_S
-        self._since_refresh = 0.0
+        self._backoff = Backoff(base=REFRESH_S, maximum=MAX_BACKOFF_S)
+        self._next: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: substring, regex, or pr:12 — Esc clears",
@@ -53,33 +55,34 @@ class ServicesScreen(PaneScreen):
         self.query_one(StatusLine).busy("loading Cloud Run services")
         self.query_one(ServicesTable).focus()
         self.refresh_services()
-        self.set_interval(5.0, self._tick)
 
     # ------------------------------------------------------------------ loading
 
-    def _tick(self) -> None:
-        """Auto-refresh: every REFRESH_S, backing off after errors; never overlapping."""
-        self._since_refresh += 5.0
-        if self._since_refresh >= self._backoff and not self._refreshing:
-            self.refresh_services()
+    def _schedule(self, delay: float) -> None:
+        """Auto-refresh: the next one in `delay` s (REFRESH_S, or the back-off after an
+        error); one timer at a time, so refreshes never overlap nor loop."""
+        if self._next is not None:
+            self._next.stop()
+        self._next = self.set_timer(delay, self.refresh_services)
 
     @work(exclusive=True, group="services-refresh", exit_on_error=False)
     async def refresh_services(self) -> None:
         if self._refreshing:
             return
         self._refreshing = True
-        self._since_refresh = 0.0
         status = self.query_one(StatusLine)
         try:
             run = await self.backend.run()
             services = in_profile(await run.list_services(), self.settings.service_filter)
         except StagingError as exc:
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
-            status.error(exc)
+            delay = self._backoff.next_delay(exc)
+            status.error(exc, retrying_in=delay)
+            self._schedule(delay)
             return
         finally:
             self._refreshing = False
-        self._backoff = REFRESH_S
+        self._backoff.reset()
+        self._schedule(REFRESH_S)
         self.services = services
         self.loaded_at = self.now()
         self.query_one(ServicesTable).forget_cells()
@@ -93,9 +96,9 @@ class ServicesScreen(PaneScreen):
         now = self.now()
         try:
             logs = await self.backend.logs()
-            entries = await logs.list_entries(
+            entries = await logs.list_entries(  # one call: the newest 1,000 errors
                 'resource.type="cloud_run_revision" AND severity>=ERROR',
-                since=now - timedelta(minutes=WINDOW_MINUTES))
+                since=now - timedelta(minutes=WINDOW_MINUTES), newest_first=True, limit=1000)
         except StagingError as exc:
             self.notify(f"error rates unavailable: {exc.message}", severity="warning")
             return
