@@ -119,6 +119,37 @@ class MonitoringAdapter:
                 memory=tuple(by_service["memory"].get(name, zero)))
         return out
 
+    async def log_error_counts(self, window_min: float, now: datetime | None = None
+                               ) -> dict[str, tuple[int, int]]:
+        """service -> (entries at ERROR or worse, all entries) over the last `window_min`
+        minutes, from logging.googleapis.com/log_entry_count: one call, whatever the
+        volume (the doctor no longer reads thousands of entries to count them)."""
+        end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+        seconds = max(60, int(window_min * 60) // 60 * 60)
+        start = end - timedelta(seconds=seconds)
+        request = mon.ListTimeSeriesRequest(
+            name=f"projects/{self.project}",
+            filter='metric.type = "logging.googleapis.com/log_entry_count" AND '
+                   'resource.type = "cloud_run_revision"',
+            interval=mon.TimeInterval(start_time=_ts(start), end_time=_ts(end)),
+            aggregation=mon.Aggregation(
+                alignment_period=duration_pb2.Duration(seconds=seconds),
+                per_series_aligner=A.ALIGN_DELTA, cross_series_reducer=R.REDUCE_SUM,
+                group_by_fields=[BY_SERVICE, "metric.labels.severity"]))
+        counts: dict[str, list[int]] = {}
+        async with mapped(request.name):
+            await self.budget.acquire()
+            pager = await self._client.list_time_series(request=request)
+            async for response in pager.pages:
+                for ts in type(response).pb(response).time_series:
+                    n = round(sum(_value(p) for p in ts.points))
+                    pair = counts.setdefault(ts.resource.labels["service_name"], [0, 0])
+                    pair[1] += n
+                    if ts.metric.labels.get("severity") in ("ERROR", "CRITICAL", "ALERT",
+                                                             "EMERGENCY"):
+                        pair[0] += n
+        return {name: (errors, total) for name, (errors, total) in counts.items()}
+
     async def close(self) -> None:
         transport: Any = self._client.transport
         await transport.close()

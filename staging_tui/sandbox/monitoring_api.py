@@ -12,6 +12,8 @@ revision_name, location, configuration_name):
 - run.googleapis.com/container/instance_count  GAUGE INT64, label state (active/idle)
 - run.googleapis.com/container/cpu/utilizations     DELTA DISTRIBUTION (ratio)
 - run.googleapis.com/container/memory/utilizations  DELTA DISTRIBUTION (ratio)
+- logging.googleapis.com/log_entry_count      DELTA INT64, labels log, severity (the
+                                              sandbox splits ERROR from the rest: INFO)
 
 The aggregation subset: aligners ALIGN_NONE (raw), ALIGN_DELTA, ALIGN_RATE, ALIGN_SUM,
 ALIGN_MEAN, ALIGN_MAX, ALIGN_PERCENTILE_50/95/99; reducers REDUCE_NONE, REDUCE_SUM,
@@ -34,7 +36,7 @@ import grpc
 from google.api import distribution_pb2, metric_pb2
 from google.cloud import monitoring_v3 as mon
 
-from staging_tui.sandbox.log_generator import ServiceLogs, service_traffic
+from staging_tui.sandbox.log_generator import ServiceLogs, error_entry_share, service_traffic
 from staging_tui.sandbox.rpc import page, service_handler, unary
 from staging_tui.sandbox.scenario import Scenario
 from staging_tui.sandbox.server_context import SandboxContext
@@ -52,6 +54,7 @@ METRICS = {  # type -> (kind, value type)
     RUN + "container/instance_count": (KIND.GAUGE, VTYPE.INT64),
     RUN + "container/cpu/utilizations": (KIND.DELTA, VTYPE.DISTRIBUTION),
     RUN + "container/memory/utilizations": (KIND.DELTA, VTYPE.DISTRIBUTION),
+    "logging.googleapis.com/log_entry_count": (KIND.DELTA, VTYPE.INT64),
 }
 _CLAUSE = re.compile(r'([\w.]+)\s*=\s*"([^"]*)"')
 _PERCENTILE_ALIGN = {A.ALIGN_PERCENTILE_50: 50, A.ALIGN_PERCENTILE_95: 95,
@@ -92,6 +95,7 @@ class Traffic:
         self.region = scenario.region
         self.seed = scenario.seed
         self.services = service_traffic(scenario)
+        self.error_share = float(scenario.tables.get("logs", {}).get("error_share", 0.05))
         self.scaling = {str(s["name"]): (int(s.get("min_instances", 0)),
                                          int(s.get("max_instances", 100)))
                         for s in scenario.tables.get("services", [])}
@@ -111,6 +115,11 @@ class Traffic:
             elif metric == RUN + "container/instance_count":
                 for state in ("active", "idle"):
                     out.append(Raw({"state": state}, resource, s))
+            elif metric.endswith("log_entry_count"):
+                for severity in ("ERROR", "INFO"):
+                    out.append(Raw({"log": "run.googleapis.com/stderr" if severity == "ERROR"
+                                    else "run.googleapis.com/requests",
+                                    "severity": severity}, resource, s))
             else:
                 out.append(Raw({}, resource, s))
         return out
@@ -121,6 +130,10 @@ class Traffic:
     def count(self, metric: str, raw: Raw, minute: int) -> float:
         """A scalar per minute: requests of one code, or instances of one state."""
         s = raw.service
+        if metric.endswith("log_entry_count"):
+            total = s.rate * 60 * _noise(self.seed, "log", s.name, minute)
+            errors = total * error_entry_share(s, self.error_share)
+            return float(round(errors if raw.metric["severity"] == "ERROR" else total - errors))
         if metric == RUN + "request_count":
             total = self.requests(s, minute)
             share = {"5xx": s.error_share, "4xx": 0.02}.get(raw.metric["response_code_class"])
