@@ -167,6 +167,10 @@ class QuotaBook:
         self._roll()
         self._used[key] += group.per_minute if count is None else count
 
+    def refill(self) -> None:
+        """Forget this minute's use (a test starting afresh)."""
+        self._used.clear()
+
     def used(self, key: str) -> int:
         """Calls counted against group `key` in the current minute."""
         self._roll()
