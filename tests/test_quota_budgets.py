@@ -17,8 +17,8 @@ from ui_app import make_app, sandbox_profile
 
 from staging_tui.audit.runner import run_doctor
 from staging_tui.audit.secrets_audit import audit_input, needed_secrets
+from staging_tui.backend import Backend
 from staging_tui.domain import LogMarker
-from staging_tui.gcp.backend import Backend
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.quotas import QuotaBook
 from staging_tui.sandbox.scenario import scenario_from_dict
@@ -169,7 +169,7 @@ async def test_doctor_within_budget(quota_sandbox: RunningSandbox, book: QuotaBo
 
 async def test_spent_quota_is_named_and_the_pane_recovers(quota_sandbox: RunningSandbox,
                                                          book: QuotaBook) -> None:
-    book.clock = RollingClock(2.5)
+    book.clock = RollingClock(8.0)  # room for a slow start on a loaded machine
     book.consume("run.read")  # a teammate's script spent the minute's Cloud Run reads
     app = make_app(quota_sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -180,14 +180,14 @@ async def test_spent_quota_is_named_and_the_pane_recovers(quota_sandbox: Running
             in shown
         assert "retrying in" in shown
         table = app.screen.query_one(ServicesTable)
-        await _until(pilot, lambda: table.row_count > 0, 10)  # the next minute: served
+        await _until(pilot, lambda: table.row_count > 0, 20)  # the next minute: served
         assert "RESOURCE_EXHAUSTED" not in str(status.render())
     assert book.refused[LIST_SERVICES] == 1  # one refused call, then the wait: no loop
 
 
 async def test_spent_logging_quota_shows_in_the_logs_and_recovers(
         quota_sandbox: RunningSandbox, book: QuotaBook) -> None:
-    book.clock = RollingClock(2.5)
+    book.clock = RollingClock(8.0)  # room for a slow start on a loaded machine
     book.consume("logging.read")
     app = make_app(quota_sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -202,5 +202,5 @@ async def test_spent_logging_quota_shows_in_the_logs_and_recovers(
             "RESOURCE_EXHAUSTED: Logging read quota: 60/min for the project, shared with "
             "your team; retrying in" in m for m in markers()))
         assert "RESOURCE_EXHAUSTED" in app.export_screenshot()  # on screen, as a marker line
-        await _until(pilot, lambda: len(screen.model) > 50, 10)  # the next minute: entries
+        await _until(pilot, lambda: len(screen.model) > 50, 20)  # the next minute: entries
     assert book.refused[LIST_LOGS] <= 2

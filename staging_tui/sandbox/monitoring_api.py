@@ -361,6 +361,7 @@ def install(ctx: SandboxContext) -> None:
 
     async def list_ts(req: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         await faults.apply("monitoring", "ListTimeSeries", req.name, context)
+        series: list[Any] = []
         try:
             series = list_time_series(traffic, req)
         except BadRequest as exc:

@@ -32,7 +32,6 @@ from staging_tui.audit.secrets_audit import (
 from staging_tui.domain import Finding, Level, Secret, Service
 from staging_tui.errors import StagingError
 from staging_tui.render.secrets import MARK, audit_summary, filter_secrets
-from staging_tui.render.services import in_profile
 from staging_tui.ui.screens.secret_base import SecretPaneBase
 from staging_tui.ui.screens.secret_write import SecretWrite
 from staging_tui.ui.widgets.secret_value import SecretValue
@@ -110,15 +109,14 @@ class SecretsScreen(SecretPaneBase):
         status = self.query_one(StatusLine)
         status.busy("loading secrets")
         try:
-            secrets_api, run_api = await asyncio.gather(self.backend.secrets(),
-                                                        self.backend.run())
+            secrets_api = await self.backend.secrets()
             bare, services = await asyncio.gather(
-                secrets_api.list_secrets(with_versions=False), run_api.list_services())
+                secrets_api.list_secrets(with_versions=False), self.backend.services())
         except StagingError as exc:
             status.error(exc)
             return
         first = not self.secrets
-        self.services = in_profile(services, self.settings.service_filter)
+        self.services = services
         self.users = secret_users(self.services, self.settings.project)
         self.secrets = bare
         index = {s.name: i for i, s in enumerate(bare)}

@@ -8,21 +8,20 @@ from datetime import UTC, datetime
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.timer import Timer
 from textual.widgets import Input
 
 from staging_tui.domain import GoldenSignals, Service
-from staging_tui.errors import StagingError
-from staging_tui.gcp.call_budget import Backoff
+from staging_tui.errors import QuotaExceeded, StagingError
+from staging_tui.model.refresh import Refresh
 from staging_tui.render.error_rates import WINDOW_MINUTES
-from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
+from staging_tui.render.services import filter_services, group_by_pr, pr_number
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 REFRESH_S = 30.0
-MAX_BACKOFF_S = 300.0  # after errors: 30 s doubling (with jitter), or Google's RetryInfo
-SIGNALS_S = 55.0  # golden signals at most once a minute
+TICK_S = 1.0  # cheap: the schedule decides; fine enough to honour a RetryInfo of a few s
+SIGNALS_S = 55.0  # golden signals at most once a minute (metrics are per minute)
 SORT_KEYS = ("name", "status", "modified")
 
 
@@ -42,10 +41,7 @@ class ServicesScreen(PaneScreen):
         self.services: list[Service] = []
         self.sort_key = "name"
         self.grouped = False
-        self.loaded_at: datetime | None = None
-        self._refreshing = False
-        self._backoff = Backoff(base=REFRESH_S, maximum=MAX_BACKOFF_S)
-        self._next: Timer | None = None
+        self.refresh_schedule = Refresh(REFRESH_S)
         self.signals: dict[str, GoldenSignals] = {}
         self._signals_at = -SIGNALS_S
 
@@ -59,36 +55,31 @@ class ServicesScreen(PaneScreen):
         self.query_one(StatusLine).busy("loading Cloud Run services")
         self.query_one(ServicesTable).focus()
         self.refresh_services()
+        self.set_interval(TICK_S, self._tick)
 
     # ------------------------------------------------------------------ loading
 
-    def _schedule(self, delay: float) -> None:
-        """Auto-refresh: the next one in `delay` s (REFRESH_S, or the back-off after an
-        error); one timer at a time, so refreshes never overlap nor loop."""
-        if self._next is not None:
-            self._next.stop()
-        self._next = self.set_timer(delay, self.refresh_services)
+    def _tick(self) -> None:
+        """Auto-refresh: every REFRESH_S, backing off after errors; never overlapping."""
+        if self.refresh_schedule.tick(TICK_S):
+            self.refresh_services()
 
     @work(exclusive=True, group="services-refresh", exit_on_error=False)
     async def refresh_services(self) -> None:
-        if self._refreshing:
+        if not self.refresh_schedule.begin():
             return
-        self._refreshing = True
         status = self.query_one(StatusLine)
         try:
-            run = await self.backend.run()
-            services = in_profile(await run.list_services(), self.settings.service_filter)
+            services = await self.backend.services()
         except StagingError as exc:
-            delay = self._backoff.next_delay(exc)
-            status.error(exc, retrying_in=delay)
-            self._schedule(delay)
+            retry_after = exc.retry_after if isinstance(exc, QuotaExceeded) else None
+            status.error(exc, retrying_in=self.refresh_schedule.failed(retry_after))
             return
-        finally:
-            self._refreshing = False
-        self._backoff.reset()
-        self._schedule(REFRESH_S)
+        except BaseException:  # cancelled (r replaces it)
+            self.refresh_schedule.cancelled()
+            raise
+        self.refresh_schedule.succeeded(self.now())
         self.services = services
-        self.loaded_at = self.now()
         self.query_one(ServicesTable).forget_cells()
         self.show_rows()
         if time.monotonic() - self._signals_at >= SIGNALS_S:
@@ -140,14 +131,14 @@ class ServicesScreen(PaneScreen):
         parts.append(f"sort: {self.sort_key}")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text!r}")
-        parts.append("auto-refresh 30s")
+        parts.append(f"auto-refresh {REFRESH_S:g}s")
         self.query_one(StatusLine).info(" · ".join(parts))
 
     # ------------------------------------------------------------------ actions
 
     def action_refresh(self) -> None:
         self.query_one(StatusLine).busy("refreshing")
-        self._refreshing = False
+        self.refresh_schedule.cancelled()  # r replaces a load in flight
         self.refresh_services()
 
     def action_filter(self) -> None:
