@@ -204,3 +204,18 @@ async def test_spent_logging_quota_shows_in_the_logs_and_recovers(
         assert "RESOURCE_EXHAUSTED" in app.export_screenshot()  # on screen, as a marker line
         await _until(pilot, lambda: len(screen.model) > 50, 20)  # the next minute: entries
     assert book.refused[LIST_LOGS] <= 2
+
+
+async def test_help_shows_this_sessions_calls_per_api(quota_sandbox: RunningSandbox,
+                                                      book: QuotaBook) -> None:
+    from textual.widgets import Static
+
+    app = make_app(quota_sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(ServicesTable)
+        await _until(pilot, lambda: table.row_count > 0 and book.calls[LIST_TS] >= 6)
+        await pilot.press("question_mark")
+        await _until(pilot, lambda: bool(app.screen.query("#quota-line")))
+        line = str(app.screen.query_one("#quota-line", Static).render())
+        assert line.startswith("quota: this session's API calls in the last minute:")
+        assert "monitoring " in line and "run " in line
