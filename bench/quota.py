@@ -3,9 +3,10 @@ that enforces Google's per-minute quotas.
 
     uv run python bench/quota.py [--seconds 60] [--only default|large]
 
-Two projects: the default scenario, and a generated one of 2,000 services and 5,000
-secrets (a crash-looping `worker` at 200 log entries/s whose tail stream keeps
-ending). For each, the real app runs headless and a user opens every pane in turn:
+Two projects: the default scenario (its crash-looping `backend-staging`, the tail
+stream cut every 500 entries), and a generated one of 2,000 services and 5,000 secrets
+(a crash-looping `worker` at 200 log entries/s whose tail stream keeps ending). For
+each, the real app runs headless and a user opens every pane in turn:
 Services (until populated and its golden signals are in), Secrets (until the versions
 the audit needs are in), then Logs following the crash-looping service for
 `--seconds`, with every pane left open. Then the doctor runs once. The sandbox's
@@ -87,7 +88,7 @@ async def _until(pilot: Any, predicate: Any, seconds: float) -> float:
     return time.monotonic() - start
 
 
-async def session(sandbox: RunningSandbox, seconds: float) -> None:
+async def session(sandbox: RunningSandbox, seconds: float, crashing: str) -> None:
     book = sandbox.quotas
     book.reset_log()
     settings = sandbox_profile(sandbox.scenario)
@@ -117,9 +118,9 @@ async def session(sandbox: RunningSandbox, seconds: float) -> None:
         await pilot.press("3")
         logs = app.screen
         assert isinstance(logs, LogsScreen)
-        logs.show_service("worker")
+        logs.show_service(crashing)
         await asyncio.sleep(seconds)
-        print(f"  Logs following the crash-looping `worker` for {seconds:.0f} s "
+        print(f"  Logs following the crash-looping `{crashing}` for {seconds:.0f} s "
               f"({len(logs.model):,} rows): calls: {_calls(book, mark)}")
         steady = book.calls_between(steady_from + 20, time.time())
         span = max(1.0, time.time() - steady_from - 20)
@@ -155,13 +156,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--only", choices=("default", "large"))
     args = parser.parse_args()
-    cases = {"default": default_scenario, "large": large_scenario}
-    for name, build in cases.items():
+    cases = {"default": (default_scenario, "backend-staging"),
+             "large": (large_scenario, "worker")}
+    for name, (build, crashing) in cases.items():
         if args.only and name != args.only:
             continue
         print(f"{name} scenario:")
         with SandboxThread(build()) as sandbox:
-            asyncio.run(session(sandbox, args.seconds))
+            asyncio.run(session(sandbox, args.seconds, crashing))
             asyncio.run(doctor(sandbox))
 
 

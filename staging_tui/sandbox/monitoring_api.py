@@ -25,9 +25,11 @@ points come newest first, and a reduced series keeps only its group-by labels.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import re
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +64,7 @@ _PERCENTILE_ALIGN = {A.ALIGN_PERCENTILE_50: 50, A.ALIGN_PERCENTILE_95: 95,
 _PERCENTILE_REDUCE = {R.REDUCE_PERCENTILE_50: 50, R.REDUCE_PERCENTILE_95: 95,
                       R.REDUCE_PERCENTILE_99: 99}
 BUCKETS = 64  # exponential buckets: scale * growth**i
+_Z = {p: statistics.NormalDist().inv_cdf(p / 100) for p in (50, 95, 99)}
 _BOUNDS = {  # metric -> (scale, growth): ms for latencies, a ratio for utilizations
     "request_latencies": (1.0, 1.25),
     "utilizations": (0.01, 1.08),
@@ -147,20 +150,22 @@ class Traffic:
             active = max(active, 1)
         return float(active if raw.metric["state"] == "active" else max(0, low - active))
 
-    def distribution(self, metric: str, raw: Raw, minute: int) -> tuple[list[float], int]:
-        """Bucket counts (BUCKETS) and the sample count of one minute."""
+    def shape(self, metric: str, raw: Raw, minute: int) -> tuple[float, float, int]:
+        """(mu, sigma, samples) of one minute's log-normal distribution."""
         s = raw.service
-        n = max(1, round(self.requests(s, minute)))
         if metric.endswith("request_latencies"):
             median = (180.0 if s.errors else 45.0) * _noise(self.seed, "l", s.name, minute)
-            sigma, kind = (0.9 if s.errors else 0.6), "request_latencies"
-        else:
-            base = 0.35 if "cpu" in metric else 0.5
-            median = min(0.95, base * (1.6 if s.errors else 1.0)
-                         * _noise(self.seed, metric, s.name, minute))
-            sigma, kind, n = 0.25, "utilizations", 60
-        scale, growth = _BOUNDS[kind]
-        mu = math.log(median)
+            return (math.log(median), 0.9 if s.errors else 0.6,
+                    max(1, round(self.requests(s, minute))))
+        base = 0.35 if "cpu" in metric else 0.5
+        median = min(0.95, base * (1.6 if s.errors else 1.0)
+                     * _noise(self.seed, metric, s.name, minute))
+        return math.log(median), 0.25, 60
+
+    def distribution(self, metric: str, raw: Raw, minute: int) -> tuple[list[float], int]:
+        """Bucket counts (BUCKETS) and the sample count of one minute."""
+        mu, sigma, n = self.shape(metric, raw, minute)
+        scale, growth = _bounds(metric)
         counts = []
         previous = 0.0
         for i in range(BUCKETS):
@@ -316,9 +321,18 @@ def list_time_series(traffic: Traffic, req: Any) -> list[Any]:
                          VTYPE.INT64 if vtype == VTYPE.INT64 and aligner in
                          (A.ALIGN_NONE, A.ALIGN_DELTA, A.ALIGN_SUM) and reducer in
                          (R.REDUCE_NONE, R.REDUCE_SUM) else VTYPE.DOUBLE)
+        single = _PERCENTILE_REDUCE.get(reducer) or _PERCENTILE_ALIGN.get(aligner)
         for lo, hi in windows:
-            values = [aligned(r, lo, hi) for r in members]
             point = ts.points.add()
+            if single and len(members) == 1 and hi - lo == 60:
+                # one minute of one series: its percentile in closed form (the bucketed
+                # path below gives the same within a bucket, at 60x the cost)
+                point.interval.end_time.seconds = hi
+                point.interval.start_time.seconds = lo
+                mu, sigma, _ = traffic.shape(metric, members[0], lo // 60)
+                point.value.double_value = math.exp(mu + sigma * _Z[single])
+                continue
+            values = [aligned(r, lo, hi) for r in members]
             point.interval.end_time.seconds = hi
             if kind == KIND.DELTA or aligner != A.ALIGN_NONE:
                 point.interval.start_time.seconds = lo
@@ -363,7 +377,8 @@ def install(ctx: SandboxContext) -> None:
         await faults.apply("monitoring", "ListTimeSeries", req.name, context)
         series: list[Any] = []
         try:
-            series = list_time_series(traffic, req)
+            # computed off the event loop: the other APIs keep answering meanwhile
+            series = await asyncio.to_thread(list_time_series, traffic, req)
         except BadRequest as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except PermissionError:
