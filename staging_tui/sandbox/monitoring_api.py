@@ -183,7 +183,13 @@ def _bounds(metric: str) -> tuple[float, float]:
 
 
 def percentile(counts: list[float], p: float, metric: str) -> float:
-    """The p-th percentile of bucketed counts (linear inside the bucket, as Google does)."""
+    """The p-th percentile of bucketed counts (linear inside the bucket, as Google does);
+    a utilization never exceeds 1."""
+    value = _percentile(counts, p, metric)
+    return min(value, 1.0) if "utilizations" in metric else value
+
+
+def _percentile(counts: list[float], p: float, metric: str) -> float:
     total = sum(counts)
     if total <= 0:
         return 0.0
@@ -330,7 +336,9 @@ def list_time_series(traffic: Traffic, req: Any) -> list[Any]:
                 point.interval.end_time.seconds = hi
                 point.interval.start_time.seconds = lo
                 mu, sigma, _ = traffic.shape(metric, members[0], lo // 60)
-                point.value.double_value = math.exp(mu + sigma * _Z[single])
+                value = math.exp(mu + sigma * _Z[single])
+                point.value.double_value = min(value, 1.0) if "utilizations" in metric \
+                    else value
                 continue
             values = [aligned(r, lo, hi) for r in members]
             point.interval.end_time.seconds = hi
