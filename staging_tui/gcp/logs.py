@@ -156,8 +156,12 @@ class LogsAdapter:
                 if pb.next_page_token:
                     await room()  # the pager fetches the next page when asked
 
-    async def list_entries(self, filter_: str = "", **kwargs: Any) -> list[LogEntry]:
-        return [e async for page in self.list_pages(filter_, **kwargs) for e in page]
+    async def list_entries(self, filter_: str = "", *, since: datetime | None = None,
+                           until: datetime | None = None, newest_first: bool = False,
+                           limit: int = 0) -> list[LogEntry]:
+        pages = self.list_pages(filter_, since=since, until=until, newest_first=newest_first,
+                                limit=limit)
+        return [e async for page in pages for e in page]
 
     def tail_budget(self) -> CallBudget:
         """The list calls of one tail: `policy.tail_calls_per_minute`."""
