@@ -25,6 +25,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     "detail.logs",
     "detail.open-url",
     "detail.reload",
+    "detail.window",
     "doctor.back",
     "doctor.detail-goto",
     "doctor.details",

@@ -105,7 +105,7 @@ class DoctorBackend(Protocol):
 class DoctorOptions:
     concurrency: int = 16
     error_rate: ErrorRateRule = field(default_factory=ErrorRateRule)
-    max_log_entries: int = 1_000  # newest errors read per flagged service: one list call
+    max_log_entries: int = 1_000  # newest errors of the flagged services: one list call
     db_timeout_s: float = 10.0
 
 
@@ -274,27 +274,23 @@ class DoctorRun:
                              f"(slowest {slowest:.0f} ms)"}
 
     async def _logs_area(self) -> tuple[list[Finding], dict[str, str]]:
-        """Counts from Cloud Monitoring (one call), then the newest error entries of each
-        flagged service (one Logging list call each, at most `max_examples`): within the
-        project's 60 list calls a minute, however many entries there are."""
+        """Counts from Cloud Monitoring (one call), then the newest error entries of the
+        flagged services (at most `max_examples` of them) in one Logging list call: within
+        the project's 60 list calls a minute, however many entries there are."""
         rule = self.options.error_rate
         monitoring = await self.backend.monitoring()
         counts: dict[str, tuple[int, int]] = await monitoring.log_error_counts(rule.window_min)
-        since = datetime.now(UTC) - timedelta(minutes=rule.window_min)
-        logs = await self.backend.logs()
         flagged = over_threshold(counts, rule)[: rule.max_examples]
-
-        async def examples(service: str) -> list[LogEntry]:
-            query = (f'resource.type="cloud_run_revision" AND '
-                     f'resource.labels.service_name="{service}" AND severity>=ERROR')
-            out: list[LogEntry] = []
+        found: dict[str, list[LogEntry]] = {}
+        if flagged:
+            since = datetime.now(UTC) - timedelta(minutes=rule.window_min)
+            names = " OR ".join(f'resource.labels.service_name="{s}"' for s in flagged)
+            query = f'resource.type="cloud_run_revision" AND severity>=ERROR AND ({names})'
+            logs = await self.backend.logs()
             async for page in logs.list_pages(query, since=since, newest_first=True,
                                               limit=self.options.max_log_entries):
-                out.extend(page)
-            return out
-
-        found = dict(zip(flagged, await asyncio.gather(*(examples(s) for s in flagged)),
-                         strict=True))
+                for entry in page:
+                    found.setdefault(entry.service, []).append(entry)
         entries = sum(total for _, total in counts.values())
         return check_error_counts(counts, found, rule), {
             "logs.error-rate": f"{entries:,} entries of {len(counts)} services in the last "

@@ -27,7 +27,7 @@ class ErrorRateRule:
     error_threshold: float = 0.5
     min_errors: int = 5
     top: int = 3
-    max_examples: int = 10  # flagged services whose messages are read (one list call each)
+    max_examples: int = 10  # flagged services whose messages are read (in one list call)
 
 
 def error_signature(entry: LogEntry) -> str:
@@ -65,7 +65,7 @@ def check_error_counts(counts: Mapping[str, tuple[int, int]],
                        examples: Mapping[str, Sequence[LogEntry]], rule: ErrorRateRule
                        ) -> list[Finding]:
     """The rule over counts from Cloud Monitoring (log_entry_count); the top messages of a
-    flagged service come from its newest error entries (`examples`, one list call each)."""
+    flagged service come from its newest error entries (`examples`)."""
     out = []
     for service in over_threshold(counts, rule):
         bad, total = counts[service]
