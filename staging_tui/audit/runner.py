@@ -62,8 +62,9 @@ class PayloadLike(Protocol):
 
 
 class SecretsSource(Protocol):
-    async def list_secrets(self, filter: str = "", *,
+    async def list_secrets(self, filter: str = "", *, with_versions: bool = True,
                            versions_for: Collection[str] | None = None) -> list[Secret]: ...
+    async def fill_versions(self, secrets: Iterable[Secret]) -> list[Secret]: ...
     async def access(self, secret: str, version: str = "latest") -> PayloadLike: ...
 
 

@@ -15,6 +15,7 @@ from staging_tui.audit.secrets_audit import (
     audit_profile,
     failed,
     needed_secrets,
+    own_projects,
     secret_users,
 )
 from staging_tui.backend import Backend
@@ -51,7 +52,7 @@ async def _gather(backend: Backend, filter: str = "") -> tuple[list[Secret], lis
 
 async def run_list(args: argparse.Namespace, backend: Backend) -> int:
     secrets, services = await _gather(backend, args.filter)
-    users = secret_users(services, backend.settings.project)
+    users = secret_users(services, own_projects(backend.settings.project, secrets))
     if args.json:
         print_json([{**to_jsonable(s), "used_by": users.get(s.name, [])} for s in secrets])
     else:
@@ -65,9 +66,12 @@ async def run_audit(args: argparse.Namespace, backend: Backend) -> int:
     s = backend.settings
     secrets_api = await backend.secrets()
     services = await backend.services()
+    names = await secrets_api.list_secrets(with_versions=False)  # one call
     data = audit_input(s.project, s.secret_suffix, s.required_secrets, services,
-                       [i.password_secret for i in s.sql_instances if i.password_secret])
-    secrets = await secrets_api.list_secrets(versions_for=needed_secrets(data))
+                       [i.password_secret for i in s.sql_instances if i.password_secret], names)
+    needed = set(needed_secrets(data))
+    filled = iter(await secrets_api.fill_versions([x for x in names if x.name in needed]))
+    secrets = [next(filled) if x.name in needed else x for x in names]
     findings = audit_profile(backend.settings, services, secrets)
     bad = failed(findings)
     if args.problems:

@@ -1,19 +1,22 @@
 """Secret Manager v1 adapter: secrets, versions and payloads -> domain objects.
 
+Versions are fetched concurrently with a bound (`concurrency`), not one by one.
+Payloads are checked against their CRC32C: a mismatch raises `ChecksumMismatch` and
+the bytes are dropped. Values never enter a message, a log or an exception raised here.
+
 Quota: list and get calls count against the project's 600 read requests per minute,
-shared with the team, so listing is one call for the names, and versions are fetched
-only for the secrets asked for (`versions_for`: the selected one, those services
-reference, the profile's required list), each at most once per `VERSIONS_TTL`
+shared with the team, so listing is one call for the names (per location), and versions
+are fetched only for the secrets asked for (`versions_for`: the selected one, those
+services reference, the profile's required list), each at most once per `VERSIONS_TTL`
 (cached), concurrently with a bound and within the `read_budget` (the profile's
-`quota_share` of 600/min). Payloads are checked against their CRC32C: a mismatch raises
-`ChecksumMismatch` and the bytes are dropped. Values never enter a message, a log
-or an exception raised here.
+`quota_share` of 600/min).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
@@ -23,6 +26,7 @@ from typing import Any
 import grpc
 from google.api_core import exceptions as gexc
 from google.api_core import retry_async
+from google.api_core.client_options import ClientOptions
 from google.cloud import secretmanager_v1 as sm
 from google.cloud.secretmanager_v1.services.secret_manager_service.transports.grpc_asyncio import (
     SecretManagerServiceGrpcAsyncIOTransport,
@@ -70,11 +74,25 @@ def _replication(pb: Any) -> str:
     return f"user-managed: {', '.join(replicas)}" if replicas else "automatic"
 
 
+_NAME = re.compile(r"^projects/([^/]+)/(?:locations/([^/]+)/)?secrets/([^/]+)"
+                   r"(?:/versions/([^/]+))?$")
+
+
+def parse_name(name: str) -> tuple[str, str, str, str]:
+    """(project id or number, location or "", secret, version or "") of a resource name:
+    `projects/P/secrets/S[/versions/N]` or `projects/P/locations/L/secrets/S[...]`."""
+    match = _NAME.match(name)
+    if match is None:
+        raise ValueError(f"not a Secret Manager resource name: {name!r}")
+    project, location, secret, version = match.groups()
+    return project, location or "", secret, version or ""
+
+
 def version_from_pb(pb: Any) -> SecretVersion:
-    parts = pb.name.split("/")  # projects/P/secrets/S/versions/N
+    _, _, secret, version = parse_name(pb.name)
     return SecretVersion(
-        secret=parts[3],
-        version=parts[5],
+        secret=secret,
+        version=version,
         state=_STATE.get(pb.state, VersionState.UNKNOWN),
         create_time=_time(pb.create_time),
         destroy_time=_time(pb.destroy_time),
@@ -82,13 +100,14 @@ def version_from_pb(pb: Any) -> SecretVersion:
 
 
 def secret_from_pb(pb: Any, versions: Iterable[SecretVersion] = ()) -> Secret:
-    _, project, _, name = pb.name.split("/")
+    project, location, name, _ = parse_name(pb.name)
     return Secret(
         name=name,
-        project=project,
+        project=project,  # Google answers with the project NUMBER
+        location=location,
         create_time=_time(pb.create_time),
         labels=dict(pb.labels),
-        replication=_replication(pb),
+        replication=f"regional: {location}" if location else _replication(pb),
         versions=tuple(sorted(versions, key=lambda v: int(v.version), reverse=True)),
     )
 
@@ -101,15 +120,35 @@ class SecretsAdapter:
     """Read and (when the profile allows, checked by the caller) write one project's secrets."""
 
     def __init__(self, endpoints: Endpoints, project: str, concurrency: int = CONCURRENCY,
-                 *, quota_share: float = 0.5) -> None:
+                 regions: tuple[str, ...] = (), *, quota_share: float = 0.5) -> None:
         self.project = project
         self.concurrency = concurrency
+        self.regions = regions  # regional secrets are listed in these too
         self.read_budget = CallBudget(quota_share_budget(READ_QUOTA_PER_MINUTE, quota_share))
         self._versions_cache: dict[str, tuple[float, list[SecretVersion]]] = {}
-        channel = (endpoints.grpc_channel() if endpoints.sandbox
-                   else endpoints.google_channel(SecretManagerServiceGrpcAsyncIOTransport))
-        transport = SecretManagerServiceGrpcAsyncIOTransport(channel=channel)
-        self._client = sm.SecretManagerServiceAsyncClient(transport=transport)
+        self._endpoints = endpoints
+        self._client = self._new_client("")
+        self._regional: dict[str, sm.SecretManagerServiceAsyncClient] = {}
+
+    def _new_client(self, location: str) -> sm.SecretManagerServiceAsyncClient:
+        """The global client, or one on a region's endpoint: regional secrets are served
+        by `secretmanager.LOCATION.rep.googleapis.com` only."""
+        endpoints = self._endpoints
+        if endpoints.sandbox:
+            transport = SecretManagerServiceGrpcAsyncIOTransport(channel=endpoints.grpc_channel())
+            return sm.SecretManagerServiceAsyncClient(transport=transport)
+        options = ClientOptions(api_endpoint=f"secretmanager.{location}.rep.googleapis.com") \
+            if location else None
+        return sm.SecretManagerServiceAsyncClient(credentials=endpoints.credentials(),
+                                                  client_options=options)
+
+    def _client_for(self, location: str) -> sm.SecretManagerServiceAsyncClient:
+        if not location:
+            return self._client
+        client = self._regional.get(location)
+        if client is None:
+            client = self._regional[location] = self._new_client(location)
+        return client
 
     def path(self, secret: str) -> str:
         return f"projects/{self.project}/secrets/{secret}"
@@ -124,46 +163,73 @@ class SecretsAdapter:
                            on_listed: Callable[[list[Secret]], None] | None = None,
                            on_versions: Callable[[Secret], None] | None = None
                            ) -> list[Secret]:
-        """All secrets sorted by name, listed in one call (a page holds 25,000).
+        """All secrets sorted by (location, name), listed in one call per location (a page
+        holds 25,000).
 
         Versions (newest first) are fetched for the names in `versions_for` (every secret
         when None: one read call each, so only for small projects), in that order; the
         other secrets come back with `versions_known=False`. `on_listed(secrets)` gets the
         bare list at once (a table shows the names), `on_versions(secret)` each secret
         whose versions arrived, `on_progress(done, total)` the count."""
-        parent = f"projects/{self.project}"
         raw: list[Any] = []
-        async with mapped(parent):
-            await self.read_budget.acquire()
-            pager = await self._client.list_secrets(
-                request=sm.ListSecretsRequest(parent=parent, page_size=PAGE_SIZE, filter=filter),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                raw.extend(type(response).pb(response).secrets)
-                if response.next_page_token:
-                    await self.read_budget.acquire()
-        raw.sort(key=lambda pb: pb.name)
+        for location in ("", *self.regions):
+            parent = f"projects/{self.project}" + (f"/locations/{location}" if location else "")
+            async with mapped(parent):
+                await self.read_budget.acquire()
+                pager = await self._client_for(location).list_secrets(
+                    request=sm.ListSecretsRequest(parent=parent, page_size=PAGE_SIZE,
+                                                  filter=filter),
+                    retry=READ_RETRY)
+                async for response in pager.pages:
+                    raw.extend(type(response).pb(response).secrets)
+                    if response.next_page_token:
+                        await self.read_budget.acquire()
+        raw.sort(key=lambda pb: (parse_name(pb.name)[1], parse_name(pb.name)[2]))
         bare = [replace(secret_from_pb(pb), versions_known=False) for pb in raw]
         if not with_versions:
             return bare
         if on_listed is not None:
             on_listed(bare)
-        by_name = {s.name: s for s in bare}
-        wanted = list(by_name) if versions_for is None else \
-            list(dict.fromkeys(n for n in versions_for if n in by_name))
+        wanted_names = None if versions_for is None else set(versions_for)
+        order = {n: i for i, n in enumerate(versions_for or ())}
+        wanted = [i for i, sec in enumerate(bare)
+                  if wanted_names is None or sec.name in wanted_names]
+        wanted.sort(key=lambda i: order.get(bare[i].name, 0))
+        out = list(bare)
         done = 0
 
-        def arrived(secret: Secret) -> None:
+        def arrived(index: int, secret: Secret) -> None:
             nonlocal done
             done += 1
-            by_name[secret.name] = secret
+            out[index] = secret
             if on_versions is not None:
                 on_versions(secret)
             if on_progress is not None:
                 on_progress(done, len(wanted))
 
-        await self.fill_versions([by_name[n] for n in wanted], arrived)
-        return [by_name[s.name] for s in bare]
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(index: int) -> None:
+            async with gate:
+                secret = await self._with_versions(bare[index])
+            arrived(index, secret)
+
+        await asyncio.gather(*(one(i) for i in wanted))
+        return out
+
+    def resource(self, secret: Secret) -> str:
+        """The full name of a listed secret (regional ones live under their location)."""
+        where = f"/locations/{secret.location}" if secret.location else ""
+        return f"projects/{secret.project or self.project}{where}/secrets/{secret.name}"
+
+    async def _with_versions(self, secret: Secret) -> Secret:
+        try:
+            versions = await self._cached_versions(self.resource(secret))
+        except ApiError as exc:  # one unreadable secret must not hide the others
+            return replace(secret, versions_known=True,
+                           versions_error=f"{exc.code}: {exc.message}")
+        return replace(secret, versions=_newest_first(versions), versions_known=True,
+                       versions_error="")
 
     async def fill_versions(self, secrets: Iterable[Secret],
                             arrived: Callable[[Secret], None] | None = None) -> list[Secret]:
@@ -174,13 +240,7 @@ class SecretsAdapter:
 
         async def one(secret: Secret) -> Secret:
             async with gate:
-                try:
-                    versions = await self._cached_versions(self.path(secret.name))
-                    out = replace(secret, versions=_newest_first(versions),
-                                  versions_known=True, versions_error="")
-                except ApiError as exc:
-                    out = replace(secret, versions_known=True,
-                                  versions_error=f"{exc.code}: {exc.message}")
+                out = await self._with_versions(secret)
             if arrived is not None:
                 arrived(out)
             return out
@@ -198,7 +258,8 @@ class SecretsAdapter:
 
     def forget_versions(self, secret: str) -> None:
         """Drop the cached versions of `secret` (after a write)."""
-        self._versions_cache.pop(self.path(secret), None)
+        for parent in [p for p in self._versions_cache if p.endswith(f"/secrets/{secret}")]:
+            del self._versions_cache[parent]
 
     async def get_secret(self, secret: str) -> Secret:
         """One secret with its versions (fresh: the cache is refilled)."""
@@ -219,7 +280,7 @@ class SecretsAdapter:
         wrapper (pager, retry wrapper, per-call metadata building) costs more client CPU
         than the call itself when listing thousands of secrets. Same RPC, same channel
         and credentials, same routing header; errors mapped like every other call."""
-        stub: Any = self._client.transport.list_secret_versions
+        stub: Any = self._client_for(parse_name(parent)[1]).transport.list_secret_versions
         metadata = (("x-goog-request-params", f"parent={parent}"),)
         out: list[SecretVersion] = []
         token = ""
@@ -309,5 +370,11 @@ class SecretsAdapter:
         self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
+    async def delete_secret(self, secret: str) -> None:
+        """Delete `secret` and every version (irreversible): `gcloud secrets delete`."""
+        name = self.path(secret)
+        await call(lambda: self._client.delete_secret(name=name), resource=name)
+
     async def close(self) -> None:
-        await self._client.transport.close()  # type: ignore[no-untyped-call]
+        for client in (self._client, *self._regional.values()):
+            await client.transport.close()  # type: ignore[no-untyped-call]

@@ -27,6 +27,7 @@ from staging_tui.audit.secrets_audit import (
     audit_input,
     audit_profile,
     needed_secrets,
+    own_projects,
     secret_users,
 )
 from staging_tui.domain import Finding, Level, Secret, Service
@@ -117,14 +118,15 @@ class SecretsScreen(SecretPaneBase):
             return
         first = not self.secrets
         self.services = services
-        self.users = secret_users(self.services, self.settings.project)
+        self.users = secret_users(self.services, own_projects(self.settings.project, bare))
         self.secrets = bare
         index = {s.name: i for i, s in enumerate(bare)}
         if first:  # show the names while the versions that matter arrive
             self.show_rows(versions_loaded=False)
         s = self.settings
         data = audit_input(s.project, s.secret_suffix, s.required_secrets, self.services,
-                           [i.password_secret for i in s.sql_instances if i.password_secret])
+                           [i.password_secret for i in s.sql_instances if i.password_secret],
+                           bare)
         selected = self.query_one(SecretsTable).cursor_key
         wanted = [n for n in dict.fromkeys([selected or "", *needed_secrets(data)])
                   if n in index]
