@@ -1,7 +1,7 @@
 """Quota benchmark: API calls per minute per pane and for the doctor, against a sandbox
 that enforces Google's per-minute quotas.
 
-    uv run python -P bench/quota.py [--seconds 60] [--only default|large]
+    uv run python bench/quota.py [--seconds 60] [--only default|large]
 
 Two projects: the default scenario (its crash-looping `backend-staging`, the tail
 stream cut every 500 entries), and a generated one of 2,000 services and 5,000 secrets
