@@ -31,7 +31,7 @@ PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
     "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
-    "tunnel_max_connections", "max_statement_bytes", "export_dir",
+    "tunnel_max_connections", "max_statement_bytes", "export_dir", "quota_share",
 }
 TOP_KEYS = {"default_profile", "profiles"}
 SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port",
@@ -65,6 +65,7 @@ class Settings:
     statement_timeout: int = 30          # seconds, for the Query pane and `query` (0 = none)
     max_statement_bytes: int = DEFAULT_MAX_STATEMENT_BYTES   # larger SQL is refused (0 = none)
     export_dir: str = ""                 # exports and saved logs ("" = default_export_dir())
+    quota_share: float = 0.5             # of each per-minute project quota this console may use
     tunnel_max_connections: int = 50     # clients per tunnel beyond which it refuses (0 = none)
     required_extensions: tuple[str, ...] = ()
     alembic_head: str = ""
@@ -264,6 +265,7 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         max_statement_bytes=_int(raw, "max_statement_bytes", DEFAULT_MAX_STATEMENT_BYTES, file,
                                  key),
         export_dir=_str(raw, "export_dir", "", file, key),
+        quota_share=_share(raw, "quota_share", 0.5, file, key),
         tunnel_max_connections=_int(raw, "tunnel_max_connections", 50, file, key),
         required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
                                            f"{key}.required_extensions")),
@@ -327,6 +329,14 @@ def _bool(raw: Mapping[str, Any], name: str, default: bool, file: str, key: str)
         raise ConfigError(file, f"{key}.{name}", f"must be true or false, got {value!r}",
                           f"write {name} = true  or  {name} = false (no quotes)")
     return value
+
+
+def _share(raw: Mapping[str, Any], name: str, default: float, file: str, key: str) -> float:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ConfigError(file, f"{key}.{name}", f"must be a fraction in (0, 1], got {value!r}",
+                          f"write e.g. {name} = {default} (half of each per-minute quota)")
+    return float(value)
 
 
 def _int(raw: Mapping[str, Any], name: str, default: int, file: str, key: str) -> int:
