@@ -5,6 +5,7 @@ Adapters in gcp/ turn API messages into these; ui/ and audit/ only ever see thes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,6 +79,7 @@ class TrafficTarget:
     percent: int
     tag: str = ""
     latest: bool = False
+    uri: str = ""  # a tag's own URL (traffic_statuses only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,15 @@ class Revision:
     @property
     def failure_message(self) -> str:
         return _failure_message(self.conditions)
+
+    @property
+    def reason(self) -> str:
+        """Why the revision is as it is: the Ready reason, else the first other one
+        (e.g. Active: RETIRED), as Cloud Run's `revision_reason` / `reason` says."""
+        ready = next((c for c in self.conditions if c.type == "Ready"), None)
+        if ready is not None and ready.reason:
+            return ready.reason
+        return next((f"{c.type}: {c.reason}" for c in self.conditions if c.reason), "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +133,21 @@ class Service:
     invoker_iam_disabled: bool = False
     generation: int = 0
     observed_generation: int = 0
+    traffic_statuses: tuple[TrafficTarget, ...] = ()  # what is live, resolved to revisions
+    urls: tuple[str, ...] = ()
+    etag: str = ""
+    public: bool | None = None  # allUsers has roles/run.invoker (None: policy not read)
+
+    @property
+    def live_traffic(self) -> tuple[TrafficTarget, ...]:
+        """Where requests go now: `traffic_statuses` (LATEST resolved to a revision)
+        when Google reported them, else the intended `traffic`."""
+        return self.traffic_statuses or self.traffic
+
+    @property
+    def key(self) -> str:
+        """Unique across regions: the same name may exist in two regions."""
+        return f"{self.region}/{self.name}"
 
     @property
     def full_name(self) -> str:
@@ -146,9 +172,15 @@ class Service:
         return tuple(var.secret for var in self.env if var.secret is not None)
 
 
+_NOT_A_FAILURE = ("INFO", "WARNING")
+
+
 def _failure_message(conditions: tuple[Condition, ...]) -> str:
+    """The first failed condition's message. A failed condition of severity INFO or
+    WARNING (e.g. Active=False, RETIRED, on an old revision) is not a failure."""
     for cond in conditions:
-        if cond.state is ConditionState.FAILED and cond.message:
+        if (cond.state is ConditionState.FAILED and cond.message
+                and cond.severity not in _NOT_A_FAILURE):
             return cond.message
     return ""
 
@@ -307,6 +339,16 @@ class SqlInstance:
     @property
     def short_name(self) -> str:
         return self.connection_name.rsplit(":", 1)[-1]
+
+
+# The Cloud SQL Python Connector's pattern: PROJECT:REGION:INSTANCE, where a
+# domain-scoped project is itself DOMAIN:PROJECT (example.com:my-project).
+CONNECTION_NAME = re.compile(r"^(?P<project>[^:]+(:[^:]+)?):(?P<region>[^:]+):(?P<instance>[^:]+)$")
+
+
+def is_connection_name(text: str) -> bool:
+    """True for PROJECT:REGION:INSTANCE, including domain-scoped projects."""
+    return CONNECTION_NAME.match(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

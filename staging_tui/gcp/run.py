@@ -61,14 +61,37 @@ def _short(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
+_REASONS: dict[str, Any] = {
+    "reason": run_v2.Condition.CommonReason,
+    "revision_reason": run_v2.Condition.RevisionReason,
+    "execution_reason": run_v2.Condition.ExecutionReason,
+}
+
+
+def enum_name(enum: Any, value: int) -> str:
+    """An enum value's name; a value this library does not know yet (a newer API)
+    reads as e.g. "RevisionReason(999)" instead of raising ValueError."""
+    try:
+        return str(enum(value).name)
+    except ValueError:
+        return f"{enum.__name__}({value})"
+
+
+def _reason(c: Any) -> str:
+    """The condition's reason, whichever of the `reasons` oneof is set."""
+    which = c.WhichOneof("reasons")
+    value = getattr(c, which) if which else 0
+    return enum_name(_REASONS[which], value) if which and value else ""
+
+
 def _conditions(raw: Any) -> tuple[Condition, ...]:
     return tuple(
         Condition(
             type=c.type_,
             state=_STATE.get(c.state, ConditionState.UNKNOWN),
             message=c.message,
-            reason=run_v2.Condition.CommonReason(c.reason).name if c.reason else "",
-            severity=run_v2.Condition.Severity(c.severity).name if c.severity else "",
+            reason=_reason(c),
+            severity=enum_name(run_v2.Condition.Severity, c.severity) if c.severity else "",
             last_transition=_time(c.last_transition_time),
         )
         for c in raw
@@ -143,6 +166,12 @@ def service_from_pb(pb: Any) -> Service:
         invoker_iam_disabled=pb.invoker_iam_disabled,
         generation=pb.generation,
         observed_generation=pb.observed_generation,
+        traffic_statuses=tuple(
+            TrafficTarget(_short(t.revision), t.percent, t.tag, t.type_ == _LATEST, t.uri)
+            for t in pb.traffic_statuses
+        ),
+        urls=tuple(pb.urls),
+        etag=pb.etag,
     )
 
 
@@ -162,6 +191,10 @@ def revision_from_pb(pb: Any) -> Revision:
         service_account=pb.service_account,
         log_uri=pb.log_uri,
     )
+
+
+def _created(rev: Revision) -> tuple[datetime, str]:
+    return rev.create_time or datetime.min.replace(tzinfo=UTC), rev.name
 
 
 class RunAdapter:
@@ -212,7 +245,8 @@ class RunAdapter:
                 retry=READ_RETRY)
             async for response in pager.pages:
                 out.extend(revision_from_pb(pb) for pb in type(response).pb(response).revisions)
-        return sorted(out, key=lambda r: r.name, reverse=True)
+        # Google documents no order, and names need not sort by age (--revision-suffix).
+        return sorted(out, key=_created, reverse=True)
 
     async def close(self) -> None:
         await self._services.transport.close()  # type: ignore[no-untyped-call]

@@ -12,7 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from staging_tui.domain import SecretPayload, SqlInstance, TunnelState, TunnelStatus
+from staging_tui.domain import (
+    SecretPayload,
+    SqlInstance,
+    TunnelState,
+    TunnelStatus,
+    is_connection_name,
+)
 from staging_tui.errors import StagingError, TunnelError
 from staging_tui.gcp.cloudsql import Tunnel, TunnelOptions
 from staging_tui.gcp.endpoints import Endpoints
@@ -38,7 +44,7 @@ class Tunnels:
         for instance in self.instances:
             if name in (instance.connection_name, instance.short_name):
                 return instance
-        if name.count(":") == 2 and all(name.split(":")):
+        if is_connection_name(name):
             return SqlInstance(connection_name=name)
         known = ", ".join(i.short_name for i in self.instances) or "none in the profile"
         raise TunnelError(f"unknown Cloud SQL instance {name!r} (known: {known})",

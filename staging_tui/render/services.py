@@ -39,8 +39,9 @@ def short_revision(service: str, revision: str) -> str:
 
 
 def traffic_text(service: Service) -> str:
+    """Live traffic (traffic_statuses) when reported, else the intended split."""
     parts = []
-    for t in service.traffic:
+    for t in service.live_traffic:
         target = "latest" if t.latest else short_revision(service.name, t.revision)
         tag = f" ({t.tag})" if t.tag else ""
         parts.append(f"{t.percent}% {target}{tag}")

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from staging_tui.sandbox.run_urls import host_table
 from staging_tui.sandbox.server_context import SandboxContext
 
 
 async def install(ctx: SandboxContext) -> None:
-    status: dict[str, tuple[int, str]] = {}
-    for spec in ctx.scenario.tables.get("services", []):
+    sc = ctx.scenario
+    hosts = host_table(sc.tables, sc.project, sc.region)
+    status: dict[tuple[str, str], tuple[int, str]] = {}
+    for spec in sc.tables.get("services", []):
         name = str(spec["name"])
+        key = (str(spec.get("region", sc.region)), name)
         count = int(spec.get("revisions", 1))
         ready = int(spec.get("latest_ready", count)) >= count or bool(spec.get("deploying"))
         code = int(spec.get("health_status", 200 if ready else 503))
-        status[name] = (code, str(spec.get("failure", "")) if code >= 400 else "ok")
+        status[key] = (code, str(spec.get("failure", "")) if code >= 400 else "ok")
 
     async def health(request: web.Request) -> web.Response:
         host = request.headers.get("Host", "").split(":")[0]
-        name = host.split(".")[0].rsplit("-", 2)[0]
-        if name not in status:
+        if host not in hosts:
             return web.Response(status=404, text=f"no service for host {host}")
-        code, body = status[name]
+        code, body = status[hosts[host]]
         return web.Response(status=code, text=body)
 
     app = web.Application()
