@@ -426,6 +426,7 @@ class CredentialsStatus:
     project: str = ""
     error: str = ""
     fix: str = ""
+    quota_project: str = ""  # billed for API quota (x-goog-user-project), if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,12 +38,23 @@ class Backend:
         )
         self._endpoints: Endpoints | None = None
         self._adapters: dict[str, Any] = {}
+        self._account = ""
         self._lock = asyncio.Lock()
 
     @property
     def account(self) -> str:
         """Shown in the header: "sandbox" or the ADC account once known."""
-        return "sandbox" if self.settings.sandbox else self._adapters.get("account", "")
+        return "sandbox" if self.settings.sandbox else self._account
+
+    async def load_account(self) -> str:
+        """Whose credentials these are (ADC user or service account email), found once
+        in a thread: a user's ADC needs a token refresh to tell."""
+        if not self.settings.sandbox and not self._account:
+            status = await (await self.probes()).credentials()
+            self._account = status.account or ("ADC (expired)" if not status.valid
+                                               else "ADC (no credentials)" if not status.present
+                                               else "")
+        return self.account
 
     async def endpoints(self) -> Endpoints:
         if self._endpoints is None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from staging_tui.domain import SqlInstance, TunnelState, TunnelStatus
 from staging_tui.errors import TunnelError
-from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.gcp.endpoints import Endpoints, quota_project_of
 from staging_tui.gcp.socket_pipe import SocketPipe, open_tls
 
 DEFAULT_PORT = 5433
@@ -69,8 +69,11 @@ class ConnectorSession:
         logging.getLogger("google.cloud.sql.connector").addHandler(logging.NullHandler())
         self.iam_auth = iam_auth
         self._conn_name = _parse_connection_name(connection_name)
+        credentials = _credentials(endpoints, iam_auth)
+        # As Connector(quota_project=...) does: GOOGLE_CLOUD_QUOTA_PROJECT, sent as
+        # x-goog-user-project (its aiohttp client does not apply the credentials' own).
         self._client = CloudSQLClient(
-            endpoints.sql_admin_url or None, None, _credentials(endpoints, iam_auth),
+            endpoints.sql_admin_url or None, quota_project_of(credentials) or None, credentials,
             driver="staging-tui",
         )
         keys = asyncio.ensure_future(generate_keys())

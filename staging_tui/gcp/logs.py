@@ -28,7 +28,7 @@ from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind
 from staging_tui.errors import InvalidArgument
-from staging_tui.gcp.api_errors import map_api_error, mapped
+from staging_tui.gcp.api_errors import is_auth_failure, map_api_error, mapped
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.log_entries import entry_from_pb
 
@@ -202,6 +202,8 @@ class LogsAdapter:
                 reason, delay = "session limit reached", 0.0
             except (gexc.ServiceUnavailable, gexc.InternalServerError, gexc.Aborted,
                     gexc.DeadlineExceeded) as exc:
+                if is_auth_failure(exc):  # expired ADC: reconnecting cannot help
+                    raise map_api_error(exc, resource=self.resource) from None
                 failures += 1
                 delay = min(self.policy.retry_delay * 2 ** (failures - 1), self.policy.retry_max)
                 reason = f"{exc.grpc_status_code.name if exc.grpc_status_code else 'error'}: " \

@@ -10,7 +10,6 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.api_core import retry_async
 from google.cloud import run_v2
 from google.cloud.run_v2.services.revisions.transports.grpc_asyncio import (
@@ -31,15 +30,15 @@ from staging_tui.domain import (
     Service,
     TrafficTarget,
 )
-from staging_tui.gcp.api_errors import call, mapped
+from staging_tui.gcp.api_errors import call, mapped, transient
 from staging_tui.gcp.endpoints import Endpoints
 
 PAGE_SIZE = 500
 # Reads retry transient UNAVAILABLE briefly, then surface the error in the pane (whose
 # own auto-refresh backs off) instead of the library's default of a long silent retry.
+# An UNAVAILABLE from the auth plugin (expired ADC) is not transient: never retried.
 READ_RETRY = retry_async.AsyncRetry(
-    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
-    predicate=retry_async.if_exception_type(gexc.ServiceUnavailable),
+    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0, predicate=transient,
 )
 _STATE = {
     1: ConditionState.PENDING,

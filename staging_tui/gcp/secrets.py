@@ -26,7 +26,7 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports.gr
 from staging_tui.checksums import crc32c
 from staging_tui.domain import Secret, SecretPayload, SecretVersion, VersionState
 from staging_tui.errors import ApiError
-from staging_tui.gcp.api_errors import call, map_api_error, mapped
+from staging_tui.gcp.api_errors import call, map_api_error, mapped, transient
 from staging_tui.gcp.endpoints import Endpoints
 
 # The client library logs whole requests and responses at DEBUG (AccessSecretVersion's
@@ -40,7 +40,7 @@ PAGE_SIZE = 25000
 CONCURRENCY = 32
 READ_RETRY = retry_async.AsyncRetry(
     initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
-    predicate=retry_async.if_exception_type(gexc.ServiceUnavailable),
+    predicate=transient,  # not the auth plugin's UNAVAILABLE (expired ADC)
 )
 _STATE = {1: VersionState.ENABLED, 2: VersionState.DISABLED, 3: VersionState.DESTROYED}
 

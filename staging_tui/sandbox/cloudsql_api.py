@@ -149,6 +149,7 @@ class CloudSqlState:
         self.certs_issued = 0
         self.iam_tokens = itertools.count(1)
         self.cert_lifetime_override: float | None = None
+        self.quota_projects: list[str] = []  # x-goog-user-project of each Admin API call
 
     def password(self, instance: str, user: str = "") -> str:
         spec = self.specs[instance]
@@ -166,6 +167,7 @@ class CloudSqlState:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             raise _error(401, "Request is missing required authentication credential.",
                          "UNAUTHENTICATED")
+        self.quota_projects.append(request.headers.get("x-goog-user-project", ""))
         project = request.match_info["project"]
         resource = f"projects/{project}/instances/{rest}"
         for pattern in self.ctx.scenario.faults.permission_denied:

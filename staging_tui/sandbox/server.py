@@ -19,10 +19,12 @@ from typing import Any
 import grpc
 
 from staging_tui.errors import SandboxError
+from staging_tui.sandbox import auth
 from staging_tui.sandbox.scenario import Scenario
 from staging_tui.sandbox.server_context import SandboxContext
 
 API_MODULES: tuple[str, ...] = (
+    "staging_tui.sandbox.auth",  # the token endpoint the clients refresh from
     "staging_tui.sandbox.run_api",
     "staging_tui.sandbox.health_api",
     "staging_tui.sandbox.secret_api",  # before modules that store secrets (cloudsql)
@@ -52,15 +54,21 @@ class RunningSandbox:
 
 async def start_sandbox(scenario: Scenario, *, host: str = "127.0.0.1", port: int = 0
                         ) -> RunningSandbox:
-    server = grpc.aio.server(options=[
+    shared: dict[str, Any] = {}
+    # Interceptors run in this order on every call; each is a piece of its own.
+    interceptors = [auth.interceptor(shared, scenario.tables.get("auth", {}))]
+    server = grpc.aio.server(interceptors=interceptors, options=[
         ("grpc.max_send_message_length", 64 * 1024 * 1024),
         ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ])
-    bound = server.add_insecure_port(f"{host}:{port}")
+    # A local channel (as Google's emulators allow): loopback only, and call
+    # credentials (the bearer token) are sent over it, unlike an insecure channel.
+    bound = server.add_secure_port(
+        f"{host}:{port}", grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP))
     if not bound:
         raise SandboxError(f"sandbox cannot listen on {host}:{port}", "choose another --port")
     cleanup = AsyncExitStack()
-    ctx = SandboxContext(scenario=scenario, server=server, cleanup=cleanup)
+    ctx = SandboxContext(scenario=scenario, server=server, cleanup=cleanup, shared=shared)
     ctx.endpoints["grpc"] = f"{host}:{bound}"
     try:
         for name in API_MODULES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from textual import on, work
@@ -10,7 +11,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from staging_tui.domain import Service
-from staging_tui.errors import StagingError
+from staging_tui.errors import CredentialsError, StagingError
 from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
 from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
 from staging_tui.ui.screens.base import PaneScreen
@@ -73,6 +74,12 @@ class ServicesScreen(PaneScreen):
         try:
             run = await self.backend.run()
             services = in_profile(await run.list_services(), self.settings.service_filter)
+        except CredentialsError as exc:
+            # Expired or revoked ADC: every refresh would fail (and call the token
+            # endpoint again): stop auto-refreshing until the user presses r.
+            self._backoff = math.inf
+            status.error(exc)
+            return
         except StagingError as exc:
             self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
             status.error(exc)
