@@ -12,15 +12,18 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
-from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings, sandbox_settings
+from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings
 from staging_tui.errors import StagingError
 from staging_tui.gcp.endpoints import Endpoints
+
+if TYPE_CHECKING:
+    from staging_tui.gcp.backend import Backend
+    from staging_tui.sandbox.process import SandboxProcess
 
 
 def _global_options(defaults: bool) -> argparse.ArgumentParser:
@@ -67,16 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints], Any]:
+def resolve(args: argparse.Namespace
+            ) -> tuple[Settings, Callable[[], Endpoints], SandboxProcess | None]:
     """Settings and an endpoints provider; in sandbox mode also the (starting) sandbox."""
     if args.sandbox or args.scenario:
+        from staging_tui.compose import sandbox_profile
         from staging_tui.sandbox.process import SandboxProcess
         from staging_tui.sandbox.scenario import load_scenario
-        from staging_tui.sandbox.sql_scenario import sql_instances
 
         scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
-        settings = replace(sandbox_settings(scenario.project, scenario.regions),
-                           sql_instances=sql_instances(scenario))
+        settings = sandbox_profile(scenario)
         child = SandboxProcess(args.scenario)
         if getattr(args, "needs_endpoints", lambda _: True)(args):  # `tunnel --list`: no
             child.begin()  # start-up overlaps ours; wait() starts it otherwise
@@ -94,20 +97,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(Path(args.path), args.force)
-    sandbox_thread: Any = None
+    sandbox_thread: SandboxProcess | None = None
     try:
         if args.command == "sandbox":
             return _serve(args)
         settings, endpoints, sandbox_thread = resolve(args)
-        from staging_tui.gcp.backend import Backend
+        from staging_tui.compose import make_app, make_backend
 
         if args.command is None:
-            from staging_tui.ui.app import StagingApp
-
-            app = StagingApp(settings, Backend(settings, endpoints))
+            app = make_app(settings, endpoints)
             app.run()
             return app.return_code or 0
-        return asyncio.run(_headless(args, Backend(settings, endpoints)))
+        return asyncio.run(_headless(args, make_backend(settings, endpoints)))
     except StagingError as exc:
         print(f"staging-tui: {exc}", file=sys.stderr)
         return 2
@@ -121,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sandbox_thread.stop()
 
 
-async def _headless(args: argparse.Namespace, backend: Any) -> int:
+async def _headless(args: argparse.Namespace, backend: Backend) -> int:
     try:
         code: int = await args.run(args, backend)
         return code

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from staging_tui.audit.env_rules import env_flags
 from staging_tui.domain import EnvVar, Readiness, SecretRef, Service, TrafficTarget
+from staging_tui.env_rules import env_flags
 from staging_tui.render.services import (
     age,
     filter_services,
