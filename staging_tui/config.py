@@ -150,6 +150,8 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         raise ConfigError(file, f"{key}.project", "missing or empty",
                           f'add project = "my-gcp-project" under [{key}]')
     regions = raw.get("regions") or [raw.get("region", "us-central1")]
+    if regions == "all":  # every Cloud Run region of the project (its locations list)
+        regions = ["all"]
     sql = tuple(_sql(item, file, f"{key}.sql[{i}]") for i, item in enumerate(raw.get("sql", [])))
     return Settings(
         profile=name,

@@ -175,6 +175,28 @@ class Service:
 _NOT_A_FAILURE = ("INFO", "WARNING")
 
 
+@dataclass(frozen=True, slots=True)
+class RegionFailure:
+    """One region whose listing failed (the others' services are still listed)."""
+
+    region: str
+    code: str
+    message: str
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceListing:
+    """Services of every region listed, and the regions that failed."""
+
+    services: tuple[Service, ...] = ()
+    failures: tuple[RegionFailure, ...] = ()
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(sorted({s.region for s in self.services}))
+
+
 def _failure_message(conditions: tuple[Condition, ...]) -> str:
     """The first failed condition's message. A failed condition of severity INFO or
     WARNING (e.g. Active=False, RETIRED, on an old revision) is not a failure."""

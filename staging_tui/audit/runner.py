@@ -18,7 +18,7 @@ from staging_tui.audit.checks.database import VERSION, check_database, database_
 from staging_tui.audit.checks.health import check_health
 from staging_tui.audit.checks.logs import ErrorRateRule, check_error_rates
 from staging_tui.audit.checks.registry import AREAS, CHECKS, checks_of
-from staging_tui.audit.checks.services import check_services
+from staging_tui.audit.checks.services import check_regions, check_services
 from staging_tui.audit.secrets_gather import gather_secret_findings
 from staging_tui.config import Settings
 from staging_tui.domain import (
@@ -28,8 +28,10 @@ from staging_tui.domain import (
     HealthObservation,
     Level,
     LogEntry,
+    RegionFailure,
     Revision,
     Service,
+    ServiceListing,
     SqlInstance,
 )
 from staging_tui.errors import StagingError
@@ -42,6 +44,7 @@ T = TypeVar("T")
 
 class RunSource(Protocol):
     async def list_services(self) -> list[Service]: ...
+    async def list_listing(self) -> ServiceListing: ...
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
 
 
@@ -130,6 +133,7 @@ class DoctorRun:
         self.on_progress = on_progress or (lambda _p: None)
         self._limit = asyncio.Semaphore(max(1, self.options.concurrency))
         self._services: asyncio.Task[list[Service]] | None = None
+        self._region_failures: tuple[RegionFailure, ...] = ()
         self._api_errors: list[StagingError] = []
         self._credentials: asyncio.Future[CredentialsStatus] | None = None
 
@@ -155,7 +159,9 @@ class DoctorRun:
         import fnmatch
 
         run = await self.backend.run()
-        listed: list[Service] = await self.bounded(run.list_services)
+        listing: ServiceListing = await self.bounded(run.list_listing)
+        self._region_failures = listing.failures
+        listed = list(listing.services)
         pattern = self.settings.service_filter or "*"
         return [s for s in listed if fnmatch.fnmatchcase(s.name, pattern)]
 
@@ -234,10 +240,11 @@ class DoctorRun:
         run = await self.backend.run()
 
         async def revisions_of(s: Service) -> tuple[str, list[Revision]]:
-            return s.name, await self.bounded(lambda: run.list_revisions(s.name, s.region))
+            return s.key, await self.bounded(lambda: run.list_revisions(s.name, s.region))
 
         revisions = dict(await asyncio.gather(*(revisions_of(s) for s in explicit)))
         found = check_services(services, revisions, self.settings.protected)
+        found += check_regions(self._region_failures)
         n = f"{len(services)} services"
         return found, {c.id: n for c in checks_of("services")}
 

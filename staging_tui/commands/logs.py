@@ -49,7 +49,12 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
     except ValueError as exc:
         print(f"staging-tui logs: {exc}", file=sys.stderr)
         return 2
-    query = build_filter(args.service, args.revision, severity, args.filter)
+    # A service's logs are those of its region: --region, else the profile's only one.
+    regions = backend.settings.regions
+    region = getattr(args, "region", None) or (regions[0] if len(regions) == 1
+                                                and regions[0] != "all" else "")
+    query = build_filter(args.service, args.revision, severity, args.filter,
+                         region if args.service else "")
     logs = await backend.logs()
     try:
         if not args.follow:

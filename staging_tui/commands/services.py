@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from staging_tui.commands.output import print_json, print_table
 from staging_tui.gcp.backend import Backend
-from staging_tui.render.services import COLUMNS, filter_services, in_profile, service_row
+from staging_tui.render.services import (
+    COLUMNS,
+    filter_services,
+    in_profile,
+    service_row,
+    spans_regions,
+)
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -19,11 +26,18 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 async def run(args: argparse.Namespace, backend: Backend) -> int:
+    """Exit 0; 1 when a region could not be listed (its error on stderr, the other
+    regions' services printed)."""
     run_api = await backend.run()
-    listed = in_profile(await run_api.list_services(), backend.settings.service_filter)
+    listing = await run_api.list_listing()
+    listed = in_profile(list(listing.services), backend.settings.service_filter)
     services = filter_services(listed, args.filter, backend.settings.pr_pattern)
     if args.json:
         print_json(services)
     else:
-        print_table(COLUMNS, [service_row(s) for s in services])
-    return 0
+        multi = spans_regions(listing.services)
+        print_table(COLUMNS, [service_row(s, multi_region=multi) for s in services])
+    for failure in listing.failures:
+        print(f"error: region {failure.region}: {failure.code}: {failure.message}"
+              + (f"\n  fix: {failure.fix}" if failure.fix else ""), file=sys.stderr)
+    return 1 if listing.failures else 0

@@ -11,11 +11,14 @@ def _quote(value: str) -> str:
 
 
 def build_filter(service: str = "", revision: str = "", severity: Severity | None = None,
-                 extra: str = "") -> str:
-    """The Logging query for a Cloud Run service / revision, a severity floor and more."""
+                 extra: str = "", region: str = "") -> str:
+    """The Logging query for a Cloud Run service / revision, a severity floor and more.
+    `region` (resource.labels.location) keeps same-named services of two regions apart."""
     parts = ['resource.type="cloud_run_revision"']
     if service:
         parts.append(f"resource.labels.service_name={_quote(service)}")
+    if region:
+        parts.append(f"resource.labels.location={_quote(region)}")
     if revision:
         parts.append(f"resource.labels.revision_name={_quote(revision)}")
     if severity is not None and severity > Severity.DEFAULT:

@@ -10,6 +10,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import grpc
+from google.api_core import exceptions as gexc
 from google.api_core import retry_async
 from google.cloud import run_v2
 from google.cloud.run_v2.services.revisions.transports.grpc_asyncio import (
@@ -19,21 +21,25 @@ from google.cloud.run_v2.services.services.transports.grpc_asyncio import (
     ServicesGrpcAsyncIOTransport,
 )
 
+from staging_tui import errors
 from staging_tui.domain import (
     Condition,
     ConditionState,
     Container,
     EnvVar,
     Readiness,
+    RegionFailure,
     Revision,
     SecretRef,
     Service,
+    ServiceListing,
     TrafficTarget,
 )
 from staging_tui.gcp.api_errors import call, mapped, transient
 from staging_tui.gcp.endpoints import Endpoints
 
 PAGE_SIZE = 500
+ALL_REGIONS = "all"
 # Reads retry transient UNAVAILABLE briefly, then surface the error in the pane (whose
 # own auto-refresh backs off) instead of the library's default of a long silent retry.
 # An UNAVAILABLE from the auth plugin (expired ADC) is not transient: never retried.
@@ -202,6 +208,7 @@ class RunAdapter:
     def __init__(self, endpoints: Endpoints, project: str, regions: tuple[str, ...]) -> None:
         self.project = project
         self.regions = regions
+        self._all_regions: tuple[str, ...] | None = None
         if endpoints.sandbox:
             channel = endpoints.grpc_channel()
             self._services = run_v2.ServicesAsyncClient(
@@ -213,10 +220,66 @@ class RunAdapter:
             self._services = run_v2.ServicesAsyncClient(credentials=creds)
             self._revisions = run_v2.RevisionsAsyncClient(credentials=creds)
 
+    async def locations(self) -> tuple[str, ...]:
+        """The regions to list: the profile's, or for `regions = "all"` every Cloud Run
+        location of the project (google.cloud.location.Locations, once)."""
+        if ALL_REGIONS not in self.regions:
+            return self.regions
+        if self._all_regions is None:
+            from google.cloud.location import locations_pb2
+
+            channel: Any = self._services.transport.grpc_channel  # type: ignore[attr-defined]
+            list_locations = channel.unary_unary(
+                "/google.cloud.location.Locations/ListLocations",
+                request_serializer=locations_pb2.ListLocationsRequest.SerializeToString,
+                response_deserializer=locations_pb2.ListLocationsResponse.FromString)
+            found: list[str] = []
+            token = ""
+            async with mapped(f"projects/{self.project}"):
+                for _ in range(100):  # bounded: a token that never ends must not loop
+                    try:
+                        answer = await list_locations(locations_pb2.ListLocationsRequest(
+                            name=f"projects/{self.project}", page_token=token))
+                    except grpc.aio.AioRpcError as exc:
+                        raise gexc.from_grpc_error(exc) from None  # type: ignore[no-untyped-call]
+                    found += [loc.location_id for loc in answer.locations]
+                    token = answer.next_page_token
+                    if not token:
+                        break
+            self._all_regions = tuple(sorted(set(found)))
+        return self._all_regions
+
+    async def _region(self, region: str) -> str:
+        """`region`, else the first region (a name alone is ambiguous across regions:
+        callers pass the service's region)."""
+        return region or (await self.locations())[0]
+
+    async def list_listing(self) -> ServiceListing:
+        """Services of every region; a failing region is reported, not fatal."""
+        regions = await self.locations()
+        results = await asyncio.gather(*(self._list_region(r) for r in regions),
+                                       return_exceptions=True)
+        services: list[Service] = []
+        failures: list[RegionFailure] = []
+        for region, result in zip(regions, results, strict=True):
+            if isinstance(result, errors.StagingError):
+                failures.append(RegionFailure(region, getattr(result, "code", ""),
+                                              result.message, result.fix))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                services.extend(result)
+        if failures and not services and len(failures) == len(regions):
+            first = results[0]
+            assert isinstance(first, errors.StagingError)
+            raise first
+        services.sort(key=lambda s: (s.name, s.region))
+        return ServiceListing(tuple(services), tuple(failures))
+
     async def list_services(self) -> list[Service]:
-        """All services in the profile's regions, sorted by name."""
-        per_region = await asyncio.gather(*(self._list_region(r) for r in self.regions))
-        return sorted((s for chunk in per_region for s in chunk), key=lambda s: s.name)
+        """All services in the profile's regions, sorted by name (then region). Raises
+        only when every region failed; see `list_listing` for partial failures."""
+        return list((await self.list_listing()).services)
 
     async def _list_region(self, region: str) -> list[Service]:
         parent = f"projects/{self.project}/locations/{region}"
@@ -230,13 +293,14 @@ class RunAdapter:
         return out
 
     async def get_service(self, name: str, region: str = "") -> Service:
-        full = f"projects/{self.project}/locations/{region or self.regions[0]}/services/{name}"
+        full = f"projects/{self.project}/locations/{await self._region(region)}/services/{name}"
         svc = await call(lambda: self._services.get_service(name=full, retry=READ_RETRY), resource=full)
         return service_from_pb(type(svc).pb(svc))
 
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]:
         """Revisions of one service, newest first."""
-        parent = f"projects/{self.project}/locations/{region or self.regions[0]}/services/{service}"
+        parent = (f"projects/{self.project}/locations/{await self._region(region)}"
+                  f"/services/{service}")
         out: list[Revision] = []
         async with mapped(parent):
             pager = await self._revisions.list_revisions(

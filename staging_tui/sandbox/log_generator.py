@@ -63,6 +63,7 @@ class ServiceLogs:
     failed_revision: str = ""
     errors: bool = False  # a failing service: tracebacks, and errors at `error_share`
     error_share: float = 0.0  # share of requests that fail (500) and of error app logs
+    region: str = ""  # resource.labels.location (default: the project's first region)
 
 
 def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, Any]]:
@@ -87,6 +88,7 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
             failed_revision=revision_name(name, count) if ready < count else "",
             errors=errors,
             error_share=error_share if errors else background,
+            region=str(spec.get("region", scenario.region)),
         ))
     return out, logs
 
@@ -229,7 +231,7 @@ class LogGenerator:
         e.resource.type = "cloud_run_revision"
         rl = e.resource.labels
         rl["project_id"] = self.project
-        rl["location"] = self.region
+        rl["location"] = svc.region or self.region
         rl["configuration_name"] = svc.name
         rl["service_name"] = svc.name
         rl["revision_name"] = svc.revision

@@ -111,4 +111,5 @@ class ServiceDetailScreen(PaneScreen):
         revision = ""
         if table.has_focus and table.row_count:
             revision = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        self.console.open_logs(service=self.service.name, revision=revision)
+        self.console.open_logs(service=self.service.name, revision=revision,
+                               region=self.service.region)

@@ -5,15 +5,23 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
-from staging_tui.domain import Service
+from staging_tui.domain import RegionFailure, Service
 from staging_tui.errors import CredentialsError, StagingError
 from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
-from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
+from staging_tui.render.services import (
+    filter_services,
+    group_by_pr,
+    in_profile,
+    pr_number,
+    row_key,
+    spans_regions,
+)
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
@@ -41,6 +49,7 @@ class ServicesScreen(PaneScreen):
         self.grouped = False
         self.loaded_at: datetime | None = None
         self._refreshing = False
+        self.region_failures: tuple[RegionFailure, ...] = ()
         self._backoff = REFRESH_S
         self._since_refresh = 0.0
 
@@ -73,7 +82,8 @@ class ServicesScreen(PaneScreen):
         status = self.query_one(StatusLine)
         try:
             run = await self.backend.run()
-            services = in_profile(await run.list_services(), self.settings.service_filter)
+            listing = await run.list_listing()
+            services = in_profile(list(listing.services), self.settings.service_filter)
         except CredentialsError as exc:
             # Expired or revoked ADC: every refresh would fail (and call the token
             # endpoint again): stop auto-refreshing until the user presses r.
@@ -88,6 +98,7 @@ class ServicesScreen(PaneScreen):
             self._refreshing = False
         self._backoff = REFRESH_S
         self.services = services
+        self.region_failures = listing.failures
         self.loaded_at = self.now()
         self.query_one(ServicesTable).forget_cells()
         self.show_rows()
@@ -140,7 +151,13 @@ class ServicesScreen(PaneScreen):
         if self.filter_text:
             parts.append(f"filter: {self.filter_text!r}")
         parts.append("auto-refresh 30s")
-        self.query_one(StatusLine).info(" · ".join(parts))
+        text = Text(" · ".join(parts))
+        for failure in self.region_failures:  # the other regions are listed above
+            text.append(f"\n✗ region {failure.region}: {failure.code}: {failure.message}",
+                        style="bold red")
+            if failure.fix:
+                text.append(f"  fix: {failure.fix}", style="red")
+        self.query_one(StatusLine).info(text)
 
     # ------------------------------------------------------------------ actions
 
@@ -177,8 +194,9 @@ class ServicesScreen(PaneScreen):
         self.show_rows()
 
     def selected_service(self) -> Service | None:
-        name = self.query_one(ServicesTable).selected_name
-        return next((s for s in self.services if s.name == name), None)
+        key = self.query_one(ServicesTable).selected_name
+        multi = spans_regions(self.services)
+        return next((s for s in self.services if row_key(s, multi) == key), None)
 
     @on(ServicesTable.RowSelected, "#services-table")
     def _row_selected(self) -> None:
@@ -195,4 +213,4 @@ class ServicesScreen(PaneScreen):
         service = self.selected_service()
         if service is None:
             return
-        self.console.open_logs(service=service.name)
+        self.console.open_logs(service=service.name, region=service.region)
