@@ -362,6 +362,18 @@ class SqlInstance:
     def short_name(self) -> str:
         return self.connection_name.rsplit(":", 1)[-1]
 
+    @property
+    def login_user(self) -> str:
+        """The PostgreSQL role to log in as: for IAM database authentication a service
+        account's email loses `.gserviceaccount.com`, as the Cloud SQL connector formats
+        it (`utils.format_database_user`) and as Cloud SQL names the role."""
+        return postgres_iam_user(self.user) if self.iam_auth else self.user
+
+
+def postgres_iam_user(email: str) -> str:
+    """sa@project.iam.gserviceaccount.com -> sa@project.iam (users' emails unchanged)."""
+    return email.removesuffix(".gserviceaccount.com")
+
 
 # The Cloud SQL Python Connector's pattern: PROJECT:REGION:INSTANCE, where a
 # domain-scoped project is itself DOMAIN:PROJECT (example.com:my-project).

@@ -125,7 +125,7 @@ async def test_ad_hoc_instance_and_several_tunnels(sql_sandbox: SqlSandbox) -> N
         await pilot.press("s")
         await until(pilot, lambda: "nope" not in screen.busy and
                     status_of(screen, "tunnel-test:us-central1:nope") is TunnelStatus.ERROR)
-        assert "not found" in str(screen.query_one(StatusLine).render())
+        assert "typo in the connection name" in str(screen.query_one(StatusLine).render())
         await pilot.press("up", "up", "s")
         await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY
                     and not screen.busy)

@@ -71,6 +71,18 @@ def map_api_error(exc: Exception, *, resource: str = "") -> errors.StagingError:
     if is_auth_failure(exc):
         return _credentials_error(exc)
     message = getattr(exc, "message", None) or str(exc)
+    if getattr(exc, "reason", None) == "SERVICE_DISABLED":
+        # google.rpc.ErrorInfo in the status details (api_core exposes it as
+        # reason / metadata): the API and the project are named there, not in the text.
+        meta = getattr(exc, "metadata", None) or {}
+        api = str(meta.get("service", "")) or "the API"
+        project = _project_of(resource) or str(meta.get("consumer", "")).removeprefix(
+            "projects/")
+        return errors.ServiceDisabled(
+            f"{api} is not enabled: {message}",
+            f"run: gcloud services enable {api}" + (f" --project {project}" if project else ""),
+            resource=resource,
+        )
     if "SERVICE_DISABLED" in message or "has not been used in project" in message:
         match = _SERVICE.search(message)
         api = match.group(1) if match else "the API"
@@ -85,6 +97,11 @@ def map_api_error(exc: Exception, *, resource: str = "") -> errors.StagingError:
     if isinstance(exc, gexc.GoogleAPICallError):
         return errors.ApiError(message, "retry, or check the API status", resource=resource)
     return errors.ApiError(f"{type(exc).__name__}: {exc}", "retry", resource=resource)
+
+
+def _project_of(resource: str) -> str:
+    parts = resource.split("/")
+    return parts[1] if len(parts) > 1 and parts[0] == "projects" else ""
 
 
 async def call(fn: Callable[[], Awaitable[T]], *, resource: str = "") -> T:

@@ -127,9 +127,17 @@ def describe_error(exc: BaseException, instance: str = "") -> str:
     import aiohttp
 
     if isinstance(exc, aiohttp.ClientResponseError):
+        if exc.status == 403 and ("has not been used" in exc.message
+                                  or "SERVICE_DISABLED" in exc.message):
+            return (f"the Cloud SQL Admin API is not enabled for {instance} ({exc.status}): "
+                    f"{exc.message}")
         if exc.status in (401, 403):
+            # Google answers 403 "not authorized" both for a missing role and for an
+            # instance that does not exist (cloud-sql-proxy issues #115, #1651).
             return (f"Cloud SQL Admin API refused access to {instance} ({exc.status}): "
-                    f"{exc.message}; check roles/cloudsql.client")
+                    f"{exc.message} Likely causes: a typo in the connection name (an "
+                    "instance that does not exist is refused the same way), a missing "
+                    "roles/cloudsql.client, or the Cloud SQL Admin API disabled")
         if exc.status == 404:
             return f"Cloud SQL instance {instance} not found: {exc.message}"
         return f"Cloud SQL Admin API error {exc.status}: {exc.message}"
@@ -168,7 +176,7 @@ class Tunnel:
         self._wake: tuple[socket.socket, socket.socket] | None = None  # written on stop
         self._state = TunnelState(instance=instance.connection_name, status=TunnelStatus.STOPPED,
                                   host=self.options.address, database=instance.database,
-                                  user=instance.user)
+                                  user=instance.login_user)
         self._ended_in = 0   # bytes of the sessions that have ended
         self._ended_out = 0
         self.connections_total = 0
@@ -213,7 +221,8 @@ class Tunnel:
             message = describe_error(exc, self.instance.connection_name)
             await self.stop()
             self._set(status=TunnelStatus.ERROR, last_error=message)
-            raise TunnelError(message, _fix_for(message)) from None
+            project = self.instance.connection_name.rsplit(":", 2)[0]
+            raise TunnelError(message, _fix_for(message, project)) from None
         except BaseException:  # cancelled (a pane closed): free the port and the session
             await self.stop(drain_timeout=0)
             raise
@@ -359,7 +368,7 @@ class Tunnel:
         try:
             conn = await psycopg.AsyncConnection.connect(
                 host=s.host if s.host not in ("0.0.0.0", "::") else "127.0.0.1", port=s.port,
-                dbname=self.instance.database, user=self.instance.user,
+                dbname=self.instance.database, user=self.instance.login_user,
                 password=password or None, connect_timeout=int(self.options.connect_timeout),
                 sslmode="disable", application_name="staging-tui connection test")
             async with conn:
@@ -402,13 +411,17 @@ def _in_use(exc: OSError) -> bool:
     return exc.errno == errno.EADDRINUSE
 
 
-def _fix_for(message: str) -> str:
+def _fix_for(message: str, project: str = "PROJECT") -> str:
     if "no IP address of the requested type" in message:
         return "choose the instance's IP type: --private-ip (PRIVATE) or --psc"
     if "not found" in message:
         return "check the connection name: PROJECT:REGION:INSTANCE (gcloud sql instances list)"
+    if "API is not enabled" in message:
+        return f"run: gcloud services enable sqladmin.googleapis.com --project {project}"
     if "refused access" in message:
-        return "ask for roles/cloudsql.client on the project"
+        return (f"check the connection name (gcloud sql instances list --project {project}); "
+                f"then ask for roles/cloudsql.client on {project}; then check the API: "
+                f"gcloud services enable sqladmin.googleapis.com --project {project}")
     if "region" in message.lower():
         return "use the region the instance lives in"
     return "retry; check network access to sqladmin.googleapis.com"

@@ -122,7 +122,7 @@ async def probe_database(instance: SqlInstance, endpoints: Endpoints, password: 
         try:
             conn = await psycopg.AsyncConnection.connect(
                 host="127.0.0.1", port=tunnel.port, dbname=instance.database,
-                user=instance.user, password=password or None,
+                user=instance.login_user, password=password or None,
                 connect_timeout=max(1, int(timeout_s)), sslmode="disable",
                 application_name="staging-tui doctor")
         except psycopg.Error as exc:  # names the server's reason, never the password

@@ -23,7 +23,7 @@ async def tunnel_target(tunnels: Tunnels, name: str) -> QueryTarget:
     tunnel = tunnels.get(name) or await tunnels.start(name, test=False)
     password = await tunnels.password(tunnel.instance)
     state = tunnel.state
-    user = state.user or tunnel.instance.user or "postgres"
+    user = state.user or tunnel.instance.login_user or "postgres"
     database = state.database or tunnel.instance.database or "postgres"
     auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
     dsn = f"postgresql://{auth}@{state.host}:{state.port}/{quote(database, safe='')}"

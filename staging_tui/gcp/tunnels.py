@@ -146,7 +146,7 @@ class Tunnels:
 
 def _stopped(instance: SqlInstance) -> TunnelState:
     return TunnelState(instance=instance.connection_name, status=TunnelStatus.STOPPED,
-                       database=instance.database, user=instance.user, port=instance.port)
+                       database=instance.database, user=instance.login_user, port=instance.port)
 
 
 def _split_secret(secret: str, project: str) -> tuple[str, str, str]:
