@@ -145,6 +145,12 @@ class Service:
         return self.traffic_statuses or self.traffic
 
     @property
+    def publicly_invokable(self) -> bool:
+        """Anyone may call it: allUsers has roles/run.invoker (from the IAM policy,
+        when read) or the invoker IAM check is disabled."""
+        return bool(self.public) or self.invoker_iam_disabled
+
+    @property
     def key(self) -> str:
         """Unique across regions: the same name may exist in two regions."""
         return f"{self.region}/{self.name}"
@@ -463,6 +469,18 @@ class CredentialsStatus:
     quota_project: str = ""  # billed for API quota (x-goog-user-project), if any
 
 
+def access_verdict(status: int, ingress: str = "all") -> str:
+    """What a refused GET of a Cloud Run URL means, or "" when it is an answer of the
+    service itself: 403 is Cloud Run's IAM (the caller lacks roles/run.invoker, or sent
+    no identity token); 404 from a service with internal ingress is its front end
+    refusing callers outside the VPC."""
+    if status in (401, 403):
+        return "private: you lack run.invoker"
+    if status == 404 and ingress not in ("all", ""):
+        return "not reachable from here (internal ingress)"
+    return ""
+
+
 @dataclass(frozen=True, slots=True)
 class HealthObservation:
     """One GET of a service's health path."""
@@ -472,10 +490,16 @@ class HealthObservation:
     status: int = 0
     latency_ms: float = 0.0
     error: str = ""
+    ingress: str = "all"
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300 and not self.error
+
+    @property
+    def access(self) -> str:
+        """Why the request did not reach the service (IAM, ingress), if so."""
+        return "" if self.error else access_verdict(self.status, self.ingress)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ def test_service_detail_of_the_failed_service(snap_compare: Any,
                     "#detail-revisions").row_count:
                 break
             await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()  # the IAM policy too
         await pilot.pause(0.1)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)

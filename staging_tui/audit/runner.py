@@ -44,6 +44,7 @@ T = TypeVar("T")
 
 class RunSource(Protocol):
     async def list_services(self) -> list[Service]: ...
+    async def with_access(self, service: Service) -> Service: ...
     async def list_listing(self) -> ServiceListing: ...
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
 
@@ -239,6 +240,15 @@ class DoctorRun:
         explicit = [s for s in services if any(not t.latest and t.revision for t in s.traffic)]
         run = await self.backend.run()
 
+        async def with_access(s: Service) -> Service:
+            """Public-ness is in the IAM policy; unreadable, the service stays as listed."""
+            try:
+                return await self.bounded(lambda: run.with_access(s))
+            except StagingError:
+                return s
+
+        services = list(await asyncio.gather(*(with_access(s) for s in services)))
+
         async def revisions_of(s: Service) -> tuple[str, list[Revision]]:
             return s.key, await self.bounded(lambda: run.list_revisions(s.name, s.region))
 
@@ -253,13 +263,13 @@ class DoctorRun:
 
         async def probe(s: Service) -> HealthObservation:
             r: HealthLike = await self.bounded(lambda: self.backend.health(s))
-            return HealthObservation(s.name, r.url, r.status, r.latency_ms, r.error)
+            return HealthObservation(s.name, r.url, r.status, r.latency_ms, r.error, s.ingress)
 
         observations = await asyncio.gather(*(probe(s) for s in services))
         slowest = max((o.latency_ms for o in observations), default=0.0)
+        answered = sum(1 for o in observations if o.ok)
         return check_health(observations), {
-            "health.status": f"{len(observations)} services answered 2xx "
-                             f"(slowest {slowest:.0f} ms)"}
+            "health.status": f"{answered} services answered 2xx (slowest {slowest:.0f} ms)"}
 
     async def _logs_area(self) -> tuple[list[Finding], dict[str, str]]:
         rule = self.options.error_rate

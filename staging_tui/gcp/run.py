@@ -7,6 +7,7 @@ is several times slower, which shows with thousands of services.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ from staging_tui.gcp.endpoints import Endpoints
 
 PAGE_SIZE = 500
 ALL_REGIONS = "all"
+INVOKER_ROLE = "roles/run.invoker"
 # Reads retry transient UNAVAILABLE briefly, then surface the error in the pane (whose
 # own auto-refresh backs off) instead of the library's default of a long silent retry.
 # An UNAVAILABLE from the auth plugin (expired ADC) is not transient: never retried.
@@ -310,6 +312,19 @@ class RunAdapter:
                 out.extend(revision_from_pb(pb) for pb in type(response).pb(response).revisions)
         # Google documents no order, and names need not sort by age (--revision-suffix).
         return sorted(out, key=_created, reverse=True)
+
+    async def with_access(self, service: Service) -> Service:
+        """`service` with `public` read from its IAM policy (GetIamPolicy): public means
+        allUsers holds roles/run.invoker; `invoker_iam_disabled` is the other way."""
+        from google.iam.v1 import iam_policy_pb2
+
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=service.full_name)
+        policy = await call(lambda: self._services.get_iam_policy(request=request,
+                                                                   retry=READ_RETRY),
+                            resource=service.full_name)
+        public = any(b.role == INVOKER_ROLE and "allUsers" in b.members
+                     for b in policy.bindings)
+        return replace(service, public=public)
 
     async def close(self) -> None:
         await self._services.transport.close()  # type: ignore[no-untyped-call]

@@ -36,7 +36,9 @@ def summary_text(s: Service, now: datetime | None = None) -> Text:
     rows += [(f"Tag {t.tag}", t.uri) for t in s.live_traffic if t.tag and t.uri]
     rows += [
         ("Scaling", f"min {s.min_instances} / max {s.max_instances} instances"),
-        ("Ingress", s.ingress + ("   public (allUsers invoker)" if s.invoker_iam_disabled else "")),
+        ("Ingress", s.ingress + ("   (not reachable from outside the VPC)"
+                                 if s.ingress.startswith("internal") else "")),
+        ("Invokers", invokers_text(s)),
         ("Account", s.service_account or "-"),
         ("Modified", f"{age(s.update_time, now)} by {s.last_modifier or '-'}"),
         ("Labels", ", ".join(f"{k}={v}" for k, v in sorted(s.labels.items())) or "-"),
@@ -45,6 +47,20 @@ def summary_text(s: Service, now: datetime | None = None) -> Text:
         t.append(f"  {key:<9}", style="dim")
         t.append(f"{value}\n")
     return t
+
+
+def invokers_text(s: Service) -> str:
+    """Public through IAM (allUsers has roles/run.invoker) and / or through the invoker
+    check being disabled: both make a service public, and are labelled apart."""
+    parts = []
+    if s.public:
+        parts.append("public: allUsers has roles/run.invoker")
+    if s.invoker_iam_disabled:
+        parts.append("public: invoker IAM check disabled")
+    if not parts:
+        parts.append("private (IAM: roles/run.invoker)" if s.public is False
+                     else "IAM policy not read yet")
+    return "; ".join(parts)
 
 
 def conditions_text(s: Service) -> Text:

@@ -46,6 +46,7 @@ class TokenAuthority:
         self.calls = 0
         self.refreshes = 0
         self._valid: set[str] = set()
+        self._id_tokens: set[str] = set()
         self._numbers = itertools.count(1)
 
     def issue(self) -> str | None:
@@ -57,10 +58,22 @@ class TokenAuthority:
         self._valid.add(token)
         return token
 
+    def issue_id_token(self) -> str:
+        """An OpenID Connect ID token, returned with each refresh (as Google's token
+        endpoint does for user credentials): what Cloud Run's IAM check accepts."""
+        token = f"eyJ.sandbox-id-{next(self._numbers)}"
+        self._id_tokens.add(token)
+        return token
+
+    def admits_id_token(self, authorization: str) -> bool:
+        scheme, _, token = authorization.partition(" ")
+        return self.grant_ok and scheme.lower() == "bearer" and token in self._id_tokens
+
     def revoke(self) -> None:
         """Every token stops working and refreshing fails (`gcloud auth revoke`)."""
         self.grant_ok = False
         self._valid.clear()
+        self._id_tokens.clear()
 
     def admits(self, authorization: str) -> bool:
         self.calls += 1
@@ -123,8 +136,8 @@ async def install(ctx: SandboxContext) -> None:
         if issued is None:
             return web.json_response(INVALID_GRANT, status=400)
         return web.json_response({"access_token": issued, "expires_in": 3599,
-                                  "token_type": "Bearer",
-                                  "scope": "https://www.googleapis.com/auth/cloud-platform"})
+                                  "token_type": "Bearer", "id_token": authority.issue_id_token(),
+                                  "scope": "openid https://www.googleapis.com/auth/cloud-platform"})
 
     app = web.Application()
     app.router.add_post("/token", token)

@@ -217,7 +217,7 @@ class RunState:
             creator=str(spec.get("creator", "deployer@example.com")),
             last_modifier=str(spec.get("last_modifier", "deployer@example.com")),
             ingress=int(INGRESS.get(str(spec.get("ingress", "all")), INGRESS["all"])),
-            invoker_iam_disabled=bool(spec.get("public", False)),
+            invoker_iam_disabled=bool(spec.get("invoker_iam_disabled", False)),
             template=PB["RevisionTemplate"](
                 revision=created_name,
                 containers=[container],

@@ -27,6 +27,7 @@ API_MODULES: tuple[str, ...] = (
     "staging_tui.sandbox.auth",  # the token endpoint the clients refresh from
     "staging_tui.sandbox.run_api",
     "staging_tui.sandbox.locations_api",
+    "staging_tui.sandbox.run_iam_api",
     "staging_tui.sandbox.health_api",
     "staging_tui.sandbox.secret_api",  # before modules that store secrets (cloudsql)
     "staging_tui.sandbox.logging_api",

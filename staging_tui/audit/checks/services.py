@@ -168,11 +168,12 @@ def check_env(services: Iterable[Service], protected: bool) -> list[Finding]:
 def check_public(services: Iterable[Service], protected: bool) -> list[Finding]:
     out = []
     for s in services:
-        if not s.invoker_iam_disabled:
+        if not s.publicly_invokable:
             continue
         auth_off = any(f.rule == "auth-disabled" for v in s.env for f in env_flags(v))
         level = security_level(protected) if auth_off else Level.INFO
-        evidence = f"{s.name} allows unauthenticated invocations" + (
+        how = ("allUsers has roles/run.invoker" if s.public else "invoker IAM check disabled")
+        evidence = f"{s.name} allows unauthenticated invocations ({how})" + (
             " and its app authentication is disabled" if auth_off else "")
         out.append(PUBLIC.found(level, evidence, s.name, title=f"{s.name} is public",
                                 fix=PUBLIC.fix.replace("SERVICE", s.name)))

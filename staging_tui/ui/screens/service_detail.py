@@ -55,6 +55,17 @@ class ServiceDetailScreen(PaneScreen):
         table.add_columns(*REVISION_COLUMNS)
         table.focus()
         self.load_revisions()
+        self.load_access()
+
+    @work(exclusive=True, group="detail-access", exit_on_error=False)
+    async def load_access(self) -> None:
+        """Who may invoke it: the IAM policy says whether allUsers holds run.invoker."""
+        try:
+            run = await self.backend.run()
+            self.service = await run.with_access(self.service)
+        except StagingError:
+            return  # no getIamPolicy permission: the summary says "not read"
+        self.query_one("#detail-summary", Static).update(summary_text(self.service, self.now()))
 
     @work(exclusive=True, group="detail-revisions", exit_on_error=False)
     async def load_revisions(self) -> None:
@@ -86,9 +97,13 @@ class ServiceDetailScreen(PaneScreen):
         except StagingError as exc:
             status.error(exc, retry_key="h")
             return
+        access = result.access(self.service.ingress)
         if result.error:
             status.error(StagingError(f"health {result.url}: {result.error}",
                                       "check the service URL and that it is reachable"), "h")
+        elif access:  # Cloud Run refused us: not a failure of the service
+            status.info(Text(f"◌ health {result.url}: HTTP {result.status}: {access}",
+                             style="yellow"))
         elif result.ok:
             status.info(Text(f"✓ health {result.url}: HTTP {result.status} in "
                              f"{result.latency_ms:.0f} ms", style="green"))
