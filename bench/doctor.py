@@ -19,9 +19,9 @@ import time
 from collections import Counter
 
 from staging_tui.audit.runner import AreaProgress, DoctorOptions, run_doctor
+from staging_tui.backend import Backend
 from staging_tui.compose import make_backend, sandbox_profile
 from staging_tui.domain import Finding
-from staging_tui.gcp.backend import Backend
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.scenario import Scenario, load_scenario
 from staging_tui.sandbox.server import SandboxThread

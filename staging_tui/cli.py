@@ -22,7 +22,7 @@ from staging_tui.errors import StagingError
 from staging_tui.gcp.endpoints import Endpoints
 
 if TYPE_CHECKING:
-    from staging_tui.gcp.backend import Backend
+    from staging_tui.backend import Backend
     from staging_tui.sandbox.process import SandboxProcess
 
 

@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from staging_tui.backend import Backend, EndpointsProvider
 from staging_tui.config import Settings, sandbox_settings
-from staging_tui.gcp.backend import Backend, EndpointsProvider
 from staging_tui.gcp.endpoints import Endpoints
 
 if TYPE_CHECKING:

@@ -112,7 +112,7 @@ async def test_services_pane_says_log_in_and_stops_refreshing(expired: RunningSa
             await pilot.pause(0.05)
         text = str(status.render())
         assert "gcloud auth application-default login" in text and "expired" in text
-        assert app.screen._backoff == float("inf")  # type: ignore[attr-defined]
+        assert app.screen.refresh_schedule.delay == float("inf")  # type: ignore[attr-defined]
 
 
 def test_unavailable_fix_does_not_name_a_key() -> None:

@@ -44,7 +44,7 @@ async def test_tunnel_and_query_log_in_as_the_formatted_iam_user(
     tunnels.instances = (*tunnels.instances, robot)
     try:
         tunnel = await tunnels.start(robot)
-        assert tunnel.state.connection_test.startswith("ok"), tunnel.state
+        assert tunnel.state.connection_test and tunnel.state.connection_test.ok, tunnel.state
         assert database_url(tunnel.state, None, masked=False).startswith(
             "postgresql://robot%40tunnel-test.iam@127.0.0.1:")
         target = await tunnel_target(tunnels, MAIN)

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from staging_tui import compose
+from staging_tui.backend import Backend
 from staging_tui.config import Settings
-from staging_tui.gcp.backend import Backend
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.app import StagingApp

@@ -6,15 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from staging_tui.backend import Backend
 from staging_tui.commands.output import print_json, print_table
-from staging_tui.gcp.backend import Backend
-from staging_tui.render.services import (
-    COLUMNS,
-    filter_services,
-    in_profile,
-    service_row,
-    spans_regions,
-)
+from staging_tui.render.services import COLUMNS, filter_services, service_row, spans_regions
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -28,10 +22,9 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 async def run(args: argparse.Namespace, backend: Backend) -> int:
     """Exit 0; 1 when a region could not be listed (its error on stderr, the other
     regions' services printed)."""
-    run_api = await backend.run()
-    listing = await run_api.list_listing()
-    listed = in_profile(list(listing.services), backend.settings.service_filter)
-    services = filter_services(listed, args.filter, backend.settings.pr_pattern)
+    listing = await backend.service_listing()
+    services = filter_services(list(listing.services), args.filter,
+                               backend.settings.pr_pattern)
     if args.json:
         print_json(services)
     else:

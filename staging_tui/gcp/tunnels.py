@@ -13,14 +13,16 @@ from dataclasses import replace
 from typing import Any
 
 from staging_tui.domain import (
+    ConnectionTest,
     SecretPayload,
     SqlInstance,
+    TunnelOptions,
     TunnelState,
     TunnelStatus,
     is_connection_name,
 )
 from staging_tui.errors import StagingError, TunnelError
-from staging_tui.gcp.cloudsql import Tunnel, TunnelOptions
+from staging_tui.gcp.cloudsql import Tunnel
 from staging_tui.gcp.endpoints import Endpoints
 
 
@@ -85,25 +87,15 @@ class Tunnels:
             await self.test(instance.connection_name)
         return tunnel
 
-    async def test(self, name: str) -> str:
+    async def test(self, name: str) -> ConnectionTest:
         tunnel = self._tunnels.get(self.resolve(name).connection_name)
         if tunnel is None:
             raise TunnelError(f"no tunnel to {name} is running", "start it first")
         try:
             password = await self.password(tunnel.instance)
         except StagingError as exc:
-            password = ""
-            note = f"password unavailable ({exc.message}); "
-        else:
-            note = ""
-        result = await tunnel.test(password)
-        if note and result.startswith("failed"):
-            result = f"failed: {note}{result.removeprefix('failed: ')}"
-            tunnel._set(connection_test=result)
-        if result.startswith("failed"):
-            tunnel._set(status=TunnelStatus.ERROR,
-                        last_error=tunnel.state.last_error or result.removeprefix("failed: "))
-        return result
+            return await tunnel.test("", f"password unavailable ({exc.message}); ")
+        return await tunnel.test(password)
 
     async def stop(self, name: str, drain_timeout: float | None = None) -> None:
         tunnel = self._tunnels.pop(self.resolve(name).connection_name, None)

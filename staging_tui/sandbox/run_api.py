@@ -285,6 +285,7 @@ def install(ctx: SandboxContext) -> None:
             found = state.revisions[req.parent]
         else:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"Resource '{req.parent}' was not found")
+            raise AssertionError  # abort raises
         # Google documents no order: the sandbox answers in name order, not by age.
         by_name = sorted(found, key=lambda r: r.name)
         chunk, token = page(by_name, req.page_size, req.page_token)

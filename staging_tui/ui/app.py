@@ -20,9 +20,9 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from staging_tui.audit_trail import AuditTrail
+from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import Severity
-from staging_tui.gcp.backend import Backend
 from staging_tui.ui.panes import PANES, prewarm
 
 # The app's GC policy, decided here for the whole process (make_app's `gc_thresholds`).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
@@ -13,11 +12,11 @@ from textual.widgets import Input
 
 from staging_tui.domain import RegionFailure, Service
 from staging_tui.errors import CredentialsError, StagingError
+from staging_tui.model.refresh import Refresh
 from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
 from staging_tui.render.services import (
     filter_services,
     group_by_pr,
-    in_profile,
     pr_number,
     row_key,
     spans_regions,
@@ -27,7 +26,7 @@ from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 REFRESH_S = 30.0
-MAX_BACKOFF_S = 300.0
+TICK_S = 5.0
 SORT_KEYS = ("name", "status", "modified")
 
 
@@ -47,11 +46,8 @@ class ServicesScreen(PaneScreen):
         self.services: list[Service] = []
         self.sort_key = "name"
         self.grouped = False
-        self.loaded_at: datetime | None = None
-        self._refreshing = False
         self.region_failures: tuple[RegionFailure, ...] = ()
-        self._backoff = REFRESH_S
-        self._since_refresh = 0.0
+        self.refresh_schedule = Refresh(REFRESH_S)
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: substring, regex, or pr:12 — Esc clears",
@@ -63,43 +59,39 @@ class ServicesScreen(PaneScreen):
         self.query_one(StatusLine).busy("loading Cloud Run services")
         self.query_one(ServicesTable).focus()
         self.refresh_services()
-        self.set_interval(5.0, self._tick)
+        self.set_interval(TICK_S, self._tick)
 
     # ------------------------------------------------------------------ loading
 
     def _tick(self) -> None:
         """Auto-refresh: every REFRESH_S, backing off after errors; never overlapping."""
-        self._since_refresh += 5.0
-        if self._since_refresh >= self._backoff and not self._refreshing:
+        if self.refresh_schedule.tick(TICK_S):
             self.refresh_services()
 
     @work(exclusive=True, group="services-refresh", exit_on_error=False)
     async def refresh_services(self) -> None:
-        if self._refreshing:
+        if not self.refresh_schedule.begin():
             return
-        self._refreshing = True
-        self._since_refresh = 0.0
         status = self.query_one(StatusLine)
         try:
-            run = await self.backend.run()
-            listing = await run.list_listing()
-            services = in_profile(list(listing.services), self.settings.service_filter)
+            listing = await self.backend.service_listing()
+            services = list(listing.services)
         except CredentialsError as exc:
             # Expired or revoked ADC: every refresh would fail (and call the token
-            # endpoint again): stop auto-refreshing until the user presses r.
-            self._backoff = math.inf
+            # endpoint again): no automatic refresh until the user presses r.
+            self.refresh_schedule.stopped()
             status.error(exc)
             return
         except StagingError as exc:
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
+            self.refresh_schedule.failed()
             status.error(exc)
             return
-        finally:
-            self._refreshing = False
-        self._backoff = REFRESH_S
+        except BaseException:  # cancelled (r replaces it)
+            self.refresh_schedule.cancelled()
+            raise
+        self.refresh_schedule.succeeded(self.now())
         self.services = services
         self.region_failures = listing.failures
-        self.loaded_at = self.now()
         self.query_one(ServicesTable).forget_cells()
         self.show_rows()
         self.load_error_rates()
@@ -150,7 +142,7 @@ class ServicesScreen(PaneScreen):
         parts.append(f"sort: {self.sort_key}")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text!r}")
-        parts.append("auto-refresh 30s")
+        parts.append(f"auto-refresh {REFRESH_S:g}s")
         text = Text(" · ".join(parts))
         for failure in self.region_failures:  # the other regions are listed above
             text.append(f"\n✗ region {failure.region}: {failure.code}: {failure.message}",
@@ -163,7 +155,7 @@ class ServicesScreen(PaneScreen):
 
     def action_refresh(self) -> None:
         self.query_one(StatusLine).busy("refreshing")
-        self._refreshing = False
+        self.refresh_schedule.cancelled()  # r replaces a load in flight
         self.refresh_services()
 
     def action_filter(self) -> None:
