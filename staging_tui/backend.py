@@ -16,10 +16,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from staging_tui.config import Settings
-from staging_tui.domain import Service, ServiceListing
+from staging_tui.domain import Service, ServiceListing, Workload
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.ports import (
     HealthCheck,
+    JobsSource,
     LogSource,
     Probes,
     SecretStore,
@@ -31,6 +32,7 @@ from staging_tui.render.services import in_profile
 if TYPE_CHECKING:
     from staging_tui.db.session import QuerySession
     from staging_tui.gcp.doctor_probes import DoctorProbes
+    from staging_tui.gcp.jobs import JobsAdapter
     from staging_tui.gcp.logs import LogsAdapter
     from staging_tui.gcp.run import RunAdapter
     from staging_tui.gcp.secrets import SecretsAdapter
@@ -109,11 +111,37 @@ class Backend:
         Raises only when every region failed; `service_listing` reports partial failures."""
         return list((await self.service_listing()).services)
 
+    async def workloads(self) -> list[Workload]:
+        """Services and jobs (what may use a secret). Jobs are best effort: without the
+        Jobs listing the services alone answer."""
+        from staging_tui.errors import StagingError
+
+        async def jobs() -> list[Workload]:
+            try:
+                return list((await (await self.jobs()).list_jobs()).jobs)
+            except StagingError:
+                return []
+
+        services, listed_jobs = await asyncio.gather(self.services(), jobs())
+        return [*services, *listed_jobs]
+
     async def service_listing(self) -> ServiceListing:
         """The profile's services of every region (filtered), and the regions that failed."""
         listing = await (await self.run()).list_listing()
         return replace(listing, services=tuple(
             in_profile(list(listing.services), self.settings.service_filter)))
+
+    async def jobs(self) -> JobsSource:
+        """Cloud Run jobs and executions, in the same regions as the services."""
+        s = self.settings
+        run = await self.run()
+
+        def build(ep: Endpoints) -> JobsAdapter:
+            from staging_tui.gcp.jobs import JobsAdapter
+
+            return JobsAdapter(ep, s.project, run.locations)
+
+        return await self._adapter("staging_tui.gcp.jobs", build)
 
     async def logs(self) -> LogSource:
         """Cloud Logging: list, tail (reconnecting) and write entries."""

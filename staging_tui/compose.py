@@ -25,11 +25,18 @@ if TYPE_CHECKING:
 
 def sandbox_profile(scenario: Scenario) -> Settings:
     """The built-in sandbox profile for `scenario`: its project, regions and SQL
-    instances."""
+    instances, and its `[profile]` table's required_secrets / secret_suffix if any."""
     from staging_tui.sandbox.sql_scenario import sql_instances
 
-    return replace(sandbox_settings(scenario.project, scenario.regions),
-                   sql_instances=sql_instances(scenario))
+    settings = replace(sandbox_settings(scenario.project, scenario.regions),
+                       sql_instances=sql_instances(scenario))
+    profile = scenario.tables.get("profile", {})  # what the scenario's team would configure
+    if "required_secrets" in profile:
+        settings = replace(settings, required_secrets=tuple(
+            str(s) for s in profile["required_secrets"]))
+    if "secret_suffix" in profile:
+        settings = replace(settings, secret_suffix=str(profile["secret_suffix"]))
+    return settings
 
 
 def make_backend(settings: Settings, endpoints: Endpoints | EndpointsProvider) -> Backend:

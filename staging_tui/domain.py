@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import Protocol
 
 # --------------------------------------------------------------------------- Cloud Run
 
@@ -181,6 +182,90 @@ class Service:
 _NOT_A_FAILURE = ("INFO", "WARNING")
 
 
+class Workload(Protocol):
+    """What runs a container with env vars and secret references: a service or a job
+    (a secret a job uses is used, even when no service references it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def env(self) -> tuple[EnvVar, ...]: ...
+
+
+class ExecutionStatus(StrEnum):
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    RUNNING = "Running"
+    CANCELLED = "Cancelled"
+    UNKNOWN = "Unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One run of a Cloud Run job: its tasks' counts, when, and why it failed."""
+
+    name: str
+    job: str
+    region: str
+    status: ExecutionStatus
+    task_count: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    running: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    create_time: datetime | None = None
+    start_time: datetime | None = None
+    completion_time: datetime | None = None
+    conditions: tuple[Condition, ...] = ()
+    log_uri: str = ""
+
+    @property
+    def failure_reason(self) -> str:
+        """The Completed condition's message (and reason) when the execution failed."""
+        if self.status is not ExecutionStatus.FAILED:
+            return ""
+        done = next((c for c in self.conditions if c.type == "Completed"), None)
+        if done is None:
+            return _failure_message(self.conditions)
+        return " ".join(p for p in (done.message, f"({done.reason})" if done.reason else "") if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A Cloud Run job: what it runs (env and secrets, like a service) and its executions."""
+
+    name: str
+    project: str
+    region: str
+    containers: tuple[Container, ...] = ()
+    task_count: int = 1
+    parallelism: int = 0
+    max_retries: int = 0
+    execution_count: int = 0
+    latest_execution: str = ""
+    latest_status: ExecutionStatus = ExecutionStatus.UNKNOWN
+    latest_completed: datetime | None = None
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    last_modifier: str = ""
+    service_account: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.region}/{self.name}"
+
+    @property
+    def env(self) -> tuple[EnvVar, ...]:
+        return tuple(var for c in self.containers for var in c.env)
+
+    def secret_refs(self) -> tuple[SecretRef, ...]:
+        return tuple(var.secret for var in self.env if var.secret is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class RegionFailure:
     """One region whose listing failed (the others' services are still listed)."""
@@ -189,6 +274,14 @@ class RegionFailure:
     code: str
     message: str
     fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JobListing:
+    """Jobs of every region listed, and the regions that failed."""
+
+    jobs: tuple[Job, ...] = ()
+    failures: tuple[RegionFailure, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

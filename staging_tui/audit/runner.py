@@ -8,6 +8,7 @@ The Backend is reached through the small protocols below (audit/ may not import 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from typing import Protocol, TypeVar
 from staging_tui.audit.checks import credentials as cred_checks
 from staging_tui.audit.checks.database import VERSION, check_database, database_summary
 from staging_tui.audit.checks.health import check_health
+from staging_tui.audit.checks.jobs import check_jobs
 from staging_tui.audit.checks.logs import ErrorRateRule, check_error_rates
 from staging_tui.audit.checks.registry import AREAS, CHECKS, checks_of
 from staging_tui.audit.checks.services import check_regions, check_services
@@ -24,8 +26,12 @@ from staging_tui.config import Settings
 from staging_tui.domain import (
     CredentialsStatus,
     DatabaseStatus,
+    Execution,
+    ExecutionStatus,
     Finding,
     HealthObservation,
+    Job,
+    JobListing,
     Level,
     LogEntry,
     RegionFailure,
@@ -34,6 +40,7 @@ from staging_tui.domain import (
     Service,
     ServiceListing,
     SqlInstance,
+    Workload,
 )
 from staging_tui.errors import StagingError
 
@@ -46,6 +53,11 @@ T = TypeVar("T")
 class RunSource(Protocol):
     async def with_access(self, service: Service) -> Service: ...
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
+
+
+class JobsLike(Protocol):
+    async def list_jobs(self) -> JobListing: ...
+    async def list_executions(self, job: str, region: str) -> list[Execution]: ...
 
 
 class LogsSource(Protocol):
@@ -89,6 +101,7 @@ class DoctorBackend(Protocol):
     async def run(self) -> RunSource: ...
     async def services(self) -> list[Service]: ...
     async def service_listing(self) -> ServiceListing: ...
+    async def jobs(self) -> JobsLike: ...
     async def logs(self) -> LogsSource: ...
     async def secrets(self) -> SecretsSource: ...
     async def probes(self) -> ProbesSource: ...
@@ -152,6 +165,7 @@ class DoctorRun:
         self._limit = asyncio.Semaphore(max(1, self.options.concurrency))
         self._services: asyncio.Task[list[Service]] | None = None
         self._region_failures: tuple[RegionFailure, ...] = ()
+        self._jobs: asyncio.Task[list[Job]] | None = None
         self._api_errors: list[StagingError] = []
         self._credentials: asyncio.Future[CredentialsStatus] | None = None
 
@@ -193,8 +207,9 @@ class DoctorRun:
         if "credentials" in self.areas:
             findings = await self._area("credentials", self._credentials_area,
                                         announce=False) + findings
-        if self._services is not None and not self._services.done():
-            self._services.cancel()
+        for task in (self._services, self._jobs):
+            if task is not None and not task.done():
+                task.cancel()
         return findings
 
     async def _area(self, area: str, gather: Callable[[], Awaitable[
@@ -267,6 +282,7 @@ class DoctorRun:
         revisions = dict(await asyncio.gather(*(revisions_of(s) for s in explicit)))
         found = check_services(services, revisions, self.settings.protected)
         found += check_regions(self._region_failures)
+        found += await self._job_findings()
         n = f"{len(services)} services"
         return found, {c.id: n for c in checks_of("services")}
 
@@ -298,8 +314,42 @@ class DoctorRun:
             "logs.error-rate": f"{len(entries)} entries of {len(services)} services in the "
                                f"last {rule.window_min:g} min"}
 
+    def jobs(self) -> asyncio.Task[list[Job]]:
+        """The profile's jobs, listed once per run (best effort: [] without them)."""
+        if self._jobs is None:
+            self._jobs = asyncio.ensure_future(self._list_jobs())
+        return self._jobs
+
+    async def _list_jobs(self) -> list[Job]:
+        try:
+            jobs_api = await self.backend.jobs()
+            listing: JobListing = await self.bounded(jobs_api.list_jobs)
+        except StagingError:
+            return []
+        return list(listing.jobs)
+
+    async def _job_findings(self) -> list[Finding]:
+        jobs = await self.jobs()
+        failed = [j for j in jobs if j.latest_status is ExecutionStatus.FAILED]
+        latest: dict[str, Execution] = {}
+        if failed:
+            jobs_api = await self.backend.jobs()
+            for job in failed:
+                try:
+                    executions = await self.bounded(
+                        functools.partial(jobs_api.list_executions, job.name, job.region))
+                except StagingError:
+                    continue
+                if executions:
+                    latest[job.key] = executions[0]
+        return check_jobs(jobs, latest)
+
+    async def _workloads(self) -> list[Workload]:
+        """Services and jobs: a secret only a job uses is used."""
+        return [*await self.services(), *await self.jobs()]
+
     async def _secrets_area(self) -> tuple[list[Finding], dict[str, str]]:
-        return await gather_secret_findings(self.backend, self.services)
+        return await gather_secret_findings(self.backend, self._workloads)
 
     async def _database_area(self) -> tuple[list[Finding], dict[str, str]]:
         instances = self.settings.sql_instances

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from staging_tui.config import Settings
-from staging_tui.domain import Finding, Level, Secret, SecretRef, Service, VersionState
+from staging_tui.domain import Finding, Level, Secret, SecretRef, VersionState, Workload
 
 AREA = "secrets"
 USED_BY_LABEL = "used-by"  # a secret labelled used-by=<who> is used outside Cloud Run
@@ -56,8 +56,9 @@ def resolve_name(plain: str, suffix: str) -> str:
     return plain if not suffix or plain.endswith(suffix) else plain + suffix
 
 
-def service_uses(services: Iterable[Service], project: str = "") -> list[SecretUse]:
-    """Every secret reference of every service (refs into another project are skipped)."""
+def service_uses(services: Iterable[Workload], project: str = "") -> list[SecretUse]:
+    """Every secret reference of every service or job (refs into another project are
+    skipped)."""
     out = []
     for svc in services:
         for var in svc.env:
@@ -69,22 +70,22 @@ def service_uses(services: Iterable[Service], project: str = "") -> list[SecretU
     return out
 
 
-def secret_users(services: Iterable[Service], project: str = "") -> dict[str, list[str]]:
-    """secret name -> the services referencing it (sorted, unique): the "used by" column."""
+def secret_users(services: Iterable[Workload], project: str = "") -> dict[str, list[str]]:
+    """secret name -> the services and jobs referencing it (sorted, unique): "used by"."""
     users: dict[str, set[str]] = {}
     for use in service_uses(services, project):
         users.setdefault(use.secret, set()).add(use.service)
     return {name: sorted(names) for name, names in users.items()}
 
 
-def audit_input(project: str, suffix: str, required: Sequence[str], services: Iterable[Service],
+def audit_input(project: str, suffix: str, required: Sequence[str], services: Iterable[Workload],
                 profile_secrets: Sequence[str] = ()) -> AuditInput:
     required_uses = [SecretUse(resolve_name(r, suffix)) for r in required]
     return AuditInput(project, suffix, tuple(required), tuple(profile_secrets),
                       (*required_uses, *service_uses(services, project)))
 
 
-def audit_profile(settings: Settings, services: Iterable[Service], secrets: Iterable[Secret]
+def audit_profile(settings: Settings, services: Iterable[Workload], secrets: Iterable[Secret]
                   ) -> list[Finding]:
     """The audit as the profile defines it (required list, suffix, SQL password secrets)."""
     sql = [i.password_secret for i in settings.sql_instances if i.password_secret]

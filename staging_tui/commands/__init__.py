@@ -6,6 +6,7 @@ Commands see the Backend and domain objects only: never ui/ nor sandbox/.
 
 COMMAND_MODULES: tuple[str, ...] = (
     "staging_tui.commands.services",
+    "staging_tui.commands.jobs",
     "staging_tui.commands.logs",
     "staging_tui.commands.secrets",
     "staging_tui.commands.doctor",

@@ -28,6 +28,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                        "marker lines (JSON: {\"marker\": ...}).")
     p.add_argument("service", nargs="?", default="", help="Cloud Run service (default: all)")
     p.add_argument("--revision", default="", help="only this revision")
+    p.add_argument("--job", default="", help="a Cloud Run job's logs instead of a service's")
+    p.add_argument("--execution", default="", help="with --job: only this execution")
     p.add_argument("--since", default="10m", help="how far back to start (30s, 10m, 1h, 2d)")
     p.add_argument("--severity", default="", help="minimum severity (e.g. WARNING, ERROR)")
     p.add_argument("--filter", default="", metavar="EXPR",
@@ -54,7 +56,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
     region = getattr(args, "region", None) or (regions[0] if len(regions) == 1
                                                 and regions[0] != "all" else "")
     query = build_filter(args.service, args.revision, severity, args.filter,
-                         region if args.service else "")
+                         region if args.service or args.job else "", args.job, args.execution)
     logs = await backend.logs()
     try:
         if not args.follow:

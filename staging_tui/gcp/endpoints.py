@@ -6,6 +6,7 @@ credentials from `Endpoints` and are otherwise the same code for both.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,9 @@ def disable_gce_probe() -> None:
 
 
 disable_gce_probe()
+# gRPC logs every failing auth-plugin call (expired ADC) with a traceback at ERROR, on
+# stderr and so over the TUI's screen: the console reports that error itself, once.
+logging.getLogger("grpc._plugin_wrapping").setLevel(logging.CRITICAL)
 
 
 def application_default_credentials() -> tuple[Any, str]:

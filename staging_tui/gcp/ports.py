@@ -17,6 +17,8 @@ from staging_tui.domain import (
     ConnectionTest,
     CredentialsStatus,
     DatabaseStatus,
+    Execution,
+    JobListing,
     LogEntry,
     LogMarker,
     Revision,
@@ -41,6 +43,14 @@ class ServicesSource(Protocol):
     async def get_service(self, name: str, region: str = "") -> Service: ...
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
     async def with_access(self, service: Service) -> Service: ...
+    async def locations(self) -> tuple[str, ...]: ...
+
+
+class JobsSource(Protocol):
+    """Cloud Run jobs and their executions."""
+
+    async def list_jobs(self) -> JobListing: ...
+    async def list_executions(self, job: str, region: str) -> list[Execution]: ...
 
 
 class LogSource(Protocol):

@@ -28,6 +28,7 @@ _HTTP = {"status": "status", "requestMethod": "request_method", "requestUrl": "r
          "userAgent": "user_agent", "remoteIp": "remote_ip"}
 _WORD = re.compile(r'[^\s()"=!<>:~]+')
 _VALUE = re.compile(r'[^\s()"]+')
+_SEGMENT = re.compile(r'"[^"]*"|[^."]+')  # field path segments; quoted ones keep their dots
 
 
 class FilterError(ValueError):
@@ -81,8 +82,16 @@ def tokenize(text: str) -> list[Token]:
             match = (_VALUE if after_op else _WORD).match(text, i)
             if not match:
                 raise FilterError(f"unexpected character {ch!r}", col, text)
-            tokens.append(Token("word", match.group(), col))
-            i, after_op = match.end(), False
+            word, i = match.group(), match.end()
+            # A quoted path segment: labels."run.googleapis.com/execution_name"
+            while not after_op and word.endswith(".") and i < n and text[i] == '"':
+                end = text.find('"', i + 1)
+                if end < 0:
+                    raise FilterError("unterminated string", i + 1, text)
+                word += text[i:end + 1]
+                i = end + 1
+            tokens.append(Token("word", word, col))
+            after_op = False
     tokens.append(Token("end", "", n + 1))
     return tokens
 
@@ -194,7 +203,7 @@ class _Parser:
         return _global_search(tok.text)
 
     def comparison(self, field: Token, op: str, value: Token) -> Predicate:
-        path = field.text.split(".")
+        path = [seg.strip('"') for seg in _SEGMENT.findall(field.text)]
         top = path[0]
         if top not in TOP_FIELDS:
             raise self.fail(f"unknown field {top!r} (supported: {', '.join(TOP_FIELDS)})", field)

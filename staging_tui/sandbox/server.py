@@ -31,6 +31,7 @@ API_MODULES: tuple[str, ...] = (
     "staging_tui.sandbox.health_api",
     "staging_tui.sandbox.secret_api",  # before modules that store secrets (cloudsql)
     "staging_tui.sandbox.logging_api",
+    "staging_tui.sandbox.jobs_api",  # after Logging: writes the executions' logs
     "staging_tui.sandbox.cloudsql_api",  # after the Secret Manager module: stores passwords
 )
 

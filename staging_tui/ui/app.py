@@ -95,6 +95,10 @@ class StagingApp(App[int]):
         from a severity up: `l` in Services, Doctor's jump (at ERROR)."""
         self._show_in("logs", "show_service", service, revision, severity, region)
 
+    def open_job_logs(self, job: str, region: str = "", execution: str = "") -> None:
+        """The Logs pane on a Cloud Run job's entries (cloud_run_job), or one execution's."""
+        self._show_in("logs", "show_job", job, region, execution)
+
     def show_secret(self, name: str) -> None:
         """The Secrets pane, filtered to one secret (Doctor's jump)."""
         self._show_in("secrets", "show_secret", name)

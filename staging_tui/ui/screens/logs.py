@@ -71,6 +71,8 @@ class LogsScreen(PaneScreen):
                                   clock=lambda: self.now().timestamp())
         self.service = ""
         self.service_region = ""
+        self.job = ""
+        self.execution = ""
         self.revision = ""
         self.extra = ""
         self.since = "15m"
@@ -111,7 +113,8 @@ class LogsScreen(PaneScreen):
     @property
     def query_text(self) -> str:
         """The server-side query: service / revision plus what the user typed."""
-        return build_filter(self.service, self.revision, None, self.extra, self.service_region)
+        return build_filter(self.service, self.revision, None, self.extra, self.service_region,
+                            self.job, self.execution)
 
     def show_service(self, service: str = "", revision: str = "",
                      severity: Severity | None = None, region: str = "") -> None:
@@ -119,8 +122,17 @@ class LogsScreen(PaneScreen):
         view's severity floor; `region` keeps same-named services apart. Safe before mount."""
         self.service, self.revision, self.extra = service, revision, ""
         self.service_region = region if service else ""
+        self.job = self.execution = ""
         if severity is not None:
             self.model.set_filter(severity_floor=severity)
+        if self.is_mounted:
+            self.query_one("#logs-query", Input).value = self.query_text
+            self.restart()
+
+    def show_job(self, job: str, region: str = "", execution: str = "") -> None:
+        """Show the logs of a Cloud Run job (or one execution). Safe before mount."""
+        self.service = self.revision = self.extra = ""
+        self.job, self.execution, self.service_region = job, execution, region
         if self.is_mounted:
             self.query_one("#logs-query", Input).value = self.query_text
             self.restart()

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
 from staging_tui.audit.secrets_audit import audit_profile, secret_users
-from staging_tui.domain import Finding, Level, Secret, Service
+from staging_tui.domain import Finding, Level, Secret, Workload
 from staging_tui.errors import StagingError
 from staging_tui.render.secrets import MARK, audit_summary, filter_secrets
 from staging_tui.ui.screens.secret_base import SecretPaneBase
@@ -65,7 +65,7 @@ class SecretsScreen(SecretPaneBase):
     def __init__(self) -> None:
         super().__init__()
         self.secrets: list[Secret] = []
-        self.services: list[Service] = []
+        self.services: list[Workload] = []  # services and jobs
         self.users: dict[str, list[str]] = {}
         self.findings: list[Finding] = []
         self.versions_loaded = False
@@ -110,7 +110,7 @@ class SecretsScreen(SecretPaneBase):
             secrets_api = await self.backend.secrets()
             secrets, services = await asyncio.gather(
                 secrets_api.list_secrets(on_progress=progress, on_listed=listed),
-                self.backend.services())
+                self.backend.workloads())  # a secret a job uses is used
         except StagingError as exc:
             status.error(exc)
             return

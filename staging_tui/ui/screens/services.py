@@ -39,6 +39,7 @@ class ServicesScreen(PaneScreen):
         Binding("s", "cycle_sort", "Sort", id="services.sort"),
         Binding("g", "toggle_groups", "PR groups", id="services.group"),
         Binding("l", "open_logs", "Logs", id="services.logs"),
+        Binding("J", "open_jobs", "Jobs", id="services.jobs"),  # j moves the cursor
     ]
 
     def __init__(self) -> None:
@@ -200,6 +201,11 @@ class ServicesScreen(PaneScreen):
             from staging_tui.ui.screens.service_detail import ServiceDetailScreen
 
             self.app.push_screen(ServiceDetailScreen(service))
+
+    def action_open_jobs(self) -> None:
+        from staging_tui.ui.screens.jobs import JobsScreen
+
+        self.app.push_screen(JobsScreen())
 
     def action_open_logs(self) -> None:
         service = self.selected_service()
