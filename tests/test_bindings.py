@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.binding import Binding
 from textual.dom import DOMNode
+from waiting import until
 
 import staging_tui.ui
 
@@ -48,10 +49,7 @@ async def test_profile_keys_remap_a_binding(sandbox: object) -> None:
     app = make_app(sandbox, settings)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(ServicesTable)
-        for _ in range(100):
-            if table.row_count:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: table.row_count, pilot)
         await pilot.press("g")
         assert not any(k.startswith("group:") for k in table.row_keys)
         await pilot.press("G")

@@ -50,3 +50,30 @@ def test_detail_names_the_ip_type_and_does_not_repeat_the_error() -> None:
     assert lines["connection test"] == "failed (the last error)"
     assert lines["last error"] == error
     assert lines["DATABASE_URL"].endswith(":********@127.0.0.1:5433/biocirv")
+
+
+def test_one_dsn_builder_for_the_query_session_and_the_pane() -> None:
+    from dataclasses import replace
+
+    wildcard = replace(STATE, host="0.0.0.0")
+    assert wildcard.url("pw") == "postgresql://biocirv_readonly:pw@127.0.0.1:5433/biocirv"
+    assert database_url(wildcard, masked=False) == wildcard.url()
+    v6 = replace(STATE, host="::1", user="", database="")
+    assert v6.url() == "postgresql://postgres@[::1]:5433/postgres"
+
+
+def test_connection_test_reads_as_before_and_errors_have_one_fix_table() -> None:
+    import aiohttp
+
+    from staging_tui.domain import TUNNEL_FIXES, ConnectionTest, TunnelErrorKind
+    from staging_tui.gcp.cloudsql import error_kind
+
+    assert str(ConnectionTest(True, ms=12.4)) == "ok: SELECT 1 in 12 ms"
+    assert str(ConnectionTest(False, "refused")) == "failed: refused"
+    assert error_kind(ConnectionRefusedError()) is TunnelErrorKind.UNREACHABLE
+    assert error_kind(ValueError('FATAL: password authentication failed for user "x"')
+                      ) is TunnelErrorKind.PASSWORD
+    denied = aiohttp.ClientResponseError(None, (), status=403)  # type: ignore[arg-type]
+    assert error_kind(denied) is TunnelErrorKind.ACCESS
+    assert "roles/cloudsql.client" in TUNNEL_FIXES[TunnelErrorKind.ACCESS]
+    assert TUNNEL_FIXES.get(TunnelErrorKind.OTHER) is None

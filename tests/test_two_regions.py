@@ -6,7 +6,6 @@ scenario contains."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input
 from ui_app import backend_for, make_app
+from waiting import until
 
 from staging_tui.audit.runner import run_doctor
 from staging_tui.cli import main
@@ -168,8 +168,8 @@ async def test_jobs_view_executions_and_logs(world: RunningSandbox) -> None:
     app = make_app(world)
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.press("J")
-        await _until(pilot, lambda: isinstance(app.screen, JobsScreen)
-                     and app.screen.query_one("#jobs-table", DataTable).row_count == 2)
+        await until(lambda: isinstance(app.screen, JobsScreen)
+                    and app.screen.query_one("#jobs-table", DataTable).row_count == 2, pilot)
         screen = app.screen
         jobs = screen.query_one("#jobs-table", DataTable)
         assert [str(k.value) for k in jobs.rows] == ["us-central1/db-migrate",
@@ -177,12 +177,12 @@ async def test_jobs_view_executions_and_logs(world: RunningSandbox) -> None:
         assert "1 last failed" in str(screen.query_one(StatusLine).render())
         await pilot.press("enter")
         executions = screen.query_one("#executions-table", DataTable)
-        await _until(pilot, lambda: executions.row_count == 2)
+        await until(lambda: executions.row_count == 2, pilot)
         first = [str(c) for c in executions.get_row_at(0)]
         assert "✗ Failed" in first[1] and first[2] == "0/1 ok, 1 failed, 1 retried"
         assert "exit code of 1" in first[6]
         await pilot.press("l")
-        await _until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        await until(lambda: isinstance(app.screen, LogsScreen), pilot)
         query = app.screen.query_one("#logs-query", Input).value
         assert 'resource.type="cloud_run_job"' in query and 'job_name="db-migrate"' in query
         assert "execution_name" in query
@@ -192,7 +192,7 @@ async def test_services_pane_on_two_regions(world: RunningSandbox) -> None:
     app = make_app(world)
     async with app.run_test(size=(140, 40)) as pilot:
         table = app.screen.query_one(ServicesTable)
-        await _until(pilot, lambda: table.row_count > 0)
+        await until(lambda: table.row_count > 0, pilot)
         assert table.row_keys == ["api@europe-west1", "api@us-central1", "billing@europe-west1",
                                   "metrics-collector@us-central1", "web@us-central1"]
 
@@ -201,15 +201,5 @@ async def test_services_pane_on_the_expired_token(expired_world: RunningSandbox)
     app = make_app(expired_world)
     async with app.run_test(size=(140, 40)) as pilot:
         status = app.screen.query_one(StatusLine)
-        await _until(pilot, lambda: LOGIN in str(status.render()))
+        await until(lambda: LOGIN in str(status.render()), pilot)
         assert "retry in a moment" not in str(status.render())
-
-
-async def _until(pilot: object, condition: object, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not condition():  # type: ignore[operator]
-        assert loop.time() < end, "condition not met in time"
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-
-

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from staging_tui.audit.checks.logs import ErrorRateRule
 from staging_tui.audit.checks.registry import AREAS, exit_code
 from staging_tui.audit.runner import AreaProgress, DoctorOptions, run_doctor
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json
 from staging_tui.render.doctor import checklist_text, summary_line
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "doctor", parents=parents, help="check the staging environment (exit 0/1/2)",
         description="Run the staging checks (credentials, services, secrets, database, "

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json, print_table
 from staging_tui.render.jobs import EXECUTION_COLUMNS, JOB_COLUMNS, execution_row, job_row
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("jobs", parents=parents, help="list Cloud Run jobs (or a job's executions)",
                        description="List the profile's Cloud Run jobs with their last "
                                    "execution; with JOB, that job's executions (newest first).")

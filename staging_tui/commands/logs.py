@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.domain import LogEntry, LogMarker
 from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument
@@ -21,7 +22,7 @@ from staging_tui.render.log_lines import (
 )
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("logs", parents=parents, help="print or follow Cloud Run logs",
                        description="Print a service's recent logs; --follow keeps tailing, "
                        "reconnecting on its own. Gaps and suppressed entries are printed as "

@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.domain import QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
 from staging_tui.render.query import expanded_lines, row_count_text, table_lines
@@ -23,7 +24,7 @@ READ_ONLY_FIX = ("`staging-tui query` is always read-only; writes need the Query
                  "mode (F2) in a profile with read_only = false")
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "query", parents=parents, help="run SQL read-only (through the tunnel or a DSN)",
         description="Run SQL statements read-only and print the results. Writes are refused "

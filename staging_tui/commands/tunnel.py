@@ -9,14 +9,15 @@ import argparse
 import asyncio
 import signal
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.errors import StagingError
 from staging_tui.render.tunnels import database_url, psql_command, ready_line
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "tunnel", parents=parents, help="open a Cloud SQL tunnel (no cloud-sql-proxy needed)",
         description="Listen on 127.0.0.1 and forward each client over mutual TLS to the "

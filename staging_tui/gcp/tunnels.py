@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from staging_tui.domain import (
     ConnectionTest,
@@ -25,6 +25,9 @@ from staging_tui.errors import StagingError, TunnelError
 from staging_tui.gcp.cloudsql import Tunnel
 from staging_tui.gcp.endpoints import Endpoints
 
+if TYPE_CHECKING:
+    from staging_tui.gcp.secrets import SecretsAdapter
+
 
 class Tunnels:
     def __init__(self, endpoints: Endpoints, project: str,
@@ -36,7 +39,7 @@ class Tunnels:
         self.project = project
         self.instances = instances
         self._read_secret = read_secret
-        self._own_secrets: Any = None
+        self._own_secrets: SecretsAdapter | None = None
         self._tunnels: dict[str, Tunnel] = {}
         self._passwords: dict[str, str] = {}
 

@@ -35,6 +35,11 @@ class SharedDatabase:
         return self.server.port
 
     @property
+    def starting(self) -> PostgresServer | None:
+        """The server ensure() is starting (between its start and its end), if any."""
+        return self._starting
+
+    @property
     def started(self) -> bool:
         return self.server is not None
 

@@ -105,7 +105,7 @@ class LogsScreen(PaneScreen):
         self.model = self.query_one(LogView).model
         self.query_one(LogView).focus()
         self.set_interval(1 / FPS, self._frame)
-        self.set_interval(1.0, self._chart)
+        self.set_interval(1.0, self.update_chart)
         self.restart()
 
     # ------------------------------------------------------------------ the tail
@@ -174,7 +174,7 @@ class LogsScreen(PaneScreen):
         if self._frames % (FPS // 2) == 0:  # the status twice a second is plenty
             self._status()
 
-    def _chart(self) -> None:
+    def update_chart(self) -> None:
         self.query_one(LogRateChart).show(self.model)
         self._status()
 
