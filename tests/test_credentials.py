@@ -102,6 +102,21 @@ async def test_log_tail_stops_on_expired_credentials(expired: RunningSandbox) ->
     await logs.close()
 
 
+async def test_log_listing_fails_at_once_on_expired_credentials(
+        expired: RunningSandbox) -> None:
+    """The Logging client's default retry would retry the plugin's UNAVAILABLE for a
+    minute (and refresh the token each time): the doctor and the Logs pane waited."""
+    authority: TokenAuthority = expired.shared["auth"]
+    before = authority.refreshes
+    logs = LogsAdapter(Endpoints.for_sandbox(expired.endpoints), "p")
+    try:
+        with pytest.raises(errors.CredentialsError):
+            await asyncio.wait_for(logs.list_entries(""), timeout=20)
+    finally:
+        await logs.close()
+    assert authority.refreshes - before == 1
+
+
 async def test_services_pane_says_log_in_and_stops_refreshing(expired: RunningSandbox) -> None:
     app = make_app(expired)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.api_core import exceptions as gexc
+from google.api_core import retry_async
 from google.cloud.logging_v2 import types as log_types
 from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2AsyncClient
 from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio import (
@@ -28,7 +29,7 @@ from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind
 from staging_tui.errors import InvalidArgument
-from staging_tui.gcp.api_errors import is_auth_failure, map_api_error, mapped
+from staging_tui.gcp.api_errors import is_auth_failure, map_api_error, mapped, transient
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.log_entries import entry_from_pb
 
@@ -36,6 +37,14 @@ Batch = list[LogEntry | LogMarker]
 PAGE_SIZE = 1000
 _REASONS = {1: "rate limit", 2: "client too slow (not consumed)"}
 
+
+# The library's default retries UNAVAILABLE for a minute, and so the auth plugin's
+# UNAVAILABLE (expired ADC) too: a pane would wait a minute for an error no retry fixes.
+LIST_RETRY = retry_async.AsyncRetry(
+    initial=0.1, maximum=2.0, multiplier=2.0, timeout=10.0,
+    predicate=lambda exc: transient(exc) or isinstance(
+        exc, gexc.InternalServerError | gexc.DeadlineExceeded),
+)
 
 @dataclass(frozen=True)
 class ReconnectPolicy:
@@ -119,7 +128,7 @@ class LogsAdapter:
             order_by="timestamp desc" if newest_first else "timestamp asc")
         count = 0
         async with mapped(self.resource):
-            pager = await self._client.list_log_entries(request=request)
+            pager = await self._client.list_log_entries(request=request, retry=LIST_RETRY)
             async for response in pager.pages:
                 raw = type(response).pb(response).entries
                 if limit and count + len(raw) > limit:

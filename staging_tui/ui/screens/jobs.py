@@ -108,8 +108,8 @@ class JobsScreen(PaneScreen):
             table.add_row(cells[0], Text(cells[1], style=colour), *cells[2:6],
                           Text(cells[6], style="red") if cells[6] else "", key=e.name)
         table.focus()
-        status.info(f"{len(self.executions)} executions of {job.name} · [l] logs of the "
-                    "selected execution · [Esc] back")
+        status.info(Text(f"{len(self.executions)} executions of {job.name} · [l] logs of "
+                         "the selected execution · [Esc] back"))
 
     def action_open_logs(self) -> None:
         jobs = self.query_one("#jobs-table", DataTable)
