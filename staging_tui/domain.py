@@ -403,6 +403,7 @@ class LogEntry:
     http_request: HttpRequest | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     trace: str = ""
+    region: str = ""  # resource.labels.location
 
     @property
     def message(self) -> str:

@@ -147,3 +147,15 @@ def test_services_command_prints_the_others_and_exits_1(
     assert "region asia-east1: PERMISSION_DENIED" in captured.err
 
 
+
+
+def test_error_rates_of_same_named_services_stay_apart() -> None:
+    from staging_tui.domain import LogEntry, Severity
+    from staging_tui.render.error_rates import error_buckets
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    entries = [LogEntry(str(i), now - timedelta(seconds=30), Severity.ERROR, "api",
+                        region="europe-west1" if i < 3 else "us-central1") for i in range(4)]
+    rates = error_buckets(entries, now)
+    assert rates["europe-west1/api"][-1] == 3 and rates["us-central1/api"][-1] == 1
+    assert rates["api"][-1] == 4

@@ -120,6 +120,7 @@ def entry_from_pb(pb: Any) -> LogEntry:
         http,
         Labels.from_pb(pb.labels) if pb.labels else NO_LABELS,
         pb.trace,
+        _shared(rl.get("location", "")),
     )
 
 

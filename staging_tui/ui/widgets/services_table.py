@@ -59,7 +59,8 @@ class ServicesTable(VirtualTable):
             created = Text(raw[3], style="yellow") if raw[3] else ""
             cells = (name, status, raw[2], created, *raw[4:])
             self._cells[key] = cells
-        spark = sparkline(self.error_rates.get(s.name, ()), self._peak)
+        rates = self.error_rates.get(s.key) or self.error_rates.get(s.name) or []
+        spark = sparkline(rates, self._peak)
         return (*cells[:2], Text(spark, style="red") if spark else "", *cells[2:])
 
     @property
