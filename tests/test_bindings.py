@@ -54,3 +54,12 @@ async def test_profile_keys_remap_a_binding(sandbox: object) -> None:
         assert not any(k.startswith("group:") for k in table.row_keys)
         await pilot.press("G")
         assert any(k.startswith("group:") for k in table.row_keys)
+
+
+def test_the_registry_of_binding_ids_is_exactly_the_bindings() -> None:
+    """config.py checks [keys] against staging_tui/binding_ids.py: keep it in step."""
+    from staging_tui.binding_ids import BINDING_IDS
+
+    ours = {b.id for _, b in _our_bindings() if b.id}
+    assert sorted(ours - BINDING_IDS) == [], "add these to staging_tui/binding_ids.py"
+    assert sorted(BINDING_IDS - ours) == [], "remove these from staging_tui/binding_ids.py"

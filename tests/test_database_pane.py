@@ -141,3 +141,34 @@ async def test_tunnels_started_elsewhere_show_in_the_pane(sql_sandbox: SqlSandbo
         await until(lambda: status_of(screen, MAIN) is TunnelStatus.READY, pilot)
         assert "PUBLIC" in detail(app) and "127.0.0.1:" in detail(app)
         await app.action_quit()
+
+
+async def test_clients_beyond_the_profiles_limit_are_refused_and_shown(
+        sql_sandbox: SqlSandbox) -> None:
+    """tunnel_max_connections = 1: a second client gets a FATAL error, the detail says so."""
+    import socket
+
+    from ui_app import sandbox_profile
+
+    app = make_app(sql_sandbox.running,
+                   sandbox_profile(sql_sandbox.running, tunnel_max_connections=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, DatabaseScreen)
+        await pilot.press("s")
+        await until(lambda: status_of(screen, MAIN) is TunnelStatus.READY
+                    and not screen.busy, pilot)
+        port = screen.states[MAIN].port
+        first = socket.create_connection(("127.0.0.1", port))
+        await until(lambda: screen.states[MAIN].connections == 1, pilot)
+        second = socket.create_connection(("127.0.0.1", port))
+        second.sendall((8).to_bytes(4, "big") + (80877103).to_bytes(4, "big"))  # SSLRequest
+        try:
+            await until(lambda: "refused" in detail(app), pilot)
+            text = detail(app)
+            assert "1 client(s): connection limit 1 reached; close idle clients" in text
+            assert "tunnel_max_connections" in text
+        finally:
+            first.close()
+            second.close()

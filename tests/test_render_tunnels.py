@@ -52,6 +52,37 @@ def test_detail_names_the_ip_type_and_does_not_repeat_the_error() -> None:
     assert lines["DATABASE_URL"].endswith(":********@127.0.0.1:5433/biocirv")
 
 
+def test_a_wildcard_listener_shows_its_real_address_and_a_warning() -> None:
+    from dataclasses import replace
+
+    from staging_tui.render.tunnels import detail_lines, exposure_warning, ready_line
+
+    everywhere = replace(STATE, host="0.0.0.0")
+    assert ready_line(everywhere).startswith("Listening on 0.0.0.0:5433 for ")
+    assert tunnel_row(everywhere, NOW)[2] == "0.0.0.0:5433"
+    assert "@127.0.0.1:5433/" in database_url(everywhere)  # where a local client connects
+    detail = dict(detail_lines(everywhere, NOW))
+    assert detail["local address"] == "0.0.0.0:5433"
+    assert "not loopback" in detail["warning"]
+    assert "WITHOUT A PASSWORD" in exposure_warning(everywhere, iam_auth=True)
+    assert "WITHOUT A PASSWORD" not in exposure_warning(everywhere, iam_auth=False)
+    assert exposure_warning(STATE, iam_auth=True) == ""
+    assert "warning" not in dict(detail_lines(STATE, NOW))
+
+
+def test_refused_clients_show_in_the_detail() -> None:
+    from dataclasses import replace
+
+    from staging_tui.domain import TUNNEL_FIXES, TunnelErrorKind
+    from staging_tui.render.tunnels import detail_lines
+
+    full = replace(STATE, max_connections=50, refused=3, error_kind=TunnelErrorKind.LIMIT,
+                   last_error="connection limit 50 reached: refused 3 client(s)")
+    detail = dict(detail_lines(full, NOW))
+    assert detail["refused"].startswith("3 client(s): connection limit 50 reached; close idle")
+    assert "tunnel_max_connections" in TUNNEL_FIXES[full.error_kind]
+
+
 def test_one_dsn_builder_for_the_query_session_and_the_pane() -> None:
     from dataclasses import replace
 

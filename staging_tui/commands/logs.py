@@ -14,12 +14,21 @@ from staging_tui.commands import Subparsers
 from staging_tui.domain import LogEntry, LogMarker
 from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument
-from staging_tui.gcp.log_query import build_filter
+from staging_tui.gcp.log_query import build_filter, filter_problem
 from staging_tui.render.log_lines import (
     json_line,
     parse_severity,
     text_line,
 )
+
+
+def since_argument(text: str) -> str:
+    """--since, checked when the arguments are parsed (before any API call)."""
+    try:
+        parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -31,7 +40,8 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--revision", default="", help="only this revision")
     p.add_argument("--job", default="", help="a Cloud Run job's logs instead of a service's")
     p.add_argument("--execution", default="", help="with --job: only this execution")
-    p.add_argument("--since", default="10m", help="how far back to start (30s, 10m, 1h, 2d)")
+    p.add_argument("--since", type=since_argument, default="10m",
+                   help="how far back to start (30s, 10m, 1h, 2d; at most 3650d)")
     p.add_argument("--severity", default="", help="minimum severity (e.g. WARNING, ERROR)")
     p.add_argument("--filter", default="", metavar="EXPR",
                    help="extra Logging query, e.g. 'textPayload:timeout'")
@@ -51,6 +61,10 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         severity = parse_severity(args.severity) if args.severity else None
     except ValueError as exc:
         print(f"staging-tui logs: {exc}", file=sys.stderr)
+        return 2
+    problem = filter_problem(args.filter)
+    if problem:
+        print(f"staging-tui logs: --filter: {problem}", file=sys.stderr)
         return 2
     # A service's logs are those of its region: --region, else the profile's only one.
     regions = backend.settings.regions

@@ -61,7 +61,7 @@ class LogSource(Protocol):
                    limit: int = 0, page_size: int = ...) -> AsyncIterator[list[LogEntry]]: ...
     async def list_entries(self, filter_: str = "", *, since: datetime | None = None,
                            until: datetime | None = None, newest_first: bool = False,
-                           limit: int = 0) -> list[LogEntry]: ...
+                           limit: int = 0, page_size: int = ...) -> list[LogEntry]: ...
     async def check_filter(self, filter_: str) -> None: ...
     def tail(self, filter_: str = "", *, since: datetime | None = None,
              backfill_limit: int = ...) -> AsyncGenerator[Batch, None]: ...
@@ -93,7 +93,10 @@ class SecretStore(SecretReader, Protocol):
 
 
 class TunnelHandle(Protocol):
-    """One running tunnel: its instance and a snapshot of its state."""
+    """One running tunnel: its instance and a snapshot of its state; `on_refused` is
+    called with a line when a client is refused at the connection limit (the log)."""
+
+    on_refused: Callable[[str], None] | None
 
     @property
     def instance(self) -> SqlInstance: ...

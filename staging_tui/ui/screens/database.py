@@ -284,7 +284,8 @@ class DatabaseScreen(PaneScreen):
         try:
             tunnels = self.tunnels = await self.backend.tunnels()
             tunnel = await tunnels.start(instance, TunnelOptions(
-                ip_type="AUTO" if choice == "auto" else choice, iam_auth=instance.iam_auth))
+                ip_type="AUTO" if choice == "auto" else choice, iam_auth=instance.iam_auth,
+                max_connections=self.settings.tunnel_max_connections))
         except StagingError as exc:
             status.error(exc)
             return

@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 from staging_tui.domain import LogMarker, MarkerKind, Severity
 from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument, StagingError
-from staging_tui.gcp.log_query import build_filter
+from staging_tui.gcp.log_query import build_filter, filter_problem
 from staging_tui.model.log_view import LogViewModel
 from staging_tui.render.log_lines import (
     SINCE_PRESETS,
@@ -145,6 +145,11 @@ class LogsScreen(PaneScreen):
         self.query_one("#logs-query-error", Static).update("")
         self.query_one(StatusLine).busy(f"loading the last {self.since} and tailing")
         self._running_query = self.query_one("#logs-query", Input).value
+        problem = filter_problem(self._running_query)
+        if problem:  # never sent: a clear error instead of a parser's RecursionError
+            self.query_one("#logs-query-error", Static).update(f"✗ {problem}")
+            self.query_one(StatusLine).info("the query was not sent: fix it and press enter")
+            return
         self.tail_logs(self._running_query, self.since)
 
     @work(exclusive=True, group="logs-tail", exit_on_error=False)
