@@ -56,6 +56,15 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretVolume:
+    """A Secret Manager secret mounted as files (`template.volumes[].secret`)."""
+
+    volume: str
+    secret: SecretRef
+    mount_path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EnvVar:
     name: str
     value: str = ""
@@ -155,6 +164,7 @@ class Service:
     def key(self) -> str:
         """Unique across regions: the same name may exist in two regions."""
         return f"{self.region}/{self.name}"
+    secret_volumes: tuple[SecretVolume, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -192,6 +202,8 @@ class Workload(Protocol):
     def region(self) -> str: ...
     @property
     def env(self) -> tuple[EnvVar, ...]: ...
+    @property
+    def secret_volumes(self) -> tuple[SecretVolume, ...]: ...
 
 
 class ExecutionStatus(StrEnum):
@@ -253,6 +265,7 @@ class Job:
     last_modifier: str = ""
     service_account: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+    secret_volumes: tuple[SecretVolume, ...] = ()
 
     @property
     def key(self) -> str:
@@ -334,6 +347,7 @@ class Secret:
     replication: str = "automatic"
     versions: tuple[SecretVersion, ...] = ()
     versions_error: str = ""  # why the versions could not be listed (e.g. PERMISSION_DENIED)
+    location: str = ""  # a regional secret's region (projects/P/locations/L/secrets/S)
 
     @property
     def latest_enabled(self) -> SecretVersion | None:
@@ -388,6 +402,7 @@ class HttpRequest:
     user_agent: str = ""
     remote_ip: str = ""
     response_size: int = 0
+    protocol: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,21 +418,46 @@ class LogEntry:
     http_request: HttpRequest | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     trace: str = ""
-    region: str = ""  # resource.labels.location
+    span_id: str = ""
+    resource_type: str = ""
+    resource_labels: Mapping[str, str] = field(default_factory=dict)
+    proto_payload: Mapping[str, object] | None = None  # its JSON form, with "@type"
 
     @property
-    def message(self) -> str:
-        """The first line of the entry, as shown in the list."""
+    def region(self) -> str:
+        """resource.labels.location: same-named services of two regions stay apart."""
+        return self.resource_labels.get("location", "")
+
+    @property
+    def full_message(self) -> str:
+        """Every line of the entry's message: the text, a JSON payload's `message`, an
+        audit log's method and resource, or a request's method, status and URL."""
         if self.text:
-            return self.text.split("\n", 1)[0]
+            return self.text
         if self.json_payload is not None:
             msg = self.json_payload.get("message")
             if isinstance(msg, str):
-                return msg.split("\n", 1)[0]
+                return msg
+        if self.proto_payload is not None:
+            p = self.proto_payload
+            who = p.get("authenticationInfo")
+            by = who.get("principalEmail", "") if isinstance(who, Mapping) else ""
+            method = ".".join(str(p.get("methodName", "")).split(".")[-2:])
+            resource = "/".join(str(p.get("resourceName", "")).split("/")[-2:])
+            return " ".join(x for x in (method, resource, f"by {by}" if by else "") if x)
         if self.http_request is not None:
             req = self.http_request
             return f"{req.method} {req.status} {req.url}"
         return ""
+
+    @property
+    def message(self) -> str:
+        """The first line of the entry, as shown in the list."""
+        return self.full_message.split("\n", 1)[0]
+
+    @property
+    def project(self) -> str:
+        return self.resource_labels.get("project_id", "")
 
 
 class MarkerKind(StrEnum):
@@ -718,7 +758,8 @@ class DatabaseStatus:
     error: str = ""
     fix: str = ""
     select_ok: bool = False
-    server_version: str = ""
+    server_version: str = ""  # what the server answers (SHOW server_version)
+    declared_version: str = ""  # what the Cloud SQL Admin API declares (POSTGRES_17)
     extensions: tuple[str, ...] = ()
     matviews: tuple[MatView, ...] = ()
     alembic_heads: tuple[str, ...] | None = None

@@ -155,7 +155,8 @@ def test_error_rates_of_same_named_services_stay_apart() -> None:
 
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     entries = [LogEntry(str(i), now - timedelta(seconds=30), Severity.ERROR, "api",
-                        region="europe-west1" if i < 3 else "us-central1") for i in range(4)]
+                        resource_labels={"location": "europe-west1" if i < 3 else "us-central1"})
+               for i in range(4)]
     rates = error_buckets(entries, now)
     assert rates["europe-west1/api"][-1] == 3 and rates["us-central1/api"][-1] == 1
     assert rates["api"][-1] == 4

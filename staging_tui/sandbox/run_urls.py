@@ -26,7 +26,9 @@ def project_number(tables: Mapping[str, Any], project: str) -> str:
     number = tables.get("project", {}).get("number")
     if number:
         return str(number)
-    return str(int(hashlib.sha1(project.encode()).hexdigest(), 16) % 10**12).rjust(12, "1")
+    # the same number Scenario.project_number gives (Secret Manager's resource names)
+    return str(100_000_000_000 + int(hashlib.sha1(project.encode()).hexdigest(), 16)
+               % 900_000_000_000)
 
 
 def region_code(region: str) -> str:
