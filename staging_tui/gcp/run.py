@@ -297,6 +297,11 @@ class RunAdapter:
         services.sort(key=lambda s: (s.name, s.region))
         return ServiceListing(tuple(services), tuple(failures))
 
+    @property
+    def services_client(self) -> run_v2.ServicesAsyncClient:
+        """The Services client, shared with the incident actions (gcp/run_actions.py)."""
+        return self._services
+
     async def list_services(self) -> list[Service]:
         """All services in the profile's regions, sorted by name (then region). Raises
         only when every region failed; see `list_listing` for partial failures."""

@@ -28,6 +28,7 @@ API_MODULES: tuple[str, ...] = (
     "staging_tui.sandbox.run_api",
     "staging_tui.sandbox.locations_api",
     "staging_tui.sandbox.run_iam_api",
+    "staging_tui.sandbox.run_operations",  # UpdateService + Operations, on run_api's state
     "staging_tui.sandbox.health_api",
     "staging_tui.sandbox.secret_api",  # before modules that store secrets (cloudsql)
     "staging_tui.sandbox.logging_api",

@@ -22,6 +22,7 @@ from staging_tui.render.services import (
     spans_regions,
 )
 from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
@@ -30,7 +31,7 @@ TICK_S = 5.0
 SORT_KEYS = ("name", "status", "modified")
 
 
-class ServicesScreen(PaneScreen):
+class ServicesScreen(ServiceActions, PaneScreen):
     PANE_TITLE = "Services"
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="services.filter"),
@@ -40,6 +41,7 @@ class ServicesScreen(PaneScreen):
         Binding("g", "toggle_groups", "PR groups", id="services.group"),
         Binding("l", "open_logs", "Logs", id="services.logs"),
         Binding("J", "open_jobs", "Jobs", id="services.jobs"),  # j moves the cursor
+        *action_bindings("services"),
     ]
 
     def __init__(self) -> None:
@@ -144,13 +146,17 @@ class ServicesScreen(PaneScreen):
         if self.filter_text:
             parts.append(f"filter: {self.filter_text!r}")
         parts.append(f"auto-refresh {REFRESH_S:g}s")
-        text = Text(" · ".join(parts))
+        line = Text(" · ".join(parts))
         for failure in self.region_failures:  # the other regions are listed above
-            text.append(f"\n✗ region {failure.region}: {failure.code}: {failure.message}",
+            line.append(f"\n✗ region {failure.region}: {failure.code}: {failure.message}",
                         style="bold red")
             if failure.fix:
-                text.append(f"  fix: {failure.fix}", style="red")
-        self.query_one(StatusLine).info(text)
+                line.append(f"  fix: {failure.fix}", style="red")
+        status = self.query_one(StatusLine)
+        if self.action_note is not None:  # the last action's end stays in view
+            line = Text.assemble(line, "\n", self.action_note)
+            status.styles.max_height = 7
+        status.info(line)
 
     # ------------------------------------------------------------------ actions
 
@@ -185,6 +191,13 @@ class ServicesScreen(PaneScreen):
     def action_toggle_groups(self) -> None:
         self.grouped = not self.grouped
         self.show_rows()
+
+    def action_service(self) -> Service | None:
+        return self.selected_service()
+
+    def after_action(self, service: Service) -> None:
+        self.refresh_schedule.cancelled()  # the action's result replaces a load in flight
+        self.refresh_services()
 
     def selected_service(self) -> Service | None:
         key = self.query_one(ServicesTable).selected_name
