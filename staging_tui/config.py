@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from staging_tui.binding_ids import BINDING_IDS
-from staging_tui.domain import SqlInstance
+from staging_tui.domain import SqlInstance, is_connection_name
 from staging_tui.errors import ConfigError
 
 CONFIG_NAME = "staging-tui.toml"
@@ -231,6 +231,8 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         raise ConfigError(file, f"{key}.project", "missing or empty",
                           f'add project = "my-gcp-project" under [{key}]')
     regions = raw.get("regions") or [raw.get("region", "us-central1")]
+    if regions == "all":  # every Cloud Run region of the project (its locations list)
+        regions = ["all"]
     sql = tuple(_sql(item, file, f"{key}.sql[{i}]") for i, item in enumerate(raw.get("sql", [])))
     return Settings(
         profile=name,
@@ -266,10 +268,11 @@ def _sql(raw: Any, file: str, key: str) -> SqlInstance:
         raise ConfigError(file, f"{key}.{unknown[0]}", "unknown key",
                           f"use one of: {', '.join(sorted(SQL_KEYS))}")
     conn = raw.get("connection_name", "")
-    if not isinstance(conn, str) or conn.count(":") != 2:
+    if not isinstance(conn, str) or not is_connection_name(conn):
         raise ConfigError(file, f"{key}.connection_name",
                           f"{conn!r} is not PROJECT:REGION:INSTANCE",
-                          'write e.g. connection_name = "my-project:us-central1:my-db"')
+                          'write e.g. connection_name = "my-project:us-central1:my-db" '
+                          '(domain-scoped: "example.com:my-project:us-central1:my-db")')
     return SqlInstance(
         connection_name=conn,
         database=_str(raw, "database", "postgres", file, key),
