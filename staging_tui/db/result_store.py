@@ -1,0 +1,226 @@
+"""ResultStore: a query result kept by column in compact buffers, decoded on demand.
+
+The Query pane asks PostgreSQL's text form of every value (QuerySession.stream(...,
+text=True): psycopg's C text loader, no int/Decimal/datetime/dict object per cell),
+and each batch becomes, per column, one `str` holding the batch's values joined, an
+`array('I')` of offsets into it and, when the batch had NULLs, a `bytes` of NULL flags.
+A million rows x 6 columns cost ~100 MB instead of ~430 MB of Python tuples; a cell
+is a slice when the grid draws it. Why not pyarrow: docs/performance.md "Query".
+
+`nbytes` is what the buffers hold; the pane stops fetching past its budget
+(`query_memory_mb`) and says how many rows were loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from itertools import accumulate, pairwise
+
+from staging_tui.domain import Column
+
+
+class Kind(Enum):
+    """How a column's text is shown and exported."""
+
+    TEXT = "text"
+    INT = "int"
+    FLOAT = "float"
+    NUMERIC = "numeric"
+    BOOL = "bool"
+    JSON = "json"
+
+    @property
+    def numeric(self) -> bool:
+        return self in (Kind.INT, Kind.FLOAT, Kind.NUMERIC)
+
+
+_KINDS = {"smallint": Kind.INT, "integer": Kind.INT, "bigint": Kind.INT, "oid": Kind.INT,
+          "int2": Kind.INT, "int4": Kind.INT, "int8": Kind.INT,
+          "real": Kind.FLOAT, "double precision": Kind.FLOAT, "float4": Kind.FLOAT,
+          "float8": Kind.FLOAT, "boolean": Kind.BOOL, "bool": Kind.BOOL,
+          "json": Kind.JSON, "jsonb": Kind.JSON}
+
+
+def kind_of(column: Column) -> Kind:
+    name = column.type_name.lower()
+    if name.startswith("numeric"):
+        return Kind.NUMERIC
+    return _KINDS.get(name, Kind.TEXT)
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One column of one batch: the values joined, where each starts, which are NULL."""
+
+    text: str
+    offsets: array[int]
+    nulls: bytes | None
+
+    def get(self, i: int) -> str | None:
+        if self.nulls is not None and self.nulls[i]:
+            return None
+        return self.text[self.offsets[i]:self.offsets[i + 1]]
+
+    def values(self) -> list[str | None]:
+        o, t = self.offsets, self.text
+        out: list[str | None] = [t[a:b] for a, b in pairwise(o)]
+        if self.nulls is not None:
+            for i, flag in enumerate(self.nulls):
+                if flag:
+                    out[i] = None
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        # a compact str costs one byte a character when the batch is ASCII
+        width = 1 if self.text.isascii() else 4
+        return (len(self.text) * width + self.offsets.itemsize * len(self.offsets)
+                + (len(self.nulls) if self.nulls is not None else 0))
+
+
+def _part(values: Sequence[str | None]) -> _Part:
+    if None in values:
+        nulls = bytes(v is None for v in values)
+        values = ["" if v is None else v for v in values]
+    else:
+        nulls = None
+    texts: Sequence[str] = values  # type: ignore[assignment]
+    offsets = array("I", accumulate(map(len, texts), initial=0))
+    return _Part("".join(texts), offsets, nulls)
+
+
+def _value_kind(values: list[object]) -> Kind:
+    present = [v for v in values if v is not None]
+    if not present:
+        return Kind.TEXT
+    for kind, types in ((Kind.BOOL, bool), (Kind.INT, int), (Kind.FLOAT, float),
+                        (Kind.NUMERIC, Decimal), (Kind.JSON, dict | list)):
+        if all(isinstance(v, types) for v in present) and (
+                kind is Kind.BOOL or not any(isinstance(v, bool) for v in present)):
+            return kind
+    return Kind.TEXT
+
+
+def to_text(value: object) -> str | None:
+    """PostgreSQL's text form of a Python value (for results of our own queries)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, bytes | memoryview):
+        return "\\x" + bytes(value).hex()
+    return str(value)
+
+
+class ResultStore:
+    """Rows appended batch by batch (tuples of text or None); read by row and column."""
+
+    def __init__(self, columns: Sequence[Column]) -> None:
+        self.columns = tuple(columns)
+        self.kinds = tuple(kind_of(c) for c in self.columns)
+        self._batches: list[tuple[_Part, ...]] = []
+        self._starts: list[int] = []
+        self._rows = 0
+        self.nbytes = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def append(self, rows: Sequence[Sequence[str | None]]) -> None:
+        """Add a batch of rows as the text psycopg loaded (QuerySession text mode)."""
+        if not rows:
+            return
+        width = len(self.columns)
+        columns = list(zip(*rows, strict=False))[:width]
+        while len(columns) < width:
+            columns.append((None,) * len(rows))
+        parts = tuple(_part(col) for col in columns)
+        self._batches.append(parts)
+        self._starts.append(self._rows)
+        self._rows += len(rows)
+        self.nbytes += sum(p.nbytes for p in parts)
+
+    def append_values(self, rows: Sequence[Sequence[object]]) -> None:
+        """Add rows of Python values (results of our own catalog queries); a column
+        whose type is not named takes its kind from the values (ints right-aligned)."""
+        if not self._rows and rows:
+            self.kinds = tuple(
+                _value_kind([row[i] for row in rows if i < len(row)]) if k is Kind.TEXT
+                else k for i, k in enumerate(self.kinds))
+        self.append([tuple(to_text(v) for v in row) for row in rows])
+
+    def _locate(self, row: int) -> tuple[tuple[_Part, ...], int]:
+        if not 0 <= row < self._rows:
+            raise IndexError(row)
+        b = bisect_right(self._starts, row) - 1
+        return self._batches[b], row - self._starts[b]
+
+    def text(self, row: int, col: int) -> str | None:
+        """The value's text as PostgreSQL sent it; None for NULL."""
+        parts, i = self._locate(row)
+        return parts[col].get(i)
+
+    def row(self, row: int) -> tuple[str | None, ...]:
+        parts, i = self._locate(row)
+        return tuple(p.get(i) for p in parts)
+
+    def __getitem__(self, row: int) -> tuple[object, ...]:
+        """One row of typed values (see `value`)."""
+        return tuple(typed(k, t) for k, t in zip(self.kinds, self.row(row), strict=True))
+
+    def value(self, row: int, col: int) -> object:
+        """The value typed again for the cell viewer (int, float, Decimal, bool, text)."""
+        return typed(self.kinds[col], self.text(row, col))
+
+    def batches(self) -> Iterator[tuple[_Part, ...]]:
+        """Each batch's columns (for export): `part.values()` lists one column."""
+        return iter(self._batches)
+
+    def __iter__(self) -> Iterator[tuple[object, ...]]:
+        """Rows of typed values (slow; export uses `batches`)."""
+        for parts in self._batches:
+            columns = [[typed(k, v) for v in p.values()] for k, p in zip(self.kinds, parts,
+                                                                         strict=True)]
+            yield from zip(*columns, strict=True)
+
+
+def typed(kind: Kind, text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        if kind is Kind.INT:
+            return int(text)
+        if kind is Kind.FLOAT:
+            return float(text)
+        if kind is Kind.NUMERIC:
+            return Decimal(text)
+    except ValueError:
+        return text
+    if kind is Kind.BOOL:
+        return text == "t"
+    if kind is Kind.JSON:
+        try:
+            loaded: object = json.loads(text)
+        except ValueError:
+            return text
+        return loaded
+    return text
+
+
+def shown_text(kind: Kind, text: str) -> str:
+    """A non-NULL value's text for a grid cell (before the width cut)."""
+    if kind is Kind.BOOL:
+        return "true" if text == "t" else "false" if text == "f" else text
+    return text
+
