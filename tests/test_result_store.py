@@ -50,3 +50,14 @@ def test_export_from_the_store() -> None:
     assert rows[0] == {"id": 1, "name": "NULL", "ok": True, "doc": {"a": 1}, "x": 1.5}
     assert rows[1] == {"id": 2, "name": None, "ok": False, "doc": None, "x": "NaN"}
     assert rows[2]["name"] == 'say "hi"\nbye' and rows[2]["doc"] == [1, 2]
+
+
+def test_long_values_and_short_values_read_back_in_both_layouts() -> None:
+    s = ResultStore((Column("t", "text"),))
+    long_rows = [("x" * (i % 400),) if i % 7 else (None,) for i in range(1000)]
+    short_rows = [("y" * (i % 50),) for i in range(5000)]
+    s.append(long_rows)
+    s.append(short_rows)
+    assert [s.row(i) for i in range(6000)] == long_rows + short_rows
+    assert [p[0].values() for p in s.batches()] == [[r[0] for r in long_rows],
+                                                   [r[0] for r in short_rows]]

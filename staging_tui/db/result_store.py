@@ -55,21 +55,35 @@ def kind_of(column: Column) -> Kind:
     return _KINDS.get(name, Kind.TEXT)
 
 
+BLOCK = 64   # short values: a start offset every BLOCK values, then one byte a length
+
+
 @dataclass(frozen=True, slots=True)
 class _Part:
-    """One column of one batch: the values joined, where each starts, which are NULL."""
+    """One column of one batch: the values joined, where each starts, which are NULL.
+
+    When every value is shorter than 256 characters (the common case) `lengths` holds
+    one byte a value and `offsets` the start of every BLOCK-th value; otherwise
+    `lengths` is None and `offsets` holds every start (4 bytes a value)."""
 
     text: str
     offsets: array[int]
+    lengths: bytes | None
     nulls: bytes | None
 
     def get(self, i: int) -> str | None:
         if self.nulls is not None and self.nulls[i]:
             return None
-        return self.text[self.offsets[i]:self.offsets[i + 1]]
+        lengths = self.lengths
+        if lengths is None:
+            return self.text[self.offsets[i]:self.offsets[i + 1]]
+        first = i - i % BLOCK
+        a = self.offsets[i // BLOCK] + sum(lengths[first:i])
+        return self.text[a:a + lengths[i]]
 
     def values(self) -> list[str | None]:
-        o, t = self.offsets, self.text
+        t = self.text
+        o = self.offsets if self.lengths is None else accumulate(self.lengths, initial=0)
         out: list[str | None] = [t[a:b] for a, b in pairwise(o)]
         if self.nulls is not None:
             for i, flag in enumerate(self.nulls):
@@ -82,7 +96,7 @@ class _Part:
         # a compact str costs one byte a character when the batch is ASCII
         width = 1 if self.text.isascii() else 4
         return (len(self.text) * width + self.offsets.itemsize * len(self.offsets)
-                + (len(self.nulls) if self.nulls is not None else 0))
+                + len(self.lengths or b"") + len(self.nulls or b""))
 
 
 def _part(values: Sequence[str | None]) -> _Part:
@@ -92,8 +106,13 @@ def _part(values: Sequence[str | None]) -> _Part:
     else:
         nulls = None
     texts: Sequence[str] = values  # type: ignore[assignment]
-    offsets = array("I", accumulate(map(len, texts), initial=0))
-    return _Part("".join(texts), offsets, nulls)
+    sizes = list(map(len, texts))
+    if max(sizes, default=0) < 256:
+        lengths = bytes(sizes)
+        starts = accumulate((sum(lengths[i:i + BLOCK]) for i in range(0, len(lengths), BLOCK)),
+                            initial=0)
+        return _Part("".join(texts), array("I", starts), lengths, nulls)
+    return _Part("".join(texts), array("I", accumulate(sizes, initial=0)), None, nulls)
 
 
 def _value_kind(values: list[object]) -> Kind:
