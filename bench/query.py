@@ -126,6 +126,15 @@ def run_psql(dsn: str, query: str = QUERY) -> float | None:
     return time.perf_counter() - started
 
 
+async def wait_seeded(dsn: str) -> None:
+    """The instance seeds on its first connection: wait for it (minutes for 1M x 20)."""
+    from psycopg import conninfo
+
+    session = QuerySession(conninfo.make_conninfo(dsn, connect_timeout=1800))
+    await session.connect()
+    await session.close()
+
+
 async def run_session(dsn: str) -> tuple[float, float, int]:
     session = QuerySession(dsn, statement_timeout_s=600)
     await session.connect()
@@ -365,6 +374,9 @@ async def main_async(rows: int, harlequin: bool, wide: bool, stores: bool) -> No
     endpoints = await asyncio.to_thread(sandbox.wait, 1800.0)
     ep, sp = json_arg(endpoints), str(scenario_path)
     try:
+        started = time.perf_counter()
+        await _fresh_tunnel(endpoints, sp, wait_seeded)
+        print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
         first, session_s, total = await _fresh_tunnel(endpoints, sp, run_session)
         print("session done; the pane ...", flush=True)
         pane = _child("--pane", "big", "--endpoints", ep, "--scenario", sp, "--rows", str(rows))
