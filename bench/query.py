@@ -106,7 +106,13 @@ seed = \"\"\"{seed(rows, wide)}\"\"\"
 
 
 def rss_mb() -> float:
+    """Peak RSS of this process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _psql_binary() -> str | None:
@@ -172,6 +178,7 @@ async def run_pane(scenario_path: str, endpoints: dict[str, str], query: str, ro
         await pilot.pause()
         gc.collect()
         before = rss_mb()
+        out["rss_now_before_mb"] = current_rss_mb()
         started = time.perf_counter()
         screen.action_run()           # what F5 does (pilot.press would wait for idle)
 
@@ -352,7 +359,8 @@ def _pane_lines(title: str, pane: dict[str, float], psql_s: float | None,
     print(f"    `end` via Pilot.press          {pane['end_pilot_s'] * 1000:7.1f} ms"
           "   (includes Pilot's wait for idle)")
     print(f"    peak RSS                       {pane['rss_peak_mb']:7.0f} MB"
-          f"   (before the query {pane['rss_before_mb']:.0f} MB; store "
+          f"   (before the query: peak {pane['rss_before_mb']:.0f} MB, current "
+          f"{pane['rss_now_before_mb']:.0f} MB; store "
           f"{pane['store_mb']:.0f} MB; target <= {peak_target} MB)")
     for name in ("csv", "jsonl"):
         ours, theirs = pane[f"export_{name}_s"], copy.get(f"copy_{name}_s")

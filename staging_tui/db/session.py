@@ -33,6 +33,7 @@ from staging_tui.errors import QueryError, ReadOnlyViolation
 
 FIRST_BATCH = 200
 MAX_BATCH = 20_000
+MAX_TEXT_BATCH = 10_000   # text mode: a batch's Python strings are transient, keep them few
 _names = itertools.count(1)
 
 
@@ -321,7 +322,7 @@ class QuerySession:
                                          total)
                         return
                     yield Chunk(columns, rows)
-                    batch = min(batch * 4, MAX_BATCH)
+                    batch = min(batch * 4, MAX_TEXT_BATCH if as_text else MAX_BATCH)
         finally:
             if owns_transaction and not conn.broken and not conn.closed:
                 await conn.execute("ROLLBACK")
