@@ -4,7 +4,7 @@ an empty unquoted CSV field vs "NULL"; JSON null vs "NULL"."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
 
-from staging_tui.db.result_store import Kind, ResultStore
+from staging_tui.db.result_store import ColumnPart, Kind, ResultStore
 from staging_tui.domain import Column
 
 try:
@@ -116,20 +116,27 @@ def _unique(names: list[str]) -> list[str]:
 _NOT_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity")
 
 
-def _csv_column(kind: Kind, values: list[str | None]) -> list[str]:
+def _csv_column(kind: Kind, part: ColumnPart) -> tuple[str, Sequence[str | None]]:
+    """(format piece, cells): a text column without NULLs or quotes in this batch is
+    quoted by the row template itself, one `%` per row instead of work per cell."""
+    values = part.values()
     if kind.numeric:
-        return ["" if v is None else v for v in values]
+        return "%s", ["" if v is None else v for v in values] if part.nulls else values
     if kind is Kind.BOOL:
-        return ["" if v is None else "true" if v == "t" else "false" for v in values]
-    return ["" if v is None else '"' + v.replace('"', '""') + '"' for v in values]
+        return "%s", ["" if v is None else "true" if v == "t" else "false" for v in values]
+    if part.nulls is None and '"' not in part.text:
+        return '"%s"', values
+    return "%s", ["" if v is None else '"' + v.replace('"', '""') + '"' for v in values]
 
 
 def _store_csv(target: Path | TextIO, store: ResultStore) -> int:
     with _opened(target) as fh:
         fh.write(",".join(_quote(c.name) for c in store.columns) + "\r\n")
         for parts in store.batches():
-            cells = [_csv_column(k, p.values()) for k, p in zip(store.kinds, parts, strict=True)]
-            fh.write("\r\n".join(map(",".join, zip(*cells, strict=True))))
+            pieces = [_csv_column(k, p) for k, p in zip(store.kinds, parts, strict=True)]
+            template = ",".join(piece for piece, _ in pieces)
+            rows = zip(*(cells for _, cells in pieces), strict=True)
+            fh.write("\r\n".join([template % row for row in rows]))
             fh.write("\r\n")
     return len(store)
 

@@ -59,7 +59,7 @@ BLOCK = 64   # short values: a start offset every BLOCK values, then one byte a 
 
 
 @dataclass(frozen=True, slots=True)
-class _Part:
+class ColumnPart:
     """One column of one batch: the values joined, where each starts, which are NULL.
 
     When every value is shorter than 256 characters (the common case) `lengths` holds
@@ -99,7 +99,7 @@ class _Part:
                 + len(self.lengths or b"") + len(self.nulls or b""))
 
 
-def _part(values: Sequence[str | None]) -> _Part:
+def _part(values: Sequence[str | None]) -> ColumnPart:
     if None in values:
         nulls = bytes(v is None for v in values)
         values = ["" if v is None else v for v in values]
@@ -111,8 +111,8 @@ def _part(values: Sequence[str | None]) -> _Part:
         lengths = bytes(sizes)
         starts = accumulate((sum(lengths[i:i + BLOCK]) for i in range(0, len(lengths), BLOCK)),
                             initial=0)
-        return _Part("".join(texts), array("I", starts), lengths, nulls)
-    return _Part("".join(texts), array("I", accumulate(sizes, initial=0)), None, nulls)
+        return ColumnPart("".join(texts), array("I", starts), lengths, nulls)
+    return ColumnPart("".join(texts), array("I", accumulate(sizes, initial=0)), None, nulls)
 
 
 def _value_kind(values: list[object]) -> Kind:
@@ -148,7 +148,7 @@ class ResultStore:
     def __init__(self, columns: Sequence[Column]) -> None:
         self.columns = tuple(columns)
         self.kinds = tuple(kind_of(c) for c in self.columns)
-        self._batches: list[tuple[_Part, ...]] = []
+        self._batches: list[tuple[ColumnPart, ...]] = []
         self._starts: list[int] = []
         self._rows = 0
         self.nbytes = 0
@@ -179,7 +179,7 @@ class ResultStore:
                 else k for i, k in enumerate(self.kinds))
         self.append([tuple(to_text(v) for v in row) for row in rows])
 
-    def _locate(self, row: int) -> tuple[tuple[_Part, ...], int]:
+    def _locate(self, row: int) -> tuple[tuple[ColumnPart, ...], int]:
         if not 0 <= row < self._rows:
             raise IndexError(row)
         b = bisect_right(self._starts, row) - 1
@@ -202,7 +202,7 @@ class ResultStore:
         """The value typed again for the cell viewer (int, float, Decimal, bool, text)."""
         return typed(self.kinds[col], self.text(row, col))
 
-    def batches(self) -> Iterator[tuple[_Part, ...]]:
+    def batches(self) -> Iterator[tuple[ColumnPart, ...]]:
         """Each batch's columns (for export): `part.values()` lists one column."""
         return iter(self._batches)
 
