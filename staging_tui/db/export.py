@@ -4,7 +4,7 @@ an empty unquoted CSV field vs "NULL"; JSON null vs "NULL"."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
 
-from staging_tui.db.result_store import ColumnPart, Kind, ResultStore
+from staging_tui.db.result_store import SEP, ColumnPart, Kind, ResultStore
 from staging_tui.domain import Column
 
 try:
@@ -116,41 +116,48 @@ def _unique(names: list[str]) -> list[str]:
 _NOT_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity")
 
 
-def _csv_column(kind: Kind, part: ColumnPart) -> tuple[str, Sequence[str | None]]:
-    """(format piece, cells): a text column without NULLs or quotes in this batch is
-    quoted by the row template itself, one `%` per row instead of work per cell."""
-    values = part.values()
+def _with_nulls(cells: list[str], part: ColumnPart, null: str) -> list[str]:
+    for i in part.null_positions():
+        cells[i] = null
+    return cells
+
+
+def _csv_column(kind: Kind, part: ColumnPart) -> list[str]:
+    """A batch's column as CSV fields, by whole-string operations in C (a NULL is
+    stored as '' and stays an empty, unquoted field)."""
+    text = part.text
     if kind.numeric:
-        return "%s", ["" if v is None else v for v in values] if part.nulls else values
+        return text.split(SEP)
     if kind is Kind.BOOL:
-        return "%s", ["" if v is None else "true" if v == "t" else "false" for v in values]
-    if part.nulls is None and '"' not in part.text:
-        return '"%s"', values
-    return "%s", ["" if v is None else '"' + v.replace('"', '""') + '"' for v in values]
+        return text.replace("t", "true").replace("f", "false").split(SEP)
+    quoted = '"' + text.replace('"', '""').replace(SEP, '"' + SEP + '"') + '"'
+    return _with_nulls(quoted.split(SEP), part, "")
 
 
 def _store_csv(target: Path | TextIO, store: ResultStore) -> int:
     with _opened(target) as fh:
         fh.write(",".join(_quote(c.name) for c in store.columns) + "\r\n")
         for parts in store.batches():
-            pieces = [_csv_column(k, p) for k, p in zip(store.kinds, parts, strict=True)]
-            template = ",".join(piece for piece, _ in pieces)
-            rows = zip(*(cells for _, cells in pieces), strict=True)
-            fh.write("\r\n".join([template % row for row in rows]))
+            cells = [_csv_column(k, p) for k, p in zip(store.kinds, parts, strict=True)]
+            fh.write("\r\n".join(map(",".join, zip(*cells, strict=True))))
             fh.write("\r\n")
     return len(store)
 
 
-def _json_column(kind: Kind, values: list[str | None]) -> list[str]:
+def _json_column(kind: Kind, part: ColumnPart) -> list[str]:
+    text = part.text
     if kind.numeric:
-        return ["null" if v is None else json.dumps(v) if v in _NOT_JSON_NUMBERS else v
-                for v in values]
+        if "N" in text or "I" in text:   # NaN, Infinity: not JSON numbers
+            return [json.dumps(v) if v in _NOT_JSON_NUMBERS else v or "null"
+                    for v in _with_nulls(text.split(SEP), part, "")]
+        return _with_nulls(text.split(SEP), part, "null")
     if kind is Kind.BOOL:
-        return ["null" if v is None else "true" if v == "t" else "false" for v in values]
+        return _with_nulls(text.replace("t", "true").replace("f", "false").split(SEP),
+                           part, "null")
     if kind is Kind.JSON:
-        return ["null" if v is None else v for v in values]
+        return _with_nulls(text.split(SEP), part, "null")
     encode = _encode_string
-    return ["null" if v is None else encode(v) for v in values]
+    return _with_nulls([encode(v) for v in text.split(SEP)], part, "null")
 
 
 def _store_jsonl(target: Path | TextIO, store: ResultStore) -> int:
@@ -159,8 +166,7 @@ def _store_jsonl(target: Path | TextIO, store: ResultStore) -> int:
                                for n in names) + "}"
     with _opened(target) as fh:
         for parts in store.batches():
-            cells = [_json_column(k, p.values()) for k, p in zip(store.kinds, parts,
-                                                                 strict=True)]
+            cells = [_json_column(k, p) for k, p in zip(store.kinds, parts, strict=True)]
             fh.write("\n".join(template % row for row in zip(*cells, strict=True)))
             fh.write("\n")
     return len(store)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from itertools import accumulate, pairwise
+from itertools import accumulate
 
 from staging_tui.domain import Column
 
@@ -55,48 +55,51 @@ def kind_of(column: Column) -> Kind:
     return _KINDS.get(name, Kind.TEXT)
 
 
-BLOCK = 64   # short values: a start offset every BLOCK values, then one byte a length
+BLOCK = 64   # where every BLOCK-th value starts; the ones between are found by SEP
+SEP = "\x00"  # PostgreSQL's text never holds NUL, so it separates values for free
 
 
 @dataclass(frozen=True, slots=True)
 class ColumnPart:
-    """One column of one batch: the values joined, where each starts, which are NULL.
-
-    When every value is shorter than 256 characters (the common case) `lengths` holds
-    one byte a value and `offsets` the start of every BLOCK-th value; otherwise
-    `lengths` is None and `offsets` holds every start (4 bytes a value)."""
+    """One column of one batch: the values joined by SEP (one character a value, split
+    back in C), where every BLOCK-th value starts, and which values are NULL."""
 
     text: str
     offsets: array[int]
-    lengths: bytes | None
+    count: int
     nulls: bytes | None
 
     def get(self, i: int) -> str | None:
         if self.nulls is not None and self.nulls[i]:
             return None
-        lengths = self.lengths
-        if lengths is None:
-            return self.text[self.offsets[i]:self.offsets[i + 1]]
-        first = i - i % BLOCK
-        a = self.offsets[i // BLOCK] + sum(lengths[first:i])
-        return self.text[a:a + lengths[i]]
+        text = self.text
+        start = self.offsets[i // BLOCK]
+        for _ in range(i % BLOCK):
+            start = text.index(SEP, start) + 1
+        end = text.find(SEP, start)
+        return text[start:] if end < 0 else text[start:end]
 
     def values(self) -> list[str | None]:
-        t = self.text
-        o = self.offsets if self.lengths is None else accumulate(self.lengths, initial=0)
-        out: list[str | None] = [t[a:b] for a, b in pairwise(o)]
-        if self.nulls is not None:
-            for i, flag in enumerate(self.nulls):
-                if flag:
-                    out[i] = None
+        out: list[str | None] = self.text.split(SEP)  # type: ignore[assignment]
+        for i in self.null_positions():
+            out[i] = None
         return out
+
+    def null_positions(self) -> Iterator[int]:
+        nulls = self.nulls
+        if nulls is None:
+            return
+        i = nulls.find(1)
+        while i >= 0:
+            yield i
+            i = nulls.find(1, i + 1)
 
     @property
     def nbytes(self) -> int:
         # a compact str costs one byte a character when the batch is ASCII
         width = 1 if self.text.isascii() else 4
         return (len(self.text) * width + self.offsets.itemsize * len(self.offsets)
-                + len(self.lengths or b"") + len(self.nulls or b""))
+                + len(self.nulls or b""))
 
 
 def _part(values: Sequence[str | None]) -> ColumnPart:
@@ -106,13 +109,13 @@ def _part(values: Sequence[str | None]) -> ColumnPart:
     else:
         nulls = None
     texts: Sequence[str] = values  # type: ignore[assignment]
-    sizes = list(map(len, texts))
-    if max(sizes, default=0) < 256:
-        lengths = bytes(sizes)
-        starts = accumulate((sum(lengths[i:i + BLOCK]) for i in range(0, len(lengths), BLOCK)),
-                            initial=0)
-        return ColumnPart("".join(texts), array("I", starts), lengths, nulls)
-    return ColumnPart("".join(texts), array("I", accumulate(sizes, initial=0)), None, nulls)
+    text = SEP.join(texts)
+    if text.count(SEP) != len(texts) - 1:   # a NUL in a value of our own: not PostgreSQL's
+        texts = [t.replace(SEP, "\ufffd") for t in texts]
+        text = SEP.join(texts)
+    starts = accumulate((sum(map(len, texts[i:i + BLOCK])) + BLOCK
+                         for i in range(0, len(texts), BLOCK)), initial=0)
+    return ColumnPart(text, array("I", starts), len(texts), nulls)
 
 
 def _value_kind(values: list[object]) -> Kind:
