@@ -135,7 +135,7 @@ class Backend:
         def build(ep: Endpoints) -> SecretsAdapter:
             from staging_tui.gcp.secrets import SecretsAdapter
 
-            return SecretsAdapter(ep, self.settings.project)
+            return SecretsAdapter(ep, self.settings.project, regions=self.settings.regions)
 
         return await self._adapter("staging_tui.gcp.secrets", build)
 

@@ -169,6 +169,7 @@ def _init(path: Path, force: bool) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from staging_tui.sandbox.cloudsql_api import version_notes
     from staging_tui.sandbox.scenario import load_scenario
     from staging_tui.sandbox.server import start_sandbox
 
@@ -181,6 +182,8 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"sandbox serving project {scenario.project} ({scenario.source})")
             for name, value in running.endpoints.items():
                 print(f"  {name:10} {value}")
+            for note in version_notes(scenario):
+                print(f"  note: {note}")
         sys.stdout.flush()
         done = asyncio.Event()
         loop = asyncio.get_running_loop()

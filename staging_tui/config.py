@@ -69,20 +69,46 @@ class Settings:
 
 def sandbox_settings(project: str = "sandbox-staging", regions: tuple[str, ...] = ("us-central1",)
                      ) -> Settings:
-    """The built-in profile matching the default sandbox scenario."""
+    """The built-in sandbox profile: nothing required until the scenario says so (see
+    `with_scenario_profile`); a custom scenario never inherits the default one's list."""
     return Settings(
         profile=SANDBOX_PROFILE,
         project=project,
         regions=regions,
         environment="sandbox",
-        required_secrets=(
-            "jwt-secret-key", "secret-key", "postgres-password", "postgres-host",
-            "redis-url", "fernet-key", "db-password", "mcp-bearer-token",
-        ),
         health_paths={"*": "/health"},
         read_only=True,
         sandbox=True,
         source="<built-in sandbox profile>",
+    )
+
+
+SCENARIO_PROFILE_KEYS = {"required_secrets", "secret_suffix", "required_extensions",
+                         "alembic_head", "environment", "health"}
+
+
+def with_scenario_profile(settings: Settings, raw: Any, file: str) -> Settings:
+    """`settings` with a scenario's `[profile]` table applied (what the doctor and the
+    secrets audit require of that project); errors name the file and key."""
+    key = "profile"
+    if raw is None:
+        return settings
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, key, "must be a table", "write it as [profile]")
+    unknown = sorted(set(raw) - SCENARIO_PROFILE_KEYS)
+    if unknown:
+        raise ConfigError(file, f"{key}.{unknown[0]}", "unknown key",
+                          f"use one of: {', '.join(sorted(SCENARIO_PROFILE_KEYS))}")
+    return replace(
+        settings,
+        required_secrets=tuple(_strings(raw.get("required_secrets", []), file,
+                                        f"{key}.required_secrets")),
+        secret_suffix=_str(raw, "secret_suffix", settings.secret_suffix, file, key),
+        required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
+                                           f"{key}.required_extensions")),
+        alembic_head=_str(raw, "alembic_head", settings.alembic_head, file, key),
+        environment=_str(raw, "environment", settings.environment, file, key),
+        health_paths=_str_map(raw.get("health", settings.health_paths), file, f"{key}.health"),
     )
 
 
