@@ -79,6 +79,12 @@ class ColumnPart:
         end = text.find(SEP, start)
         return text[start:] if end < 0 else text[start:end]
 
+    def block(self, b: int) -> list[str]:
+        """The BLOCK values from the b-th start (NULLs as ''), split in C."""
+        offsets = self.offsets
+        end = offsets[b + 1] - 1 if b + 1 < len(offsets) else len(self.text)
+        return self.text[offsets[b]:end].split(SEP)
+
     def values(self) -> list[str | None]:
         out: list[str | None] = self.text.split(SEP)  # type: ignore[assignment]
         for i in self.null_positions():
@@ -155,6 +161,7 @@ class ResultStore:
         self._starts: list[int] = []
         self._rows = 0
         self.nbytes = 0
+        self._blocks: dict[tuple[int, int, int], list[str]] = {}
 
     def __len__(self) -> int:
         return self._rows
@@ -194,8 +201,27 @@ class ResultStore:
         return parts[col].get(i)
 
     def row(self, row: int) -> tuple[str | None, ...]:
-        parts, i = self._locate(row)
-        return tuple(p.get(i) for p in parts)
+        """One row's texts; the grid asks rows near each other, so each column's block of
+        BLOCK values is split once and kept for the next rows (a few hundred blocks)."""
+        if not 0 <= row < self._rows:
+            raise IndexError(row)
+        b = bisect_right(self._starts, row) - 1
+        i = row - self._starts[b]
+        block, at = divmod(i, BLOCK)
+        out: list[str | None] = []
+        cache = self._blocks
+        for c, part in enumerate(self._batches[b]):
+            if part.nulls is not None and part.nulls[i]:
+                out.append(None)
+                continue
+            key = (b, c, block)
+            values = cache.get(key)
+            if values is None:
+                if len(cache) > 1024:
+                    cache.clear()
+                values = cache[key] = part.block(block)
+            out.append(values[at])
+        return tuple(out)
 
     def __getitem__(self, row: int) -> tuple[object, ...]:
         """One row of typed values (see `value`)."""
