@@ -61,3 +61,9 @@ def test_long_values_and_short_values_read_back_in_both_layouts() -> None:
     assert [s.row(i) for i in range(6000)] == long_rows + short_rows
     assert [p[0].values() for p in s.batches()] == [[r[0] for r in long_rows],
                                                    [r[0] for r in short_rows]]
+
+
+def test_a_store_equals_the_list_of_its_typed_rows() -> None:
+    s = ResultStore((Column("a", "int4"), Column("b", "text")))
+    s.append([("1", "x"), ("2", None)])
+    assert s == [(1, "x"), (2, None)] and s != [(1, "x")] and s != [(1, "y"), (2, None)]

@@ -235,6 +235,15 @@ class ResultStore:
         """Each batch's columns (for export): `part.values()` lists one column."""
         return iter(self._batches)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list of rows of the same typed values (tests, callers that kept
+        the grid's rows as a list)."""
+        if isinstance(other, list | tuple):
+            return len(other) == self._rows and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
     def __iter__(self) -> Iterator[tuple[object, ...]]:
         """Rows of typed values (slow; export uses `batches`)."""
         for parts in self._batches:
