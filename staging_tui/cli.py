@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
-from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings
+from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, SANDBOX_PROFILE, Settings, load_settings
 from staging_tui.errors import StagingError
 from staging_tui.gcp.endpoints import Endpoints
 
@@ -81,7 +81,7 @@ def resolve(args: argparse.Namespace
         from staging_tui.sandbox.scenario import load_scenario
 
         scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
-        settings = sandbox_profile(scenario)
+        settings = sandbox_profile(scenario, args.profile or SANDBOX_PROFILE)
         child = SandboxProcess(args.scenario)
         if getattr(args, "needs_endpoints", lambda _: True)(args):  # `tunnel --list`: no
             child.begin()  # start-up overlaps ours; wait() starts it otherwise

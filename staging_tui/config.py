@@ -21,6 +21,12 @@ from staging_tui.errors import ConfigError
 
 CONFIG_NAME = "staging-tui.toml"
 SANDBOX_PROFILE = "sandbox"
+# The sandbox's built-in profiles (select with --sandbox --profile NAME): the default one
+# is read-only; the others allow incident actions, confirmed with one key or, in the
+# protected one, by typing the service's name.
+SANDBOX_ACTIONS_PROFILE = "sandbox-actions"
+SANDBOX_PROTECTED_PROFILE = "sandbox-protected"
+SANDBOX_PROFILES = (SANDBOX_PROFILE, SANDBOX_ACTIONS_PROFILE, SANDBOX_PROTECTED_PROFILE)
 PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
@@ -63,23 +69,34 @@ class Settings:
 
     @property
     def writable(self) -> bool:
-        """Mutating actions are allowed only when neither read-only nor protected."""
+        """Secret writes are allowed only when neither read-only nor protected."""
         return not self.read_only and not self.protected
 
+    @property
+    def actions_allowed(self) -> bool:
+        """Incident actions (roll back, traffic, restart, pin) run unless read-only; in a
+        protected profile each one is confirmed by typing the service's name."""
+        return not self.read_only
 
-def sandbox_settings(project: str = "sandbox-staging", regions: tuple[str, ...] = ("us-central1",)
-                     ) -> Settings:
-    """The built-in sandbox profile: nothing required until the scenario says so (see
-    `with_scenario_profile`); a custom scenario never inherits the default one's list."""
+
+def sandbox_settings(project: str = "sandbox-staging", regions: tuple[str, ...] = ("us-central1",),
+                     profile: str = SANDBOX_PROFILE) -> Settings:
+    """The built-in sandbox profiles (SANDBOX_PROFILES): nothing required until the scenario
+    says so (see `with_scenario_profile`); a custom scenario never inherits the default
+    one's list."""
+    if profile not in SANDBOX_PROFILES:
+        raise ConfigError("--profile", "", f"{profile!r} is not a sandbox profile",
+                          f"with --sandbox use one of: {', '.join(SANDBOX_PROFILES)}")
     return Settings(
-        profile=SANDBOX_PROFILE,
+        profile=profile,
         project=project,
         regions=regions,
         environment="sandbox",
         health_paths={"*": "/health"},
-        read_only=True,
+        read_only=profile == SANDBOX_PROFILE,
+        protected=profile == SANDBOX_PROTECTED_PROFILE,
         sandbox=True,
-        source="<built-in sandbox profile>",
+        source=f"<built-in {profile} profile>",
     )
 
 
@@ -347,8 +364,8 @@ service_filter = "*"                   # glob on service names
 pr_pattern = "{service}-pr-{pr}"       # PR environments, e.g. backend-pr-12
 secret_suffix = "-staging"             # required_secrets below are resolved with it
 required_secrets = ["jwt-secret-key", "secret-key", "postgres-password"]
-read_only = true                       # false enables writes (confirmed each time)
-protected = false                      # true: production-like, refuse every write
+read_only = true                       # false enables writes and incident actions (previewed)
+protected = false                      # true: refuse secret writes; actions need the name typed
 # required_extensions = ["postgis"]
 # alembic_head = "abc123"
 

@@ -161,6 +161,7 @@ def service_from_pb(pb: Any) -> Service:
         invoker_iam_disabled=pb.invoker_iam_disabled,
         generation=pb.generation,
         observed_generation=pb.observed_generation,
+        etag=pb.etag,
         secret_volumes=_secret_volumes(pb.template),
     )
 
@@ -199,6 +200,11 @@ class RunAdapter:
             creds = endpoints.credentials()
             self._services = run_v2.ServicesAsyncClient(credentials=creds)
             self._revisions = run_v2.RevisionsAsyncClient(credentials=creds)
+
+    @property
+    def services_client(self) -> run_v2.ServicesAsyncClient:
+        """The Services client, shared with the incident actions (gcp/run_actions.py)."""
+        return self._services
 
     async def list_services(self) -> list[Service]:
         """All services in the profile's regions, sorted by name."""

@@ -212,6 +212,7 @@ class RunState:
 def install(ctx: SandboxContext) -> None:
     """Register the Run v2 servicers on the sandbox's gRPC server."""
     state = RunState(ctx.scenario)
+    ctx.shared["run_state"] = state  # run_operations.py updates it (UpdateService)
     faults = ctx.scenario.faults
     ordered = sorted(state.services)
 

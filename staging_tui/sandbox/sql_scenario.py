@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from staging_tui.config import Settings, sandbox_settings, with_scenario_profile
+from staging_tui.config import SANDBOX_PROFILE, Settings, sandbox_settings, with_scenario_profile
 from staging_tui.domain import SqlInstance
 from staging_tui.errors import ConfigError, SandboxError
 from staging_tui.sandbox.scenario import Scenario, parse_duration
@@ -141,11 +141,12 @@ def sql_instances(scenario: Scenario) -> tuple[SqlInstance, ...]:
     )
 
 
-def scenario_settings(scenario: Scenario) -> Settings:
-    """The profile the console runs with against `scenario`: the built-in sandbox profile,
-    the scenario's SQL instances and its own `[profile]` table (required secrets, suffix,
-    extensions ...). Nothing comes from the default scenario."""
-    base = replace(sandbox_settings(scenario.project, scenario.regions),
+def scenario_settings(scenario: Scenario, profile: str = SANDBOX_PROFILE) -> Settings:
+    """The profile the console runs with against `scenario`: a built-in sandbox profile
+    (`sandbox`, `sandbox-actions`, `sandbox-protected`), the scenario's SQL instances and
+    its own `[profile]` table (required secrets, suffix, extensions ...). Nothing comes
+    from the default scenario."""
+    base = replace(sandbox_settings(scenario.project, scenario.regions, profile),
                    sql_instances=sql_instances(scenario))
     try:
         return with_scenario_profile(base, scenario.tables.get("profile"), scenario.source)

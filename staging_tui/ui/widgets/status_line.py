@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -16,13 +17,24 @@ class StatusLine(Static):
     StatusLine.-error { background: $error 30%; }
     """
 
+    _rows = -1  # screen rows of the current text: a same-height update skips the relayout
+
+    def _show(self, text: str | Text) -> None:
+        """Update; lay the screen out again only when the line's height changes (a
+        relayout of a pane costs tens of ms, and progress updates come several a second)."""
+        plain = text.plain if isinstance(text, Text) else text
+        width = max(self.content_size.width, 1)
+        rows = sum(max(1, -(-cell_len(line) // width)) for line in plain.split("\n"))
+        self.update(text, layout=rows != self._rows or not self.content_size.width)
+        self._rows = rows
+
     def busy(self, what: str) -> None:
         self.remove_class("-error")
-        self.update(Text(f"⟳ {what}…", style="italic"))
+        self._show(Text(f"⟳ {what}…", style="italic"))
 
     def info(self, text: str | Text) -> None:
         self.remove_class("-error")
-        self.update(text)
+        self._show(text)
 
     def error(self, exc: BaseException, retry_key: str = "r") -> None:
         self.add_class("-error")
@@ -35,4 +47,5 @@ class StatusLine(Static):
         else:
             text.append(f"✗ {type(exc).__name__}: {exc}", style="bold")
         text.append(f"   [{retry_key}] retry", style="dim")
+        self._rows = -1
         self.update(text)
