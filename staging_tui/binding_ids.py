@@ -35,6 +35,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     "detail.rollback-to",
     "detail.traffic",
     "detail.undo",
+    "detail.window",
     "doctor.back",
     "doctor.detail-goto",
     "doctor.details",

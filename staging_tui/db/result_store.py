@@ -1,11 +1,12 @@
 """ResultStore: a query result kept by column in compact buffers, decoded on demand.
 
 The Query pane asks PostgreSQL's text form of every value (QuerySession.stream(...,
-text=True): psycopg's C text loader, no int/Decimal/datetime/dict object per cell),
-and each batch becomes, per column, one `str` holding the batch's values joined, an
-`array('I')` of offsets into it and, when the batch had NULLs, a `bytes` of NULL flags.
-A million rows x 6 columns cost ~100 MB instead of ~430 MB of Python tuples; a cell
-is a slice when the grid draws it. Why not pyarrow: docs/performance.md "Query".
+as_text=True): psycopg's C text loader, no int/Decimal/datetime/dict object per cell),
+and each batch becomes, per column, one `str` of the batch's values joined by NUL, an
+`array('I')` of where every 64th value starts and, when the batch had NULLs, a `bytes`
+of NULL flags. A million rows x 6 columns cost ~80 MB instead of ~430 MB of Python
+tuples; a cell is a slice when the grid draws it. Why not pyarrow: docs/performance.md
+"Query".
 
 `nbytes` is what the buffers hold; the pane stops fetching past its budget
 (`query_memory_mb`) and says how many rows were loaded.

@@ -2,7 +2,7 @@
 
 Rows live in a ResultStore (db/result_store.py: by column, PostgreSQL's text in
 compact buffers, appended batch by batch while the query streams); only the visible
-lines are formatted, with a small cache, so a million rows cost ~100 MB and
+lines are formatted, with a small cache, so a million rows cost ~80 MB and
 scrolling to the end is one frame. Column widths
 come from the header and the first rows (capped), so they never jump while rows
 stream in. NULL is drawn as a dim "∅", never as the text NULL. `expanded` shows
