@@ -32,7 +32,7 @@ PROFILE_KEYS = {
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
     "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
     "quota_share",
-    "tunnel_max_connections",
+    "tunnel_max_connections", "query_memory_mb",
 }
 TOP_KEYS = {"default_profile", "profiles"}
 SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port"}
@@ -58,6 +58,7 @@ class Settings:
     statement_timeout: int = 30          # seconds, for the Query pane and `query` (0 = none)
     quota_share: float = 0.5             # of each per-minute project quota this console may use
     tunnel_max_connections: int = 50     # clients per tunnel beyond which it refuses (0 = none)
+    query_memory_mb: int = 400           # a Query pane result's buffers stop loading past it
     required_extensions: tuple[str, ...] = ()
     alembic_head: str = ""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -252,6 +253,7 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         statement_timeout=_int(raw, "statement_timeout", 30, file, key),
         quota_share=_share(raw, "quota_share", 0.5, file, key),
         tunnel_max_connections=_int(raw, "tunnel_max_connections", 50, file, key),
+        query_memory_mb=_int(raw, "query_memory_mb", 400, file, key),
         required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
                                            f"{key}.required_extensions")),
         alembic_head=_str(raw, "alembic_head", "", file, key),
