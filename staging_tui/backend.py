@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from staging_tui.config import Settings
-from staging_tui.domain import Service
+from staging_tui.domain import Service, ServiceListing, Workload
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.ports import (
     HealthCheck,
+    JobsSource,
     LogSource,
     MetricsSource,
     Probes,
@@ -32,6 +34,7 @@ from staging_tui.render.services import in_profile
 if TYPE_CHECKING:
     from staging_tui.db.session import QuerySession
     from staging_tui.gcp.doctor_probes import DoctorProbes
+    from staging_tui.gcp.jobs import JobsAdapter
     from staging_tui.gcp.logs import LogsAdapter
     from staging_tui.gcp.monitoring import MonitoringAdapter
     from staging_tui.gcp.run import RunAdapter
@@ -58,13 +61,23 @@ class Backend:
         )
         self._endpoints: Endpoints | None = None
         self._adapters: dict[str, Closeable] = {}
+        self._account = ""
         self._lock = asyncio.Lock()
 
     @property
     def account(self) -> str:
-        """Shown in the header: "sandbox"; against Google "" (the header says ADC: the
-        account is not looked up at start, that would cost a token refresh)."""
-        return "sandbox" if self.settings.sandbox else ""
+        """Shown in the header: "sandbox", or the ADC account once `load_account` found it."""
+        return "sandbox" if self.settings.sandbox else self._account
+
+    async def load_account(self) -> str:
+        """Whose credentials these are (ADC user or service account email), found once,
+        in the background (a user's ADC needs a token refresh to tell)."""
+        if not self.settings.sandbox and not self._account:
+            status = await (await self.probes()).credentials()
+            self._account = status.account or ("ADC (expired)" if not status.valid
+                                               else "ADC (no credentials)" if not status.present
+                                               else "")
+        return self.account
 
     async def endpoints(self) -> Endpoints:
         if self._endpoints is None:
@@ -112,8 +125,41 @@ class Backend:
 
     async def services(self) -> list[Service]:
         """The profile's services: listed, then the profile's `service_filter` applied (the
-        one place it is applied: Services, Secrets, the doctor and the commands use this)."""
-        return in_profile(await (await self.run()).list_services(), self.settings.service_filter)
+        one place it is applied: Services, Secrets, the doctor and the commands use this).
+        Raises only when every region failed; `service_listing` reports partial failures."""
+        return list((await self.service_listing()).services)
+
+    async def workloads(self) -> list[Workload]:
+        """Services and jobs (what may use a secret). Jobs are best effort: without the
+        Jobs listing the services alone answer."""
+        from staging_tui.errors import StagingError
+
+        async def jobs() -> list[Workload]:
+            try:
+                return list((await (await self.jobs()).list_jobs()).jobs)
+            except StagingError:
+                return []
+
+        services, listed_jobs = await asyncio.gather(self.services(), jobs())
+        return [*services, *listed_jobs]
+
+    async def service_listing(self) -> ServiceListing:
+        """The profile's services of every region (filtered), and the regions that failed."""
+        listing = await (await self.run()).list_listing()
+        return replace(listing, services=tuple(
+            in_profile(list(listing.services), self.settings.service_filter)))
+
+    async def jobs(self) -> JobsSource:
+        """Cloud Run jobs and executions, in the same regions as the services."""
+        s = self.settings
+        run = await self.run()
+
+        def build(ep: Endpoints) -> JobsAdapter:
+            from staging_tui.gcp.jobs import JobsAdapter
+
+            return JobsAdapter(ep, s.project, run.locations)
+
+        return await self._adapter("staging_tui.gcp.jobs", build)
 
     async def logs(self) -> LogSource:
         """Cloud Logging: list, tail (reconnecting) and write entries."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from staging_tui.binding_ids import BINDING_IDS
-from staging_tui.domain import SqlInstance
+from staging_tui.domain import SqlInstance, is_connection_name
 from staging_tui.errors import ConfigError
 
 CONFIG_NAME = "staging-tui.toml"
@@ -32,6 +32,7 @@ PROFILE_KEYS = {
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
     "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
     "tunnel_max_connections", "max_statement_bytes", "export_dir", "quota_share",
+    "query_memory_mb",
 }
 TOP_KEYS = {"default_profile", "profiles"}
 SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port",
@@ -67,6 +68,7 @@ class Settings:
     export_dir: str = ""                 # exports and saved logs ("" = default_export_dir())
     quota_share: float = 0.5             # of each per-minute project quota this console may use
     tunnel_max_connections: int = 50     # clients per tunnel beyond which it refuses (0 = none)
+    query_memory_mb: int = 400           # a Query pane result's buffers stop loading past it
     required_extensions: tuple[str, ...] = ()
     alembic_head: str = ""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -245,6 +247,8 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         raise ConfigError(file, f"{key}.project", "missing or empty",
                           f'add project = "my-gcp-project" under [{key}]')
     regions = raw.get("regions") or [raw.get("region", "us-central1")]
+    if regions == "all":  # every Cloud Run region of the project (its locations list)
+        regions = ["all"]
     sql = tuple(_sql(item, file, f"{key}.sql[{i}]") for i, item in enumerate(raw.get("sql", [])))
     return Settings(
         profile=name,
@@ -267,6 +271,7 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         export_dir=_str(raw, "export_dir", "", file, key),
         quota_share=_share(raw, "quota_share", 0.5, file, key),
         tunnel_max_connections=_int(raw, "tunnel_max_connections", 50, file, key),
+        query_memory_mb=_int(raw, "query_memory_mb", 400, file, key),
         required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
                                            f"{key}.required_extensions")),
         alembic_head=_str(raw, "alembic_head", "", file, key),
@@ -283,10 +288,11 @@ def _sql(raw: Any, file: str, key: str) -> SqlInstance:
         raise ConfigError(file, f"{key}.{unknown[0]}", "unknown key",
                           f"use one of: {', '.join(sorted(SQL_KEYS))}")
     conn = raw.get("connection_name", "")
-    if not isinstance(conn, str) or conn.count(":") != 2:
+    if not isinstance(conn, str) or not is_connection_name(conn):
         raise ConfigError(file, f"{key}.connection_name",
                           f"{conn!r} is not PROJECT:REGION:INSTANCE",
-                          'write e.g. connection_name = "my-project:us-central1:my-db"')
+                          'write e.g. connection_name = "my-project:us-central1:my-db" '
+                          '(domain-scoped: "example.com:my-project:us-central1:my-db")')
     return SqlInstance(
         connection_name=conn,
         database=_str(raw, "database", "postgres", file, key),

@@ -5,10 +5,12 @@ Adapters in gcp/ turn API messages into these; ui/ and audit/ only ever see thes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import Protocol
 
 # --------------------------------------------------------------------------- Cloud Run
 
@@ -87,6 +89,7 @@ class TrafficTarget:
     percent: int
     tag: str = ""
     latest: bool = False
+    uri: str = ""  # a tag's own URL (traffic_statuses only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,15 @@ class Revision:
     @property
     def failure_message(self) -> str:
         return _failure_message(self.conditions)
+
+    @property
+    def reason(self) -> str:
+        """Why the revision is as it is: the Ready reason, else the first other one
+        (e.g. Active: RETIRED), as Cloud Run's `revision_reason` / `reason` says."""
+        ready = next((c for c in self.conditions if c.type == "Ready"), None)
+        if ready is not None and ready.reason:
+            return ready.reason
+        return next((f"{c.type}: {c.reason}" for c in self.conditions if c.reason), "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +143,27 @@ class Service:
     invoker_iam_disabled: bool = False
     generation: int = 0
     observed_generation: int = 0
-    etag: str = ""  # Google's fingerprint of this version; updates send it back
+    traffic_statuses: tuple[TrafficTarget, ...] = ()  # what is live, resolved to revisions
+    urls: tuple[str, ...] = ()
+    etag: str = ""
+    public: bool | None = None  # allUsers has roles/run.invoker (None: policy not read)
+
+    @property
+    def live_traffic(self) -> tuple[TrafficTarget, ...]:
+        """Where requests go now: `traffic_statuses` (LATEST resolved to a revision)
+        when Google reported them, else the intended `traffic`."""
+        return self.traffic_statuses or self.traffic
+
+    @property
+    def publicly_invokable(self) -> bool:
+        """Anyone may call it: allUsers has roles/run.invoker (from the IAM policy,
+        when read) or the invoker IAM check is disabled."""
+        return bool(self.public) or self.invoker_iam_disabled
+
+    @property
+    def key(self) -> str:
+        """Unique across regions: the same name may exist in two regions."""
+        return f"{self.region}/{self.name}"
     secret_volumes: tuple[SecretVolume, ...] = ()
 
     @property
@@ -157,9 +189,132 @@ class Service:
         return tuple(var.secret for var in self.env if var.secret is not None)
 
 
+_NOT_A_FAILURE = ("INFO", "WARNING")
+
+
+class Workload(Protocol):
+    """What runs a container with env vars and secret references: a service or a job
+    (a secret a job uses is used, even when no service references it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def env(self) -> tuple[EnvVar, ...]: ...
+    @property
+    def secret_volumes(self) -> tuple[SecretVolume, ...]: ...
+
+
+class ExecutionStatus(StrEnum):
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    RUNNING = "Running"
+    CANCELLED = "Cancelled"
+    UNKNOWN = "Unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One run of a Cloud Run job: its tasks' counts, when, and why it failed."""
+
+    name: str
+    job: str
+    region: str
+    status: ExecutionStatus
+    task_count: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    running: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    create_time: datetime | None = None
+    start_time: datetime | None = None
+    completion_time: datetime | None = None
+    conditions: tuple[Condition, ...] = ()
+    log_uri: str = ""
+
+    @property
+    def failure_reason(self) -> str:
+        """The Completed condition's message (and reason) when the execution failed."""
+        if self.status is not ExecutionStatus.FAILED:
+            return ""
+        done = next((c for c in self.conditions if c.type == "Completed"), None)
+        if done is None:
+            return _failure_message(self.conditions)
+        return " ".join(p for p in (done.message, f"({done.reason})" if done.reason else "") if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A Cloud Run job: what it runs (env and secrets, like a service) and its executions."""
+
+    name: str
+    project: str
+    region: str
+    containers: tuple[Container, ...] = ()
+    task_count: int = 1
+    parallelism: int = 0
+    max_retries: int = 0
+    execution_count: int = 0
+    latest_execution: str = ""
+    latest_status: ExecutionStatus = ExecutionStatus.UNKNOWN
+    latest_completed: datetime | None = None
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    last_modifier: str = ""
+    service_account: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    secret_volumes: tuple[SecretVolume, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.region}/{self.name}"
+
+    @property
+    def env(self) -> tuple[EnvVar, ...]:
+        return tuple(var for c in self.containers for var in c.env)
+
+    def secret_refs(self) -> tuple[SecretRef, ...]:
+        return tuple(var.secret for var in self.env if var.secret is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionFailure:
+    """One region whose listing failed (the others' services are still listed)."""
+
+    region: str
+    code: str
+    message: str
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JobListing:
+    """Jobs of every region listed, and the regions that failed."""
+
+    jobs: tuple[Job, ...] = ()
+    failures: tuple[RegionFailure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceListing:
+    """Services of every region listed, and the regions that failed."""
+
+    services: tuple[Service, ...] = ()
+    failures: tuple[RegionFailure, ...] = ()
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(sorted({s.region for s in self.services}))
+
+
 def _failure_message(conditions: tuple[Condition, ...]) -> str:
+    """The first failed condition's message. A failed condition of severity INFO or
+    WARNING (e.g. Active=False, RETIRED, on an old revision) is not a failure."""
     for cond in conditions:
-        if cond.state is ConditionState.FAILED and cond.message:
+        if (cond.state is ConditionState.FAILED and cond.message
+                and cond.severity not in _NOT_A_FAILURE):
             return cond.message
     return ""
 
@@ -270,6 +425,11 @@ class LogEntry:
     proto_payload: Mapping[str, object] | None = None  # its JSON form, with "@type"
 
     @property
+    def region(self) -> str:
+        """resource.labels.location: same-named services of two regions stay apart."""
+        return self.resource_labels.get("location", "")
+
+    @property
     def full_message(self) -> str:
         """Every line of the entry's message: the text, a JSON payload's `message`, an
         audit log's method and resource, or a request's method, status and URL."""
@@ -346,6 +506,28 @@ class SqlInstance:
     def short_name(self) -> str:
         return self.connection_name.rsplit(":", 1)[-1]
 
+    @property
+    def login_user(self) -> str:
+        """The PostgreSQL role to log in as: for IAM database authentication a service
+        account's email loses `.gserviceaccount.com`, as the Cloud SQL connector formats
+        it (`utils.format_database_user`) and as Cloud SQL names the role."""
+        return postgres_iam_user(self.user) if self.iam_auth else self.user
+
+
+def postgres_iam_user(email: str) -> str:
+    """sa@project.iam.gserviceaccount.com -> sa@project.iam (users' emails unchanged)."""
+    return email.removesuffix(".gserviceaccount.com")
+
+
+# The Cloud SQL Python Connector's pattern: PROJECT:REGION:INSTANCE, where a
+# domain-scoped project is itself DOMAIN:PROJECT (example.com:my-project).
+CONNECTION_NAME = re.compile(r"^(?P<project>[^:]+(:[^:]+)?):(?P<region>[^:]+):(?P<instance>[^:]+)$")
+
+
+def is_connection_name(text: str) -> bool:
+    """True for PROJECT:REGION:INSTANCE, including domain-scoped projects."""
+    return CONNECTION_NAME.match(text) is not None
+
 
 # Each tunnel client holds a thread and a database connection slot (PostgreSQL's default
 # max_connections is 100, Cloud SQL's smallest tiers allow 25-50): a tunnel for one
@@ -377,7 +559,8 @@ class TunnelErrorKind(StrEnum):
 
     NONE = ""
     ADMIN_API = "admin-api"        # the Cloud SQL Admin API failed or is unreachable
-    ACCESS = "access"              # 401/403 from the Admin API
+    ACCESS = "access"              # 401/403 from the Admin API (also: no such instance)
+    API_DISABLED = "api-disabled"  # 403: the Cloud SQL Admin API is off in the project
     NOT_FOUND = "not-found"        # no such instance
     IP_TYPE = "ip-type"            # the instance has no address of the requested type
     UNREACHABLE = "unreachable"    # the instance's address does not answer
@@ -390,7 +573,13 @@ class TunnelErrorKind(StrEnum):
 
 TUNNEL_FIXES: Mapping[TunnelErrorKind, str] = {
     TunnelErrorKind.ADMIN_API: "retry; check network access to sqladmin.googleapis.com",
-    TunnelErrorKind.ACCESS: "ask for roles/cloudsql.client on the project",
+    # Google refuses an unknown instance like a missing role (403): the causes in order.
+    TunnelErrorKind.ACCESS: "check the connection name (gcloud sql instances list --project "
+                            "PROJECT); then ask for roles/cloudsql.client on PROJECT; then "
+                            "check the API: gcloud services enable sqladmin.googleapis.com "
+                            "--project PROJECT",
+    TunnelErrorKind.API_DISABLED: "run: gcloud services enable sqladmin.googleapis.com "
+                                  "--project PROJECT",
     TunnelErrorKind.NOT_FOUND: "check the connection name: PROJECT:REGION:INSTANCE "
                                "(gcloud sql instances list)",
     TunnelErrorKind.IP_TYPE: "choose the instance's IP type: --private-ip (PRIVATE) or --psc",
@@ -401,6 +590,13 @@ TUNNEL_FIXES: Mapping[TunnelErrorKind, str] = {
     TunnelErrorKind.LIMIT: "close idle clients, or raise tunnel_max_connections in the profile "
                            "(staging-tui tunnel --max-connections N)",
 }
+
+
+def tunnel_fix(kind: TunnelErrorKind, connection_name: str = "") -> str:
+    """TUNNEL_FIXES[kind] with the instance's project in place of PROJECT."""
+    fix = TUNNEL_FIXES.get(kind, "")
+    project = connection_name.rsplit(":", 2)[0] if connection_name.count(":") >= 2 else ""
+    return fix.replace("PROJECT", project) if project else fix
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +709,19 @@ class CredentialsStatus:
     project: str = ""
     error: str = ""
     fix: str = ""
+    quota_project: str = ""  # billed for API quota (x-goog-user-project), if any
+
+
+def access_verdict(status: int, ingress: str = "all") -> str:
+    """What a refused GET of a Cloud Run URL means, or "" when it is an answer of the
+    service itself: 403 is Cloud Run's IAM (the caller lacks roles/run.invoker, or sent
+    no identity token); 404 from a service with internal ingress is its front end
+    refusing callers outside the VPC."""
+    if status in (401, 403):
+        return "private: you lack run.invoker"
+    if status == 404 and ingress not in ("all", ""):
+        return "not reachable from here (internal ingress)"
+    return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,10 +733,16 @@ class HealthObservation:
     status: int = 0
     latency_ms: float = 0.0
     error: str = ""
+    ingress: str = "all"
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300 and not self.error
+
+    @property
+    def access(self) -> str:
+        """Why the request did not reach the service (IAM, ingress), if so."""
+        return "" if self.error else access_verdict(self.status, self.ingress)
 
 
 @dataclass(frozen=True, slots=True)

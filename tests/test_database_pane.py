@@ -117,7 +117,7 @@ async def test_ad_hoc_instance_and_several_tunnels(sql_sandbox: SqlSandbox) -> N
         await pilot.press("s")
         await until(lambda: "nope" not in screen.busy and
                     status_of(screen, "tunnel-test:us-central1:nope") is TunnelStatus.ERROR, pilot)
-        assert "not found" in str(screen.query_one(StatusLine).render())
+        assert "typo in the connection name" in str(screen.query_one(StatusLine).render())
         await pilot.press("up", "up", "s")
         await until(lambda: status_of(screen, MAIN) is TunnelStatus.READY
                     and not screen.busy, pilot)

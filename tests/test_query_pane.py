@@ -57,7 +57,7 @@ async def test_several_statements_cursor_selection_and_run_all(sandbox: RunningS
         assert grid(screen).columns[0].name == "three"
         assert len(screen.results) == 4
         await run_and_wait(pilot, screen, "f9")
-        assert len(screen.results) == 7 and grid(screen).rows == [(3,)]
+        assert len(screen.results) == 7 and list(grid(screen).rows) == [(3,)]
 
 
 async def test_writes_refused_and_errors_point_at_the_position(sandbox: RunningSandbox) -> None:
@@ -165,7 +165,7 @@ async def test_completion_history_and_cancel(sandbox: RunningSandbox) -> None:
         assert "query cancelled" in error_box(screen)
         await put_sql(pilot, screen, "SELECT 7 AS seven")
         await run_and_wait(pilot, screen)
-        assert grid(screen).rows == [(7,)]
+        assert list(grid(screen).rows) == [(7,)]
         screen.editor.load_text("")
         await pilot.press("ctrl+up")
         assert screen.editor.text == "SELECT 7 AS seven"

@@ -121,3 +121,18 @@ def test_refresh_schedule_backs_off_after_errors_and_never_overlaps() -> None:
     on_demand.begin()
     on_demand.failed()
     assert on_demand.delay == 0.0 and not on_demand.tick(1e9)
+
+
+def test_refresh_schedule_stops_after_a_failure_no_retry_fixes() -> None:
+    """Expired credentials: no automatic load until the user's own load succeeds."""
+    from datetime import UTC, datetime
+
+    from staging_tui.model.refresh import Refresh
+
+    r = Refresh(30.0, jitter=0.0)
+    r.begin()
+    r.stopped()
+    assert not r.tick(1e9)
+    r.begin()
+    r.succeeded(datetime(2026, 1, 1, tzinfo=UTC))
+    assert r.tick(30.0)

@@ -99,7 +99,7 @@ async def test_service_disabled_names_the_api_to_enable(scenario_sandbox: Any) -
     running = scenario_sandbox(_tables({"service_disabled": ["run"]}))
     with pytest.raises(errors.ServiceDisabled) as info:
         await adapter_for(running).list_services()
-    assert info.value.fix == "run: gcloud services enable run.googleapis.com"
+    assert info.value.fix == "run: gcloud services enable run.googleapis.com --project p"
 
 
 def test_scenario_project_is_required() -> None:

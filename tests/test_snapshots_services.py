@@ -34,6 +34,7 @@ def test_service_detail_of_the_failed_service(snap_compare: Any,
         await pilot.press("enter")
         await until(lambda: pilot.app.screen.query("#detail-revisions") and pilot.app.screen.query_one(
             "#detail-revisions").row_count, pilot)
+        await pilot.app.workers.wait_for_complete()  # the IAM policy too
         await pilot.pause(0.1)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)

@@ -136,8 +136,13 @@ async def test_several_tunnels_pick_free_ports(sql_sandbox: SqlSandbox) -> None:
 
 async def test_unknown_instance_and_wrong_ip_type_are_reported(sql_sandbox: SqlSandbox) -> None:
     tunnels = sql_sandbox.tunnels()
-    with pytest.raises(TunnelError, match="not found"):
+    # Google answers 403 not authorized for an unknown instance, not 404: the message
+    # names the likely causes and the fix starts with the connection name.
+    with pytest.raises(TunnelError, match="typo in the connection name") as unknown:
         await tunnels.start("tunnel-test:us-central1:missing")
+    assert "403" in unknown.value.message and "roles/cloudsql.client" in unknown.value.message
+    assert unknown.value.fix.startswith("check the connection name")
+    assert "--project tunnel-test" in unknown.value.fix
     with pytest.raises(TunnelError, match="no IP address of the requested type") as err:
         await tunnels.start("down-db", TunnelOptions(ip_type="PUBLIC"))  # it is PRIVATE only
     assert "--private-ip" in err.value.fix

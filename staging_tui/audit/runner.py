@@ -8,6 +8,7 @@ The Backend is reached through the small protocols below (audit/ may not import 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,22 +17,30 @@ from typing import Protocol, TypeVar
 from staging_tui.audit.checks import credentials as cred_checks
 from staging_tui.audit.checks.database import VERSION, check_database, database_summary
 from staging_tui.audit.checks.health import check_health
+from staging_tui.audit.checks.jobs import check_jobs
 from staging_tui.audit.checks.logs import ErrorRateRule, check_error_counts, over_threshold
 from staging_tui.audit.checks.registry import AREAS, CHECKS, checks_of
-from staging_tui.audit.checks.services import check_services
+from staging_tui.audit.checks.services import check_regions, check_services
 from staging_tui.audit.secrets_gather import gather_secret_findings
 from staging_tui.config import Settings
 from staging_tui.domain import (
     CredentialsStatus,
     DatabaseStatus,
+    Execution,
+    ExecutionStatus,
     Finding,
     HealthObservation,
+    Job,
+    JobListing,
     Level,
     LogEntry,
+    RegionFailure,
     Revision,
     Secret,
     Service,
+    ServiceListing,
     SqlInstance,
+    Workload,
 )
 from staging_tui.errors import StagingError
 
@@ -42,7 +51,13 @@ T = TypeVar("T")
 
 
 class RunSource(Protocol):
+    async def with_access(self, service: Service) -> Service: ...
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
+
+
+class JobsLike(Protocol):
+    async def list_jobs(self) -> JobListing: ...
+    async def list_executions(self, job: str, region: str) -> list[Execution]: ...
 
 
 class LogsSource(Protocol):
@@ -93,6 +108,8 @@ class DoctorBackend(Protocol):
     def settings(self) -> Settings: ...
     async def run(self) -> RunSource: ...
     async def services(self) -> list[Service]: ...
+    async def service_listing(self) -> ServiceListing: ...
+    async def jobs(self) -> JobsLike: ...
     async def logs(self) -> LogsSource: ...
     async def monitoring(self) -> MetricsSource: ...
     async def secrets(self) -> SecretsSource: ...
@@ -156,6 +173,8 @@ class DoctorRun:
         self.on_progress = on_progress or (lambda _p: None)
         self._limit = asyncio.Semaphore(max(1, self.options.concurrency))
         self._services: asyncio.Task[list[Service]] | None = None
+        self._region_failures: tuple[RegionFailure, ...] = ()
+        self._jobs: asyncio.Task[list[Job]] | None = None
         self._api_errors: list[StagingError] = []
         self._credentials: asyncio.Future[CredentialsStatus] | None = None
 
@@ -178,7 +197,9 @@ class DoctorRun:
         return task.result()
 
     async def _list_services(self) -> list[Service]:
-        return await self.bounded(self.backend.services)
+        listing: ServiceListing = await self.bounded(self.backend.service_listing)
+        self._region_failures = listing.failures
+        return list(listing.services)
 
     async def run(self) -> list[Finding]:
         gatherers: dict[str, Callable[[], Awaitable[tuple[list[Finding], dict[str, str]]]]] = {
@@ -195,8 +216,9 @@ class DoctorRun:
         if "credentials" in self.areas:
             findings = await self._area("credentials", self._credentials_area,
                                         announce=False) + findings
-        if self._services is not None and not self._services.done():
-            self._services.cancel()
+        for task in (self._services, self._jobs):
+            if task is not None and not task.done():
+                task.cancel()
         return findings
 
     async def _area(self, area: str, gather: Callable[[], Awaitable[
@@ -254,11 +276,22 @@ class DoctorRun:
         explicit = [s for s in services if any(not t.latest and t.revision for t in s.traffic)]
         run = await self.backend.run()
 
+        async def with_access(s: Service) -> Service:
+            """Public-ness is in the IAM policy; unreadable, the service stays as listed."""
+            try:
+                return await self.bounded(lambda: run.with_access(s))
+            except StagingError:
+                return s
+
+        services = list(await asyncio.gather(*(with_access(s) for s in services)))
+
         async def revisions_of(s: Service) -> tuple[str, list[Revision]]:
-            return s.name, await self.bounded(lambda: run.list_revisions(s.name, s.region))
+            return s.key, await self.bounded(lambda: run.list_revisions(s.name, s.region))
 
         revisions = dict(await asyncio.gather(*(revisions_of(s) for s in explicit)))
         found = check_services(services, revisions, self.settings.protected)
+        found += check_regions(self._region_failures)
+        found += await self._job_findings()
         n = f"{len(services)} services"
         return found, {c.id: n for c in checks_of("services")}
 
@@ -267,13 +300,13 @@ class DoctorRun:
 
         async def probe(s: Service) -> HealthObservation:
             r: HealthLike = await self.bounded(lambda: self.backend.health(s))
-            return HealthObservation(s.name, r.url, r.status, r.latency_ms, r.error)
+            return HealthObservation(s.name, r.url, r.status, r.latency_ms, r.error, s.ingress)
 
         observations = await asyncio.gather(*(probe(s) for s in services))
         slowest = max((o.latency_ms for o in observations), default=0.0)
+        answered = sum(1 for o in observations if o.ok)
         return check_health(observations), {
-            "health.status": f"{len(observations)} services answered 2xx "
-                             f"(slowest {slowest:.0f} ms)"}
+            "health.status": f"{answered} services answered 2xx (slowest {slowest:.0f} ms)"}
 
     async def _logs_area(self) -> tuple[list[Finding], dict[str, str]]:
         """Counts from Cloud Monitoring (one call), then the newest error entries of the
@@ -298,8 +331,42 @@ class DoctorRun:
             "logs.error-rate": f"{entries:,} entries of {len(counts)} services in the last "
                                f"{rule.window_min:g} min (Cloud Monitoring)"}
 
+    def jobs(self) -> asyncio.Task[list[Job]]:
+        """The profile's jobs, listed once per run (best effort: [] without them)."""
+        if self._jobs is None:
+            self._jobs = asyncio.ensure_future(self._list_jobs())
+        return self._jobs
+
+    async def _list_jobs(self) -> list[Job]:
+        try:
+            jobs_api = await self.backend.jobs()
+            listing: JobListing = await self.bounded(jobs_api.list_jobs)
+        except StagingError:
+            return []
+        return list(listing.jobs)
+
+    async def _job_findings(self) -> list[Finding]:
+        jobs = await self.jobs()
+        failed = [j for j in jobs if j.latest_status is ExecutionStatus.FAILED]
+        latest: dict[str, Execution] = {}
+        if failed:
+            jobs_api = await self.backend.jobs()
+            for job in failed:
+                try:
+                    executions = await self.bounded(
+                        functools.partial(jobs_api.list_executions, job.name, job.region))
+                except StagingError:
+                    continue
+                if executions:
+                    latest[job.key] = executions[0]
+        return check_jobs(jobs, latest)
+
+    async def _workloads(self) -> list[Workload]:
+        """Services and jobs: a secret only a job uses is used."""
+        return [*await self.services(), *await self.jobs()]
+
     async def _secrets_area(self) -> tuple[list[Finding], dict[str, str]]:
-        return await gather_secret_findings(self.backend, self.services)
+        return await gather_secret_findings(self.backend, self._workloads)
 
     async def _database_area(self) -> tuple[list[Finding], dict[str, str]]:
         instances = self.settings.sql_instances

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from staging_tui.config import Settings
-from staging_tui.domain import Finding, Level, Secret, SecretRef, Service, VersionState
+from staging_tui.domain import Finding, Level, Secret, SecretRef, VersionState, Workload
 
 AREA = "secrets"
 USED_BY_LABEL = "used-by"  # a secret labelled used-by=<who> is used outside Cloud Run
@@ -63,7 +63,7 @@ def own_projects(project: str, secrets: Iterable[Secret] = ()) -> frozenset[str]
     return frozenset({project, *(s.project for s in secrets if s.project)} - {""})
 
 
-def service_uses(services: Iterable[Service], project: str | Collection[str] = ""
+def service_uses(services: Iterable[Workload], project: str | Collection[str] = ""
                  ) -> list[SecretUse]:
     """Every secret a service uses, by env var or mounted as a volume (refs into another
     project are skipped; `project` may name this project by id and number)."""
@@ -82,7 +82,7 @@ def service_uses(services: Iterable[Service], project: str | Collection[str] = "
     return out
 
 
-def secret_users(services: Iterable[Service], project: str | Collection[str] = ""
+def secret_users(services: Iterable[Workload], project: str | Collection[str] = ""
                  ) -> dict[str, list[str]]:
     """secret name -> the services referencing it (sorted, unique): the "used by" column."""
     users: dict[str, set[str]] = {}
@@ -91,7 +91,7 @@ def secret_users(services: Iterable[Service], project: str | Collection[str] = "
     return {name: sorted(names) for name, names in users.items()}
 
 
-def audit_input(project: str, suffix: str, required: Sequence[str], services: Iterable[Service],
+def audit_input(project: str, suffix: str, required: Sequence[str], services: Iterable[Workload],
                 profile_secrets: Sequence[str] = (), secrets: Iterable[Secret] = ()
                 ) -> AuditInput:
     """`secrets` (as listed) tell the project's number: references by number count."""
@@ -109,7 +109,7 @@ def needed_secrets(data: AuditInput) -> list[str]:
     return list(dict.fromkeys([*by_service, *required, *data.profile_secrets]))
 
 
-def audit_profile(settings: Settings, services: Iterable[Service], secrets: Iterable[Secret]
+def audit_profile(settings: Settings, services: Iterable[Workload], secrets: Iterable[Secret]
                   ) -> list[Finding]:
     """The audit as the profile defines it (required list, suffix, SQL password secrets)."""
     sql = [i.password_secret for i in settings.sql_instances if i.password_secret]

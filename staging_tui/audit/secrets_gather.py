@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from staging_tui.audit import secrets_audit
 from staging_tui.audit.checks.registry import check
-from staging_tui.domain import Finding, Level, Secret, Service
+from staging_tui.domain import Finding, Level, Secret, Workload
 
 if TYPE_CHECKING:
     from staging_tui.audit.runner import DoctorBackend
@@ -45,7 +45,7 @@ UNUSED = check("secrets.unused", "secrets", "No unused secrets (note)",
 
 
 async def gather_secret_findings(backend: DoctorBackend,
-                                 services: Callable[[], Awaitable[list[Service]]]
+                                 services: Callable[[], Awaitable[list[Workload]]]
                                  ) -> tuple[list[Finding], dict[str, str]]:
     s = backend.settings
     adapter = await backend.secrets()

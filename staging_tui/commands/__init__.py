@@ -14,6 +14,7 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 COMMAND_MODULES: tuple[str, ...] = (
     "staging_tui.commands.services",
+    "staging_tui.commands.jobs",
     "staging_tui.commands.logs",
     "staging_tui.commands.secrets",
     "staging_tui.commands.doctor",

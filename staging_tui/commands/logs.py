@@ -38,6 +38,8 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
                        "marker lines (JSON: {\"marker\": ...}).")
     p.add_argument("service", nargs="?", default="", help="Cloud Run service (default: all)")
     p.add_argument("--revision", default="", help="only this revision")
+    p.add_argument("--job", default="", help="a Cloud Run job's logs instead of a service's")
+    p.add_argument("--execution", default="", help="with --job: only this execution")
     p.add_argument("--since", type=since_argument, default="10m",
                    help="how far back to start (30s, 10m, 1h, 2d; at most 3650d)")
     p.add_argument("--severity", default="", help="minimum severity (e.g. WARNING, ERROR)")
@@ -64,7 +66,12 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
     if problem:
         print(f"staging-tui logs: --filter: {problem}", file=sys.stderr)
         return 2
-    query = build_filter(args.service, args.revision, severity, args.filter)
+    # A service's logs are those of its region: --region, else the profile's only one.
+    regions = backend.settings.regions
+    region = getattr(args, "region", None) or (regions[0] if len(regions) == 1
+                                                and regions[0] != "all" else "")
+    query = build_filter(args.service, args.revision, severity, args.filter,
+                         region if args.service or args.job else "", args.job, args.execution)
     logs = await backend.logs()
     try:
         if not args.follow:

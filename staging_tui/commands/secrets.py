@@ -21,7 +21,7 @@ from staging_tui.audit.secrets_audit import (
 from staging_tui.backend import Backend
 from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json, print_table, to_jsonable
-from staging_tui.domain import Secret, Service
+from staging_tui.domain import Secret, Workload
 from staging_tui.render.secrets import COLUMNS, audit_summary, checklist, secret_row
 
 
@@ -43,11 +43,12 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     au.set_defaults(run=run_audit)
 
 
-async def _gather(backend: Backend, filter: str = "") -> tuple[list[Secret], list[Service]]:
+async def _gather(backend: Backend, filter: str = "") -> tuple[list[Secret], list[Workload]]:
+    """The secrets, and the services and jobs that may use them."""
     secrets_api = await backend.secrets()
-    secrets, services = await asyncio.gather(secrets_api.list_secrets(filter),
-                                             backend.services())
-    return secrets, services
+    secrets, workloads = await asyncio.gather(secrets_api.list_secrets(filter),
+                                              backend.workloads())
+    return secrets, workloads
 
 
 async def run_list(args: argparse.Namespace, backend: Backend) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 
 from staging_tui.backend import Backend
@@ -10,7 +11,7 @@ from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json, print_table
 from staging_tui.domain import Service
 from staging_tui.env_rules import masked_value
-from staging_tui.render.services import COLUMNS, filter_services, service_row
+from staging_tui.render.services import COLUMNS, filter_services, service_row, spans_regions
 
 
 def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -22,12 +23,20 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 async def run(args: argparse.Namespace, backend: Backend) -> int:
-    services = filter_services(await backend.services(), args.filter, backend.settings.pr_pattern)
+    """Exit 0; 1 when a region could not be listed (its error on stderr, the other
+    regions' services printed)."""
+    listing = await backend.service_listing()
+    services = filter_services(list(listing.services), args.filter,
+                               backend.settings.pr_pattern)
     if args.json:
         print_json([masked(s) for s in services])
     else:
-        print_table(COLUMNS, [service_row(s) for s in services])
-    return 0
+        multi = spans_regions(listing.services)
+        print_table(COLUMNS, [service_row(s, multi_region=multi) for s in services])
+    for failure in listing.failures:
+        print(f"error: region {failure.region}: {failure.code}: {failure.message}"
+              + (f"\n  fix: {failure.fix}" if failure.fix else ""), file=sys.stderr)
+    return 1 if listing.failures else 0
 
 
 def masked(service: Service) -> Service:

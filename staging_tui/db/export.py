@@ -9,12 +9,19 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from json.encoder import py_encode_basestring
 from pathlib import Path
 from typing import Any, TextIO
 from uuid import UUID
 
+from staging_tui.db.result_store import SEP, ColumnPart, Kind, ResultStore
 from staging_tui.domain import Column
 from staging_tui.private_files import open_private
+
+try:
+    from _json import encode_basestring as _encode_string  # C, as json.dumps uses it
+except ImportError:  # pragma: no cover - CPython always has _json
+    _encode_string = py_encode_basestring
 
 
 def jsonable(value: Any) -> Any:
@@ -39,8 +46,10 @@ def jsonable(value: Any) -> Any:
 
 
 def write_csv(target: Path | TextIO, columns: Iterable[Column],
-              rows: Iterable[tuple[object, ...]]) -> int:
+              rows: Iterable[tuple[object, ...]] | ResultStore) -> int:
     """Write a header and the rows; NULL is an empty field, '' is a quoted empty string."""
+    if isinstance(rows, ResultStore):
+        return _store_csv(target, rows)
     count = 0
     with _opened(target) as fh:
         fh.write(",".join(_quote(c.name) for c in columns) + "\r\n")
@@ -77,8 +86,10 @@ def _quote(text: str) -> str:
 
 
 def write_jsonl(target: Path | TextIO, columns: Iterable[Column],
-                rows: Iterable[tuple[object, ...]]) -> int:
+                rows: Iterable[tuple[object, ...]] | ResultStore) -> int:
     """One JSON object per row, keyed by column name (duplicates get a suffix)."""
+    if isinstance(rows, ResultStore):
+        return _store_jsonl(target, rows)
     names = _unique([c.name for c in columns])
     count = 0
     with _opened(target) as fh:
@@ -97,3 +108,67 @@ def _unique(names: list[str]) -> list[str]:
         seen[name] = n + 1
         out.append(name if n == 0 else f"{name}_{n + 1}")
     return out
+
+
+# ---------------------------------------------------------------- from a ResultStore
+# Column by column, one batch at a time: each cell is a slice of the batch's text and
+# one string operation; rows are joined in C (str.join / %). Values keep PostgreSQL's
+# text form (timestamps as PostgreSQL prints them, like psql's \copy).
+
+_NOT_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity")
+
+
+def _with_nulls(cells: list[str], part: ColumnPart, null: str) -> list[str]:
+    for i in part.null_positions():
+        cells[i] = null
+    return cells
+
+
+def _csv_column(kind: Kind, part: ColumnPart) -> list[str]:
+    """A batch's column as CSV fields, by whole-string operations in C (a NULL is
+    stored as '' and stays an empty, unquoted field)."""
+    text = part.text
+    if kind.numeric:
+        return text.split(SEP)
+    if kind is Kind.BOOL:
+        return text.replace("t", "true").replace("f", "false").split(SEP)
+    quoted = '"' + text.replace('"', '""').replace(SEP, '"' + SEP + '"') + '"'
+    return _with_nulls(quoted.split(SEP), part, "")
+
+
+def _store_csv(target: Path | TextIO, store: ResultStore) -> int:
+    with _opened(target) as fh:
+        fh.write(",".join(_quote(c.name) for c in store.columns) + "\r\n")
+        for parts in store.batches():
+            cells = [_csv_column(k, p) for k, p in zip(store.kinds, parts, strict=True)]
+            fh.write("\r\n".join(map(",".join, zip(*cells, strict=True))))
+            fh.write("\r\n")
+    return len(store)
+
+
+def _json_column(kind: Kind, part: ColumnPart) -> list[str]:
+    text = part.text
+    if kind.numeric:
+        if "N" in text or "I" in text:   # NaN, Infinity: not JSON numbers
+            return [json.dumps(v) if v in _NOT_JSON_NUMBERS else v or "null"
+                    for v in _with_nulls(text.split(SEP), part, "")]
+        return _with_nulls(text.split(SEP), part, "null")
+    if kind is Kind.BOOL:
+        return _with_nulls(text.replace("t", "true").replace("f", "false").split(SEP),
+                           part, "null")
+    if kind is Kind.JSON:
+        return _with_nulls(text.split(SEP), part, "null")
+    encode = _encode_string
+    return _with_nulls([encode(v) for v in text.split(SEP)], part, "null")
+
+
+def _store_jsonl(target: Path | TextIO, store: ResultStore) -> int:
+    names = _unique([c.name for c in store.columns])
+    template = "{" + ", ".join(json.dumps(n, ensure_ascii=False).replace("%", "%%") + ": %s"
+                               for n in names) + "}"
+    with _opened(target) as fh:
+        for parts in store.batches():
+            cells = [_json_column(k, p) for k, p in zip(store.kinds, parts, strict=True)]
+            fh.write("\n".join(template % row for row in zip(*cells, strict=True)))
+            fh.write("\n")
+    return len(store)

@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import conninfo
+from psycopg import conninfo, postgres
 from psycopg.pq import TransactionStatus
+from psycopg.types.string import TextLoader
 
 from staging_tui.db.classifier import (
     DEFAULT_MAX_STATEMENT_BYTES,
@@ -40,6 +41,7 @@ from staging_tui.errors import QueryError, ReadOnlyViolation
 
 FIRST_BATCH = 200
 MAX_BATCH = 20_000
+MAX_TEXT_BATCH = 10_000   # text mode: a batch's Python strings are transient, keep them few
 _names = itertools.count(1)
 
 
@@ -283,9 +285,12 @@ class QuerySession:
                            final.elapsed_s, final.notice)
 
     async def stream(self, sql: str, *, limit: int | None = None,
-                     confirm_destructive: bool = False) -> AsyncIterator[Chunk]:
+                     confirm_destructive: bool = False, as_text: bool = False
+                     ) -> AsyncGenerator[Chunk, None]:
         """Run one statement, yielding chunks of rows as they arrive; the last chunk
-        has `done` set. `limit` rows at most (one more is fetched to say "more than")."""
+        has `done` set. `limit` rows at most (one more is fetched to say "more than").
+        `as_text`: every value as PostgreSQL's text (str) or None, loaded in C without a
+        Python int/datetime/dict per cell (the Query pane's ResultStore keeps those)."""
         verdict = await self.vet(sql, confirm_destructive=confirm_destructive)
         text = verdict.text or strip_trailing_semicolons(sql)   # a write: the server decides
         async with self._lock:
@@ -303,7 +308,7 @@ class QuerySession:
                 produced = False
                 try:
                     async for chunk in self._stream(self._conn, text, verdict, limit, started,
-                                                    notice):
+                                                    notice, as_text):
                         produced = True
                         yield chunk
                     return
@@ -324,11 +329,13 @@ class QuerySession:
 
     async def _stream(self, conn: psycopg.AsyncConnection[tuple[object, ...]], text: str,
                       verdict: Classification, limit: int | None, started: float,
-                      notice: str) -> AsyncIterator[Chunk]:
+                      notice: str, as_text: bool = False) -> AsyncIterator[Chunk]:
         want = None if limit is None else limit + 1
         self._declare_offset = 0
         if not verdict.streamable:
             cur = conn.cursor()
+            if as_text:
+                _load_as_text(cur)
             await cur.execute(text)
             columns = _columns(cur.description)
             rows = (await cur.fetchall()) if cur.description is not None else []
@@ -342,6 +349,8 @@ class QuerySession:
         try:
             name = f"staging_tui_{next(_names)}"
             async with conn.cursor(name=name) as cur:
+                if as_text:
+                    _load_as_text(cur)
                 self._declare_offset = len(f'DECLARE "{name}" CURSOR FOR ')
                 await cur.execute(text)
                 columns = _columns(cur.description)
@@ -363,7 +372,7 @@ class QuerySession:
                                          total)
                         return
                     yield Chunk(columns, rows)
-                    batch = min(batch * 4, MAX_BATCH)
+                    batch = min(batch * 4, MAX_TEXT_BATCH if as_text else MAX_BATCH)
         finally:
             if owns_transaction and not conn.broken and not conn.closed:
                 await conn.execute("ROLLBACK")
@@ -392,6 +401,17 @@ class QuerySession:
                 raise query_error(exc, sql) from None
             return QueryResult(_columns(cur.description), tuple(rows), cur.statusmessage or "",
                                False, time.perf_counter() - started, notice)
+
+
+def _load_as_text(cur: psycopg.AsyncCursor[tuple[object, ...]]
+                  | psycopg.AsyncServerCursor[tuple[object, ...]]) -> None:
+    """Every built-in type (and its array) loads as its text; types psycopg does not
+    know load as text already."""
+    adapters = cur.adapters
+    for info in postgres.types:
+        adapters.register_loader(info.oid, TextLoader)
+        if info.array_oid:
+            adapters.register_loader(info.array_oid, TextLoader)
 
 
 def _columns(description: list[psycopg.Column] | None) -> tuple[Column, ...]:

@@ -21,7 +21,7 @@ _BY_TYPE: list[tuple[type[Exception], type[errors.ApiError], str]] = [
     (gexc.PermissionDenied, errors.PermissionDenied,
      "ask for an IAM role that grants access, or check the project id"),
     (gexc.NotFound, errors.NotFound, "check the name and the project / region"),
-    (gexc.ServiceUnavailable, errors.Unavailable, "retry in a moment (press r)"),
+    (gexc.ServiceUnavailable, errors.Unavailable, "retry in a moment"),
     (gexc.InvalidArgument, errors.InvalidArgument, "check the request (filter syntax, names)"),
     (gexc.FailedPrecondition, errors.FailedPrecondition, "check the resource's state"),
     (gexc.ResourceExhausted, errors.ResourceExhausted, "wait and retry: quota or rate limit"),
@@ -30,6 +30,35 @@ _BY_TYPE: list[tuple[type[Exception], type[errors.ApiError], str]] = [
     (gexc.InternalServerError, errors.InternalError, "retry; Google reported an internal error"),
     (gexc.Unauthenticated, errors.PermissionDenied, errors.ADC_FIX),
 ]
+# google-auth's gRPC metadata plugin failing to refresh (expired / revoked grant):
+# gRPC reports it as UNAVAILABLE with this text, although no retry can help.
+_PLUGIN_FAILED = "Getting metadata from plugin failed"
+
+
+def is_auth_failure(exc: BaseException) -> bool:
+    """The credentials, not the service, failed: UNAUTHENTICATED, or UNAVAILABLE from
+    the auth plugin. Retrying cannot help; the user must log in again."""
+    if isinstance(exc, gexc.RetryError) and isinstance(exc.cause, BaseException):
+        return is_auth_failure(exc.cause)
+    if isinstance(exc, gexc.Unauthenticated | auth_exc.RefreshError):
+        return True
+    return isinstance(exc, gexc.ServiceUnavailable) and _PLUGIN_FAILED in (
+        getattr(exc, "message", None) or str(exc))
+
+
+def transient(exc: BaseException) -> bool:
+    """A retry predicate: UNAVAILABLE that is not the auth plugin failing."""
+    return isinstance(exc, gexc.ServiceUnavailable) and not is_auth_failure(exc)
+
+
+def _credentials_error(exc: BaseException) -> errors.CredentialsError:
+    text = getattr(exc, "message", None) or str(exc)
+    if "invalid_grant" in text or "Reauthentication" in text or _PLUGIN_FAILED in text:
+        what = "expired or revoked (invalid_grant)"
+    else:
+        what = "refused by Google (UNAUTHENTICATED)"
+    return errors.CredentialsError(
+        f"Application Default Credentials {what}: {text.splitlines()[0][:300]}", errors.ADC_FIX)
 
 
 _API_NAMES = {
@@ -81,11 +110,21 @@ def map_api_error(exc: Exception, *, resource: str = "") -> errors.StagingError:
         return map_api_error(exc.cause, resource=resource)
     if isinstance(exc, auth_exc.DefaultCredentialsError):
         return errors.CredentialsError(str(exc), errors.ADC_FIX)
-    if isinstance(exc, auth_exc.RefreshError):
-        return errors.CredentialsError(
-            f"Application Default Credentials could not be refreshed: {exc}", errors.ADC_FIX
-        )
+    if is_auth_failure(exc):
+        return _credentials_error(exc)
     message = getattr(exc, "message", None) or str(exc)
+    if getattr(exc, "reason", None) == "SERVICE_DISABLED":
+        # google.rpc.ErrorInfo in the status details (api_core exposes it as
+        # reason / metadata): the API and the project are named there, not in the text.
+        meta = getattr(exc, "metadata", None) or {}
+        api = str(meta.get("service", "")) or "the API"
+        project = _project_of(resource) or str(meta.get("consumer", "")).removeprefix(
+            "projects/")
+        return errors.ServiceDisabled(
+            f"{api} is not enabled: {message}",
+            f"run: gcloud services enable {api}" + (f" --project {project}" if project else ""),
+            resource=resource,
+        )
     if "SERVICE_DISABLED" in message or "has not been used in project" in message:
         match = _SERVICE.search(message)
         api = match.group(1) if match else "the API"
@@ -100,6 +139,11 @@ def map_api_error(exc: Exception, *, resource: str = "") -> errors.StagingError:
     if isinstance(exc, gexc.GoogleAPICallError):
         return errors.ApiError(message, "retry, or check the API status", resource=resource)
     return errors.ApiError(f"{type(exc).__name__}: {exc}", "retry", resource=resource)
+
+
+def _project_of(resource: str) -> str:
+    parts = resource.split("/")
+    return parts[1] if len(parts) > 1 and parts[0] == "projects" else ""
 
 
 async def call(fn: Callable[[], Awaitable[T]], *, resource: str = "") -> T:

@@ -34,9 +34,10 @@ from staging_tui.domain import (
     TunnelOptions,
     TunnelState,
     TunnelStatus,
+    tunnel_fix,
 )
 from staging_tui.errors import TunnelError
-from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.gcp.endpoints import Endpoints, quota_project_of
 from staging_tui.gcp.socket_pipe import SocketPipe, open_tls
 
 DEFAULT_PORT = 5433
@@ -61,8 +62,11 @@ class ConnectorSession:
         logging.getLogger("google.cloud.sql.connector").addHandler(logging.NullHandler())
         self.iam_auth = iam_auth
         self._conn_name = _parse_connection_name(connection_name)
+        credentials = _credentials(endpoints, iam_auth)
+        # As Connector(quota_project=...) does: GOOGLE_CLOUD_QUOTA_PROJECT, sent as
+        # x-goog-user-project (its aiohttp client does not apply the credentials' own).
         self._client = CloudSQLClient(
-            endpoints.sql_admin_url or None, None, _credentials(endpoints, iam_auth),
+            endpoints.sql_admin_url or None, quota_project_of(credentials) or None, credentials,
             driver="staging-tui",
         )
         keys = asyncio.ensure_future(generate_keys())
@@ -118,9 +122,16 @@ def describe_error(exc: BaseException, instance: str = "") -> str:
     import aiohttp
 
     if isinstance(exc, aiohttp.ClientResponseError):
+        if exc.status == 403 and _api_disabled(exc.message):
+            return (f"the Cloud SQL Admin API is not enabled for {instance} ({exc.status}): "
+                    f"{exc.message}")
         if exc.status in (401, 403):
+            # Google answers 403 "not authorized" both for a missing role and for an
+            # instance that does not exist (cloud-sql-proxy issues #115, #1651).
             return (f"Cloud SQL Admin API refused access to {instance} ({exc.status}): "
-                    f"{exc.message}; check roles/cloudsql.client")
+                    f"{exc.message} Likely causes: a typo in the connection name (an "
+                    "instance that does not exist is refused the same way), a missing "
+                    "roles/cloudsql.client, or the Cloud SQL Admin API disabled")
         if exc.status == 404:
             return f"Cloud SQL instance {instance} not found: {exc.message}"
         return f"Cloud SQL Admin API error {exc.status}: {exc.message}"
@@ -138,11 +149,17 @@ def describe_error(exc: BaseException, instance: str = "") -> str:
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
 
 
+def _api_disabled(message: str) -> bool:
+    return "has not been used" in message or "SERVICE_DISABLED" in message
+
+
 def error_kind(exc: BaseException) -> TunnelErrorKind:
     """The kind of `exc` (the branches of `describe_error`): TUNNEL_FIXES says the fix."""
     import aiohttp
 
     if isinstance(exc, aiohttp.ClientResponseError):
+        if exc.status == 403 and _api_disabled(exc.message):
+            return TunnelErrorKind.API_DISABLED
         if exc.status in (401, 403):
             return TunnelErrorKind.ACCESS
         return TunnelErrorKind.NOT_FOUND if exc.status == 404 else TunnelErrorKind.ADMIN_API
@@ -181,7 +198,7 @@ class Tunnel:
         self._wake: tuple[socket.socket, socket.socket] | None = None  # written on stop
         self._state = TunnelState(instance=instance.connection_name, status=TunnelStatus.STOPPED,
                                   host=self.options.address, database=instance.database,
-                                  user=instance.user,
+                                  user=instance.login_user,
                                   max_connections=self.options.max_connections)
         # Called (on the loop) with a one-line message when a client is refused at the
         # limit; `staging-tui tunnel` prints it to its log (stderr).
@@ -232,7 +249,7 @@ class Tunnel:
             message, kind = describe_error(exc, self.instance.connection_name), error_kind(exc)
             await self.stop()
             self._set(status=TunnelStatus.ERROR, last_error=message, error_kind=kind)
-            raise TunnelError(message, TUNNEL_FIXES.get(kind)
+            raise TunnelError(message, tunnel_fix(kind, self.instance.connection_name)
                               or TUNNEL_FIXES[TunnelErrorKind.ADMIN_API]) from None
         except BaseException:  # cancelled (a pane closed): free the port and the session
             await self.stop(drain_timeout=0)
@@ -395,7 +412,7 @@ class Tunnel:
         try:
             conn = await psycopg.AsyncConnection.connect(
                 host=s.host if s.host not in ("0.0.0.0", "::") else "127.0.0.1", port=s.port,
-                dbname=self.instance.database, user=self.instance.user,
+                dbname=self.instance.database, user=self.instance.login_user,
                 password=password or None, connect_timeout=int(self.options.connect_timeout),
                 sslmode="disable", application_name="staging-tui connection test")
             async with conn:

@@ -16,7 +16,12 @@ from staging_tui.domain import (
     SqlInstance,
 )
 from staging_tui.errors import ADC_FIX, CredentialsError, StagingError
-from staging_tui.gcp.endpoints import Endpoints, account_of, application_default_credentials
+from staging_tui.gcp.endpoints import (
+    Endpoints,
+    account_of,
+    application_default_credentials,
+    quota_project_of,
+)
 
 _IP_TYPES = ("PUBLIC", "PRIVATE", "PSC")
 _EXTENSIONS = "SELECT extname FROM pg_extension ORDER BY extname"
@@ -33,7 +38,7 @@ class DoctorProbes:
 
     async def credentials(self) -> CredentialsStatus:
         if self.endpoints.sandbox:
-            return CredentialsStatus(sandbox=True, account="sandbox", project=self.project)
+            return await asyncio.to_thread(probe_sandbox_token, self.endpoints, self.project)
         return await asyncio.to_thread(probe_adc)
 
     async def database(self, instance: SqlInstance, password: str | None,
@@ -44,6 +49,21 @@ class DoctorProbes:
 
     async def close(self) -> None:
         """Nothing held between probes (each database look opens and ends its tunnel)."""
+
+
+def probe_sandbox_token(endpoints: Endpoints, project: str) -> CredentialsStatus:
+    """Refresh the sandbox's credentials once: a scenario may have expired the grant."""
+    from google.auth.exceptions import RefreshError
+    from google.auth.transport.requests import Request
+
+    creds = endpoints.credentials()
+    try:
+        if creds.refresh_token:
+            creds.refresh(Request())
+    except RefreshError as exc:
+        return CredentialsStatus(sandbox=True, valid=False, account="sandbox", project=project,
+                                 error=f"ADC could not be refreshed: {exc}", fix=ADC_FIX)
+    return CredentialsStatus(sandbox=True, account="sandbox", project=project)
 
 
 def probe_adc() -> CredentialsStatus:
@@ -64,7 +84,8 @@ def probe_adc() -> CredentialsStatus:
         return CredentialsStatus(valid=False, account=account_of(creds), project=project,
                                  error=f"could not reach Google to refresh ADC: {exc}",
                                  fix="check the network / proxy, then retry")
-    return CredentialsStatus(account=account_of(creds) or _token_email(creds), project=project)
+    return CredentialsStatus(account=account_of(creds) or _token_email(creds), project=project,
+                             quota_project=quota_project_of(creds))
 
 
 def _token_email(creds: Any) -> str:
@@ -116,7 +137,7 @@ async def probe_database(instance: SqlInstance, endpoints: Endpoints, password: 
         try:
             conn = await psycopg.AsyncConnection.connect(
                 host="127.0.0.1", port=tunnel.port, dbname=instance.database,
-                user=instance.user, password=password or None,
+                user=instance.login_user, password=password or None,
                 connect_timeout=max(1, int(timeout_s)), sslmode="disable",
                 application_name="staging-tui doctor")
         except psycopg.Error as exc:  # names the server's reason, never the password

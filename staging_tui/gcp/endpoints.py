@@ -6,6 +6,7 @@ credentials from `Endpoints` and are otherwise the same code for both.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from staging_tui.errors import ADC_FIX, CredentialsError
 
 SANDBOX_TOKEN = "sandbox"
+SANDBOX_REFRESH_TOKEN = "sandbox-refresh-token"
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Endpoints:
     grpc_target: str = ""
     sql_admin_url: str = ""
     http_target: str = ""
+    token_uri: str = ""  # the sandbox's OAuth token endpoint
 
     @classmethod
     def google(cls) -> Endpoints:
@@ -36,25 +39,41 @@ class Endpoints:
             grpc_target=endpoints["grpc"],
             sql_admin_url=endpoints.get("sqladmin", ""),
             http_target=endpoints.get("http", ""),
+            token_uri=endpoints.get("token", ""),
         )
 
     def credentials(self) -> Any:
-        """google.auth credentials: a fixed token for the sandbox, ADC otherwise."""
+        """google.auth credentials: ADC, or for the sandbox user credentials that
+        refresh from its token endpoint (so an expired grant fails as on Google)."""
         if self.sandbox:
             from google.oauth2.credentials import Credentials
 
-            return Credentials(token=SANDBOX_TOKEN)  # type: ignore[no-untyped-call]
+            if not self.token_uri:  # an old sandbox without a token endpoint
+                return Credentials(token=SANDBOX_TOKEN)  # type: ignore[no-untyped-call]
+            return Credentials(  # type: ignore[no-untyped-call]
+                token=None, refresh_token=SANDBOX_REFRESH_TOKEN, token_uri=self.token_uri,
+                client_id="sandbox", client_secret="sandbox")
         return application_default_credentials()[0]
 
     def grpc_channel(self) -> Any:
-        """An insecure grpc.aio channel to the sandbox (must be called in the loop);
-        every call on it is counted by the session's call meter (gcp/call_meter.py)."""
+        """A grpc.aio channel to the sandbox (must be called in the loop): local
+        channel credentials plus google-auth's metadata plugin, which puts a bearer
+        token on every call (refreshing it as on Google); every call on it is counted by
+        the session's call meter (gcp/call_meter.py)."""
         import grpc
+        from google.auth.transport.grpc import AuthMetadataPlugin
+        from google.auth.transport.requests import Request
 
         from staging_tui.gcp.call_meter import MeterInterceptor
 
-        return grpc.aio.insecure_channel(
+        plugin = AuthMetadataPlugin(self.credentials(), Request())  # type: ignore[no-untyped-call]
+        credentials = grpc.composite_channel_credentials(
+            grpc.local_channel_credentials(grpc.LocalConnectionType.LOCAL_TCP),
+            grpc.metadata_call_credentials(plugin, name="google-auth"),
+        )
+        return grpc.aio.secure_channel(
             self.grpc_target,
+            credentials,
             options=[
                 ("grpc.max_receive_message_length", 64 * 1024 * 1024),
                 ("grpc.max_send_message_length", 64 * 1024 * 1024),
@@ -81,35 +100,71 @@ def adc_file() -> Path | None:
     return well_known if well_known.is_file() else None
 
 
+GAC = "GOOGLE_APPLICATION_CREDENTIALS"
+GAC_FIX = (f"point {GAC} at a valid key file, or unset it to use gcloud's ADC "
+           "(gcloud auth application-default login)")
+
+
+def disable_gce_probe() -> None:
+    """Tell google-auth not to probe the GCE metadata server (a link-local address a
+    workstation has no business calling), unless we run on Google Cloud where that
+    server is how credentials arrive (STAGING_TUI_ON_GCP=1).
+
+    google-auth reads NO_GCE_CHECK once, when `google.auth.compute_engine._metadata`
+    is imported, and only the exact value "true" counts (environment_vars.py,
+    _metadata.py): so it is set before any google module loads, and lower-case.
+    """
+    if os.environ.get("STAGING_TUI_ON_GCP") != "1":
+        os.environ.setdefault("NO_GCE_CHECK", "true")
+
+
+disable_gce_probe()
+# gRPC logs every failing auth-plugin call (expired ADC) with a traceback at ERROR, on
+# stderr and so over the TUI's screen: the console reports that error itself, once.
+logging.getLogger("grpc._plugin_wrapping").setLevel(logging.CRITICAL)
+
+
 def application_default_credentials() -> tuple[Any, str]:
     """(credentials, project) from ADC, or a CredentialsError with the fix.
 
-    Without an ADC file we stop before google.auth probes the GCE metadata server
-    (a link-local address a workstation has no business calling), unless we run on
-    Google Cloud where that server is how credentials arrive (STAGING_TUI_ON_GCP=1).
+    Without an ADC file we stop before google.auth looks any further; a
+    GOOGLE_APPLICATION_CREDENTIALS that names a missing or malformed file gets its
+    own message (google-auth reads that variable first and stops there).
     """
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
+    explicit = os.environ.get(GAC)
+    if explicit and not Path(explicit).is_file():
+        raise CredentialsError(f"{GAC} points at {explicit}, which does not exist", GAC_FIX)
     if adc_file() is None and os.environ.get("STAGING_TUI_ON_GCP") != "1":
         raise CredentialsError(
             "no Application Default Credentials found "
             "(~/.config/gcloud/application_default_credentials.json is missing)",
             ADC_FIX,
         )
-    os.environ.setdefault("NO_GCE_CHECK", "True")
-
     try:
         creds, project = google.auth.default(
             scopes=["https://www.googleapis.com/auth/cloud-platform"]
         )
-    except DefaultCredentialsError:
+    except (DefaultCredentialsError, ValueError) as exc:
+        if explicit:
+            raise CredentialsError(
+                f"{GAC} file {explicit} is not a usable credentials file: {exc}", GAC_FIX,
+            ) from None
         raise CredentialsError(
-            "no Application Default Credentials found "
-            "(~/.config/gcloud/application_default_credentials.json is missing)",
-            ADC_FIX,
+            f"Application Default Credentials could not be loaded: {exc}", ADC_FIX,
         ) from None
     return creds, project or ""
+
+
+def quota_project_of(credentials: Any) -> str:
+    """The project billed for API quota: GOOGLE_CLOUD_QUOTA_PROJECT (as the Cloud SQL
+    connector reads it), else the credentials' own quota_project_id (ADC's
+    `quota_project_id`, set by `gcloud auth application-default set-quota-project`)."""
+    env = os.environ.get("GOOGLE_CLOUD_QUOTA_PROJECT", "")
+    value = env or getattr(credentials, "quota_project_id", None) or ""
+    return value if isinstance(value, str) else ""
 
 
 def account_of(credentials: Any) -> str:

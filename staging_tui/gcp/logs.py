@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.api_core import exceptions as gexc
+from google.api_core import retry_async
 from google.cloud.logging_v2 import types as log_types
 from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2AsyncClient
 from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio import (
@@ -34,7 +35,7 @@ from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind
 from staging_tui.errors import InvalidArgument, QuotaExceeded
-from staging_tui.gcp.api_errors import map_api_error, mapped, quota_error
+from staging_tui.gcp.api_errors import is_auth_failure, map_api_error, mapped, quota_error, transient
 from staging_tui.gcp.call_budget import Backoff, CallBudget, quota_share_budget
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.log_entries import entry_from_pb
@@ -43,6 +44,15 @@ Batch = list[LogEntry | LogMarker]
 PAGE_SIZE = 1000
 READ_QUOTA_PER_MINUTE = 60  # entries.list per project (cloud.google.com/logging/quotas)
 _REASONS = {1: "rate limit", 2: "client too slow (not consumed)"}
+
+
+# The library's default retries UNAVAILABLE for a minute, and so the auth plugin's
+# UNAVAILABLE (expired ADC) too: a pane would wait a minute for an error no retry fixes.
+LIST_RETRY = retry_async.AsyncRetry(
+    initial=0.1, maximum=2.0, multiplier=2.0, timeout=10.0,
+    predicate=lambda exc: transient(exc) or isinstance(
+        exc, gexc.InternalServerError | gexc.DeadlineExceeded),
+)
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,7 @@ class LogsAdapter:
 
         async with mapped(self.resource):
             await room()
-            pager = await self._client.list_log_entries(request=request)
+            pager = await self._client.list_log_entries(request=request, retry=LIST_RETRY)
             async for response in pager.pages:
                 pb = type(response).pb(response)
                 raw = pb.entries
@@ -255,6 +265,8 @@ class LogsAdapter:
                 reason, delay = "session limit reached", 0.0
             except (gexc.ServiceUnavailable, gexc.InternalServerError, gexc.Aborted,
                     gexc.DeadlineExceeded) as exc:
+                if is_auth_failure(exc):  # expired ADC: reconnecting cannot help
+                    raise map_api_error(exc, resource=self.resource) from None
                 failures += 1
                 delay = min(self.policy.retry_delay * 2 ** (failures - 1), self.policy.retry_max)
                 reason = f"{exc.grpc_status_code.name if exc.grpc_status_code else 'error'}: " \

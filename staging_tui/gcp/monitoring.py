@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from google.api_core import retry_async
 from google.cloud.monitoring_v3 import types as mon
 from google.cloud.monitoring_v3.services.metric_service import MetricServiceAsyncClient
 from google.cloud.monitoring_v3.services.metric_service.transports.grpc_asyncio import (
@@ -22,7 +23,7 @@ from google.cloud.monitoring_v3.services.metric_service.transports.grpc_asyncio 
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from staging_tui.domain import GoldenSignals
-from staging_tui.gcp.api_errors import mapped
+from staging_tui.gcp.api_errors import mapped, transient
 from staging_tui.gcp.call_budget import CallBudget, quota_share_budget
 from staging_tui.gcp.endpoints import Endpoints
 
@@ -31,6 +32,10 @@ RUN = "run.googleapis.com/"
 A = mon.Aggregation.Aligner
 R = mon.Aggregation.Reducer
 BY_SERVICE = "resource.labels.service_name"
+# The library retries UNAVAILABLE for 90 s, the auth plugin's too (expired ADC): a pane
+# and the doctor would wait that long for an error no retry fixes.
+READ_RETRY = retry_async.AsyncRetry(initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
+                                    predicate=transient)
 
 
 def _ts(when: datetime) -> timestamp_pb2.Timestamp:
@@ -65,7 +70,7 @@ class MonitoringAdapter:
         out: list[Any] = []
         async with mapped(request.name):
             await self.budget.acquire()
-            pager = await self._client.list_time_series(request=request)
+            pager = await self._client.list_time_series(request=request, retry=READ_RETRY)
             async for response in pager.pages:
                 out.extend(type(response).pb(response).time_series)
                 if response.next_page_token:
@@ -139,7 +144,7 @@ class MonitoringAdapter:
         counts: dict[str, list[int]] = {}
         async with mapped(request.name):
             await self.budget.acquire()
-            pager = await self._client.list_time_series(request=request)
+            pager = await self._client.list_time_series(request=request, retry=READ_RETRY)
             async for response in pager.pages:
                 for ts in type(response).pb(response).time_series:
                     n = round(sum(_value(p) for p in ts.points))

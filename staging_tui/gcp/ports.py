@@ -19,7 +19,9 @@ from staging_tui.domain import (
     ConnectionTest,
     CredentialsStatus,
     DatabaseStatus,
+    Execution,
     GoldenSignals,
+    JobListing,
     LogEntry,
     LogMarker,
     Revision,
@@ -27,6 +29,7 @@ from staging_tui.domain import (
     SecretPayload,
     SecretVersion,
     Service,
+    ServiceListing,
     SqlInstance,
     TunnelOptions,
     TunnelState,
@@ -39,8 +42,18 @@ class ServicesSource(Protocol):
     """Cloud Run: services and their revisions."""
 
     async def list_services(self) -> list[Service]: ...
+    async def list_listing(self) -> ServiceListing: ...
     async def get_service(self, name: str, region: str = "") -> Service: ...
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
+    async def with_access(self, service: Service) -> Service: ...
+    async def locations(self) -> tuple[str, ...]: ...
+
+
+class JobsSource(Protocol):
+    """Cloud Run jobs and their executions."""
+
+    async def list_jobs(self) -> JobListing: ...
+    async def list_executions(self, job: str, region: str) -> list[Execution]: ...
 
 
 class ServiceUpdates(Protocol):
@@ -151,6 +164,7 @@ class HealthCheck(Protocol):
     def body(self) -> str: ...
     @property
     def ok(self) -> bool: ...
+    def access(self, ingress: str = "all") -> str: ...
 
 
 class Probes(Protocol):

@@ -7,9 +7,11 @@ is several times slower, which shows with thousands of services.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import grpc
 from google.api_core import exceptions as gexc
 from google.api_core import retry_async
 from google.cloud import run_v2
@@ -20,27 +22,32 @@ from google.cloud.run_v2.services.services.transports.grpc_asyncio import (
     ServicesGrpcAsyncIOTransport,
 )
 
+from staging_tui import errors
 from staging_tui.domain import (
     Condition,
     ConditionState,
     Container,
     EnvVar,
     Readiness,
+    RegionFailure,
     Revision,
     SecretRef,
     SecretVolume,
     Service,
+    ServiceListing,
     TrafficTarget,
 )
-from staging_tui.gcp.api_errors import call, mapped
+from staging_tui.gcp.api_errors import call, mapped, transient
 from staging_tui.gcp.endpoints import Endpoints
 
 PAGE_SIZE = 500
+ALL_REGIONS = "all"
+INVOKER_ROLE = "roles/run.invoker"
 # Reads retry transient UNAVAILABLE briefly, then surface the error in the pane (whose
 # own auto-refresh backs off) instead of the library's default of a long silent retry.
+# An UNAVAILABLE from the auth plugin (expired ADC) is not transient: never retried.
 READ_RETRY = retry_async.AsyncRetry(
-    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
-    predicate=retry_async.if_exception_type(gexc.ServiceUnavailable),
+    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0, predicate=transient,
 )
 _STATE = {
     1: ConditionState.PENDING,
@@ -62,14 +69,37 @@ def _short(name: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
+_REASONS: dict[str, Any] = {
+    "reason": run_v2.Condition.CommonReason,
+    "revision_reason": run_v2.Condition.RevisionReason,
+    "execution_reason": run_v2.Condition.ExecutionReason,
+}
+
+
+def enum_name(enum: Any, value: int) -> str:
+    """An enum value's name; a value this library does not know yet (a newer API)
+    reads as e.g. "RevisionReason(999)" instead of raising ValueError."""
+    try:
+        return str(enum(value).name)
+    except ValueError:
+        return f"{enum.__name__}({value})"
+
+
+def _reason(c: Any) -> str:
+    """The condition's reason, whichever of the `reasons` oneof is set."""
+    which = c.WhichOneof("reasons")
+    value = getattr(c, which) if which else 0
+    return enum_name(_REASONS[which], value) if which and value else ""
+
+
 def _conditions(raw: Any) -> tuple[Condition, ...]:
     return tuple(
         Condition(
             type=c.type_,
             state=_STATE.get(c.state, ConditionState.UNKNOWN),
             message=c.message,
-            reason=run_v2.Condition.CommonReason(c.reason).name if c.reason else "",
-            severity=run_v2.Condition.Severity(c.severity).name if c.severity else "",
+            reason=_reason(c),
+            severity=enum_name(run_v2.Condition.Severity, c.severity) if c.severity else "",
             last_transition=_time(c.last_transition_time),
         )
         for c in raw
@@ -161,6 +191,11 @@ def service_from_pb(pb: Any) -> Service:
         invoker_iam_disabled=pb.invoker_iam_disabled,
         generation=pb.generation,
         observed_generation=pb.observed_generation,
+        traffic_statuses=tuple(
+            TrafficTarget(_short(t.revision), t.percent, t.tag, t.type_ == _LATEST, t.uri)
+            for t in pb.traffic_statuses
+        ),
+        urls=tuple(pb.urls),
         etag=pb.etag,
         secret_volumes=_secret_volumes(pb.template),
     )
@@ -184,12 +219,17 @@ def revision_from_pb(pb: Any) -> Revision:
     )
 
 
+def _created(rev: Revision) -> tuple[datetime, str]:
+    return rev.create_time or datetime.min.replace(tzinfo=UTC), rev.name
+
+
 class RunAdapter:
     """List and read Cloud Run services and revisions of one project."""
 
     def __init__(self, endpoints: Endpoints, project: str, regions: tuple[str, ...]) -> None:
         self.project = project
         self.regions = regions
+        self._all_regions: tuple[str, ...] | None = None
         if endpoints.sandbox:
             channel = endpoints.grpc_channel()
             self._services = run_v2.ServicesAsyncClient(
@@ -201,15 +241,71 @@ class RunAdapter:
             self._services = run_v2.ServicesAsyncClient(credentials=creds)
             self._revisions = run_v2.RevisionsAsyncClient(credentials=creds)
 
+    async def locations(self) -> tuple[str, ...]:
+        """The regions to list: the profile's, or for `regions = "all"` every Cloud Run
+        location of the project (google.cloud.location.Locations, once)."""
+        if ALL_REGIONS not in self.regions:
+            return self.regions
+        if self._all_regions is None:
+            from google.cloud.location import locations_pb2
+
+            channel: Any = self._services.transport.grpc_channel  # type: ignore[attr-defined]
+            list_locations = channel.unary_unary(
+                "/google.cloud.location.Locations/ListLocations",
+                request_serializer=locations_pb2.ListLocationsRequest.SerializeToString,
+                response_deserializer=locations_pb2.ListLocationsResponse.FromString)
+            found: list[str] = []
+            token = ""
+            async with mapped(f"projects/{self.project}"):
+                for _ in range(100):  # bounded: a token that never ends must not loop
+                    try:
+                        answer = await list_locations(locations_pb2.ListLocationsRequest(
+                            name=f"projects/{self.project}", page_token=token))
+                    except grpc.aio.AioRpcError as exc:
+                        raise gexc.from_grpc_error(exc) from None  # type: ignore[no-untyped-call]
+                    found += [loc.location_id for loc in answer.locations]
+                    token = answer.next_page_token
+                    if not token:
+                        break
+            self._all_regions = tuple(sorted(set(found)))
+        return self._all_regions
+
+    async def _region(self, region: str) -> str:
+        """`region`, else the first region (a name alone is ambiguous across regions:
+        callers pass the service's region)."""
+        return region or (await self.locations())[0]
+
+    async def list_listing(self) -> ServiceListing:
+        """Services of every region; a failing region is reported, not fatal."""
+        regions = await self.locations()
+        results = await asyncio.gather(*(self._list_region(r) for r in regions),
+                                       return_exceptions=True)
+        services: list[Service] = []
+        failures: list[RegionFailure] = []
+        for region, result in zip(regions, results, strict=True):
+            if isinstance(result, errors.StagingError):
+                failures.append(RegionFailure(region, getattr(result, "code", ""),
+                                              result.message, result.fix))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                services.extend(result)
+        if failures and not services and len(failures) == len(regions):
+            first = results[0]
+            assert isinstance(first, errors.StagingError)
+            raise first
+        services.sort(key=lambda s: (s.name, s.region))
+        return ServiceListing(tuple(services), tuple(failures))
+
     @property
     def services_client(self) -> run_v2.ServicesAsyncClient:
         """The Services client, shared with the incident actions (gcp/run_actions.py)."""
         return self._services
 
     async def list_services(self) -> list[Service]:
-        """All services in the profile's regions, sorted by name."""
-        per_region = await asyncio.gather(*(self._list_region(r) for r in self.regions))
-        return sorted((s for chunk in per_region for s in chunk), key=lambda s: s.name)
+        """All services in the profile's regions, sorted by name (then region). Raises
+        only when every region failed; see `list_listing` for partial failures."""
+        return list((await self.list_listing()).services)
 
     async def _list_region(self, region: str) -> list[Service]:
         parent = f"projects/{self.project}/locations/{region}"
@@ -223,13 +319,14 @@ class RunAdapter:
         return out
 
     async def get_service(self, name: str, region: str = "") -> Service:
-        full = f"projects/{self.project}/locations/{region or self.regions[0]}/services/{name}"
+        full = f"projects/{self.project}/locations/{await self._region(region)}/services/{name}"
         svc = await call(lambda: self._services.get_service(name=full, retry=READ_RETRY), resource=full)
         return service_from_pb(type(svc).pb(svc))
 
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]:
         """Revisions of one service, newest first."""
-        parent = f"projects/{self.project}/locations/{region or self.regions[0]}/services/{service}"
+        parent = (f"projects/{self.project}/locations/{await self._region(region)}"
+                  f"/services/{service}")
         out: list[Revision] = []
         async with mapped(parent):
             pager = await self._revisions.list_revisions(
@@ -237,7 +334,21 @@ class RunAdapter:
                 retry=READ_RETRY)
             async for response in pager.pages:
                 out.extend(revision_from_pb(pb) for pb in type(response).pb(response).revisions)
-        return sorted(out, key=lambda r: r.name, reverse=True)
+        # Google documents no order, and names need not sort by age (--revision-suffix).
+        return sorted(out, key=_created, reverse=True)
+
+    async def with_access(self, service: Service) -> Service:
+        """`service` with `public` read from its IAM policy (GetIamPolicy): public means
+        allUsers holds roles/run.invoker; `invoker_iam_disabled` is the other way."""
+        from google.iam.v1 import iam_policy_pb2
+
+        request = iam_policy_pb2.GetIamPolicyRequest(resource=service.full_name)
+        policy = await call(lambda: self._services.get_iam_policy(request=request,
+                                                                   retry=READ_RETRY),
+                            resource=service.full_name)
+        public = any(b.role == INVOKER_ROLE and "allUsers" in b.members
+                     for b in policy.bindings)
+        return replace(service, public=public)
 
     async def close(self) -> None:
         await self._services.transport.close()  # type: ignore[no-untyped-call]

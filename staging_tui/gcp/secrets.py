@@ -35,7 +35,7 @@ from google.cloud.secretmanager_v1.services.secret_manager_service.transports.gr
 from staging_tui.checksums import crc32c
 from staging_tui.domain import Secret, SecretPayload, SecretVersion, VersionState
 from staging_tui.errors import ApiError
-from staging_tui.gcp.api_errors import call, map_api_error, mapped
+from staging_tui.gcp.api_errors import call, map_api_error, mapped, transient
 from staging_tui.gcp.call_budget import CallBudget, quota_share_budget
 from staging_tui.gcp.endpoints import Endpoints
 
@@ -52,7 +52,7 @@ READ_QUOTA_PER_MINUTE = 600  # cloud.google.com/secret-manager/quotas
 VERSIONS_TTL = 60.0  # seconds a secret's version listing is reused
 READ_RETRY = retry_async.AsyncRetry(
     initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
-    predicate=retry_async.if_exception_type(gexc.ServiceUnavailable),
+    predicate=transient,  # not the auth plugin's UNAVAILABLE (expired ADC)
 )
 _STATE = {1: VersionState.ENABLED, 2: VersionState.DISABLED, 3: VersionState.DESTROYED}
 

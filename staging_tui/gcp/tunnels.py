@@ -20,6 +20,7 @@ from staging_tui.domain import (
     TunnelOptions,
     TunnelState,
     TunnelStatus,
+    is_connection_name,
 )
 from staging_tui.errors import StagingError, TunnelError
 from staging_tui.gcp.cloudsql import Tunnel
@@ -53,7 +54,7 @@ class Tunnels:
         for instance in self.instances:
             if name in (instance.connection_name, instance.short_name):
                 return instance
-        if name.count(":") == 2 and all(name.split(":")):
+        if is_connection_name(name):
             return SqlInstance(connection_name=name)
         known = ", ".join(i.short_name for i in self.instances) or "none in the profile"
         raise TunnelError(f"unknown Cloud SQL instance {name!r} (known: {known})",
@@ -149,7 +150,7 @@ class Tunnels:
 
 def _stopped(instance: SqlInstance) -> TunnelState:
     return TunnelState(instance=instance.connection_name, status=TunnelStatus.STOPPED,
-                       database=instance.database, user=instance.user, port=instance.port)
+                       database=instance.database, user=instance.login_user, port=instance.port)
 
 
 def _split_secret(secret: str, project: str) -> tuple[str, str, str]:

@@ -13,6 +13,7 @@ Pure and synchronous, no textual: the same schedule for every pane.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -72,6 +73,13 @@ class Refresh:
     def remaining(self) -> float:
         """Seconds until the next automatic load is due."""
         return max(0.0, self.due - self.elapsed)
+
+    def stopped(self) -> None:
+        """A failure no retry can fix (expired credentials): no automatic load until a
+        load the user asks for succeeds."""
+        self.running = False
+        self.failures += 1
+        self.delay = self.due = math.inf
 
     def age(self, now: datetime) -> float | None:
         """Seconds since the last successful load (None before the first)."""

@@ -13,11 +13,16 @@ WINDOW_MINUTES = 15
 
 def error_buckets(entries: Iterable[LogEntry], now: datetime, minutes: int = WINDOW_MINUTES
                   ) -> dict[str, list[int]]:
-    """service -> counts per minute, oldest first, over the last `minutes` minutes."""
+    """service -> counts per minute, oldest first, over the last `minutes` minutes. Keyed
+    by name, and also by region/name (Service.key) when the entry names its region, so
+    same-named services of two regions keep their own counts."""
     out: dict[str, list[int]] = {}
     for e in entries:
         age_min = int((now - e.timestamp).total_seconds() // 60)
         if 0 <= age_min < minutes and e.service:
+            if e.region:
+                regional = out.setdefault(f"{e.region}/{e.service}", [0] * minutes)
+                regional[minutes - 1 - age_min] += 1
             counts = out.setdefault(e.service, [0] * minutes)
             counts[minutes - 1 - age_min] += 1
     return out

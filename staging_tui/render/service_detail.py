@@ -26,15 +26,19 @@ def summary_text(s: Service, now: datetime | None = None) -> Text:
     t.append(f"{symbol} {label}\n", style=f"bold {colour}")
     rows = [
         ("URL", s.uri or "-"),
+        *(("", url) for url in s.urls if url != s.uri),
         ("Region", f"{s.region}   project {s.project}"),
         ("Serving", f"{s.latest_ready_revision or '-'}   traffic: {traffic_text(s)}"),
     ]
     if s.rollout_pending:
         rows.append(("Newest", f"{s.latest_created_revision}  (not serving: rollout "
                                f"{'failed' if s.readiness.value == 'Failed' else 'in progress'})"))
+    rows += [(f"Tag {t.tag}", t.uri) for t in s.live_traffic if t.tag and t.uri]
     rows += [
         ("Scaling", f"min {s.min_instances} / max {s.max_instances} instances"),
-        ("Ingress", s.ingress + ("   public (allUsers invoker)" if s.invoker_iam_disabled else "")),
+        ("Ingress", s.ingress + ("   (not reachable from outside the VPC)"
+                                 if s.ingress.startswith("internal") else "")),
+        ("Invokers", invokers_text(s)),
         ("Account", s.service_account or "-"),
         ("Modified", f"{age(s.update_time, now)} by {s.last_modifier or '-'}"),
         ("Labels", ", ".join(f"{k}={v}" for k, v in sorted(s.labels.items())) or "-"),
@@ -43,6 +47,20 @@ def summary_text(s: Service, now: datetime | None = None) -> Text:
         t.append(f"  {key:<9}", style="dim")
         t.append(f"{value}\n")
     return t
+
+
+def invokers_text(s: Service) -> str:
+    """Public through IAM (allUsers has roles/run.invoker) and / or through the invoker
+    check being disabled: both make a service public, and are labelled apart."""
+    parts = []
+    if s.public:
+        parts.append("public: allUsers has roles/run.invoker")
+    if s.invoker_iam_disabled:
+        parts.append("public: invoker IAM check disabled")
+    if not parts:
+        parts.append("private (IAM: roles/run.invoker)" if s.public is False
+                     else "IAM policy not read yet")
+    return "; ".join(parts)
 
 
 def conditions_text(s: Service) -> Text:
@@ -86,16 +104,18 @@ def containers_text(s: Service) -> Text:
 
 def revision_cells(rev: Revision, s: Service, now: datetime | None = None) -> tuple[str, ...]:
     symbol, label, _ = STATUS[rev.readiness]
-    percent = sum(t.percent for t in s.traffic
-                  if t.revision == rev.name or (t.latest and rev.name == s.latest_ready_revision))
-    tags = ", ".join(t.tag for t in s.traffic if t.revision == rev.name and t.tag)
+    live = s.live_traffic
+    percent = sum(t.percent for t in live
+                  if t.revision == rev.name or (t.latest and not t.revision
+                                                and rev.name == s.latest_ready_revision))
+    tags = ", ".join(t.tag for t in live if t.revision == rev.name and t.tag)
     return (
         short_revision(s.name, rev.name),
         f"{symbol} {label}",
         f"{percent}%" if percent else "",
         tags,
         age(rev.create_time, now),
-        rev.failure_message.split(". ")[0][:80],
+        (rev.failure_message.split(". ")[0] or rev.reason)[:80],
     )
 
 

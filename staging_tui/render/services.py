@@ -39,8 +39,9 @@ def short_revision(service: str, revision: str) -> str:
 
 
 def traffic_text(service: Service) -> str:
+    """Live traffic (traffic_statuses) when reported, else the intended split."""
     parts = []
-    for t in service.traffic:
+    for t in service.live_traffic:
         target = "latest" if t.latest else short_revision(service.name, t.revision)
         tag = f" ({t.tag})" if t.tag else ""
         parts.append(f"{t.percent}% {target}{tag}")
@@ -67,7 +68,19 @@ def resources_text(service: Service) -> str:
     return f"{c.cpu or '-'} / {c.memory or '-'}"
 
 
-def service_row(service: Service, now: datetime | None = None) -> tuple[str, ...]:
+def spans_regions(services: Iterable[Service]) -> bool:
+    """More than one region in the listing: rows then name their region."""
+    return len({s.region for s in services}) > 1
+
+
+def row_key(service: Service, multi_region: bool = False) -> str:
+    """A table row's key: the name, or name@region when several regions are listed
+    (the same name may exist in two regions)."""
+    return f"{service.name}@{service.region}" if multi_region else service.name
+
+
+def service_row(service: Service, now: datetime | None = None,
+                multi_region: bool = False) -> tuple[str, ...]:
     """The cells of one services-table row, in COLUMNS order."""
     symbol, label, _ = STATUS[service.readiness]
     created = (
@@ -75,7 +88,7 @@ def service_row(service: Service, now: datetime | None = None) -> tuple[str, ...
         if service.rollout_pending else ""
     )
     return (
-        service.name,
+        f"{service.name} · {service.region}" if multi_region else service.name,
         f"{symbol} {label}",
         short_revision(service.name, service.latest_ready_revision) or "-",
         created,

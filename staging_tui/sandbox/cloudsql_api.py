@@ -195,6 +195,7 @@ class CloudSqlState:
         self.iam_tokens = itertools.count(1)
         self.issued_tokens: set[str] = set()
         self.cert_lifetime_override: float | None = None
+        self.quota_projects: list[str] = []  # x-goog-user-project of each Admin API call
 
     def password(self, instance: str, user: str = "") -> str:
         spec = self.specs[instance]
@@ -212,16 +213,20 @@ class CloudSqlState:
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             raise _error(401, "Request is missing required authentication credential.",
                          "UNAUTHENTICATED")
+        self.quota_projects.append(request.headers.get("x-goog-user-project", ""))
         project = request.match_info["project"]
         self._charge_quota(rest)
         resource = f"projects/{project}/instances/{rest}"
-        for pattern in self.ctx.scenario.faults.permission_denied:
-            if fnmatch.fnmatchcase(resource, pattern):
-                raise _error(403, "The client is not authorized to make this request.",
-                             "PERMISSION_DENIED")
+        if "sqladmin" in self.ctx.scenario.faults.service_disabled:
+            raise _service_disabled(project)
+        # Google answers 403 notAuthorized alike for a missing cloudsql.client role and
+        # for an instance that does not exist (no 404 that would reveal existence).
+        denied = any(fnmatch.fnmatchcase(resource, pattern)
+                     for pattern in self.ctx.scenario.faults.permission_denied)
         server = self.instances.get(rest)
-        if project != self.ctx.scenario.project or server is None:
-            raise _error(404, "The Cloud SQL instance does not exist.", "NOT_FOUND")
+        if denied or project != self.ctx.scenario.project or server is None:
+            raise _error(403, "The client is not authorized to make this request.",
+                         "PERMISSION_DENIED", reason="notAuthorized")
         return server
 
     def _charge_quota(self, rest: str) -> None:
@@ -318,11 +323,27 @@ def _background(coro: Any) -> None:
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
-def _error(status: int, message: str, reason: str) -> web.HTTPException:
+def _error(status: int, message: str, code: str, *, reason: str = "",
+           details: list[dict[str, Any]] | None = None) -> web.HTTPException:
     cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden
            }.get(status, web.HTTPNotFound)
-    return cls(text=json.dumps({"error": {"code": status, "message": message, "status": reason}}),
-               content_type="application/json")
+    body: dict[str, Any] = {"code": status, "message": message, "status": code}
+    if reason:
+        body["errors"] = [{"message": message, "domain": "global", "reason": reason}]
+    if details:
+        body["details"] = details
+    return cls(text=json.dumps({"error": body}), content_type="application/json")
+
+
+def _service_disabled(project: str) -> web.HTTPException:
+    """Google's answer when sqladmin.googleapis.com is off: 403 with an ErrorInfo."""
+    message = (f"Cloud SQL Admin API has not been used in project {project} before or it is "
+               "disabled. Enable it by visiting https://console.developers.google.com/apis/api/"
+               f"sqladmin.googleapis.com/overview?project={project} then retry.")
+    return _error(403, message, "PERMISSION_DENIED", reason="accessNotConfigured", details=[{
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED",
+        "domain": "googleapis.com",
+        "metadata": {"service": "sqladmin.googleapis.com", "consumer": f"projects/{project}"}}])
 
 
 async def _restart_loop(state: CloudSqlState, every: float) -> None:

@@ -40,12 +40,7 @@ class Faults:
         if self.latency_ms:
             await asyncio.sleep(self.latency_ms / 1000)
         if api in self.service_disabled:
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"{api}.googleapis.com API has not been used in project before or it is "
-                f"disabled. Enable it and retry. reason: SERVICE_DISABLED "
-                f"service: {api}.googleapis.com",
-            )
+            await abort_service_disabled(context, api, resource)
         if self.unavailable_every:
             counter = self._counters.setdefault(method, itertools.count(1))
             if next(counter) % self.unavailable_every == 0:
@@ -56,3 +51,33 @@ class Faults:
                     grpc.StatusCode.PERMISSION_DENIED,
                     f"Permission denied on resource '{resource}' (or it may not exist).",
                 )
+
+
+_API_TITLES = {"run": "Cloud Run Admin API", "secretmanager": "Secret Manager API",
+               "logging": "Cloud Logging API", "monitoring": "Cloud Monitoring API",
+               "sqladmin": "Cloud SQL Admin API"}
+
+
+async def abort_service_disabled(context: Any, api: str, resource: str) -> None:
+    """PERMISSION_DENIED as Google sends it for a disabled API: the text says so in
+    prose, the machine-readable part is a google.rpc.ErrorInfo (reason SERVICE_DISABLED,
+    metadata service / consumer) in the status details (grpc-status-details-bin)."""
+    import grpc
+    from google.protobuf import any_pb2
+    from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+    project = resource.split("/")[1] if resource.startswith("projects/") else "unknown"
+    service = f"{api}.googleapis.com"
+    message = (f"{_API_TITLES.get(api, service)} has not been used in project {project} before "
+               f"or it is disabled. Enable it by visiting https://console.developers.google.com"
+               f"/apis/api/{service}/overview?project={project} then retry.")
+    info = error_details_pb2.ErrorInfo(reason="SERVICE_DISABLED", domain="googleapis.com",
+                                       metadata={"service": service,
+                                                 "consumer": f"projects/{project}"})
+    detail = any_pb2.Any()
+    detail.Pack(info)
+    status = status_pb2.Status(code=code_pb2.PERMISSION_DENIED, message=message,
+                               details=[detail])
+    await context.abort(grpc.StatusCode.PERMISSION_DENIED, message,
+                        trailing_metadata=(("grpc-status-details-bin",
+                                            status.SerializeToString()),))

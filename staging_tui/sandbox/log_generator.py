@@ -84,6 +84,7 @@ class ServiceLogs:
     errors: bool = False  # a failing service: tracebacks, and errors at `error_share`
     traceback: str = TRACEBACK  # what its tracebacks say (its `failure`, when an exception)
     error_share: float = 0.0  # share of requests that fail (500) and of error app logs
+    region: str = ""  # resource.labels.location (default: the project's first region)
 
 
 def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, Any]]:
@@ -109,6 +110,7 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
             errors=errors,
             traceback=traceback_for(str(spec.get("failure", ""))),
             error_share=error_share if errors else background,
+            region=str(spec.get("region", scenario.region)),
         ))
     return out, logs
 
@@ -272,7 +274,7 @@ class LogGenerator:
         e.resource.type = "cloud_run_revision"
         rl = e.resource.labels
         rl["project_id"] = self.project
-        rl["location"] = self.region
+        rl["location"] = svc.region or self.region
         rl["configuration_name"] = svc.name
         rl["service_name"] = svc.name
         rl["revision_name"] = svc.revision

@@ -16,6 +16,7 @@ from google.cloud import run_v2
 from google.protobuf import timestamp_pb2
 
 from staging_tui.sandbox.rpc import page, service_handler, unary
+from staging_tui.sandbox.run_urls import service_urls, tag_url
 from staging_tui.sandbox.scenario import Scenario
 from staging_tui.sandbox.server_context import SandboxContext
 
@@ -24,8 +25,8 @@ COND = run_v2.Condition
 PB = {name: getattr(run_v2, name).pb() for name in (
     "Service", "Revision", "RevisionTemplate", "Container", "EnvVar", "EnvVarSource",
     "SecretKeySelector", "ResourceRequirements", "ContainerPort", "RevisionScaling",
-    "TrafficTarget", "Condition", "ListServicesResponse", "ListRevisionsResponse",
-    "Volume", "SecretVolumeSource", "VersionToPath", "VolumeMount")}
+    "TrafficTarget", "TrafficTargetStatus", "Condition", "ListServicesResponse",
+    "ListRevisionsResponse", "Volume", "SecretVolumeSource", "VersionToPath", "VolumeMount")}
 SERVICES = "google.cloud.run.v2.Services"
 REVISIONS = "google.cloud.run.v2.Revisions"
 INGRESS = {
@@ -74,20 +75,48 @@ def _env(table: Mapping[str, Any]) -> list[Any]:
     return out
 
 
-def _condition(kind: str, ok: bool | None, message: str = "", reason: str = "", when: Any = None
-               ) -> Any:
+def _condition(kind: str, ok: bool | None, message: str = "", reason: str | int = "",
+               when: Any = None, severity: str = "") -> Any:
+    """A Run v2 Condition. `reason` is a CommonReason or RevisionReason name (set in
+    the matching member of the `reasons` oneof) or a raw CommonReason number, as a
+    newer API may send one this library does not know (proto3 enums are open)."""
     state = (
         COND.State.CONDITION_SUCCEEDED if ok
         else COND.State.CONDITION_RECONCILING if ok is None
         else COND.State.CONDITION_FAILED
     )
     cond = PB["Condition"](type_=kind, state=int(state), message=message)
-    if reason:
-        cond.reason = int(getattr(COND.CommonReason, reason,
-                                  COND.CommonReason.COMMON_REASON_UNDEFINED))
+    if isinstance(reason, int) and reason:
+        cond.reason = reason
+    elif reason in COND.RevisionReason.__members__:
+        cond.revision_reason = int(COND.RevisionReason.__members__[reason])
+    elif reason:
+        cond.reason = int(getattr(COND.CommonReason, reason, COND.CommonReason.UNKNOWN))
+    if severity:
+        cond.severity = int(COND.Severity.__members__[severity])
     if when is not None:
         cond.last_transition_time.CopyFrom(_ts(when))
     return cond
+
+
+def _revision_conditions(ready: bool | None, msg: str, reason: str | int, serving: bool,
+                         when: Any) -> list[Any]:
+    """A revision's conditions as Cloud Run reports them: Ready (no severity: it is
+    the terminal condition), ResourcesAvailable and ContainerHealthy (ERROR when they
+    fail), and Active, which is False with severity INFO and RETIRED for a revision
+    that serves no traffic (not a failure)."""
+    failed_reason = reason or "HEALTH_CHECK_CONTAINER_ERROR"
+    conditions = [
+        _condition("Ready", ready, msg, "" if ready else failed_reason if ready is False
+                   else "PENDING", when),
+        _condition("ResourcesAvailable", True, when=when),
+        _condition("ContainerHealthy", ready, msg, "" if ready or ready is None
+                   else failed_reason, when, severity="" if ready else "ERROR"),
+    ]
+    if ready and not serving:
+        conditions.append(_condition("Active", False, "Revision retired.", "RETIRED", when,
+                                     severity="INFO"))
+    return conditions
 
 
 class RunState:
@@ -108,6 +137,13 @@ class RunState:
         latest_ready = int(spec.get("latest_ready", count))
         deploying = bool(spec.get("deploying", False))
         failure = str(spec.get("failure", ""))
+        reason = spec.get("failure_reason", "")
+        suffixes = {int(k): str(v) for k, v in spec.get("revision_suffixes", {}).items()}
+
+        def rev_name(number: int) -> str:
+            return f"{name}-{suffixes[number]}" if number in suffixes else revision_name(
+                name, number)
+
         updated = scenario.ago(spec.get("updated", "1d"), key=f"services.{name}.updated")
         created = scenario.ago(spec.get("created", "30d"), key=f"services.{name}.created")
         container = PB["Container"](
@@ -125,10 +161,15 @@ class RunState:
                                         mount_path=str(vol_spec.get("mount", "/secrets")))
         min_i, max_i = int(spec.get("min_instances", 0)), int(spec.get("max_instances", 10))
         account = str(spec.get("service_account", f"{name}@{scenario.project}.iam.gserviceaccount.com"))
+        ready_name = rev_name(latest_ready) if latest_ready else ""
+        created_name = rev_name(count)
+        explicit = [(rev_name(int(t["revision"])), t) for t in spec.get("traffic", [])]
+        serving = {n for n, t in explicit if int(t.get("percent", 100))} if explicit else {
+            ready_name}
         revisions = []
         step = (updated - created) / max(count, 1)
         for number in range(1, count + 1):
-            rname = revision_name(name, number)
+            rname = rev_name(number)
             when = created + step * number if number < count else updated
             if number <= latest_ready:
                 ready: bool | None = True
@@ -140,32 +181,38 @@ class RunState:
             revisions.append(PB["Revision"](
                 name=f"{full}/revisions/{rname}",
                 uid=hashlib.md5(rname.encode()).hexdigest(),
+                generation=number,
                 service=full,
                 create_time=_ts(when),
+                update_time=_ts(when),
                 containers=[container],
                 scaling=PB["RevisionScaling"](min_instance_count=min_i, max_instance_count=max_i),
                 service_account=account,
-                conditions=[
-                    _condition("Ready", ready, msg, "" if ready else "CONTAINER_MISSING", when),
-                    _condition("ContainerHealthy", ready, msg, when=when),
-                ],
+                conditions=_revision_conditions(ready, msg, reason, rname in serving, when),
+                observed_generation=number,
+                reconciling=ready is None,
                 log_uri=f"https://console.cloud.google.com/logs/viewer?project={scenario.project}",
+                etag=f'"{hashlib.sha1(f"{rname}/{number}".encode()).hexdigest()[:16]}"',
             ))
         self.revisions[full] = revisions
-        ready_name = revision_name(name, latest_ready) if latest_ready else ""
-        created_name = revision_name(name, count)
+        uri, deterministic = service_urls(scenario.tables, scenario.project, region, name)
+        revision_type = int(
+            run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION)
+        latest_type = int(
+            run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST)
         traffic = [
-            PB["TrafficTarget"](
-                type_=int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION),
-                revision=revision_name(name, int(t["revision"])),
-                percent=int(t.get("percent", 100)),
-                tag=str(t.get("tag", "")),
-            )
-            for t in spec.get("traffic", [])
-        ] or [PB["TrafficTarget"](
-            type_=int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST),
-            percent=100,
-        )]
+            PB["TrafficTarget"](type_=revision_type, revision=rname,
+                                percent=int(t.get("percent", 100)), tag=str(t.get("tag", "")))
+            for rname, t in explicit
+        ] or [PB["TrafficTarget"](type_=latest_type, percent=100)]
+        # traffic_statuses: what serves now, LATEST resolved to the latest ready revision;
+        # tags get their own URL (TAG---SERVICE-HASH-CODE.a.run.app).
+        statuses = [
+            PB["TrafficTargetStatus"](
+                type_=t.type_, revision=t.revision or ready_name, percent=t.percent, tag=t.tag,
+                uri=tag_url(uri, t.tag) if t.tag else "")
+            for t in traffic
+        ] if ready_name else []
         service_ok: bool | None = True
         service_msg = ""
         if latest_ready < count:
@@ -176,7 +223,6 @@ class RunState:
             )
         if latest_ready == 0:
             service_ok = False
-        hash_ = hashlib.sha1(full.encode()).hexdigest()[:10]
         self.services[full] = PB["Service"](
             name=full,
             uid=hashlib.md5(full.encode()).hexdigest(),
@@ -187,7 +233,7 @@ class RunState:
             creator=str(spec.get("creator", "deployer@example.com")),
             last_modifier=str(spec.get("last_modifier", "deployer@example.com")),
             ingress=int(INGRESS.get(str(spec.get("ingress", "all")), INGRESS["all"])),
-            invoker_iam_disabled=bool(spec.get("public", False)),
+            invoker_iam_disabled=bool(spec.get("invoker_iam_disabled", False)),
             template=PB["RevisionTemplate"](
                 revision=created_name,
                 containers=[container],
@@ -196,16 +242,21 @@ class RunState:
                 service_account=account,
             ),
             traffic=traffic,
-            observed_generation=count,
+            # While reconciling, observed_generation lags generation (service.proto).
+            observed_generation=count - 1 if deploying else count,
             terminal_condition=_condition("Ready", service_ok, service_msg, when=updated),
             conditions=[
-                _condition("ConfigurationsReady", service_ok, service_msg, when=updated),
+                _condition("ConfigurationsReady", service_ok, service_msg, when=updated,
+                           severity="" if service_ok else "ERROR"),
                 _condition("RoutesReady", True, when=updated),
             ],
             latest_ready_revision=f"{full}/revisions/{ready_name}" if ready_name else "",
             latest_created_revision=f"{full}/revisions/{created_name}",
-            uri=f"https://{name}-{hash_}-uc.a.run.app",
+            traffic_statuses=statuses,
+            uri=uri,
+            urls=[deterministic, uri],
             reconciling=bool(deploying),
+            etag=f'"{hashlib.sha1(f"{full}/{count}".encode()).hexdigest()[:16]}"',
         )
 
 
@@ -219,9 +270,14 @@ def install(ctx: SandboxContext) -> None:
     async def list_services(req: run_v2.ListServicesRequest, context: grpc.aio.ServicerContext
                             ) -> Any:
         await faults.apply("run", "ListServices", req.parent, context)
-        prefix = req.parent.rstrip("/") + "/services/"
         if req.parent.endswith("/locations/-"):
-            prefix = req.parent[: -len("locations/-")] + "locations/"
+            # services.proto: "Location must be a valid Google Cloud region, and cannot
+            # be the "-" wildcard."
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"Invalid parent '{req.parent}': the location must be a Google Cloud "
+                "region; the '-' wildcard is not supported for ListServices.")
+        prefix = req.parent.rstrip("/") + "/services/"
         names = [n for n in ordered if n.startswith(prefix)]
         chunk, token = page(names, req.page_size, req.page_token)
         return PB["ListServicesResponse"](
@@ -238,10 +294,19 @@ def install(ctx: SandboxContext) -> None:
     async def list_revisions(req: run_v2.ListRevisionsRequest, context: grpc.aio.ServicerContext
                              ) -> Any:
         await faults.apply("run", "ListRevisions", req.parent, context)
-        if req.parent not in state.revisions:
+        if req.parent.endswith("/services/-"):
+            # revision.proto: "To list all Revisions across Services, use "-" instead of
+            # Service name."
+            prefix = req.parent[: -len("-")]
+            found = [r for n in ordered if n.startswith(prefix) for r in state.revisions[n]]
+        elif req.parent in state.revisions:
+            found = state.revisions[req.parent]
+        else:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"Resource '{req.parent}' was not found")
-        newest_first = list(reversed(state.revisions[req.parent]))
-        chunk, token = page(newest_first, req.page_size, req.page_token)
+            raise AssertionError  # abort raises
+        # Google documents no order: the sandbox answers in name order, not by age.
+        by_name = sorted(found, key=lambda r: r.name)
+        chunk, token = page(by_name, req.page_size, req.page_token)
         return PB["ListRevisionsResponse"](revisions=chunk, next_page_token=token)
 
     async def get_revision(req: run_v2.GetRevisionRequest, context: grpc.aio.ServicerContext

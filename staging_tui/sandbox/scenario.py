@@ -72,8 +72,16 @@ def parse_duration(value: str | int | float, *, where: str = "") -> float:
         ) from None
 
 
+def builtin_scenarios() -> tuple[str, ...]:
+    """The scenarios shipped with the sandbox, by name (`--scenario two-regions`)."""
+    folder = resources.files(__package__).joinpath("scenarios")
+    return tuple(sorted(f.name.removesuffix(".toml") for f in folder.iterdir()
+                        if f.name.endswith(".toml")))
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Load a scenario file, or the built-in default one when `path` is None.
+    """Load a scenario file, a built-in one by name (`two-regions`), or the default one
+    when `path` is None.
 
     `generated:SERVICESxREVISIONS` (e.g. `generated:2000x5`) builds a large synthetic
     project, for benchmarks and demos at scale.
@@ -88,7 +96,10 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         except ValueError:
             raise SandboxError(f"--scenario {path}: not SERVICESxREVISIONS",
                                "write e.g. --scenario generated:2000x5") from None
-    if path is None:
+    if isinstance(path, str) and path in builtin_scenarios():
+        text = resources.files(__package__).joinpath("scenarios", f"{path}.toml").read_text()
+        source = f"<built-in {path}.toml>"
+    elif path is None:
         text = resources.files(__package__).joinpath("scenarios", DEFAULT_SCENARIO).read_text()
         source = f"<built-in {DEFAULT_SCENARIO}>"
     else:

@@ -19,18 +19,23 @@ from typing import Any
 import grpc
 
 from staging_tui.errors import SandboxError
+from staging_tui.sandbox import auth
 from staging_tui.sandbox.quotas import SHARED_KEY as QUOTAS_KEY
 from staging_tui.sandbox.quotas import QuotaBook, QuotaInterceptor, book_from_scenario
 from staging_tui.sandbox.scenario import Scenario
 from staging_tui.sandbox.server_context import SandboxContext
 
 API_MODULES: tuple[str, ...] = (
+    "staging_tui.sandbox.auth",  # the token endpoint the clients refresh from
     "staging_tui.sandbox.run_api",
+    "staging_tui.sandbox.locations_api",
+    "staging_tui.sandbox.run_iam_api",
     "staging_tui.sandbox.run_operations",  # UpdateService + Operations, on run_api's state
     "staging_tui.sandbox.health_api",
     "staging_tui.sandbox.secret_api",  # before modules that store secrets (cloudsql)
     "staging_tui.sandbox.logging_api",
     "staging_tui.sandbox.monitoring_api",
+    "staging_tui.sandbox.jobs_api",  # after Logging: writes the executions' logs
     "staging_tui.sandbox.cloudsql_api",  # after the Secret Manager module: stores passwords
 )
 
@@ -64,15 +69,23 @@ async def start_sandbox(scenario: Scenario, *, host: str = "127.0.0.1", port: in
                         ) -> RunningSandbox:
     quotas = book_from_scenario(scenario.project, scenario.tables.get("quotas", {}),
                                 source=scenario.source)
-    server = grpc.aio.server(interceptors=[QuotaInterceptor(quotas)], options=[
+    shared: dict[str, Any] = {}
+    # Interceptors run in this order on every call; each is a piece of its own. The
+    # token is checked first: a call Google cannot attribute to a caller spends no quota.
+    interceptors = [auth.interceptor(shared, scenario.tables.get("auth", {})),
+                    QuotaInterceptor(quotas)]
+    server = grpc.aio.server(interceptors=interceptors, options=[
         ("grpc.max_send_message_length", 64 * 1024 * 1024),
         ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ])
-    bound = server.add_insecure_port(f"{host}:{port}")
+    # A local channel (as Google's emulators allow): loopback only, and call
+    # credentials (the bearer token) are sent over it, unlike an insecure channel.
+    bound = server.add_secure_port(
+        f"{host}:{port}", grpc.local_server_credentials(grpc.LocalConnectionType.LOCAL_TCP))
     if not bound:
         raise SandboxError(f"sandbox cannot listen on {host}:{port}", "choose another --port")
     cleanup = AsyncExitStack()
-    ctx = SandboxContext(scenario=scenario, server=server, cleanup=cleanup)
+    ctx = SandboxContext(scenario=scenario, server=server, cleanup=cleanup, shared=shared)
     ctx.endpoints["grpc"] = f"{host}:{bound}"
     ctx.shared[QUOTAS_KEY] = quotas
     try:

@@ -92,10 +92,14 @@ class StagingApp(App[int]):
             self.switch_mode(mode)
 
     def open_logs(self, service: str = "", revision: str = "",
-                  severity: Severity | None = None) -> None:
-        """The Logs pane, filtered to one service (or revision), optionally from a
-        severity up: `l` in Services, Doctor's jump (at ERROR)."""
-        self._show_in("logs", "show_service", service, revision, severity)
+                  severity: Severity | None = None, region: str = "") -> None:
+        """The Logs pane, filtered to one service (or revision) of a region, optionally
+        from a severity up: `l` in Services, Doctor's jump (at ERROR)."""
+        self._show_in("logs", "show_service", service, revision, severity, region)
+
+    def open_job_logs(self, job: str, region: str = "", execution: str = "") -> None:
+        """The Logs pane on a Cloud Run job's entries (cloud_run_job), or one execution's."""
+        self._show_in("logs", "show_job", job, region, execution)
 
     def show_secret(self, name: str) -> None:
         """The Secrets pane, filtered to one secret (Doctor's jump)."""

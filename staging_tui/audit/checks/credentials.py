@@ -32,7 +32,7 @@ API_ENABLED = check(
 
 
 def check_credentials(status: CredentialsStatus) -> list[Finding]:
-    if status.sandbox:
+    if status.sandbox and status.valid:
         return []
     if not status.present:
         return [ADC.found(Level.ERROR, status.error or "no Application Default Credentials found",
@@ -52,7 +52,9 @@ def account_evidence(status: CredentialsStatus) -> str:
         return "sandbox token (emulated project)"
     parts = [status.account or "unknown account"]
     if status.project:
-        parts.append(f"ADC quota project {status.project}")
+        parts.append(f"ADC project {status.project}")
+    parts.append(f"quota project {status.quota_project}" if status.quota_project
+                 else "no quota project (quota billed to each API's project)")
     return ", ".join(parts)
 
 

@@ -19,6 +19,11 @@ def check_health(observations: Iterable[HealthObservation]) -> list[Finding]:
     for o in observations:
         if o.ok:
             continue
+        if o.access:  # private or internal: Cloud Run refused us, the service is not down
+            out.append(HEALTH.found(Level.INFO, f"GET {o.url} -> HTTP {o.status}: {o.access}",
+                                    o.service, title=f"{o.service}: not checked ({o.access})",
+                                    fix=""))
+            continue
         seen = o.error or f"HTTP {o.status}"
         out.append(HEALTH.found(Level.ERROR, f"GET {o.url} -> {seen}", o.service,
                                 title=f"{o.service}: health check failed ({seen})",

@@ -6,7 +6,15 @@ import re
 from collections.abc import Iterable, Mapping
 
 from staging_tui.audit.checks.registry import Check, check, security_level
-from staging_tui.domain import EnvVar, Finding, Level, Readiness, Revision, Service
+from staging_tui.domain import (
+    EnvVar,
+    Finding,
+    Level,
+    Readiness,
+    RegionFailure,
+    Revision,
+    Service,
+)
 from staging_tui.env_rules import PLAIN_SECRET_HIDDEN, env_flags, masked_value
 
 READY = check(
@@ -124,7 +132,10 @@ def check_traffic(services: Iterable[Service],
     without them, a target naming the not-ready latest created revision still counts."""
     out = []
     for s in services:
-        ready = {r.name: r.readiness for r in revisions.get(s.name, [])}
+        # Keyed by region/name (same-named services of two regions never mix); by name
+        # alone when a caller lists one region.
+        listed = revisions.get(s.key) or revisions.get(s.name, [])
+        ready = {r.name: r.readiness for r in listed}
         for t in s.traffic:
             if t.latest or not t.revision or t.percent == 0:
                 continue
@@ -165,15 +176,31 @@ def check_env(services: Iterable[Service], protected: bool) -> list[Finding]:
 def check_public(services: Iterable[Service], protected: bool) -> list[Finding]:
     out = []
     for s in services:
-        if not s.invoker_iam_disabled:
+        if not s.publicly_invokable:
             continue
         auth_off = any(f.rule == "auth-disabled" for v in s.env for f in env_flags(v))
         level = security_level(protected) if auth_off else Level.INFO
-        evidence = f"{s.name} allows unauthenticated invocations" + (
+        how = ("allUsers has roles/run.invoker" if s.public else "invoker IAM check disabled")
+        evidence = f"{s.name} allows unauthenticated invocations ({how})" + (
             " and its app authentication is disabled" if auth_off else "")
         out.append(PUBLIC.found(level, evidence, s.name, title=f"{s.name} is public",
                                 fix=PUBLIC.fix.replace("SERVICE", s.name)))
     return out
+
+
+REGION = check(
+    "services.region", "services", "Every region listed",
+    "Listing the services of each of the profile's regions succeeded; a failing region is "
+    "reported while the other regions' services are still checked.",
+    "check the region name (gcloud run regions list) and your roles there; or remove it "
+    "from the profile's regions")
+
+
+def check_regions(failures: Iterable[RegionFailure]) -> list[Finding]:
+    return [REGION.found(Level.ERROR, f"{f.code}: {f.message}" if f.code else f.message,
+                         f.region, title=f"Region {f.region} could not be listed",
+                         fix=f.fix or REGION.fix)
+            for f in failures]
 
 
 def check_services(services: list[Service], revisions: Mapping[str, list[Revision]],

@@ -18,7 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
-from staging_tui.domain import TUNNEL_FIXES, SqlInstance, TunnelOptions, TunnelState, TunnelStatus
+from staging_tui.domain import (
+    SqlInstance,
+    TunnelOptions,
+    TunnelState,
+    TunnelStatus,
+    tunnel_fix,
+)
 from staging_tui.errors import StagingError, TunnelError
 from staging_tui.render.tunnels import database_url, psql_command
 from staging_tui.ui.screens.base import PaneScreen
@@ -292,7 +298,7 @@ class DatabaseScreen(PaneScreen):
                         f"({state.ip_type}) · {state.connection_test}")
         else:
             status.error(TunnelError(state.last_error or str(state.connection_test or ""),
-                                     TUNNEL_FIXES.get(state.error_kind, "")))
+                                     tunnel_fix(state.error_kind, name)))
 
     @work(group="database-tunnel", exit_on_error=False)
     async def stop_tunnel(self, instance: SqlInstance) -> None:

@@ -155,7 +155,9 @@ class DoctorScreen(PaneScreen):
             self.app.push_screen(ServiceDetailScreen(service))
             return
         if area == "logs" and service_name:
-            self.console.open_logs(service=service_name, severity=Severity.ERROR)
+            service = next((s for s in self.services if s.name == service_name), None)
+            self.console.open_logs(service=service_name, severity=Severity.ERROR,
+                                   region=service.region if service is not None else "")
             return
         if area == "secrets" and target:
             self.console.show_secret(target)

@@ -70,6 +70,9 @@ class LogsScreen(PaneScreen):
         self.model = LogViewModel(self.settings_capacity(),
                                   clock=lambda: self.now().timestamp())
         self.service = ""
+        self.service_region = ""
+        self.job = ""
+        self.execution = ""
         self.revision = ""
         self.extra = ""
         self.since = "15m"
@@ -110,15 +113,26 @@ class LogsScreen(PaneScreen):
     @property
     def query_text(self) -> str:
         """The server-side query: service / revision plus what the user typed."""
-        return build_filter(self.service, self.revision, None, self.extra)
+        return build_filter(self.service, self.revision, None, self.extra, self.service_region,
+                            self.job, self.execution)
 
     def show_service(self, service: str = "", revision: str = "",
-                     severity: Severity | None = None) -> None:
+                     severity: Severity | None = None, region: str = "") -> None:
         """Show the logs of one service (or revision); "" means all; `severity` sets the
-        view's severity floor. Safe before mount."""
+        view's severity floor; `region` keeps same-named services apart. Safe before mount."""
         self.service, self.revision, self.extra = service, revision, ""
+        self.service_region = region if service else ""
+        self.job = self.execution = ""
         if severity is not None:
             self.model.set_filter(severity_floor=severity)
+        if self.is_mounted:
+            self.query_one("#logs-query", Input).value = self.query_text
+            self.restart()
+
+    def show_job(self, job: str, region: str = "", execution: str = "") -> None:
+        """Show the logs of a Cloud Run job (or one execution). Safe before mount."""
+        self.service = self.revision = self.extra = ""
+        self.job, self.execution, self.service_region = job, execution, region
         if self.is_mounted:
             self.query_one("#logs-query", Input).value = self.query_text
             self.restart()
@@ -299,15 +313,19 @@ class LogsScreen(PaneScreen):
         except StagingError as exc:
             self.query_one(StatusLine).error(exc, "s")
             return
-        options = [("all services", "")] + [(s.name, s.name) for s in services]
-        service = await self.app.push_screen_wait(PickerScreen("Logs of which service?",
-                                                               options))
-        if service is None:
+        regions = {s.region for s in services}
+        options = [("all services", "")] + [
+            (s.name if len(regions) == 1 else f"{s.name}  ({s.region})", s.key)
+            for s in services]
+        picked_key = await self.app.push_screen_wait(PickerScreen("Logs of which service?",
+                                                                  options))
+        if picked_key is None:
             return
+        region, _, service = picked_key.rpartition("/")
         revision = ""
         if service:
             try:
-                revisions = await run.list_revisions(service)
+                revisions = await run.list_revisions(service, region)
             except StagingError as exc:
                 self.query_one(StatusLine).error(exc, "s")
                 return
@@ -318,7 +336,7 @@ class LogsScreen(PaneScreen):
             if picked is None:
                 return
             revision = picked
-        self.show_service(service, revision)
+        self.show_service(service, revision, region=region)
 
     @work(exclusive=True, group="logs-save", exit_on_error=False)
     async def action_save(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 
 from rich.text import Text
 from textual import on, work
@@ -263,18 +264,28 @@ class QueryScreen(PaneScreen):
         self._started = time.perf_counter()
         self.status.busy("running · ctrl+c cancels")
         try:
-            async for chunk in session.stream(statement.text, limit=ROW_LIMIT,
-                                              confirm_destructive=confirm):
-                if not grid.columns and chunk.columns:
-                    grid.set_columns(chunk.columns)
-                grid.append_rows(chunk.rows)
-                info.rows = grid.row_count
-                info.elapsed_s = time.perf_counter() - self._started
-                if chunk.done:
-                    info.done, info.truncated = True, chunk.truncated
-                    info.elapsed_s, info.status, info.notice = (chunk.elapsed_s, chunk.status,
-                                                                chunk.notice)
-                self._show_info(info)
+            budget = self.settings.query_memory_mb * 1024 * 1024
+            stream = session.stream(statement.text, limit=ROW_LIMIT,
+                                    confirm_destructive=confirm, as_text=True)
+            async with aclosing(stream):
+                async for chunk in stream:
+                    if not grid.columns and chunk.columns:
+                        grid.set_columns(chunk.columns)
+                    grid.append_text_rows(chunk.rows)  # type: ignore[arg-type]
+                    info.rows = grid.row_count
+                    info.elapsed_s = time.perf_counter() - self._started
+                    if chunk.done:
+                        info.done, info.truncated = True, chunk.truncated
+                        info.elapsed_s, info.status, info.notice = (chunk.elapsed_s, chunk.status,
+                                                                    chunk.notice)
+                    elif budget and grid.store.nbytes > budget:
+                        # leaving the loop closes the stream: cursor closed, transaction ended
+                        info.done, info.elapsed_s = True, time.perf_counter() - self._started
+                        info.notice = (f"first {info.rows:,} rows loaded; the rest not fetched "
+                                       f"(query_memory_mb = {self.settings.query_memory_mb})")
+                        self._show_info(info)
+                        break
+                    self._show_info(info)
         except StagingError as exc:
             if not grid.columns:
                 self.query_one(ResultTabs).drop(info)

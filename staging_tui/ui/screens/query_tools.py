@@ -109,7 +109,7 @@ class QueryTools:
         writer = write_jsonl if path.suffix in (".jsonl", ".json", ".ndjson") else write_csv
         self.status.busy(f"exporting {grid.row_count:,} rows to {path}")
         try:
-            count = await asyncio.to_thread(writer, path, grid.columns, list(grid.rows))
+            count = await asyncio.to_thread(writer, path, grid.columns, grid.store)
         except OSError as exc:
             self.status.error(StagingError(f"cannot write {path}: {exc.strerror}",
                                            "choose another path"), "ctrl+s")

@@ -30,7 +30,7 @@ from staging_tui.audit.secrets_audit import (
     own_projects,
     secret_users,
 )
-from staging_tui.domain import Finding, Level, Secret, Service
+from staging_tui.domain import Finding, Level, Secret, Workload
 from staging_tui.errors import StagingError
 from staging_tui.render.secrets import MARK, audit_summary, filter_secrets
 from staging_tui.ui.screens.secret_base import SecretPaneBase
@@ -78,7 +78,7 @@ class SecretsScreen(SecretPaneBase):
     def __init__(self) -> None:
         super().__init__()
         self.secrets: list[Secret] = []
-        self.services: list[Service] = []
+        self.services: list[Workload] = []  # services and jobs
         self.users: dict[str, list[str]] = {}
         self.findings: list[Finding] = []
         self.versions_loaded = False
@@ -112,7 +112,8 @@ class SecretsScreen(SecretPaneBase):
         try:
             secrets_api = await self.backend.secrets()
             bare, services = await asyncio.gather(
-                secrets_api.list_secrets(with_versions=False), self.backend.services())
+                secrets_api.list_secrets(with_versions=False),
+                self.backend.workloads())  # a secret a job uses is used
         except StagingError as exc:
             status.error(exc)
             return

@@ -68,6 +68,17 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         self.load_revisions()
         if self.signals is None:
             self.load_signals()
+        self.load_access()
+
+    @work(exclusive=True, group="detail-access", exit_on_error=False)
+    async def load_access(self) -> None:
+        """Who may invoke it: the IAM policy says whether allUsers holds run.invoker."""
+        try:
+            run = await self.backend.run()
+            self.service = await run.with_access(self.service)
+        except StagingError:
+            return  # no getIamPolicy permission: the summary says "not read"
+        self.query_one("#detail-summary", Static).update(summary_text(self.service, self.now()))
 
     @work(exclusive=True, group="detail-revisions", exit_on_error=False)
     async def load_revisions(self, keep_status: bool = False) -> None:
@@ -141,9 +152,13 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         except StagingError as exc:
             status.error(exc, retry_key="h")
             return
+        access = result.access(self.service.ingress)
         if result.error:
             status.error(StagingError(f"health {result.url}: {result.error}",
                                       "check the service URL and that it is reachable"), "h")
+        elif access:  # Cloud Run refused us: not a failure of the service
+            status.info(Text(f"◌ health {result.url}: HTTP {result.status}: {access}",
+                             style="yellow"))
         elif result.ok:
             status.info(Text(f"✓ health {result.url}: HTTP {result.status} in "
                              f"{result.latency_ms:.0f} ms", style="green"))
@@ -166,4 +181,5 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         revision = ""
         if table.has_focus and table.row_count:
             revision = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        self.console.open_logs(service=self.service.name, revision=revision)
+        self.console.open_logs(service=self.service.name, revision=revision,
+                               region=self.service.region)

@@ -11,11 +11,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
-from staging_tui.domain import GoldenSignals, Service
-from staging_tui.errors import QuotaExceeded, StagingError
+from staging_tui.domain import GoldenSignals, RegionFailure, Service
+from staging_tui.errors import CredentialsError, QuotaExceeded, StagingError
 from staging_tui.model.refresh import Refresh
 from staging_tui.render.error_rates import WINDOW_MINUTES
-from staging_tui.render.services import filter_services, group_by_pr, pr_number
+from staging_tui.render.services import (
+    filter_services,
+    group_by_pr,
+    pr_number,
+    row_key,
+    spans_regions,
+)
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
 from staging_tui.ui.widgets.services_table import ServicesTable
@@ -36,6 +42,7 @@ class ServicesScreen(ServiceActions, PaneScreen):
         Binding("s", "cycle_sort", "Sort", id="services.sort"),
         Binding("g", "toggle_groups", "PR groups", id="services.group"),
         Binding("l", "open_logs", "Logs", id="services.logs"),
+        Binding("J", "open_jobs", "Jobs", id="services.jobs"),  # j moves the cursor
         *action_bindings("services"),
     ]
 
@@ -44,6 +51,7 @@ class ServicesScreen(ServiceActions, PaneScreen):
         self.services: list[Service] = []
         self.sort_key = "name"
         self.grouped = False
+        self.region_failures: tuple[RegionFailure, ...] = ()
         self.refresh_schedule = Refresh(REFRESH_S)
         self.signals: dict[str, GoldenSignals] = {}
         self._signals_at = -SIGNALS_S
@@ -73,7 +81,14 @@ class ServicesScreen(ServiceActions, PaneScreen):
             return
         status = self.query_one(StatusLine)
         try:
-            services = await self.backend.services()
+            listing = await self.backend.service_listing()
+            services = list(listing.services)
+        except CredentialsError as exc:
+            # Expired or revoked ADC: every refresh would fail (and call the token
+            # endpoint again): no automatic refresh until the user presses r.
+            self.refresh_schedule.stopped()
+            status.error(exc)
+            return
         except StagingError as exc:
             retry_after = exc.retry_after if isinstance(exc, QuotaExceeded) else None
             status.error(exc, retrying_in=self.refresh_schedule.failed(retry_after))
@@ -83,6 +98,7 @@ class ServicesScreen(ServiceActions, PaneScreen):
             raise
         self.refresh_schedule.succeeded(self.now())
         self.services = services
+        self.region_failures = listing.failures
         self.query_one(ServicesTable).forget_cells()
         self.show_rows()
         if time.monotonic() - self._signals_at >= SIGNALS_S:
@@ -136,6 +152,11 @@ class ServicesScreen(ServiceActions, PaneScreen):
             parts.append(f"filter: {self.filter_text!r}")
         parts.append(f"auto-refresh {REFRESH_S:g}s")
         line = Text(" · ".join(parts))
+        for failure in self.region_failures:  # the other regions are listed above
+            line.append(f"\n✗ region {failure.region}: {failure.code}: {failure.message}",
+                        style="bold red")
+            if failure.fix:
+                line.append(f"  fix: {failure.fix}", style="red")
         status = self.query_one(StatusLine)
         if self.action_note is not None:  # the last action's end stays in view
             line = Text.assemble(line, "\n", self.action_note)
@@ -184,8 +205,9 @@ class ServicesScreen(ServiceActions, PaneScreen):
         self.refresh_services()
 
     def selected_service(self) -> Service | None:
-        name = self.query_one(ServicesTable).selected_name
-        return next((s for s in self.services if s.name == name), None)
+        key = self.query_one(ServicesTable).selected_name
+        multi = spans_regions(self.services)
+        return next((s for s in self.services if row_key(s, multi) == key), None)
 
     @on(ServicesTable.RowSelected, "#services-table")
     def _row_selected(self) -> None:
@@ -198,8 +220,13 @@ class ServicesScreen(ServiceActions, PaneScreen):
 
             self.app.push_screen(ServiceDetailScreen(service, self.signals.get(service.name)))
 
+    def action_open_jobs(self) -> None:
+        from staging_tui.ui.screens.jobs import JobsScreen
+
+        self.app.push_screen(JobsScreen())
+
     def action_open_logs(self) -> None:
         service = self.selected_service()
         if service is None:
             return
-        self.console.open_logs(service=service.name)
+        self.console.open_logs(service=service.name, region=service.region)

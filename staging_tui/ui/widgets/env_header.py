@@ -6,6 +6,8 @@ for the sandbox: protected = red, sandbox = blue, otherwise = the staging colour
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -42,6 +44,13 @@ class EnvHeader(Horizontal):
         backend = getattr(self.app, "backend", None)
         if backend is not None:
             self.account = backend.account
+            if not self.account and not self.settings.sandbox:
+                self.run_worker(self._load_account(backend), group="header-account",
+                                exclusive=True, exit_on_error=False)
+
+    async def _load_account(self, backend: Any) -> None:
+        """The ADC account (a refresh away for user credentials), when known."""
+        self.account = await backend.load_account()
 
     def watch_account(self) -> None:
         if self.is_mounted:

@@ -1,8 +1,9 @@
 """ResultGrid: a query result of any size, rendered through the Line API.
 
-Rows stay the tuples psycopg returned (appended batch by batch while the query
-streams); only the visible lines are formatted, with a small cache, so a million
-rows cost one list of tuples and scrolling to the end is one frame. Column widths
+Rows live in a ResultStore (db/result_store.py: by column, PostgreSQL's text in
+compact buffers, appended batch by batch while the query streams); only the visible
+lines are formatted, with a small cache, so a million rows cost ~80 MB and
+scrolling to the end is one frame. Column widths
 come from the header and the first rows (capped), so they never jump while rows
 stream in. NULL is drawn as a dim "∅", never as the text NULL. `expanded` shows
 one record per block, like psql's \\x.
@@ -23,8 +24,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from staging_tui.db.result_store import Kind, ResultStore, shown_text
 from staging_tui.domain import Column
-from staging_tui.render.query import NULL_TEXT, cell_text, header_text
+from staging_tui.render.query import NULL_TEXT, header_text
 
 MAX_WIDTH = 40
 SAMPLE_ROWS = 1000
@@ -63,7 +65,7 @@ class ResultGrid(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.columns: tuple[Column, ...] = ()
-        self.rows: list[tuple[object, ...]] = []
+        self.store = ResultStore(())
         self._titles: list[str] = []
         self._widths: list[int] = []
         self._cache: dict[tuple[int, int], Strip] = {}
@@ -73,16 +75,32 @@ class ResultGrid(ScrollView, can_focus=True):
         self.columns = tuple(columns)
         self._titles = [header_text(c) for c in self.columns]
         self._widths = [min(cell_len(t), MAX_WIDTH) for t in self._titles]
-        self.rows = []
+        self.store = ResultStore(self.columns)
         self._resize()
 
-    def append_rows(self, rows: Sequence[tuple[object, ...]]) -> None:
-        start = len(self.rows)
-        self.rows.extend(rows)
+    @property
+    def rows(self) -> ResultStore:
+        """The rows (iterating gives tuples of typed values; export reads the store)."""
+        return self.store
+
+    def append_text_rows(self, rows: Sequence[Sequence[str | None]]) -> None:
+        """A batch as PostgreSQL's text (QuerySession.stream(text=True))."""
+        start = len(self.store)
+        self.store.append(rows)
+        self._appended(start)
+
+    def append_rows(self, rows: Sequence[Sequence[object]]) -> None:
+        """A batch of Python values (results of our own queries)."""
+        start = len(self.store)
+        self.store.append_values(rows)
+        self._appended(start)
+
+    def _appended(self, start: int) -> None:
         if start < SAMPLE_ROWS:
-            for row in self.rows[start:SAMPLE_ROWS]:
-                for i, value in enumerate(row[: len(self._widths)]):
-                    n = min(cell_len(cell_text(value, MAX_WIDTH)), MAX_WIDTH)
+            kinds = self.store.kinds
+            for r in range(start, min(len(self.store), SAMPLE_ROWS)):
+                for i, text in enumerate(self.store.row(r)[: len(self._widths)]):
+                    n = min(cell_len(_cell(kinds[i], text, MAX_WIDTH)), MAX_WIDTH)
                     if n > self._widths[i]:
                         self._widths[i] = n
             self._cache.clear()
@@ -90,10 +108,10 @@ class ResultGrid(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self.rows)
+        return len(self.store)
 
     def cell(self, row: int, col: int) -> object:
-        return self.rows[row][col]
+        return self.store.value(row, col)
 
     def _lines_per_row(self) -> int:
         return len(self.columns) + 1 if self.expanded else 1
@@ -101,10 +119,10 @@ class ResultGrid(ScrollView, can_focus=True):
     def _resize(self) -> None:
         if self.expanded:
             label = max((cell_len(c.name) for c in self.columns), default=0)
-            self.virtual_size = Size(label + 3 + 120, len(self.rows) * self._lines_per_row())
+            self.virtual_size = Size(label + 3 + 120, len(self.store) * self._lines_per_row())
         else:
             width = sum(self._widths) + GAP * max(len(self._widths) - 1, 0) + 2
-            self.virtual_size = Size(width, len(self.rows) + 1)
+            self.virtual_size = Size(width, len(self.store) + 1)
         self.refresh()
 
     def watch_expanded(self) -> None:
@@ -114,7 +132,7 @@ class ResultGrid(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ cursor
     def move_to(self, row: int, col: int | None = None) -> None:
-        self.cursor_row = max(0, min(row, len(self.rows) - 1))
+        self.cursor_row = max(0, min(row, len(self.store) - 1))
         if col is not None:
             self.cursor_col = max(0, min(col, len(self.columns) - 1))
         self.scroll_to_cursor()
@@ -127,14 +145,14 @@ class ResultGrid(ScrollView, can_focus=True):
         self.move_to(self.cursor_row + direction * step)
 
     def action_jump(self, row: int) -> None:
-        self.move_to(row if row >= 0 else len(self.rows) - 1)
+        self.move_to(row if row >= 0 else len(self.store) - 1)
 
     def action_view_cell(self) -> None:
-        if self.rows and self.columns:
+        if len(self.store) and self.columns:
             self.post_message(self.CellSelected(self, self.cursor_row, self.cursor_col))
 
     def on_click(self, event: events.Click) -> None:
-        if self.expanded or not self.rows:
+        if self.expanded or not len(self.store):
             return
         row = int(self.scroll_offset.y) + event.y - 1
         x = int(self.scroll_offset.x) + event.x - 1
@@ -144,13 +162,13 @@ class ResultGrid(ScrollView, can_focus=True):
             if x < edge:
                 col = i
                 break
-        if 0 <= row < len(self.rows):
+        if 0 <= row < len(self.store):
             self.move_to(row, col)
             if event.chain > 1:
                 self.action_view_cell()
 
     def scroll_to_cursor(self) -> None:
-        if not self.is_mounted or not self.rows:
+        if not self.is_mounted or not len(self.store):
             return
         per = self._lines_per_row()
         top = self.cursor_row * per
@@ -184,7 +202,7 @@ class ResultGrid(ScrollView, can_focus=True):
             strip = self._header(base)
         else:
             row = scroll_y + y - 1
-            if row >= len(self.rows):
+            if row >= len(self.store):
                 return Strip.blank(width, base)
             strip = self._row(row, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
@@ -208,16 +226,16 @@ class ResultGrid(ScrollView, can_focus=True):
         is_cursor = row == self.cursor_row
         row_style = base + Style(bgcolor="grey23") if is_cursor else base
         segments = [Segment(" ", row_style)]
-        values = self.rows[row]
+        values = self.store.row(row)
+        kinds = self.store.kinds
         for i, w in enumerate(self._widths):
             value = values[i] if i < len(values) else None
-            text = NULL_TEXT if value is None else cell_text(value, w)
+            text = _cell(kinds[i], value, w)
             style = row_style + NULL_STYLE if value is None else row_style
             if is_cursor and i == self.cursor_col and self.has_focus:
                 style = style + Style(reverse=True)
             pad = w - cell_len(text)
-            numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            cell = (" " * pad + text) if numeric else (text + " " * pad)
+            cell = (" " * pad + text) if kinds[i].numeric else (text + " " * pad)
             segments.append(Segment(cell, style))
             if i < len(self._widths) - 1:
                 segments.append(Segment(" " * GAP, row_style))
@@ -231,7 +249,7 @@ class ResultGrid(ScrollView, can_focus=True):
     def _record_line(self, line: int, base: Style) -> Strip:
         per = self._lines_per_row()
         row, part = divmod(line, per)
-        if row >= len(self.rows):
+        if row >= len(self.store):
             return Strip.blank(self.size.width, base)
         label = max((cell_len(c.name) for c in self.columns), default=0)
         is_cursor = row == self.cursor_row
@@ -240,9 +258,9 @@ class ResultGrid(ScrollView, can_focus=True):
             return Strip([Segment(f"-[ RECORD {row + 1} ]" + "-" * max(0, label - 4),
                                   style + Style(bold=True))])
         col = part - 1
-        value = self.rows[row][col]
+        value = self.store.text(row, col)
         name = self.columns[col].name
-        text = NULL_TEXT if value is None else cell_text(value, 120)
+        text = _cell(self.store.kinds[col], value, 120)
         return Strip([Segment(f"{name.ljust(label)} | ", style),
                       Segment(text, style + NULL_STYLE if value is None else style)])
 
@@ -253,3 +271,11 @@ class ResultGrid(ScrollView, can_focus=True):
     def on_blur(self) -> None:
         self._cache.clear()
         self.refresh()
+
+
+def _cell(kind: Kind, text: str | None, width: int) -> str:
+    """One line of a cell: NULL as its mark, newlines and tabs flattened, cut to width."""
+    if text is None:
+        return NULL_TEXT
+    text = shown_text(kind, text).replace("\n", "↵").replace("\t", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,127 @@
+"""Cloud Run jobs (reached with `J` from Services): each job with its last execution;
+Enter lists the job's executions (status, tasks, start / end, failure reason); `l`
+shows the logs of the job or of the selected execution (resource.type cloud_run_job)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from staging_tui.domain import Execution, ExecutionStatus, Job
+from staging_tui.errors import StagingError
+from staging_tui.render.jobs import (
+    EXECUTION_COLUMNS,
+    JOB_COLUMNS,
+    STATUS,
+    execution_row,
+    job_row,
+)
+from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.widgets.status_line import StatusLine
+
+
+class JobsScreen(PaneScreen):
+    PANE_TITLE = "Services"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="jobs.back"),
+        Binding("r", "reload", "Reload", id="jobs.reload"),
+        Binding("l", "open_logs", "Logs", id="jobs.logs"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: list[Job] = []
+        self.executions: list[Execution] = []
+        self.job: Job | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(Text("Cloud Run jobs", style="bold underline"))
+        yield DataTable(id="jobs-table", cursor_type="row", zebra_stripes=True)
+        yield Static(Text("Executions (Enter on a job)", style="bold underline"),
+                     id="executions-title")
+        yield DataTable(id="executions-table", cursor_type="row", zebra_stripes=True)
+        yield StatusLine(id="jobs-status")
+
+    def on_mount(self) -> None:
+        self.query_one("#jobs-table", DataTable).add_columns(*JOB_COLUMNS)
+        self.query_one("#executions-table", DataTable).add_columns(*EXECUTION_COLUMNS)
+        self.query_one("#jobs-table", DataTable).focus()
+        self.load_jobs()
+
+    def action_reload(self) -> None:
+        self.load_jobs()
+
+    @work(exclusive=True, group="jobs-list", exit_on_error=False)
+    async def load_jobs(self) -> None:
+        status = self.query_one(StatusLine)
+        status.busy("loading Cloud Run jobs")
+        try:
+            listing = await (await self.backend.jobs()).list_jobs()
+        except StagingError as exc:
+            status.error(exc)
+            return
+        self.jobs = list(listing.jobs)
+        table = self.query_one("#jobs-table", DataTable)
+        table.clear()
+        now = self.now()
+        for job in self.jobs:
+            cells = job_row(job, now)
+            _, colour = STATUS[job.latest_status]
+            table.add_row(cells[0], cells[1], cells[2], Text(cells[3], style=colour),
+                          *cells[4:], key=job.key)
+        failed = sum(1 for j in self.jobs if j.latest_status is ExecutionStatus.FAILED)
+        text = Text(f"{len(self.jobs)} jobs" + (f" · {failed} last failed" if failed else "")
+                    + " · [Enter] executions · [l] logs · [Esc] back")
+        for failure in listing.failures:
+            text.append(f"\n✗ region {failure.region}: {failure.code}: {failure.message}",
+                        style="bold red")
+        status.info(text)
+
+    @on(DataTable.RowSelected, "#jobs-table")
+    def _job_selected(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        self.job = next((j for j in self.jobs if j.key == key), None)
+        if self.job is not None:
+            self.load_executions(self.job)
+
+    @work(exclusive=True, group="jobs-executions", exit_on_error=False)
+    async def load_executions(self, job: Job) -> None:
+        status = self.query_one(StatusLine)
+        status.busy(f"loading executions of {job.name}")
+        try:
+            self.executions = await (await self.backend.jobs()).list_executions(
+                job.name, job.region)
+        except StagingError as exc:
+            status.error(exc)
+            return
+        self.query_one("#executions-title", Static).update(
+            Text(f"Executions of {job.name} ({job.region})", style="bold underline"))
+        table = self.query_one("#executions-table", DataTable)
+        table.clear()
+        now = self.now()
+        for e in self.executions:
+            cells = execution_row(e, now)
+            _, colour = STATUS[e.status]
+            table.add_row(cells[0], Text(cells[1], style=colour), *cells[2:6],
+                          Text(cells[6], style="red") if cells[6] else "", key=e.name)
+        table.focus()
+        status.info(Text(f"{len(self.executions)} executions of {job.name} · [l] logs of "
+                         "the selected execution · [Esc] back"))
+
+    def action_open_logs(self) -> None:
+        jobs = self.query_one("#jobs-table", DataTable)
+        executions = self.query_one("#executions-table", DataTable)
+        execution = ""
+        job = self.job
+        if executions.has_focus and executions.row_count and job is not None:
+            execution = str(executions.coordinate_to_cell_key(
+                executions.cursor_coordinate).row_key.value)
+        elif jobs.row_count:
+            key = str(jobs.coordinate_to_cell_key(jobs.cursor_coordinate).row_key.value)
+            job = next((j for j in self.jobs if j.key == key), None)
+        if job is None:
+            return
+        self.console.open_job_logs(job.name, job.region, execution)
