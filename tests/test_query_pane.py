@@ -232,8 +232,8 @@ async def test_issue_bypasses_are_refused_in_the_pane(sandbox: RunningSandbox) -
         assert len(notes) == 1 and "biocirv_app on biocirv-db: this role can write" in notes[0]
         await put_sql(pilot, screen, "SELECT last_value FROM sample_id_seq")
         await run_and_wait(pilot, screen)
-        await until(lambda: grid(screen).rows, pilot)
-        before = grid(screen).rows
+        await until(lambda: list(grid(screen).rows), pilot)
+        before = list(grid(screen).rows)
         await put_sql(pilot, screen,
                       "SELECT U&\"!0073et_config\" UESCAPE '!' "
                       "('default_transaction_read_only','off',false);\n"
@@ -245,10 +245,10 @@ async def test_issue_bypasses_are_refused_in_the_pane(sandbox: RunningSandbox) -
         assert error_box(screen).startswith("REFUSED: function setval()")
         await put_sql(pilot, screen, "SHOW default_transaction_read_only")
         await run_and_wait(pilot, screen)
-        await until(lambda: grid(screen).rows == [("on",)], pilot)
+        await until(lambda: list(grid(screen).rows) == [("on",)], pilot)
         await put_sql(pilot, screen, "SELECT last_value FROM sample_id_seq")
         await run_and_wait(pilot, screen)
-        await until(lambda: grid(screen).rows == before, pilot)
+        await until(lambda: list(grid(screen).rows) == before, pilot)
         assert "read-only" in str(screen.query_one("#query-session", Static).render())
 
 
