@@ -18,8 +18,9 @@ from typing import Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
+from staging_tui.commands.exit_codes import FAILED, INTERRUPTED, OK, USAGE
 from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings, sandbox_settings
-from staging_tui.errors import StagingError
+from staging_tui.errors import ConfigError, InvalidArgument, SandboxError, StagingError, UsageError
 from staging_tui.gcp.endpoints import Endpoints
 
 
@@ -74,9 +75,14 @@ def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints]
         from staging_tui.sandbox.scenario import load_scenario
         from staging_tui.sandbox.sql_scenario import sql_instances
 
-        scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
+        try:
+            scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
+        except SandboxError as exc:
+            raise UsageError(exc.message, exc.fix) from None
         settings = replace(sandbox_settings(scenario.project, scenario.regions),
                            sql_instances=sql_instances(scenario))
+        if args.config or args.profile:
+            settings = on_the_sandbox(load_settings(args.config, args.profile), settings)
         child = SandboxProcess(args.scenario)
         if getattr(args, "needs_endpoints", lambda _: True)(args):  # `tunnel --list`: no
             child.begin()  # start-up overlaps ours; wait() starts it otherwise
@@ -87,6 +93,15 @@ def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints]
         return settings, provider, child
     settings = load_settings(args.config, args.profile, args.project, args.region)
     return settings, Endpoints.google, None
+
+
+def on_the_sandbox(profile: Settings, sandbox: Settings) -> Settings:
+    """A named profile run against the sandbox: its own rules (read_only, protected,
+    required secrets, health paths, keys, ...) with the sandbox's project, regions and
+    SQL instances, so `--sandbox --config mine.toml` tries your profile offline."""
+    return replace(profile, project=sandbox.project, regions=sandbox.regions,
+                   sql_instances=sandbox.sql_instances, sandbox=True,
+                   source=f"{profile.source} (profile {profile.profile}) on the sandbox")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,15 +125,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_headless(args, Backend(settings, endpoints)))
     except StagingError as exc:
         print(f"staging-tui: {exc}", file=sys.stderr)
-        return 2
+        return error_exit_code(exc)
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # `staging-tui services | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        return 0
+        return OK
     finally:
         if sandbox_thread is not None:
             sandbox_thread.stop()
+
+
+def error_exit_code(exc: StagingError) -> int:
+    """What the user gave was wrong (config, scenario, a rejected argument): USAGE;
+    anything else (credentials, an API, the network, the tunnel): FAILED."""
+    return USAGE if isinstance(exc, ConfigError | UsageError | InvalidArgument) else FAILED
 
 
 async def _headless(args: argparse.Namespace, backend: Any) -> int:

@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from staging_tui.commands.exit_codes import OK, USAGE
+from staging_tui.commands.lookup import unknown_service_or_revision
 from staging_tui.domain import LogEntry, LogMarker
 from staging_tui.errors import InvalidArgument
 from staging_tui.gcp.backend import Backend
@@ -42,14 +44,19 @@ def _write(item: LogEntry | LogMarker, args: argparse.Namespace, out: TextIO) ->
     out.write((json_line(item) if args.json else text_line(item, args.utc)) + "\n")
 
 
-async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdout) -> int:
+async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     try:
         since = datetime.now(UTC) - parse_since(args.since)
         severity = parse_severity(args.severity) if args.severity else None
     except ValueError as exc:
         print(f"staging-tui logs: {exc}", file=sys.stderr)
-        return 2
-    query = build_filter(args.service, args.revision, severity, args.filter)
+        return USAGE
+    unknown, revision = await unknown_service_or_revision(backend, args.service, args.revision)
+    if unknown:
+        print(f"staging-tui logs: {unknown}", file=sys.stderr)
+        return USAGE
+    query = build_filter(args.service, revision, severity, args.filter)
     logs = await backend.logs()
     try:
         if not args.follow:
@@ -57,7 +64,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
                 for entry in page:
                     _write(entry, args, out)
             out.flush()
-            return 0
+            return OK
         async for batch in logs.tail(query, since=since):
             for item in batch:
                 _write(item, args, out)
@@ -70,6 +77,6 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
             await logs.check_filter(args.filter)
         except InvalidArgument as own:
             print(f"staging-tui logs: --filter {args.filter!r}: {own.message}", file=sys.stderr)
-            return 2
+            return USAGE
         raise exc from None
-    return 0
+    return OK

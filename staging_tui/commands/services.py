@@ -1,13 +1,17 @@
-"""`staging-tui services [--json]`: list Cloud Run services headlessly."""
+"""`staging-tui services [--json] [--filter TEXT]`: list Cloud Run services headlessly.
+Exit 1 (and a line on stderr) when --filter matches nothing."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
+from staging_tui.commands.exit_codes import FINDINGS, OK
 from staging_tui.commands.output import print_json, print_table
 from staging_tui.gcp.backend import Backend
 from staging_tui.render.services import COLUMNS, filter_services, in_profile, service_row
+from staging_tui.render.suggestions import closest_names
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -26,4 +30,11 @@ async def run(args: argparse.Namespace, backend: Backend) -> int:
         print_json(services)
     else:
         print_table(COLUMNS, [service_row(s) for s in services])
-    return 0
+    if args.filter and not services:
+        # an empty table must not read as "nothing wrong": say what did not match
+        close = closest_names(args.filter, [s.name for s in listed])
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        print(f"staging-tui services: no service matches --filter {args.filter!r} "
+              f"(of {len(listed)} in {backend.settings.project}){hint}", file=sys.stderr)
+        return FINDINGS
+    return OK
