@@ -9,11 +9,12 @@ import argparse
 import asyncio
 import signal
 import sys
+import time
 from typing import Any, TextIO
 
 from staging_tui.errors import StagingError
 from staging_tui.gcp.backend import Backend
-from staging_tui.render.tunnels import database_url, psql_command, ready_line
+from staging_tui.render.tunnels import database_url, psql_command, ready_line, start_progress
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -66,7 +67,19 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         max_connections=args.max_connections,
     )
     tunnels = await backend.tunnels()
-    tunnel = await tunnels.start(args.instance, options, test=not args.no_test)
+    started = time.monotonic()
+
+    def progress(step: str) -> None:
+        if sys.stderr.isatty():  # the steps of a slow start, on one line, like doctor's
+            sys.stderr.write(f"\r\x1b[K{start_progress(args.instance, step, time.monotonic() - started)}")
+            sys.stderr.flush()
+
+    try:
+        tunnel = await tunnels.start(args.instance, options, test=not args.no_test,
+                                     progress=progress)
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")
     state = tunnel.state
     password: str | None = None
     if args.show_password:

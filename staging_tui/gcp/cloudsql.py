@@ -41,7 +41,10 @@ class TunnelOptions:
     """address: where to listen (loopback unless given explicitly); port 0 = the
     profile's, else the first free from 5433; ip_type PUBLIC / PRIVATE / PSC /
     AUTO (the first of those the instance has);
-    refresh "background" (certificate renewed ahead) or "lazy" (on connect)."""
+    refresh "background" (certificate renewed ahead) or "lazy" (on connect).
+    first_connect_timeout: the budget of the connection tests until one has passed: an
+    instance's first connection can be slow (Cloud SQL resuming, a cold database; the
+    sandbox starting its PostgreSQL) and must not fail a start that a retry would pass."""
 
     port: int = 0
     address: str = "127.0.0.1"
@@ -50,6 +53,7 @@ class TunnelOptions:
     refresh: str = "background"
     max_connections: int = 0
     connect_timeout: float = 15.0
+    first_connect_timeout: float = 90.0
     drain_timeout: float = 5.0
 
 
@@ -171,6 +175,9 @@ class Tunnel:
         self.connections_total = 0
         self.rejected = 0
         self.dial_ms: float = 0.0
+        self.on_step: Callable[[str], None] | None = None  # start progress (Tunnels.start)
+        self._testing = False
+        self._tested_ok = False
 
     @property
     def bytes_in(self) -> int:
@@ -195,6 +202,11 @@ class Tunnel:
     def _set(self, **changes: Any) -> None:
         self._state = replace(self._state, **changes)
 
+    def step(self, name: str) -> None:
+        """Report a start step (certificate, password, dial, login, test) to `on_step`."""
+        if self.on_step is not None:
+            self.on_step(name)
+
     async def start(self) -> TunnelState:
         self._set(status=TunnelStatus.STARTING, last_error="", connection_test="")
         self._listen()
@@ -204,6 +216,7 @@ class Tunnel:
         self._session = ConnectorSession(self._endpoints, self.instance.connection_name,
                                          iam_auth=self.options.iam_auth,
                                          refresh=self.options.refresh)
+        self.step("certificate")
         try:
             await self._session.target(self.options.ip_type)
         except Exception as exc:
@@ -305,6 +318,8 @@ class Tunnel:
                     raise
                 continue
             self.dial_ms = (time.perf_counter() - started) * 1000
+            if self._testing:
+                self.step("login")
             if self._state.status is TunnelStatus.ERROR:
                 self._set(status=TunnelStatus.READY, last_error="")
             return tls
@@ -353,18 +368,26 @@ class Tunnel:
 
         s = self._state
         started = time.perf_counter()
+        budget = (self.options.connect_timeout if self._tested_ok
+                  else max(self.options.connect_timeout, self.options.first_connect_timeout))
+        self._testing = True
+        self.step("dial")
         try:
             conn = await psycopg.AsyncConnection.connect(
                 host=s.host if s.host not in ("0.0.0.0", "::") else "127.0.0.1", port=s.port,
                 dbname=self.instance.database, user=self.instance.user,
-                password=password or None, connect_timeout=int(self.options.connect_timeout),
+                password=password or None, connect_timeout=max(1, int(budget)),
                 sslmode="disable", application_name="staging-tui connection test")
             async with conn:
+                self.step("test")
                 await conn.execute("SELECT 1")
         except Exception as exc:  # psycopg errors name the server's reason, not the password
             result = f"failed: {self._state.last_error or describe_error(exc)}"
             self._set(connection_test=result)
             return result
+        finally:
+            self._testing = False
+        self._tested_ok = True
         result = f"ok: SELECT 1 in {(time.perf_counter() - started) * 1000:.0f} ms"
         self._set(connection_test=result, status=TunnelStatus.READY, last_error="")
         return result

@@ -143,7 +143,8 @@ class CloudSqlState:
         self.ctx = ctx
         self.ca = LocalCA()
         self.specs = {s.name: s for s in sql_specs(ctx.scenario)}
-        self.database = SharedDatabase(tuple(self.specs.values()))
+        self.database = SharedDatabase(tuple(self.specs.values()),
+                                       ctx.scenario.faults.database_start_ms / 1000)
         self.instances = {name: InstanceServer(spec, self.ca, self.database)
                           for name, spec in self.specs.items()}
         self.certs_issued = 0

@@ -21,8 +21,9 @@ from staging_tui.sandbox.sql_scenario import SqlSpec
 class SharedDatabase:
     """Start lazily with `await ensure()`; `port` is then where to forward."""
 
-    def __init__(self, specs: tuple[SqlSpec, ...]) -> None:
+    def __init__(self, specs: tuple[SqlSpec, ...], start_delay_s: float = 0.0) -> None:
         self.specs = specs
+        self.start_delay_s = start_delay_s  # the database_start_ms fault: a cold instance
         self.server: PostgresServer | None = None
         self._starting: PostgresServer | None = None  # between ensure()'s start and its end
         self.restarts = 0
@@ -44,6 +45,7 @@ class SharedDatabase:
                 server = self._starting = PostgresServer()
                 try:
                     await asyncio.to_thread(self._start_and_seed, server)
+                    await asyncio.sleep(self.start_delay_s)
                     if server.stopped:
                         raise SandboxError(STOPPED_WHILE_STARTING)
                 except BaseException as exc:
