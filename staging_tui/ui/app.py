@@ -15,6 +15,7 @@ from pathlib import Path
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -64,6 +65,12 @@ class StagingApp(App[int]):
 
         self.set_timer(1.0, lambda: self.run_worker(warm, thread=True, exit_on_error=False,
                                                     group="prewarm"))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications are never markup: they carry key hints ("[a] add") and names
+        and errors from servers and users, whose brackets must show as typed."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def action_switch_pane(self, mode: str) -> None:
         if self.current_mode != mode:

@@ -103,7 +103,7 @@ class LogsScreen(PaneScreen):
             yield Static("query", classes="label")
             yield Input(self.query_text, id="logs-query", select_on_focus=False,
                         placeholder='Logging query, e.g. severity>=WARNING textPayload:"timeout"')
-            yield Static("", id="logs-query-error")
+            yield Static("", id="logs-query-error", markup=False)
         yield Input(placeholder="find: a regex on the text and source (Enter keeps it, "
                     "! inverts, Esc clears)",
                     id="logs-quick", classes="-hidden")

@@ -72,7 +72,7 @@ class QueryScreen(QueryTools):
         yield SqlErrorBox(id="query-error")
         yield ResultTabs(id="query-results")
         yield StatusLine("", id="query-status")
-        yield Static("not connected", id="query-session")
+        yield Static("not connected", id="query-session", markup=False)
 
     @property
     def results(self) -> dict[str, ResultInfo]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -15,6 +17,12 @@ class StatusLine(Static):
     StatusLine { height: auto; max-height: 4; padding: 0 1; background: $panel; }
     StatusLine.-error { background: $error 30%; }
     """
+
+    def __init__(self, content: str | Text = "", **kwargs: Any) -> None:
+        # Never markup: hints carry keys in brackets ("[h] health check") and errors carry
+        # what servers and users wrote ("[Errno 111]", "[[profiles.NAME.sql]]").
+        kwargs.setdefault("markup", False)
+        super().__init__(content, **kwargs)
 
     def busy(self, what: str) -> None:
         self.remove_class("-error")
