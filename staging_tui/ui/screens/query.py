@@ -120,13 +120,14 @@ class QueryScreen(QueryTools):
                                    statement_timeout_s=self.settings.statement_timeout,
                                    dsn_provider=dsn)
             await session.connect()
-        except StagingError:
+        except StagingError as exc:
+            shown: StagingError = exc
             tunnel = tunnels.get(name) if tunnels is not None else None
             if tunnel is not None and tunnel.state.last_error:    # the tunnel knows why
-                exc = QueryError(f"cannot connect to {short} through its tunnel: "
-                                 f"{tunnel.state.last_error}",
-                                 "the Database pane (4) shows the tunnel; r retries it there")
-            self.status.error(exc, f"\\c {short}")
+                shown = QueryError(f"cannot connect to {short} through its tunnel: "
+                                   f"{tunnel.state.last_error}",
+                                   "the Database pane (4) shows the tunnel; r retries it there")
+            self.status.error(shown, f"\\c {short}")
             return
         old, self.session = self.session, session
         if old is not None:
@@ -169,9 +170,7 @@ class QueryScreen(QueryTools):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running
-        if action == "write_mode" and not self.settings.writable:
-            return None
-        return True
+        return True  # F2 in a read-only profile explains why (action_write_mode)
 
     def action_run(self) -> None:
         editor = self.editor

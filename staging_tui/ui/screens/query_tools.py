@@ -13,7 +13,8 @@ from staging_tui.db.history import History
 from staging_tui.db.quality import column_quality
 from staging_tui.db.statements import Statement, relation_at
 from staging_tui.domain import Column
-from staging_tui.errors import StagingError
+from staging_tui.errors import ReadOnlyViolation, StagingError
+from staging_tui.render.write_access import write_mode_refusal
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.query_dialogs import ConfirmScreen, ExportScreen
 from staging_tui.ui.widgets.result_tabs import ResultTabs
@@ -83,8 +84,13 @@ class QueryTools(PaneScreen):
     # ------------------------------------------------------------------ write mode
     @work(exclusive=True, group="query-write", exit_on_error=False)
     async def action_write_mode(self) -> None:
+        if not self.settings.writable:  # say why, and how to get a profile that allows it
+            why, how = write_mode_refusal(self.settings)
+            self.status.error(ReadOnlyViolation(why, how), "")
+            return
         session = self.session
         if session is None:
+            self.status.info("not connected yet: write mode is for a connected session")
             return
         if self.running:
             self.status.info("a statement is running: write mode changes between statements")

@@ -42,5 +42,6 @@ class StatusLine(Static):
                 text.append(f"\n  fix: {exc.fix}")
         else:
             text.append(f"✗ {type(exc).__name__}: {exc}", style="bold")
-        text.append(f"   [{retry_key}] retry", style="dim")
+        if retry_key:  # "" for a refusal: pressing the key again would not help
+            text.append(f"   [{retry_key}] retry", style="dim")
         self.update(text)
