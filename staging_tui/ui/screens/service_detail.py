@@ -21,6 +21,7 @@ from staging_tui.render.service_detail import (
     summary_text,
 )
 from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.widgets.nav_table import NavTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 
@@ -46,7 +47,7 @@ class ServiceDetailScreen(PaneScreen):
             yield Static(summary_text(self.service, now), id="detail-summary")
             yield Static(conditions_text(self.service), id="detail-conditions")
             yield Static(Text("Revisions", style="bold underline"))
-            yield DataTable(id="detail-revisions", cursor_type="row", zebra_stripes=True)
+            yield NavTable(id="detail-revisions", zebra_stripes=True)
             yield Static(containers_text(self.service), id="detail-containers")
         yield StatusLine(id="detail-status")
 
