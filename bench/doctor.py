@@ -17,16 +17,14 @@ import asyncio
 import statistics
 import time
 from collections import Counter
-from dataclasses import replace
 
 from staging_tui.audit.runner import AreaProgress, DoctorOptions, run_doctor
-from staging_tui.config import sandbox_settings
+from staging_tui.backend import Backend
+from staging_tui.compose import make_backend, sandbox_profile
 from staging_tui.domain import Finding
-from staging_tui.gcp.backend import Backend
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.scenario import Scenario, load_scenario
 from staging_tui.sandbox.server import SandboxThread
-from staging_tui.sandbox.sql_scenario import sql_instances
 
 WARM_RUNS = 3
 
@@ -46,13 +44,12 @@ async def _timed(backend: Backend, options: DoctorOptions) -> tuple[float, list[
 
 def case(name: str, scenario: Scenario, concurrency: tuple[int, ...], target: float) -> None:
     with SandboxThread(scenario) as sandbox:
-        settings = replace(sandbox_settings(scenario.project, scenario.regions),
-                           sql_instances=sql_instances(scenario))
+        settings = sandbox_profile(scenario)
 
         async def main() -> None:
             for bound in concurrency:
                 options = DoctorOptions(concurrency=bound)
-                backend = Backend(settings, Endpoints.for_sandbox(sandbox.endpoints))
+                backend = make_backend(settings, Endpoints.for_sandbox(sandbox.endpoints))
                 try:
                     cold, findings, areas = await _timed(backend, options)
                     warm = []

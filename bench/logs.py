@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from staging_tui.gcp.endpoints import Endpoints  # noqa: E402
 from staging_tui.gcp.logs import LogsAdapter  # noqa: E402
-from staging_tui.render.log_view import LogViewModel  # noqa: E402
+from staging_tui.model.log_view import LogViewModel  # noqa: E402
 
 SCENARIO = """
 [project]
@@ -172,8 +172,8 @@ async def main() -> None:
     parser.add_argument("--separate-sandbox", action="store_true",
                         help="TUI part: run the sandbox in its own process, like Google")
     parser.add_argument("--gc", choices=("app", "off", "python-default"), default="app",
-                        help="TUI part: GC as the Logs pane sets it (higher thresholds), "
-                        "off, or CPython's defaults (the pane is told to leave them)")
+                        help="TUI part: GC as the app sets it (higher thresholds), "
+                        "off, or CPython's defaults (the app is told to leave them)")
     parser.add_argument("--rate", type=float, default=40_000.0,
                         help="entries/s the sandbox produces (one core sustains ~50k/s)")
     args = parser.parse_args()
@@ -184,11 +184,8 @@ async def main() -> None:
 
         if args.gc == "off":
             gc.disable()
-        elif args.gc == "python-default":
-            from staging_tui.ui.screens import logs as logs_screen
-
-            logs_screen.ADJUST_GC = False
-        await tui_flood(args.flood, args.presses, separate=args.separate_sandbox)
+        await tui_flood(args.flood, args.presses, separate=args.separate_sandbox,
+                        app_gc=args.gc != "python-default")
 
 
 async def throughput(args: argparse.Namespace) -> None:
@@ -253,7 +250,8 @@ def rss_mb() -> float:
     return 0.0
 
 
-async def tui_flood(rate: float, presses: int, separate: bool = False) -> None:
+async def tui_flood(rate: float, presses: int, separate: bool = False, app_gc: bool = True
+                    ) -> None:
     """The real app, sandbox in-process on its thread (as `--sandbox` runs it), or with
     `separate` in its own process (as Google is: only the app's own cost is measured)."""
     import gc
@@ -261,11 +259,10 @@ async def tui_flood(rate: float, presses: int, separate: bool = False) -> None:
 
     from textual import events
 
+    from staging_tui.compose import make_app
     from staging_tui.config import sandbox_settings
-    from staging_tui.gcp.backend import Backend
     from staging_tui.sandbox.scenario import load_scenario
     from staging_tui.sandbox.server import SandboxThread
-    from staging_tui.ui.app import StagingApp
     from staging_tui.ui.screens.logs import LogsScreen
     from staging_tui.ui.widgets.log_view import LogView
 
@@ -282,8 +279,8 @@ async def tui_flood(rate: float, presses: int, separate: bool = False) -> None:
         endpoints = thread.start().endpoints
     gc.collect()
     rss_before = rss_mb()
-    settings = sandbox_settings("bench-flood")
-    app = StagingApp(settings, Backend(settings, Endpoints.for_sandbox(endpoints)))
+    app = make_app(sandbox_settings("bench-flood"), Endpoints.for_sandbox(endpoints),
+                   relax_gc=app_gc)
     latencies: list[float] = []
     try:
         async with app.run_test(size=(160, 50)) as pilot:

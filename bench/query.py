@@ -35,9 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from staging_tui.config import sandbox_settings  # noqa: E402
 from staging_tui.db.session import QuerySession  # noqa: E402
-from staging_tui.gcp.backend import Backend  # noqa: E402
 from staging_tui.gcp.endpoints import Endpoints  # noqa: E402
 from staging_tui.gcp.query_target import tunnel_target  # noqa: E402
 from staging_tui.gcp.tunnels import Tunnels  # noqa: E402
@@ -98,15 +96,11 @@ async def run_session(dsn: str) -> tuple[float, float, int]:
 
 
 async def run_pane(sandbox: Any, rows: int) -> dict[str, float]:
-    from staging_tui.ui.app import StagingApp
+    from staging_tui.compose import make_app, sandbox_profile
     from staging_tui.ui.screens.query import QueryScreen
     from staging_tui.ui.widgets.result_grid import ResultGrid
 
-    scen = sandbox.scenario
-    settings = sandbox_settings(scen.project, scen.regions)
-    from dataclasses import replace
-    settings = replace(settings, sql_instances=sql_instances(scen))
-    app = StagingApp(settings, Backend(settings, Endpoints.for_sandbox(sandbox.endpoints)))
+    app = make_app(sandbox_profile(sandbox.scenario), Endpoints.for_sandbox(sandbox.endpoints))
     out: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("5")

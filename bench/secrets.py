@@ -105,13 +105,11 @@ async def measure_tui(endpoints: Endpoints, project: str, settle: float = 0.5
                       ) -> tuple[float, float]:
     """The real app, headless at 120x40: press 2, time until the Secrets table holds every
     secret (versions listed, audit run, rows set)."""
-    from staging_tui.gcp.backend import Backend
-    from staging_tui.ui.app import StagingApp
+    from staging_tui.compose import make_app
     from staging_tui.ui.screens.secrets import SecretsScreen
     from staging_tui.ui.widgets.secrets_table import SecretsTable
 
-    settings = sandbox_settings(project)
-    app = StagingApp(settings, Backend(settings, endpoints))
+    app = make_app(sandbox_settings(project), endpoints)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(settle)
         t = time.perf_counter()

@@ -30,8 +30,7 @@ def _process_start() -> float:
 
 def child(case: str) -> None:
     t0 = _process_start()
-    from staging_tui.config import sandbox_settings
-    from staging_tui.gcp.backend import Backend
+    from staging_tui.compose import make_app, sandbox_profile
     from staging_tui.gcp.endpoints import Endpoints
     from staging_tui.ui.app import StagingApp
 
@@ -54,9 +53,8 @@ def child(case: str) -> None:
         thread.wait = lambda timeout=60.0: endpoints  # type: ignore[method-assign]
     else:
         thread.begin()
-    settings = sandbox_settings(scenario.project, scenario.regions)
-    backend = Backend(settings, lambda: Endpoints.for_sandbox(thread.wait()))
-    app = BenchApp(settings, backend)
+    app = make_app(sandbox_profile(scenario), lambda: Endpoints.for_sandbox(thread.wait()),
+                   app_class=BenchApp)
 
     async def drive() -> None:
         from staging_tui.ui.widgets.services_table import ServicesTable

@@ -14,14 +14,18 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
 from staging_tui.commands.exit_codes import FAILED, INTERRUPTED, OK, USAGE
-from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings, sandbox_settings
+from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings
 from staging_tui.errors import ConfigError, InvalidArgument, SandboxError, StagingError, UsageError
 from staging_tui.gcp.endpoints import Endpoints
+
+if TYPE_CHECKING:
+    from staging_tui.backend import Backend
+    from staging_tui.sandbox.process import SandboxProcess
 
 
 def _global_options(defaults: bool) -> argparse.ArgumentParser:
@@ -68,19 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve(args: argparse.Namespace) -> tuple[Settings, Callable[[], Endpoints], Any]:
+def resolve(args: argparse.Namespace
+            ) -> tuple[Settings, Callable[[], Endpoints], SandboxProcess | None]:
     """Settings and an endpoints provider; in sandbox mode also the (starting) sandbox."""
     if args.sandbox or args.scenario:
+        from staging_tui.compose import sandbox_profile
         from staging_tui.sandbox.process import SandboxProcess
         from staging_tui.sandbox.scenario import load_scenario
-        from staging_tui.sandbox.sql_scenario import sql_instances
 
         try:
             scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
         except SandboxError as exc:
             raise UsageError(exc.message, exc.fix) from None
-        settings = replace(sandbox_settings(scenario.project, scenario.regions),
-                           sql_instances=sql_instances(scenario))
+        settings = sandbox_profile(scenario)
         if args.config or args.profile:
             settings = on_the_sandbox(load_settings(args.config, args.profile), settings)
         child = SandboxProcess(args.scenario)
@@ -109,20 +113,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(Path(args.path), args.force)
-    sandbox_thread: Any = None
+    sandbox_thread: SandboxProcess | None = None
     try:
         if args.command == "sandbox":
             return _serve(args)
         settings, endpoints, sandbox_thread = resolve(args)
-        from staging_tui.gcp.backend import Backend
+        from staging_tui.compose import make_app, make_backend
 
         if args.command is None:
-            from staging_tui.ui.app import StagingApp
-
-            app = StagingApp(settings, Backend(settings, endpoints))
+            app = make_app(settings, endpoints)
             app.run()
             return app.return_code or 0
-        return asyncio.run(_headless(args, Backend(settings, endpoints)))
+        return asyncio.run(_headless(args, make_backend(settings, endpoints)))
     except StagingError as exc:
         print(f"staging-tui: {exc}", file=sys.stderr)
         return error_exit_code(exc)
@@ -142,7 +144,7 @@ def error_exit_code(exc: StagingError) -> int:
     return USAGE if isinstance(exc, ConfigError | UsageError | InvalidArgument) else FAILED
 
 
-async def _headless(args: argparse.Namespace, backend: Any) -> int:
+async def _headless(args: argparse.Namespace, backend: Backend) -> int:
     try:
         code: int = await args.run(args, backend)
         return code

@@ -310,6 +310,69 @@ class SqlInstance:
 
 
 @dataclass(frozen=True, slots=True)
+class TunnelOptions:
+    """address: where to listen (loopback unless given explicitly); port 0 = the
+    profile's, else the first free from 5433; ip_type PUBLIC / PRIVATE / PSC /
+    AUTO (the first of those the instance has);
+    refresh "background" (certificate renewed ahead) or "lazy" (on connect).
+    first_connect_timeout: the budget of the connection tests until one has passed: an
+    instance's first connection can be slow (Cloud SQL resuming, a cold database; the
+    sandbox starting its PostgreSQL) and must not fail a start that a retry would pass."""
+
+    port: int = 0
+    address: str = "127.0.0.1"
+    ip_type: str = "PUBLIC"
+    iam_auth: bool = False
+    refresh: str = "background"
+    max_connections: int = 0
+    connect_timeout: float = 15.0
+    first_connect_timeout: float = 90.0
+    drain_timeout: float = 5.0
+
+
+class TunnelErrorKind(StrEnum):
+    """What went wrong with a tunnel, decided where the exception is caught (gcp/cloudsql
+    .py); `TUNNEL_FIXES` says what to do about each, for the CLI and the pane alike."""
+
+    NONE = ""
+    ADMIN_API = "admin-api"        # the Cloud SQL Admin API failed or is unreachable
+    ACCESS = "access"              # 401/403 from the Admin API
+    NOT_FOUND = "not-found"        # no such instance
+    IP_TYPE = "ip-type"            # the instance has no address of the requested type
+    UNREACHABLE = "unreachable"    # the instance's address does not answer
+    TLS = "tls"
+    PASSWORD = "password"          # the password secret or the password itself
+    LIMIT = "limit"                # max connections reached
+    REGION = "region"              # the instance lives in another region
+    OTHER = "other"
+
+
+TUNNEL_FIXES: Mapping[TunnelErrorKind, str] = {
+    TunnelErrorKind.ADMIN_API: "retry; check network access to sqladmin.googleapis.com",
+    TunnelErrorKind.ACCESS: "ask for roles/cloudsql.client on the project",
+    TunnelErrorKind.NOT_FOUND: "check the connection name: PROJECT:REGION:INSTANCE "
+                               "(gcloud sql instances list)",
+    TunnelErrorKind.IP_TYPE: "choose the instance's IP type: --private-ip (PRIVATE) or --psc",
+    TunnelErrorKind.UNREACHABLE: "the instance may be stopped, or its address not reachable "
+                                 "from here (a private IP needs the VPC)",
+    TunnelErrorKind.PASSWORD: "check the profile's password_secret holds the user's password",
+    TunnelErrorKind.REGION: "use the region the instance lives in",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionTest:
+    """The result of `SELECT 1` through a tunnel; `str()` is what the pane and CLI show."""
+
+    ok: bool
+    detail: str = ""     # why it failed ("" when ok)
+    ms: float = 0.0      # how long it took when ok
+
+    def __str__(self) -> str:
+        return f"ok: SELECT 1 in {self.ms:.0f} ms" if self.ok else f"failed: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
 class TunnelState:
     instance: str
     status: TunnelStatus
@@ -322,9 +385,30 @@ class TunnelState:
     bytes_out: int = 0
     started_at: datetime | None = None
     last_error: str = ""
-    connection_test: str = ""
+    connection_test: ConnectionTest | None = None
     ip_type: str = ""          # the instance address in use: PUBLIC, PRIVATE or PSC
     idle_connections: int = 0  # of `connections`, those between transactions
+    error_kind: TunnelErrorKind = TunnelErrorKind.NONE  # of `last_error`
+
+    @property
+    def local_host(self) -> str:
+        """Where a client connects: the listen address, loopback for a wildcard one."""
+        return "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+
+    def url(self, password: str = "") -> str:
+        """postgresql://USER[:PASSWORD]@HOST:PORT/DB: the one DSN builder (the Query
+        pane, `staging-tui query` and the DATABASE_URL shown, masked, in the pane)."""
+        from urllib.parse import quote
+
+        auth = quote(self.user or "postgres", safe="")
+        if password:
+            auth += ":" + (password if password == PASSWORD_MASK else quote(password, safe=""))
+        host = self.local_host
+        host = f"[{host}]" if ":" in host else host
+        return f"postgresql://{auth}@{host}:{self.port}/{quote(self.database or 'postgres', safe='')}"
+
+
+PASSWORD_MASK = "********"  # where a password exists but was not revealed
 
 
 # --------------------------------------------------------------------------- Query

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ui_app import sandbox_profile
+from ui_app import backend_for, sandbox_profile
 
 from staging_tui.cli import build_parser
-from staging_tui.gcp.backend import Backend
-from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.server import RunningSandbox
 
 
 async def run_command(sandbox: RunningSandbox, argv: list[str], **settings: Any) -> int:
     args = build_parser().parse_args(argv)
-    backend = Backend(sandbox_profile(sandbox, **settings), Endpoints.for_sandbox(sandbox.endpoints))
+    backend = backend_for(sandbox, sandbox_profile(sandbox, **settings))
     try:
         code: int = await args.run(args, backend)
     finally:

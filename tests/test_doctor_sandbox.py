@@ -8,7 +8,8 @@ import json
 from dataclasses import replace
 
 import pytest
-from fixtures_doctor import backend_for, doctor_settings, healthy_settings
+from fixtures_doctor import healthy_settings
+from ui_app import backend_for, sandbox_profile
 
 from staging_tui.audit import secrets_audit
 from staging_tui.audit.runner import AreaProgress, problems, run_doctor
@@ -156,7 +157,7 @@ async def test_healthy_scenario_has_no_problems(healthy_sandbox: RunningSandbox)
 async def run_command(backend_sandbox: RunningSandbox, argv: list[str], capsys: pytest.CaptureFixture[str],
                       settings_changes: dict[str, object] | None = None) -> tuple[int, str]:
     args = build_parser().parse_args(["doctor", *argv])
-    settings = doctor_settings(backend_sandbox, **(settings_changes or {}))
+    settings = sandbox_profile(backend_sandbox, **(settings_changes or {}))
     backend = backend_for(backend_sandbox, settings)
     try:
         code = await doctor_command.run(args, backend)

@@ -29,7 +29,7 @@ def test_ui_import_pulls_in_neither_google_nor_sandbox() -> None:
 
 def test_non_ui_layers_never_import_textual() -> None:
     mods = _modules_after(
-        "import staging_tui.gcp.run, staging_tui.gcp.backend, staging_tui.audit.env_rules, "
+        "import staging_tui.gcp.run, staging_tui.backend, staging_tui.env_rules, "
         "staging_tui.render.services, staging_tui.sandbox.server, staging_tui.cli"
     )
     assert not {m for m in mods if m.startswith("textual")}

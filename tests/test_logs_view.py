@@ -9,22 +9,20 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from ui_app import backend_for
 
 from staging_tui.commands import logs as logs_command
-from staging_tui.config import sandbox_settings
 from staging_tui.domain import HttpRequest, LogEntry, LogMarker, MarkerKind, Severity
-from staging_tui.gcp.backend import Backend
-from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.durations import parse_since
+from staging_tui.gcp.log_query import build_filter
+from staging_tui.model.log_view import LogViewModel, RingBuffer
 from staging_tui.render.log_lines import (
-    build_filter,
     expanded_text,
     json_line,
-    parse_since,
     save_lines,
     summary,
     text_line,
 )
-from staging_tui.render.log_view import LogViewModel, RingBuffer
 from staging_tui.sandbox.server import RunningSandbox
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -135,7 +133,7 @@ def test_build_filter_and_since() -> None:
 
 async def test_logs_command_prints_text_and_json(sandbox: RunningSandbox,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    backend = Backend(sandbox_settings(), Endpoints.for_sandbox(sandbox.endpoints))
+    backend = backend_for(sandbox)
     parser = argparse.ArgumentParser()
     logs_command.add_parser(parser.add_subparsers(), [])
     try:
@@ -166,7 +164,7 @@ async def test_logs_follow_keeps_printing_new_entries(sandbox: RunningSandbox) -
     """`logs --follow --json` backfills, then keeps printing entries written after it began."""
     import asyncio
 
-    backend = Backend(sandbox_settings(), Endpoints.for_sandbox(sandbox.endpoints))
+    backend = backend_for(sandbox)
     parser = argparse.ArgumentParser()
     logs_command.add_parser(parser.add_subparsers(), [])
     args = parser.parse_args(["logs", "webservice", "--since", "1m", "--follow", "--json"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from staging_tui.audit.env_rules import env_flags
 from staging_tui.domain import EnvVar, Readiness, SecretRef, Service, TrafficTarget
+from staging_tui.env_rules import env_flags
 from staging_tui.render.services import (
     age,
     filter_services,
@@ -95,3 +95,29 @@ def test_error_buckets_and_sparkline() -> None:
     assert sparkline(rates["api"], 2)[-1] == "█" and len(sparkline(rates["api"], 2)) == 15
     assert sparkline([0, 0, 0]) == ""
     assert sparkline(rates["web"], 8).strip() == "▁"
+
+
+def test_refresh_schedule_backs_off_after_errors_and_never_overlaps() -> None:
+    from datetime import UTC, datetime
+
+    from staging_tui.model.refresh import Refresh
+
+    r = Refresh(30.0, max_backoff=100.0)
+    assert not r.tick(25.0) and r.tick(5.0)
+    assert r.begin() and not r.begin() and not r.tick(31.0)  # one load at a time
+    r.failed()
+    assert (r.delay, r.failures) == (60.0, 1) and not r.tick(28.0) and r.tick(1.0)
+    r.begin()
+    r.failed()
+    r.begin()
+    r.failed()
+    assert r.delay == 100.0  # capped
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    r.begin()
+    r.succeeded(now)
+    assert (r.delay, r.failures, r.loaded_at, r.age(now)) == (30.0, 0, now, 0.0)
+    on_demand = Refresh(0.0)
+    assert not on_demand.tick(1e9)
+    on_demand.begin()
+    on_demand.failed()
+    assert on_demand.delay == 0.0 and not on_demand.tick(1e9)

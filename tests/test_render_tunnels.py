@@ -39,11 +39,12 @@ def test_row() -> None:
 def test_detail_names_the_ip_type_and_does_not_repeat_the_error() -> None:
     from dataclasses import replace
 
+    from staging_tui.domain import ConnectionTest
     from staging_tui.render.tunnels import detail_lines
 
     error = "instance p:us-central1:biocirv-db unreachable: ConnectionResetError"
     failed = replace(STATE, status=TunnelStatus.ERROR, ip_type="PRIVATE", last_error=error,
-                     connection_test=f"failed: {error}")
+                     connection_test=ConnectionTest(False, error))
     lines = dict(detail_lines(failed, NOW))
     assert lines["ip type"] == "PRIVATE"
     assert lines["connection test"] == "failed (the last error)"

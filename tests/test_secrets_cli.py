@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from ui_app import sandbox_profile
+from ui_app import backend_for
 
 from staging_tui.cli import build_parser, main
-from staging_tui.gcp.backend import Backend
-from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.server import RunningSandbox
 
 VALUES = ("sandbox-pg-v3-7f1e", "redis://10.0.0.3", "sandbox-mcp-token", "sk_test_sandbox")
@@ -29,7 +27,7 @@ def test_secrets_list_json(capsys: pytest.CaptureFixture[str]) -> None:
 async def run_command(sandbox: RunningSandbox, argv: list[str]) -> int:
     """The command's own `run` on the session sandbox (main() would start a new one)."""
     args = build_parser().parse_args(argv)
-    backend = Backend(sandbox_profile(sandbox), Endpoints.for_sandbox(sandbox.endpoints))
+    backend = backend_for(sandbox)
     try:
         code: int = await args.run(args, backend)
     finally:

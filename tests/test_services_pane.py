@@ -138,16 +138,15 @@ async def test_help_and_pane_keys(sandbox: RunningSandbox) -> None:
 
 async def test_missing_credentials_show_the_fix_in_the_pane(
         tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from staging_tui.compose import make_app as make_real_app
     from staging_tui.config import Settings
-    from staging_tui.gcp.backend import Backend
     from staging_tui.gcp.endpoints import Endpoints
-    from staging_tui.ui.app import StagingApp
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.delenv("CLOUDSDK_CONFIG", raising=False)
     settings = Settings(profile="real", project="my-proj")
-    app = StagingApp(settings, Backend(settings, Endpoints.google()))
+    app = make_real_app(settings, Endpoints.google())
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one(StatusLine)
         for _ in range(100):

@@ -36,7 +36,7 @@ async def test_psycopg_through_the_tunnel_with_password_from_secret_manager(
         tunnel = await tunnels.start("main-db")
         state = tunnel.state
         assert state.status is TunnelStatus.READY
-        assert state.connection_test.startswith("ok: SELECT 1")
+        assert str(state.connection_test).startswith("ok: SELECT 1")
         assert DEFAULT_PORT <= state.port < DEFAULT_PORT + 100
         password = await tunnels.password(tunnel.instance)
         assert password == sql_sandbox.cloudsql.password("main-db")
@@ -87,7 +87,7 @@ async def test_ip_types_and_lazy_refresh(sql_sandbox: SqlSandbox, ip_type: str) 
     tunnels = sql_sandbox.tunnels()
     try:
         tunnel = await tunnels.start("main-db", TunnelOptions(ip_type=ip_type, refresh="lazy"))
-        assert tunnel.state.connection_test.startswith("ok"), tunnel.state
+        assert tunnel.state.connection_test and tunnel.state.connection_test.ok, tunnel.state
     finally:
         await tunnels.close()
 
@@ -97,7 +97,7 @@ async def test_iam_database_authentication(sql_sandbox: SqlSandbox) -> None:
     robot = SqlInstance(MAIN, database="app", user="robot@tunnel-test.iam", iam_auth=True)
     try:
         tunnel = await tunnels.start(robot)
-        assert tunnel.state.connection_test.startswith("ok"), tunnel.state
+        assert tunnel.state.connection_test and tunnel.state.connection_test.ok, tunnel.state
         assert database_url(tunnel.state, None, masked=False).startswith(
             "postgresql://robot%40tunnel-test.iam@127.0.0.1:")
     finally:

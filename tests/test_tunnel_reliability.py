@@ -205,10 +205,10 @@ async def test_unreachable_instance_is_reported_and_retry_succeeds(
         state = tunnel.state
         assert state.status is TunnelStatus.ERROR
         assert "unreachable" in state.last_error and "down-db" in state.last_error
-        assert state.connection_test.startswith("failed")
+        assert state.connection_test is not None and not state.connection_test.ok
         await sql_sandbox.call(cloudsql.set_reachable("down-db", True))
         result = await tunnels.test("down-db")  # the pane's retry key
-        assert result.startswith("ok"), result
+        assert result.ok, result
         assert tunnel.state.status is TunnelStatus.READY and not tunnel.state.last_error
     finally:
         await sql_sandbox.call(cloudsql.set_reachable("down-db", False))

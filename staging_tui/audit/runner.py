@@ -8,10 +8,10 @@ The Backend is reached through the small protocols below (audit/ may not import 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from staging_tui.audit.checks import credentials as cred_checks
 from staging_tui.audit.checks.database import VERSION, check_database, database_summary
@@ -29,6 +29,7 @@ from staging_tui.domain import (
     Level,
     LogEntry,
     Revision,
+    Secret,
     Service,
     SqlInstance,
 )
@@ -41,21 +42,34 @@ T = TypeVar("T")
 
 
 class RunSource(Protocol):
-    async def list_services(self) -> list[Service]: ...
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
 
 
 class LogsSource(Protocol):
     def list_pages(self, filter_: str = "", *, since: datetime | None = None,
                    until: datetime | None = None, newest_first: bool = False,
-                   limit: int = 0, page_size: int = ...) -> Any: ...
+                   limit: int = 0, page_size: int = ...) -> AsyncIterator[list[LogEntry]]: ...
+
+
+class PayloadLike(Protocol):
+    @property
+    def data(self) -> bytes: ...
+
+
+class SecretsSource(Protocol):
+    async def list_secrets(self, filter: str = "") -> list[Secret]: ...
+    async def access(self, secret: str, version: str = "latest") -> PayloadLike: ...
 
 
 class HealthLike(Protocol):
-    url: str
-    status: int
-    latency_ms: float
-    error: str
+    @property
+    def url(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def latency_ms(self) -> float: ...
+    @property
+    def error(self) -> str: ...
 
 
 class ProbesSource(Protocol):
@@ -65,13 +79,16 @@ class ProbesSource(Protocol):
 
 
 class DoctorBackend(Protocol):
-    settings: Settings
+    """What the doctor needs of the Backend (backend.py implements it)."""
 
-    async def run(self) -> Any: ...
-    async def logs(self) -> Any: ...
-    async def secrets(self) -> Any: ...
-    async def probes(self) -> Any: ...
-    async def health(self, service: Service, path: str = "") -> Any: ...
+    @property
+    def settings(self) -> Settings: ...
+    async def run(self) -> RunSource: ...
+    async def services(self) -> list[Service]: ...
+    async def logs(self) -> LogsSource: ...
+    async def secrets(self) -> SecretsSource: ...
+    async def probes(self) -> ProbesSource: ...
+    async def health(self, service: Service, path: str = "") -> HealthLike: ...
 
 
 # ------------------------------------------------------------------ options and progress
@@ -152,12 +169,7 @@ class DoctorRun:
         return task.result()
 
     async def _list_services(self) -> list[Service]:
-        import fnmatch
-
-        run = await self.backend.run()
-        listed: list[Service] = await self.bounded(run.list_services)
-        pattern = self.settings.service_filter or "*"
-        return [s for s in listed if fnmatch.fnmatchcase(s.name, pattern)]
+        return await self.bounded(self.backend.services)
 
     async def run(self) -> list[Finding]:
         gatherers: dict[str, Callable[[], Awaitable[tuple[list[Finding], dict[str, str]]]]] = {
@@ -315,7 +327,7 @@ class DoctorRun:
         return found, passed
 
 
-async def _password_source(backend: Any) -> Callable[[str], Awaitable[str]] | None:
+async def _password_source(backend: DoctorBackend) -> Callable[[str], Awaitable[str]] | None:
     """Reads a DB password from Secret Manager through the secrets adapter, when present."""
     from staging_tui.audit.secrets_gather import secret_reader
 

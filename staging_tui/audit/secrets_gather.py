@@ -1,17 +1,20 @@
 """The doctor's secrets area: runs the secrets audit (audit/secrets_audit.py, issue 3)
 over the Secret Manager listing and passes its findings on; and reads DB passwords
-from Secret Manager for the database area. The adapter is reached duck-typed
-(`backend.secrets()`), since audit/ may not import gcp/.
+from Secret Manager for the database area. The adapter is reached through the
+runner's DoctorBackend protocol, since audit/ may not import gcp/.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from staging_tui.audit import secrets_audit
 from staging_tui.audit.checks.registry import check
 from staging_tui.domain import Finding, Level, Secret, Service
+
+if TYPE_CHECKING:
+    from staging_tui.audit.runner import DoctorBackend
 
 # The secrets audit's check ids, declared here for the checklist and docs/doctor.md.
 OK = check("secrets.ok", "secrets", "Required and referenced secrets usable",
@@ -41,7 +44,8 @@ UNUSED = check("secrets.unused", "secrets", "No unused secrets (note)",
                "gcloud secrets delete NAME, or label it used-by=WHO")
 
 
-async def gather_secret_findings(backend: Any, services: Callable[[], Awaitable[list[Service]]]
+async def gather_secret_findings(backend: DoctorBackend,
+                                 services: Callable[[], Awaitable[list[Service]]]
                                  ) -> tuple[list[Finding], dict[str, str]]:
     s = backend.settings
     adapter = await backend.secrets()
@@ -55,10 +59,8 @@ async def gather_secret_findings(backend: Any, services: Callable[[], Awaitable[
     return others, {OK.id: f"{len(usable)} secrets checked, of {len(listed)} in the project"}
 
 
-async def secret_reader(backend: Any) -> Callable[[str], Awaitable[str]] | None:
-    """A function reading a secret's latest value as text, or None without an adapter."""
-    if not hasattr(backend, "secrets"):
-        return None
+async def secret_reader(backend: DoctorBackend) -> Callable[[str], Awaitable[str]] | None:
+    """A function reading a secret's latest value as text."""
     adapter = await backend.secrets()
 
     async def read(name: str) -> str:

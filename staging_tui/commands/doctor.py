@@ -10,8 +10,8 @@ from typing import Any
 from staging_tui.audit.checks.logs import ErrorRateRule
 from staging_tui.audit.checks.registry import AREAS, exit_code
 from staging_tui.audit.runner import AreaProgress, DoctorOptions, run_doctor
+from staging_tui.backend import Backend
 from staging_tui.commands.output import print_json
-from staging_tui.gcp.backend import Backend
 from staging_tui.render.doctor import checklist_text, summary_line
 
 

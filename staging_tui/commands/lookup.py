@@ -4,9 +4,9 @@ a typo must be an error naming the closest names, never an empty answer that rea
 
 from __future__ import annotations
 
+from staging_tui.backend import Backend
 from staging_tui.domain import Service
-from staging_tui.gcp.backend import Backend
-from staging_tui.render.services import in_profile, short_revision
+from staging_tui.render.services import short_revision
 from staging_tui.render.suggestions import unknown_name
 
 
@@ -17,7 +17,7 @@ async def unknown_service_or_revision(backend: Backend, service: str, revision: 
     if not service and not revision:
         return "", ""
     run_api = await backend.run()
-    services = in_profile(await run_api.list_services(), backend.settings.service_filter)
+    services = await backend.services()
     where = backend.settings.project
     by_name = {s.name: s for s in services}
     if service and service not in by_name:

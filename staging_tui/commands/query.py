@@ -14,9 +14,9 @@ import json
 import sys
 from typing import Any, TextIO
 
+from staging_tui.backend import Backend
 from staging_tui.domain import QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
-from staging_tui.gcp.backend import Backend
 from staging_tui.render.query import expanded_lines, row_count_text, table_lines
 
 READ_ONLY_FIX = ("`staging-tui query` is always read-only; writes need the Query pane's write "
@@ -52,19 +52,16 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
     # psycopg is imported here, not at module level: every CLI start (the TUI's too)
     # registers this command, and must not pay for it.
     from staging_tui.db.meta import run_meta
-    from staging_tui.db.session import QuerySession
     from staging_tui.db.statements import split_statements
 
     out = out or sys.stdout
     sql = " ".join(args.sql)
     try:
-        dsn, via = await _dsn(args, backend)
+        session = await backend.query_session(args.instance, dsn=args.dsn,
+                                              statement_timeout=args.timeout)
     except StagingError as exc:
         print(f"staging-tui query: {exc}", file=sys.stderr)
         return 1
-    timeout = backend.settings.statement_timeout if args.timeout is None else args.timeout
-    session = QuerySession(dsn, environment=backend.settings.environment,
-                           statement_timeout_s=timeout, via=via)
     session.timing, session.expanded = False, bool(args.expanded)   # psql's defaults
     try:
         for n, statement in enumerate(split_statements(sql)):
@@ -95,22 +92,6 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
         return 0
     finally:
         await session.close()
-
-
-async def _dsn(args: argparse.Namespace, backend: Backend) -> tuple[str, str]:
-    if args.dsn:
-        return args.dsn, ""
-    from staging_tui.gcp.query_target import tunnel_target
-
-    target = await tunnel_target(await backend.tunnels(), args.instance or _only_instance(backend))
-    return target.dsn, target.via
-
-
-def _only_instance(backend: Backend) -> str:
-    instances = backend.settings.sql_instances
-    if not instances:
-        raise StagingError("no database given", "pass --dsn URL or --instance NAME")
-    return instances[0].connection_name
 
 
 def _print(out: TextIO, args: argparse.Namespace, sql: str, result: QueryResult,

@@ -12,11 +12,10 @@ import sys
 from typing import Any
 
 from staging_tui.audit.secrets_audit import audit_profile, failed, secret_users
+from staging_tui.backend import Backend
 from staging_tui.commands.output import print_json, print_table, to_jsonable
 from staging_tui.domain import Secret, Service
-from staging_tui.gcp.backend import Backend
 from staging_tui.render.secrets import COLUMNS, audit_summary, checklist, secret_row
-from staging_tui.render.services import in_profile
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -38,10 +37,10 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 async def _gather(backend: Backend, filter: str = "") -> tuple[list[Secret], list[Service]]:
-    secrets_api, run_api = await asyncio.gather(backend.secrets(), backend.run())
+    secrets_api = await backend.secrets()
     secrets, services = await asyncio.gather(secrets_api.list_secrets(filter),
-                                             run_api.list_services())
-    return secrets, in_profile(services, backend.settings.service_filter)
+                                             backend.services())
+    return secrets, services
 
 
 async def run_list(args: argparse.Namespace, backend: Backend) -> int:

@@ -7,10 +7,10 @@ import argparse
 import sys
 from typing import Any
 
+from staging_tui.backend import Backend
 from staging_tui.commands.exit_codes import FINDINGS, OK
 from staging_tui.commands.output import print_json, print_table
-from staging_tui.gcp.backend import Backend
-from staging_tui.render.services import COLUMNS, filter_services, in_profile, service_row
+from staging_tui.render.services import COLUMNS, filter_services, service_row
 from staging_tui.render.suggestions import closest_names
 
 
@@ -23,8 +23,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 async def run(args: argparse.Namespace, backend: Backend) -> int:
-    run_api = await backend.run()
-    listed = in_profile(await run_api.list_services(), backend.settings.service_filter)
+    listed = await backend.services()
     services = filter_services(listed, args.filter, backend.settings.pr_pattern)
     if args.json:
         print_json(services)

@@ -12,8 +12,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from staging_tui.backend import Backend
 from staging_tui.errors import StagingError
-from staging_tui.gcp.backend import Backend
 from staging_tui.render.tunnels import database_url, psql_command, ready_line, start_progress
 
 
@@ -57,7 +57,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         print("staging-tui tunnel: name an instance (see: staging-tui tunnel --list)",
               file=sys.stderr)
         return 2
-    from staging_tui.gcp.cloudsql import TunnelOptions
+    from staging_tui.domain import TunnelOptions
 
     options = TunnelOptions(
         port=args.port, address=args.address, iam_auth=args.iam,
@@ -91,7 +91,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
     out.write(f"DATABASE_URL={database_url(state, password, masked=not tunnel.instance.iam_auth)}"
               "\n")
     out.write(f"psql: {psql_command(state, password)}\n")
-    if state.connection_test:
+    if state.connection_test is not None:
         out.write(f"connection test: {state.connection_test}\n")
     out.flush()
     by_signal = stop is None

@@ -22,11 +22,19 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from staging_tui.domain import SqlInstance, TunnelState, TunnelStatus
+from staging_tui.domain import (
+    TUNNEL_FIXES,
+    ConnectionTest,
+    SqlInstance,
+    TunnelErrorKind,
+    TunnelOptions,
+    TunnelState,
+    TunnelStatus,
+)
 from staging_tui.errors import TunnelError
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.socket_pipe import SocketPipe, open_tls
@@ -34,27 +42,6 @@ from staging_tui.gcp.socket_pipe import SocketPipe, open_tls
 DEFAULT_PORT = 5433
 PORT_SEARCH = 100
 PasswordSource = Callable[[SqlInstance], Awaitable[str]]
-
-
-@dataclass(frozen=True, slots=True)
-class TunnelOptions:
-    """address: where to listen (loopback unless given explicitly); port 0 = the
-    profile's, else the first free from 5433; ip_type PUBLIC / PRIVATE / PSC /
-    AUTO (the first of those the instance has);
-    refresh "background" (certificate renewed ahead) or "lazy" (on connect).
-    first_connect_timeout: the budget of the connection tests until one has passed: an
-    instance's first connection can be slow (Cloud SQL resuming, a cold database; the
-    sandbox starting its PostgreSQL) and must not fail a start that a retry would pass."""
-
-    port: int = 0
-    address: str = "127.0.0.1"
-    ip_type: str = "PUBLIC"
-    iam_auth: bool = False
-    refresh: str = "background"
-    max_connections: int = 0
-    connect_timeout: float = 15.0
-    first_connect_timeout: float = 90.0
-    drain_timeout: float = 5.0
 
 
 class ConnectorSession:
@@ -148,6 +135,28 @@ def describe_error(exc: BaseException, instance: str = "") -> str:
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
 
 
+def error_kind(exc: BaseException) -> TunnelErrorKind:
+    """The kind of `exc` (the branches of `describe_error`): TUNNEL_FIXES says the fix."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientResponseError):
+        if exc.status in (401, 403):
+            return TunnelErrorKind.ACCESS
+        return TunnelErrorKind.NOT_FOUND if exc.status == 404 else TunnelErrorKind.ADMIN_API
+    if isinstance(exc, aiohttp.ClientError):
+        return TunnelErrorKind.ADMIN_API
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return TunnelErrorKind.UNREACHABLE
+    if type(exc).__name__ == "CloudSQLIPTypeError":
+        return TunnelErrorKind.IP_TYPE
+    if isinstance(exc, ssl.SSLError):
+        return TunnelErrorKind.TLS
+    text = str(exc).lower()
+    if "password" in text:  # psycopg: the server's "password authentication failed"
+        return TunnelErrorKind.PASSWORD
+    return TunnelErrorKind.REGION if "region" in text else TunnelErrorKind.OTHER
+
+
 class Tunnel:
     """One instance's listener. `start()` binds and fetches the first certificate;
     each client gets its own mTLS connection to the instance and a byte pipe on a
@@ -208,7 +217,8 @@ class Tunnel:
             self.on_step(name)
 
     async def start(self) -> TunnelState:
-        self._set(status=TunnelStatus.STARTING, last_error="", connection_test="")
+        self._set(status=TunnelStatus.STARTING, last_error="", connection_test=None,
+                  error_kind=TunnelErrorKind.NONE)
         self._listen()
         self._wake = socket.socketpair()
         self._dialer = ThreadPoolExecutor(max_workers=16, thread_name_prefix="tunnel-dial")
@@ -220,10 +230,11 @@ class Tunnel:
         try:
             await self._session.target(self.options.ip_type)
         except Exception as exc:
-            message = describe_error(exc, self.instance.connection_name)
+            message, kind = describe_error(exc, self.instance.connection_name), error_kind(exc)
             await self.stop()
-            self._set(status=TunnelStatus.ERROR, last_error=message)
-            raise TunnelError(message, _fix_for(message)) from None
+            self._set(status=TunnelStatus.ERROR, last_error=message, error_kind=kind)
+            raise TunnelError(message, TUNNEL_FIXES.get(kind)
+                              or TUNNEL_FIXES[TunnelErrorKind.ADMIN_API]) from None
         except BaseException:  # cancelled (a pane closed): free the port and the session
             await self.stop(drain_timeout=0)
             raise
@@ -266,7 +277,8 @@ class Tunnel:
         limit = self.options.max_connections
         if limit and len(self._pipes) >= limit:
             self.rejected += 1
-            self._set(last_error=f"max connections ({limit}) reached: a client was refused")
+            self._set(last_error=f"max connections ({limit}) reached: a client was refused",
+                      error_kind=TunnelErrorKind.LIMIT)
             client.close()
             return
         assert self._wake is not None
@@ -294,7 +306,7 @@ class Tunnel:
             tls = await self._dial()
         except BaseException as exc:
             if not isinstance(exc, asyncio.CancelledError):
-                self._set(status=TunnelStatus.ERROR,
+                self._set(status=TunnelStatus.ERROR, error_kind=error_kind(exc),
                           last_error=describe_error(exc, self.instance.connection_name))
             pipe.run(None)  # closes the client's socket
             if isinstance(exc, asyncio.CancelledError):
@@ -321,7 +333,8 @@ class Tunnel:
             if self._testing:
                 self.step("login")
             if self._state.status is TunnelStatus.ERROR:
-                self._set(status=TunnelStatus.READY, last_error="")
+                self._set(status=TunnelStatus.READY, last_error="",
+                          error_kind=TunnelErrorKind.NONE)
             return tls
         raise AssertionError("unreachable")
 
@@ -362,8 +375,10 @@ class Tunnel:
             self._session = None
         self._set(status=TunnelStatus.STOPPED)
 
-    async def test(self, password: str | None) -> str:
-        """`SELECT 1` through the tunnel as the instance's user; the result in words."""
+    async def test(self, password: str | None, password_problem: str = "") -> ConnectionTest:
+        """`SELECT 1` through the tunnel as the instance's user. A failure puts the tunnel
+        in error (its last error stays if it had one); `password_problem` ("password
+        unavailable (...); ") says why the password is missing and leads the detail."""
         import psycopg
 
         s = self._state
@@ -382,14 +397,21 @@ class Tunnel:
                 self.step("test")
                 await conn.execute("SELECT 1")
         except Exception as exc:  # psycopg errors name the server's reason, not the password
-            result = f"failed: {self._state.last_error or describe_error(exc)}"
-            self._set(connection_test=result)
+            now = self._state  # the dial's own error, set meanwhile, says more than psycopg
+            had = now.last_error
+            detail = f"{password_problem}{had or describe_error(exc)}"
+            kind = (now.error_kind if had else
+                    TunnelErrorKind.PASSWORD if password_problem else error_kind(exc))
+            result = ConnectionTest(False, detail)
+            self._set(connection_test=result, status=TunnelStatus.ERROR,
+                      last_error=had or detail, error_kind=kind)
             return result
         finally:
             self._testing = False
         self._tested_ok = True
-        result = f"ok: SELECT 1 in {(time.perf_counter() - started) * 1000:.0f} ms"
-        self._set(connection_test=result, status=TunnelStatus.READY, last_error="")
+        result = ConnectionTest(True, ms=(time.perf_counter() - started) * 1000)
+        self._set(connection_test=result, status=TunnelStatus.READY, last_error="",
+                  error_kind=TunnelErrorKind.NONE)
         return result
 
 
@@ -420,15 +442,3 @@ def _in_use(exc: OSError) -> bool:
     import errno
 
     return exc.errno == errno.EADDRINUSE
-
-
-def _fix_for(message: str) -> str:
-    if "no IP address of the requested type" in message:
-        return "choose the instance's IP type: --private-ip (PRIVATE) or --psc"
-    if "not found" in message:
-        return "check the connection name: PROJECT:REGION:INSTANCE (gcloud sql instances list)"
-    if "refused access" in message:
-        return "ask for roles/cloudsql.client on the project"
-    if "region" in message.lower():
-        return "use the region the instance lives in"
-    return "retry; check network access to sqladmin.googleapis.com"

@@ -34,6 +34,9 @@ class DoctorProbes:
                        timeout_s: float = 10.0) -> DatabaseStatus:
         return await probe_database(instance, self.endpoints, password, timeout_s)
 
+    async def close(self) -> None:
+        """Nothing held between probes (each database look opens and ends its tunnel)."""
+
 
 def probe_adc() -> CredentialsStatus:
     """Load ADC and refresh it once: a revoked or expired grant fails here (blocking)."""
@@ -77,7 +80,8 @@ async def probe_database(instance: SqlInstance, endpoints: Endpoints, password: 
     """Open a tunnel, log in read-only, read version / extensions / views / alembic."""
     import psycopg
 
-    from staging_tui.gcp.cloudsql import Tunnel, TunnelOptions
+    from staging_tui.domain import TunnelOptions
+    from staging_tui.gcp.cloudsql import Tunnel
 
     base = DatabaseStatus(instance=instance.connection_name, database=instance.database)
     tunnel = None

@@ -1,13 +1,12 @@
 """Where the SQL session connects when it goes through the Cloud SQL tunnel: start
-the instance's tunnel if needed and build a DSN with the password from the
-profile's Secret Manager secret. The DSN holds the password: never print it."""
+the instance's tunnel if needed and build its DSN (TunnelState.url) with the password
+from the profile's Secret Manager secret. The DSN holds the password: never print it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
-from staging_tui.gcp.tunnels import Tunnels
+from staging_tui.gcp.ports import TunnelControl
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,13 +17,10 @@ class QueryTarget:
     database: str
 
 
-async def tunnel_target(tunnels: Tunnels, name: str) -> QueryTarget:
+async def tunnel_target(tunnels: TunnelControl, name: str) -> QueryTarget:
     """Start (or reuse) the tunnel to `name` and return how to connect through it."""
     tunnel = tunnels.get(name) or await tunnels.start(name, test=False)
     password = await tunnels.password(tunnel.instance)
     state = tunnel.state
-    user = state.user or tunnel.instance.user or "postgres"
-    database = state.database or tunnel.instance.database or "postgres"
-    auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
-    dsn = f"postgresql://{auth}@{state.host}:{state.port}/{quote(database, safe='')}"
-    return QueryTarget(dsn, f"tunnel {tunnel.instance.short_name}", user, database)
+    return QueryTarget(state.url(password), f"tunnel {tunnel.instance.short_name}",
+                       state.user or "postgres", state.database or "postgres")

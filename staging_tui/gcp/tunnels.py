@@ -12,9 +12,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from staging_tui.domain import SecretPayload, SqlInstance, TunnelState, TunnelStatus
+from staging_tui.domain import (
+    ConnectionTest,
+    SecretPayload,
+    SqlInstance,
+    TunnelOptions,
+    TunnelState,
+    TunnelStatus,
+)
 from staging_tui.errors import StagingError, TunnelError
-from staging_tui.gcp.cloudsql import Tunnel, TunnelOptions
+from staging_tui.gcp.cloudsql import Tunnel
 from staging_tui.gcp.endpoints import Endpoints
 
 
@@ -86,7 +93,7 @@ class Tunnels:
             tunnel.on_step = None
         return tunnel
 
-    async def test(self, name: str) -> str:
+    async def test(self, name: str) -> ConnectionTest:
         tunnel = self._tunnels.get(self.resolve(name).connection_name)
         if tunnel is None:
             raise TunnelError(f"no tunnel to {name} is running", "start it first")
@@ -95,18 +102,8 @@ class Tunnels:
                 tunnel.step("password")
             password = await self.password(tunnel.instance)
         except StagingError as exc:
-            password = ""
-            note = f"password unavailable ({exc.message}); "
-        else:
-            note = ""
-        result = await tunnel.test(password)
-        if note and result.startswith("failed"):
-            result = f"failed: {note}{result.removeprefix('failed: ')}"
-            tunnel._set(connection_test=result)
-        if result.startswith("failed"):
-            tunnel._set(status=TunnelStatus.ERROR,
-                        last_error=tunnel.state.last_error or result.removeprefix("failed: "))
-        return result
+            return await tunnel.test("", f"password unavailable ({exc.message}); ")
+        return await tunnel.test(password)
 
     async def stop(self, name: str, drain_timeout: float | None = None) -> None:
         tunnel = self._tunnels.pop(self.resolve(name).connection_name, None)

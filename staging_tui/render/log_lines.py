@@ -4,15 +4,13 @@ the expanded view, and JSON lines / text for saving and the headless command."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import NamedTuple
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind, Severity
 
 SINCE_PRESETS = ("1m", "5m", "15m", "1h")
-_SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 SEVERITY_SHORT = {
     Severity.DEFAULT: "DEFLT", Severity.DEBUG: "DEBUG", Severity.INFO: "INFO",
     Severity.NOTICE: "NOTIC", Severity.WARNING: "WARN", Severity.ERROR: "ERROR",
@@ -26,39 +24,12 @@ SEVERITY_STYLE = {
 }
 
 
-def parse_since(text: str) -> timedelta:
-    """'10m', '1h', '30s', '2d' -> timedelta; ValueError with the accepted forms."""
-    match = _SINCE.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a duration: use e.g. 30s, 10m, 1h or 2d")
-    return timedelta(seconds=float(match.group(1)) * _UNIT[match.group(2)])
-
-
 def parse_severity(text: str) -> Severity:
     try:
         return Severity[text.upper()]
     except KeyError:
         raise ValueError(f"unknown severity {text!r}: use one of "
                          f"{', '.join(s.name for s in Severity)}") from None
-
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def build_filter(service: str = "", revision: str = "", severity: Severity | None = None,
-                 extra: str = "") -> str:
-    """The Logging query for a Cloud Run service / revision, a severity floor and more."""
-    parts = ['resource.type="cloud_run_revision"']
-    if service:
-        parts.append(f"resource.labels.service_name={_quote(service)}")
-    if revision:
-        parts.append(f"resource.labels.revision_name={_quote(revision)}")
-    if severity is not None and severity > Severity.DEFAULT:
-        parts.append(f"severity>={severity.name}")
-    if extra.strip():
-        parts.append(f"({extra.strip()})")
-    return " AND ".join(parts)
 
 
 def format_time(when: datetime, utc: bool = False) -> str:
@@ -95,12 +66,34 @@ def marker_text(marker: LogMarker) -> str:
     return f"── reconnected ── {marker.detail}"
 
 
+class LogRow(NamedTuple):
+    """The columns of one log line, the one layout every view of a line uses (the
+    Logs pane's rows, saved text, the headless command): time, severity (5 wide),
+    source, message (see `summary`)."""
+
+    when: str
+    severity: str
+    source: str
+    message: str
+
+
+def log_row(entry: LogEntry, utc: bool = False, source_width: int = 0) -> LogRow:
+    """`entry`'s columns; with `source_width` the source is cut (…) and padded to it."""
+    source = source_of(entry)
+    if source_width:
+        if len(source) > source_width:
+            source = source[: source_width - 1] + "…"
+        source = f"{source:<{source_width}}"
+    return LogRow(format_time(entry.timestamp, utc), f"{SEVERITY_SHORT[entry.severity]:<5}",
+                  source, summary(entry))
+
+
 def text_line(item: LogEntry | LogMarker, utc: bool = False) -> str:
-    """One plain line: time, severity, source, the message (see `summary`)."""
+    """One plain line: time, severity, source, the message (see `log_row`)."""
     if isinstance(item, LogMarker):
         return f"{format_time(item.timestamp, utc)} {marker_text(item)}"
-    return (f"{format_time(item.timestamp, utc)} {SEVERITY_SHORT[item.severity]:<5} "
-            f"{source_of(item)}  {summary(item)}")
+    row = log_row(item, utc)
+    return f"{row.when} {row.severity} {row.source}  {row.message}"
 
 
 def entry_json(item: LogEntry | LogMarker) -> dict[str, object]:

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from rich.text import Text
 
-from staging_tui.audit.env_rules import env_flags
 from staging_tui.domain import ConditionState, Revision, Service
+from staging_tui.env_rules import env_flags
 from staging_tui.render.services import STATUS, age, short_revision, traffic_text
 
 _COND_STYLE = {

@@ -8,30 +8,22 @@ from __future__ import annotations
 
 import shlex
 from datetime import datetime
-from urllib.parse import quote
 
-from staging_tui.domain import TunnelState, TunnelStatus
-
-MASK = "********"
+from staging_tui.domain import PASSWORD_MASK, TunnelState, TunnelStatus
 
 
 def _host(state: TunnelState) -> str:
-    host = "127.0.0.1" if state.host in ("", "0.0.0.0") else state.host
+    host = state.local_host
     return f"[{host}]" if ":" in host else host
 
 
 def database_url(state: TunnelState, password: str | None = None, *, masked: bool = True
                  ) -> str:
-    """postgresql://USER[:PASSWORD]@HOST:PORT/DB — the password only if given;
-    `masked` shows a placeholder where a password exists but was not revealed."""
-    user = quote(state.user or "postgres", safe="")
+    """postgresql://USER[:PASSWORD]@HOST:PORT/DB (TunnelState.url) — the password only if
+    given; `masked` shows a placeholder where a password exists but was not revealed."""
     if password:
-        auth = f"{user}:{quote(password, safe='')}"
-    elif password is None and masked:
-        auth = f"{user}:{MASK}"
-    else:
-        auth = user
-    return f"postgresql://{auth}@{_host(state)}:{state.port}/{quote(state.database or 'postgres')}"
+        return state.url(password)
+    return state.url(PASSWORD_MASK if password is None and masked else "")
 
 
 def psql_command(state: TunnelState, password: str | None = None) -> str:
@@ -111,24 +103,13 @@ def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
             ("bytes in / out", f"{human_bytes(state.bytes_in)} / {human_bytes(state.bytes_out)}"),
             ("uptime", uptime(state, now)),
         ]
-    if state.connection_test:
-        same = state.last_error and state.connection_test == f"failed: {state.last_error}"
-        lines.append(("connection test", "failed (the last error)" if same
-                      else state.connection_test))
+    test = state.connection_test
+    if test is not None:
+        same = state.last_error and not test.ok and test.detail == state.last_error
+        lines.append(("connection test", "failed (the last error)" if same else str(test)))
     if state.last_error:
         lines.append(("last error", state.last_error))
     return lines
-
-
-def error_fix(error: str) -> str:
-    """What to do about a tunnel's last error, for the pane's status line (which adds
-    its own "[r] retry")."""
-    if "unreachable" in error:
-        return ("the instance may be stopped, or its address not reachable from here "
-                "(a private IP needs the VPC)")
-    if "password" in error:
-        return "check the profile's password_secret holds the user's password"
-    return ""
 
 
 START_STEPS = {

@@ -7,7 +7,6 @@ from `Scenario.tables`, so adding an API is one new module. See docs/scenarios.m
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,12 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from staging_tui import durations
 from staging_tui.errors import SandboxError
 from staging_tui.sandbox.faults import Faults
 
 DEFAULT_SCENARIO = "default.toml"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass
@@ -47,15 +45,13 @@ class Scenario:
 
 def parse_duration(value: str | int | float, *, where: str = "") -> float:
     """'90s', '15m', '3h', '2d', '250ms' or a number of seconds -> seconds."""
-    if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(value)
-    if not match:
+    try:
+        return durations.parse_duration(value)
+    except ValueError:
         raise SandboxError(
             f"{where}: {value!r} is not a duration",
-            "write a number with a unit: 250ms, 30s, 15m, 3h or 2d",
-        )
-    return float(match.group(1)) * _UNITS[match.group(2)]
+            f"write a number with a unit: {durations.DURATION_FORMS}",
+        ) from None
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:

@@ -1,1 +1,1 @@
-"""Textual UI. Sees only the Backend (gcp/backend.py), domain objects, render/ and audit/."""
+"""Textual UI. Sees only the Backend (backend.py), domain objects, render/ and audit/."""

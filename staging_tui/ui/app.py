@@ -7,6 +7,7 @@ in a crash report.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -20,10 +21,18 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from staging_tui.audit_trail import AuditTrail
+from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import Severity
-from staging_tui.gcp.backend import Backend
 from staging_tui.ui.panes import PANES, prewarm
+
+# The app's GC policy, decided here for the whole process (make_app's `gc_thresholds`).
+# A full Logs buffer holds ~300k GC-tracked objects; with CPython's default thresholds
+# (700, 10, 10) a 20k/s flood triggers a full collection about every second (~100+ ms
+# each, during which keys wait and ingest falls behind: bench/logs.py --gc). So the app
+# collects less often while it runs and restores the previous thresholds when it ends.
+# Entries are freed by reference counting anyway; only cycles wait for the GC.
+GC_THRESHOLDS = (10_000, 50, 100)
 
 
 class StagingApp(App[int]):
@@ -39,8 +48,13 @@ class StagingApp(App[int]):
     ]
 
     def __init__(self, settings: Settings, backend: Backend,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 gc_thresholds: tuple[int, int, int] | None = GC_THRESHOLDS) -> None:
+        """`gc_thresholds`: raised to these while the app runs (never lowered); None
+        leaves CPython's (bench/logs.py --gc python-default compares)."""
         super().__init__()
+        self.gc_thresholds = gc_thresholds
+        self._gc_before: tuple[int, int, int] | None = None
         self.settings = settings
         self.backend = backend
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -54,6 +68,12 @@ class StagingApp(App[int]):
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
             self._last_input = time.monotonic()
         await super().on_event(event)
+
+    def on_mount(self) -> None:
+        before = gc.get_threshold()
+        if self.gc_thresholds is not None and before[0] < self.gc_thresholds[0]:
+            self._gc_before = before
+            gc.set_threshold(*self.gc_thresholds)
 
     def on_ready(self) -> None:
         # Other panes' imports (psycopg, pygments, ...) happen off the first frame's path,
@@ -117,6 +137,8 @@ class StagingApp(App[int]):
     async def on_unmount(self) -> None:
         """However the app ends (q, ctrl+q, a test's run_test): drain tunnels, close clients."""
         await self.backend.close()
+        if self._gc_before is not None:
+            gc.set_threshold(*self._gc_before)
 
     def _fatal_error(self) -> None:
         """Like Textual's, but never with locals: they may hold a revealed secret."""

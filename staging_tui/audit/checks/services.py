@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable, Mapping
 
 from staging_tui.audit.checks.registry import Check, check, security_level
-from staging_tui.audit.env_rules import env_flags
 from staging_tui.domain import EnvVar, Finding, Level, Readiness, Revision, Service
+from staging_tui.env_rules import env_flags
 
 READY = check(
     "services.ready", "services", "Every service Ready",

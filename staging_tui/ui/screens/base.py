@@ -11,9 +11,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from staging_tui.audit_trail import AuditTrail
+from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import Severity
-from staging_tui.gcp.backend import Backend
 from staging_tui.ui.widgets.env_header import EnvHeader
 
 

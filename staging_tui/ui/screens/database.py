@@ -19,15 +19,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
-from staging_tui.domain import SqlInstance, TunnelState, TunnelStatus
+from staging_tui.domain import TUNNEL_FIXES, SqlInstance, TunnelOptions, TunnelState, TunnelStatus
 from staging_tui.errors import StagingError, TunnelError
-from staging_tui.render.tunnels import database_url, error_fix, psql_command, start_progress
+from staging_tui.render.tunnels import database_url, psql_command, start_progress
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.status_line import StatusLine
 from staging_tui.ui.widgets.tunnel_view import TunnelDetail, TunnelTable
 
 if TYPE_CHECKING:
-    from staging_tui.gcp.tunnels import Tunnels
+    from staging_tui.gcp.ports import TunnelControl
 
 IP_TYPES = ("auto", "PUBLIC", "PRIVATE", "PSC")
 
@@ -54,7 +54,7 @@ class DatabaseScreen(PaneScreen):
     def __init__(self) -> None:
         super().__init__()
         self.instances: list[SqlInstance] = []
-        self.tunnels: Tunnels | None = None
+        self.tunnels: TunnelControl | None = None
         self.states: dict[str, TunnelState] = {}
         self.busy: dict[str, str] = {}  # instance -> "starting" / "stopping"
         self.ip_choice: dict[str, str] = {}
@@ -279,8 +279,6 @@ class DatabaseScreen(PaneScreen):
 
     @work(group="database-tunnel", exit_on_error=False)
     async def start_tunnel(self, instance: SqlInstance) -> None:
-        from staging_tui.gcp.cloudsql import TunnelOptions
-
         name = instance.connection_name
         status = self.query_one(StatusLine)
         self.busy[name] = "starting"
@@ -311,8 +309,8 @@ class DatabaseScreen(PaneScreen):
             status.info(f"✓ {instance.short_name} on {state.host}:{state.port} "
                         f"({state.ip_type}) · {state.connection_test}")
         else:
-            status.error(TunnelError(state.last_error or state.connection_test,
-                                     error_fix(state.last_error or state.connection_test)))
+            status.error(TunnelError(state.last_error or str(state.connection_test or ""),
+                                     TUNNEL_FIXES.get(state.error_kind, "")))
 
     @work(group="database-tunnel", exit_on_error=False)
     async def stop_tunnel(self, instance: SqlInstance) -> None:

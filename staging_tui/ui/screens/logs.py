@@ -8,7 +8,6 @@ the Services pane's `l` reaches (through `StagingApp.open_logs`).
 from __future__ import annotations
 
 import asyncio
-import gc
 import re
 from contextlib import aclosing
 from datetime import datetime
@@ -21,14 +20,14 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from staging_tui.domain import LogMarker, MarkerKind, Severity
+from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument, StagingError
+from staging_tui.gcp.log_query import build_filter
+from staging_tui.model.log_view import LogViewModel
 from staging_tui.render.log_lines import (
     SINCE_PRESETS,
-    build_filter,
-    parse_since,
     save_lines,
 )
-from staging_tui.render.log_view import LogViewModel
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.log_dialogs import LogEntryScreen, PickerScreen, SaveLogsScreen
 from staging_tui.ui.widgets.log_rate_chart import LogRateChart
@@ -36,21 +35,9 @@ from staging_tui.ui.widgets.log_view import LogView
 from staging_tui.ui.widgets.status_line import StatusLine
 
 FPS = 6  # data-driven redraws a second; keys redraw at once. Each frame costs ~20-40 ms
-GC_THRESHOLDS = (10_000, 50, 100)
-ADJUST_GC = True  # bench/logs.py --gc python-default turns it off to compare
 _COLUMN = re.compile(r"at column (\d+)")
 FLOORS = (Severity.DEFAULT, Severity.DEBUG, Severity.INFO, Severity.NOTICE, Severity.WARNING,
           Severity.ERROR, Severity.CRITICAL)
-
-
-def relax_gc_for_large_buffers() -> None:
-    """A full buffer holds ~300k GC-tracked objects; with CPython's default thresholds a
-    20k/s flood triggers a full collection about every second (~100+ ms each, during
-    which keys wait and ingest falls behind: bench/logs.py --gc). Collect less often.
-    Entries are freed by reference counting anyway; only cycles wait for the GC."""
-    first, *_ = gc.get_threshold()
-    if ADJUST_GC and first < GC_THRESHOLDS[0]:
-        gc.set_threshold(*GC_THRESHOLDS)
 
 
 class LogsScreen(PaneScreen):
@@ -112,7 +99,6 @@ class LogsScreen(PaneScreen):
         yield StatusLine(id="logs-status")
 
     def on_mount(self) -> None:
-        relax_gc_for_large_buffers()
         self.model = self.query_one(LogView).model
         self.query_one(LogView).focus()
         self.set_interval(1 / FPS, self._frame)
@@ -369,8 +355,7 @@ class LogsScreen(PaneScreen):
         if answer is None:
             return
         path, everything = answer
-        items = ([item for _, item in self.model.ring.items()] if everything
-                 else self.model.rows(0, len(self.model)))
+        items = self.model.buffered(everything)
         as_json = path.endswith((".jsonl", ".json"))
         try:
             with Path(path).expanduser().open("w") as out:

@@ -101,33 +101,14 @@ class QueryScreen(QueryTools):
 
     @work(exclusive=True, group="query-connect", exit_on_error=False)
     async def _connect(self) -> None:
-        from staging_tui.gcp.query_target import tunnel_target
-
         name = self.instance
         short = name.rsplit(":", 1)[-1]
         self.status.busy(f"opening the tunnel to {short}")
-        tunnels = None
         try:
-            tunnels = await self.backend.tunnels()
-            target = await tunnel_target(tunnels, name)
-
-            async def dsn() -> str:     # the tunnel may be stopped or restarted meanwhile
-                return (await tunnel_target(tunnels, name)).dsn
-
-            session = QuerySession(target.dsn, environment=self.settings.environment,
-                                   allow_writes=self.settings.writable,
-                                   protected=self.settings.protected, via=target.via,
-                                   statement_timeout_s=self.settings.statement_timeout,
-                                   dsn_provider=dsn)
+            session = await self.backend.query_session(name, pane=True)
             await session.connect()
-        except StagingError as exc:
-            shown: StagingError = exc
-            tunnel = tunnels.get(name) if tunnels is not None else None
-            if tunnel is not None and tunnel.state.last_error:    # the tunnel knows why
-                shown = QueryError(f"cannot connect to {short} through its tunnel: "
-                                   f"{tunnel.state.last_error}",
-                                   "the Database pane (4) shows the tunnel; r retries it there")
-            self.status.error(shown, f"\\c {short}")
+        except StagingError as error:
+            self.status.error(await self._why_not(name, error), f"\\c {short}")
             return
         old, self.session = self.session, session
         if old is not None:
@@ -136,6 +117,18 @@ class QueryScreen(QueryTools):
         self.status.info(f"connected to {short}: f5 runs the statement under the cursor")
         self._refresh_session_line()
         self._load_catalog()
+
+    async def _why_not(self, name: str, error: StagingError) -> StagingError:
+        """The tunnel's own last error when it has one (it knows why), else `error`."""
+        try:
+            tunnel = (await self.backend.tunnels()).get(name)
+        except StagingError:
+            return error
+        if tunnel is None or not tunnel.state.last_error:
+            return error
+        return QueryError(f"cannot connect to {name.rsplit(':', 1)[-1]} through its tunnel: "
+                          f"{tunnel.state.last_error}",
+                          "the Database pane (4) shows the tunnel; r retries it there")
 
     @work(exclusive=True, group="query-catalog", exit_on_error=False)
     async def _load_catalog(self) -> None:

@@ -21,7 +21,6 @@ from staging_tui.audit.secrets_audit import audit_profile, secret_users
 from staging_tui.domain import Finding, Level, Secret, Service
 from staging_tui.errors import StagingError
 from staging_tui.render.secrets import MARK, audit_summary, filter_secrets
-from staging_tui.render.services import in_profile
 from staging_tui.ui.screens.secret_base import SecretPaneBase
 from staging_tui.ui.screens.secret_write import SecretWrite
 from staging_tui.ui.widgets.secret_value import SecretValue
@@ -108,17 +107,16 @@ class SecretsScreen(SecretPaneBase):
                 status.busy(f"loading versions 0/{len(bare)}")
 
         try:
-            secrets_api, run_api = await asyncio.gather(self.backend.secrets(),
-                                                        self.backend.run())
+            secrets_api = await self.backend.secrets()
             secrets, services = await asyncio.gather(
                 secrets_api.list_secrets(on_progress=progress, on_listed=listed),
-                run_api.list_services())
+                self.backend.services())
         except StagingError as exc:
             status.error(exc)
             return
         self.versions_loaded = True
         self.secrets = secrets
-        self.services = in_profile(services, self.settings.service_filter)
+        self.services = services
         self.users = secret_users(self.services, self.settings.project)
         self.findings = audit_profile(self.settings, self.services, self.secrets)
         self.query_one("#secrets-audit-text", Static).update(audit_text(self.findings))

@@ -11,14 +11,15 @@ from textual.widgets import Input
 
 from staging_tui.domain import Service
 from staging_tui.errors import StagingError
+from staging_tui.model.refresh import Refresh
 from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
-from staging_tui.render.services import filter_services, group_by_pr, in_profile, pr_number
+from staging_tui.render.services import filter_services, group_by_pr, pr_number
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 REFRESH_S = 30.0
-MAX_BACKOFF_S = 300.0
+TICK_S = 5.0
 SORT_KEYS = ("name", "status", "modified")
 
 
@@ -38,10 +39,7 @@ class ServicesScreen(PaneScreen):
         self.services: list[Service] = []
         self.sort_key = "name"
         self.grouped = False
-        self.loaded_at: datetime | None = None
-        self._refreshing = False
-        self._backoff = REFRESH_S
-        self._since_refresh = 0.0
+        self.refresh_schedule = Refresh(REFRESH_S)
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: substring, regex, or pr:12 — Esc clears",
@@ -53,35 +51,31 @@ class ServicesScreen(PaneScreen):
         self.query_one(StatusLine).busy("loading Cloud Run services")
         self.query_one(ServicesTable).focus()
         self.refresh_services()
-        self.set_interval(5.0, self._tick)
+        self.set_interval(TICK_S, self._tick)
 
     # ------------------------------------------------------------------ loading
 
     def _tick(self) -> None:
         """Auto-refresh: every REFRESH_S, backing off after errors; never overlapping."""
-        self._since_refresh += 5.0
-        if self._since_refresh >= self._backoff and not self._refreshing:
+        if self.refresh_schedule.tick(TICK_S):
             self.refresh_services()
 
     @work(exclusive=True, group="services-refresh", exit_on_error=False)
     async def refresh_services(self) -> None:
-        if self._refreshing:
+        if not self.refresh_schedule.begin():
             return
-        self._refreshing = True
-        self._since_refresh = 0.0
         status = self.query_one(StatusLine)
         try:
-            run = await self.backend.run()
-            services = in_profile(await run.list_services(), self.settings.service_filter)
+            services = await self.backend.services()
         except StagingError as exc:
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF_S)
+            self.refresh_schedule.failed()
             status.error(exc)
             return
-        finally:
-            self._refreshing = False
-        self._backoff = REFRESH_S
+        except BaseException:  # cancelled (r replaces it)
+            self.refresh_schedule.cancelled()
+            raise
+        self.refresh_schedule.succeeded(self.now())
         self.services = services
-        self.loaded_at = self.now()
         self.query_one(ServicesTable).forget_cells()
         self.show_rows()
         self.load_error_rates()
@@ -132,14 +126,14 @@ class ServicesScreen(PaneScreen):
         parts.append(f"sort: {self.sort_key}")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text!r}")
-        parts.append("auto-refresh 30s")
+        parts.append(f"auto-refresh {REFRESH_S:g}s")
         self.query_one(StatusLine).info(" · ".join(parts))
 
     # ------------------------------------------------------------------ actions
 
     def action_refresh(self) -> None:
         self.query_one(StatusLine).busy("refreshing")
-        self._refreshing = False
+        self.refresh_schedule.cancelled()  # r replaces a load in flight
         self.refresh_services()
 
     def action_filter(self) -> None:

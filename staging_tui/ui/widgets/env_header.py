@@ -13,8 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from staging_tui.config import Settings
-
-PANE_TABS = ("Services", "Secrets", "Logs", "Database", "Query", "Doctor")
+from staging_tui.ui.panes import PANES
 
 
 def environment_class(settings: Settings) -> str:
@@ -60,8 +59,8 @@ class EnvHeader(Horizontal):
 
     def _tabs(self) -> Text:
         text = Text(justify="right")
-        for n, title in enumerate(PANE_TABS, 1):
-            style = "bold reverse" if title == self.active else "dim"
-            text.append(f"{n} {title}", style=style)
+        for pane in PANES:
+            style = "bold reverse" if pane.title == self.active else "dim"
+            text.append(f"{pane.key} {pane.title}", style=style)
             text.append(" ")
         return text

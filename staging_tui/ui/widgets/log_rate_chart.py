@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from staging_tui.render.log_view import LogViewModel
+from staging_tui.model.log_view import LogViewModel
 
 BARS = " ▁▂▃▄▅▆▇█"
 BANDS = ((3, "errors", "red"), (2, "warn", "yellow"), (None, "all", "green"))

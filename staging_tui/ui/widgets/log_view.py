@@ -22,15 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind
-from staging_tui.render.log_lines import (
-    SEVERITY_SHORT,
-    SEVERITY_STYLE,
-    format_time,
-    marker_text,
-    source_of,
-    summary,
-)
-from staging_tui.render.log_view import LogViewModel
+from staging_tui.model.log_view import LogViewModel
+from staging_tui.render.log_lines import SEVERITY_STYLE, format_time, log_row, marker_text
 
 SOURCE_WIDTH = 28
 CACHE_ROWS = 2000
@@ -192,8 +185,8 @@ class LogView(ScrollView, can_focus=True):
         """(row, line) for each screen line. Wrapped and following: bottom-up, so the
         newest entry is seen whole."""
         width, height = self._width, self.size.height
-        count = len(self.model.visible)
-        key = (top, width, height, count, self.model.ring.total, self.wrap, self.model.follow)
+        count = len(self.model)
+        key = (top, width, height, count, self.model.appended, self.wrap, self.model.follow)
         self._forget_if_cleared()
         if key == self._layout_key:
             return self._layout
@@ -214,12 +207,12 @@ class LogView(ScrollView, can_focus=True):
         return self._layout
 
     def _row_strips(self, row: int, width: int) -> list[Strip]:
-        index = self.model.visible[row]
+        index = self.model.index_at(row)
         cached = self._rows.get((index, width))
         if cached is not None:
             self._rows.move_to_end((index, width))
             return cached
-        item = self.model.ring[index]
+        item = self.model.at_index(index)
         fast = None if self.wrap or self.highlight else self._fast_strip(item, width)
         if fast is not None:
             self._remember(index, width, [fast])
@@ -248,22 +241,18 @@ class LogView(ScrollView, can_focus=True):
         text layout: a flood shows new rows every frame, so this is the hot path."""
         if not isinstance(item, LogEntry):
             return None
-        message = summary(item)
-        source = source_of(item)
+        when, severity, source, message = log_row(item, self.utc, SOURCE_WIDTH)
         if not (message.isascii() and source.isascii()):
             return None
-        if len(source) > SOURCE_WIDTH:
-            source = source[: SOURCE_WIDTH - 1] + "…"
-        when = format_time(item.timestamp, self.utc)
-        room = width - len(when) - 1 - 5 - 1 - SOURCE_WIDTH - 1
+        room = width - len(when) - 1 - len(severity) - 1 - SOURCE_WIDTH - 1
         if room < 1:
             return None
         if len(message) > room:
             message = message[: room - 1] + "…"
         segments = [
             Segment(when, _DIM), Segment(" "),
-            Segment(f"{SEVERITY_SHORT[item.severity]:<5}", _SEVERITY[item.severity]),
-            Segment(" "), Segment(f"{source:<{SOURCE_WIDTH}}", _SOURCE), Segment(" "),
+            Segment(severity, _SEVERITY[item.severity]),
+            Segment(" "), Segment(source, _SOURCE), Segment(" "),
             Segment(message.ljust(room)),
         ]
         return Strip(segments, width)
@@ -272,18 +261,16 @@ class LogView(ScrollView, can_focus=True):
         if isinstance(item, LogMarker):
             return Text(f"{format_time(item.timestamp, self.utc)} {marker_text(item)}",
                         style=_MARKER_STYLE.get(item.kind, "yellow"))
+        when, severity, source, message = log_row(item, self.utc, SOURCE_WIDTH)
         text = Text(no_wrap=not self.wrap, end="")
-        text.append(format_time(item.timestamp, self.utc), style="dim")
+        text.append(when, style="dim")
         text.append(" ")
-        text.append(f"{SEVERITY_SHORT[item.severity]:<5}", style=SEVERITY_STYLE[item.severity])
+        text.append(severity, style=SEVERITY_STYLE[item.severity])
         text.append(" ")
-        source = source_of(item)
-        if len(source) > SOURCE_WIDTH:
-            source = source[: SOURCE_WIDTH - 1] + "…"
-        text.append(f"{source:<{SOURCE_WIDTH}}", style="cyan")
+        text.append(source, style="cyan")
         text.append(" ")
         start = len(text)
-        text.append(summary(item) if not self.wrap else (item.text or item.message))
+        text.append(message if not self.wrap else (item.text or item.message))
         if self.highlight is not None:
             for match in self.highlight.finditer(text.plain, start):
                 if match.end() > match.start():

@@ -49,9 +49,12 @@ class RingBuffer:
     def __len__(self) -> int:
         return self.total - self.first
 
-    def append(self, item: Item) -> None:
-        self._slots[self.total % self.capacity] = item
-        self.total += 1
+    def append(self, item: Item) -> int:
+        """Add `item`, evicting the oldest when full; returns its absolute index."""
+        index = self.total
+        self._slots[index % self.capacity] = item
+        self.total = index + 1
+        return index
 
     def __getitem__(self, index: int) -> Item:
         if not self.first <= index < self.total:
@@ -109,12 +112,10 @@ class LogViewModel:
         added = 0
         entries = 0
         spark = self.spark
-        slots, cap = ring._slots, ring.capacity
+        append = ring.append
         plain = self._regex is None and self.severity_floor == Severity.DEFAULT
         for item in batch:
-            index = ring.total
-            slots[index % cap] = item
-            ring.total = index + 1
+            index = append(item)
             if isinstance(item, LogEntry):
                 entries += 1
                 second = int(item.timestamp.timestamp())
@@ -202,6 +203,26 @@ class LogViewModel:
     def row(self, position: int) -> Item:
         """The visible item at `position` (0 = oldest visible)."""
         return self.ring[self.visible[position]]
+
+    def index_at(self, position: int) -> int:
+        """The ring index of the visible row at `position`: stable while the row is held
+        (until `generation` changes), so a view can cache what it rendered by it."""
+        return self.visible[position]
+
+    def at_index(self, index: int) -> Item:
+        """The item at ring index `index` (see `index_at`)."""
+        return self.ring[index]
+
+    @property
+    def appended(self) -> int:
+        """Items ever appended since the last clear: changes whenever a batch arrives."""
+        return self.ring.total
+
+    def buffered(self, everything: bool = True) -> list[Item]:
+        """Every item held (`everything`), or only the visible ones, oldest first."""
+        if everything:
+            return [item for _, item in self.ring.items()]
+        return self.rows(0, len(self.visible))
 
     def rows(self, start: int, stop: int) -> list[Item]:
         visible, ring = self.visible, self.ring

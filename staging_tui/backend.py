@@ -1,0 +1,190 @@
+"""Backend: what the console reaches Google (and the database) through, built from
+Settings. It hands out the ports of gcp/ports.py, never an adapter class.
+
+Adapters are created on first use, and their modules (which import google.*) are
+imported in a thread, so the TUI's first frame never waits for those imports nor
+for the sandbox to come up. The UI, the headless commands and the doctor only ever
+talk to this object. It sits above gcp/ and db/ (it composes both) and below ui/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+
+from staging_tui.config import Settings
+from staging_tui.domain import Service
+from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.gcp.ports import (
+    HealthCheck,
+    LogSource,
+    Probes,
+    SecretStore,
+    ServicesSource,
+    TunnelControl,
+)
+from staging_tui.render.services import in_profile
+
+if TYPE_CHECKING:
+    from staging_tui.db.session import QuerySession
+    from staging_tui.gcp.doctor_probes import DoctorProbes
+    from staging_tui.gcp.logs import LogsAdapter
+    from staging_tui.gcp.run import RunAdapter
+    from staging_tui.gcp.secrets import SecretsAdapter
+    from staging_tui.gcp.tunnels import Tunnels
+
+EndpointsProvider = Callable[[], Endpoints]
+A = TypeVar("A", bound="Closeable")
+
+
+class Closeable(Protocol):
+    async def close(self) -> None: ...
+
+
+class Backend:
+    """The ports of one profile. `endpoints` may block (sandbox start-up): it is
+    resolved in a thread on first use."""
+
+    def __init__(self, settings: Settings, endpoints: Endpoints | EndpointsProvider) -> None:
+        self.settings = settings
+        self._endpoints_provider: EndpointsProvider = (
+            (lambda: endpoints) if isinstance(endpoints, Endpoints) else endpoints
+        )
+        self._endpoints: Endpoints | None = None
+        self._adapters: dict[str, Closeable] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def account(self) -> str:
+        """Shown in the header: "sandbox"; against Google "" (the header says ADC: the
+        account is not looked up at start, that would cost a token refresh)."""
+        return "sandbox" if self.settings.sandbox else ""
+
+    async def endpoints(self) -> Endpoints:
+        if self._endpoints is None:
+            self._endpoints = await asyncio.to_thread(self._endpoints_provider)
+        return self._endpoints
+
+    async def _adapter(self, module: str, build: Callable[[Endpoints], A]) -> A:
+        """The adapter of `module`, built once by `build` (which imports from `module`:
+        by then it is imported). The import (google.*, ~1 s) runs in a thread while the
+        endpoints resolve (the sandbox child starting up): both are slow and independent."""
+        imported = asyncio.ensure_future(asyncio.to_thread(importlib.import_module, module))
+        async with self._lock:
+            if module not in self._adapters:
+                endpoints, _ = await asyncio.gather(self.endpoints(), imported)
+                self._adapters[module] = build(endpoints)
+            else:
+                await imported
+            return cast(A, self._adapters[module])
+
+    async def run(self) -> ServicesSource:
+        """Cloud Run services and revisions (all of them: `services()` applies the
+        profile's filter)."""
+        s = self.settings
+
+        def build(ep: Endpoints) -> RunAdapter:
+            from staging_tui.gcp.run import RunAdapter
+
+            return RunAdapter(ep, s.project, s.regions)
+
+        return await self._adapter("staging_tui.gcp.run", build)
+
+    async def services(self) -> list[Service]:
+        """The profile's services: listed, then the profile's `service_filter` applied (the
+        one place it is applied: Services, Secrets, the doctor and the commands use this)."""
+        return in_profile(await (await self.run()).list_services(), self.settings.service_filter)
+
+    async def logs(self) -> LogSource:
+        """Cloud Logging: list, tail (reconnecting) and write entries."""
+        def build(ep: Endpoints) -> LogsAdapter:
+            from staging_tui.gcp.logs import LogsAdapter
+
+            return LogsAdapter(ep, self.settings.project)
+
+        return await self._adapter("staging_tui.gcp.logs", build)
+
+    async def tunnels(self) -> TunnelControl:
+        """Cloud SQL tunnels (start/stop several; close() drains them at exit)."""
+        s = self.settings
+
+        async def read_secret(name: str) -> str:
+            return (await (await self.secrets()).access(name)).data.decode()
+
+        def build(ep: Endpoints) -> Tunnels:
+            from staging_tui.gcp.tunnels import Tunnels
+
+            return Tunnels(ep, s.project, s.sql_instances, read_secret)
+
+        return await self._adapter("staging_tui.gcp.tunnels", build)
+
+    async def probes(self) -> Probes:
+        """The doctor's probes: credentials state, a database look through a tunnel."""
+        def build(ep: Endpoints) -> DoctorProbes:
+            from staging_tui.gcp.doctor_probes import DoctorProbes
+
+            return DoctorProbes(ep, self.settings.project)
+
+        return await self._adapter("staging_tui.gcp.doctor_probes", build)
+
+    async def secrets(self) -> SecretStore:
+        """Secret Manager: secrets, versions, payloads (CRC32C-checked) and writes."""
+        def build(ep: Endpoints) -> SecretsAdapter:
+            from staging_tui.gcp.secrets import SecretsAdapter
+
+            return SecretsAdapter(ep, self.settings.project)
+
+        return await self._adapter("staging_tui.gcp.secrets", build)
+
+    async def health(self, service: Service, path: str = "") -> HealthCheck:
+        """GET the service's health path (profile's `health`, else "/")."""
+        paths = self.settings.health_paths
+        path = path or paths.get(service.name) or paths.get("*") or "/"
+        await asyncio.to_thread(importlib.import_module, "staging_tui.gcp.health")
+        from staging_tui.gcp.health import check_health
+
+        return await check_health(await self.endpoints(), service.uri, path)
+
+    async def query_session(self, instance: str = "", *, dsn: str = "", pane: bool = False,
+                            statement_timeout: float | None = None) -> QuerySession:
+        """A SQL session (not yet connected) to `instance` through its tunnel, or to `dsn`.
+
+        The one place that decides the DSN and the write policy: the Query pane (`pane`)
+        may offer write mode when the profile is writable and not protected; the headless
+        `staging-tui query` never does. Through a tunnel the session asks for the DSN again
+        before each reconnection (the tunnel may have been restarted on another port).
+        Raises StagingError when neither is given and the profile has no instance."""
+        from staging_tui.db.session import QuerySession
+        from staging_tui.errors import StagingError
+        from staging_tui.gcp.query_target import tunnel_target
+
+        s = self.settings
+        timeout = s.statement_timeout if statement_timeout is None else statement_timeout
+        if dsn:
+            return QuerySession(dsn, environment=s.environment, allow_writes=pane and s.writable,
+                                protected=s.protected, statement_timeout_s=timeout)
+        if not instance:
+            if not s.sql_instances:
+                raise StagingError("no database given", "pass --dsn URL or --instance NAME")
+            instance = s.sql_instances[0].connection_name
+        tunnels = await self.tunnels()
+        name = instance
+        target = await tunnel_target(tunnels, name)
+
+        async def current_dsn() -> str:  # the tunnel may be stopped or restarted meanwhile
+            return (await tunnel_target(tunnels, name)).dsn
+
+        return QuerySession(target.dsn, environment=s.environment,
+                            allow_writes=pane and s.writable, protected=s.protected,
+                            via=target.via, statement_timeout_s=timeout,
+                            dsn_provider=current_dsn if pane else None)
+
+    async def close(self) -> None:
+        for adapter in list(self._adapters.values()):
+            try:
+                await adapter.close()
+            except Exception:  # closing is best effort at exit
+                pass
+        self._adapters.clear()

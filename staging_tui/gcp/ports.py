@@ -1,0 +1,128 @@
+"""The ports: what the UI, the headless commands and the model layer need of Google,
+as small protocols over domain objects (harlequin's adapter -> connection -> cursor).
+
+The adapters in this package implement them; `Backend` hands them out typed as these
+protocols, so nothing above the seam depends on an adapter class or on google.*.
+This module imports no google.* (the UI may import it). The doctor (audit/) states
+its own narrower needs in audit/runner.py, since siblings in a layer stay independent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from datetime import datetime
+from typing import Protocol
+
+from staging_tui.domain import (
+    ConnectionTest,
+    CredentialsStatus,
+    DatabaseStatus,
+    LogEntry,
+    LogMarker,
+    Revision,
+    Secret,
+    SecretPayload,
+    SecretVersion,
+    Service,
+    SqlInstance,
+    TunnelOptions,
+    TunnelState,
+)
+
+Batch = list[LogEntry | LogMarker]
+
+
+class ServicesSource(Protocol):
+    """Cloud Run: services and their revisions."""
+
+    async def list_services(self) -> list[Service]: ...
+    async def get_service(self, name: str, region: str = "") -> Service: ...
+    async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
+
+
+class LogSource(Protocol):
+    """Cloud Logging: pages of entries, a reconnecting tail, the query check, writes."""
+
+    def list_pages(self, filter_: str = "", *, since: datetime | None = None,
+                   until: datetime | None = None, newest_first: bool = False,
+                   limit: int = 0, page_size: int = ...) -> AsyncIterator[list[LogEntry]]: ...
+    async def list_entries(self, filter_: str = "", *, since: datetime | None = None,
+                           until: datetime | None = None, newest_first: bool = False,
+                           limit: int = 0) -> list[LogEntry]: ...
+    async def check_filter(self, filter_: str) -> None: ...
+    def tail(self, filter_: str = "", *, since: datetime | None = None,
+             backfill_limit: int = ...) -> AsyncGenerator[Batch, None]: ...
+    async def write_entries(self, entries: Iterable[LogEntry]) -> None: ...
+
+
+class SecretReader(Protocol):
+    """Secret Manager, reading: secrets with versions, one payload (CRC32C-checked)."""
+
+    async def list_secrets(self, filter: str = "", *, with_versions: bool = True,
+                           on_progress: Callable[[int, int], None] | None = None,
+                           on_listed: Callable[[list[Secret]], None] | None = None
+                           ) -> list[Secret]: ...
+    async def get_secret(self, secret: str) -> Secret: ...
+    async def list_versions(self, secret: str) -> tuple[SecretVersion, ...]: ...
+    async def get_version(self, secret: str, version: str = "latest") -> SecretVersion: ...
+    async def access(self, secret: str, version: str = "latest") -> SecretPayload: ...
+
+
+class SecretStore(SecretReader, Protocol):
+    """Secret Manager, reading and writing (the Secrets pane's write actions)."""
+
+    async def create_secret(self, secret: str, data: bytes | None = None,
+                            labels: dict[str, str] | None = None) -> Secret: ...
+    async def add_version(self, secret: str, data: bytes) -> SecretVersion: ...
+    async def enable_version(self, secret: str, version: str) -> SecretVersion: ...
+    async def disable_version(self, secret: str, version: str) -> SecretVersion: ...
+    async def destroy_version(self, secret: str, version: str) -> SecretVersion: ...
+
+
+class TunnelHandle(Protocol):
+    """One running tunnel: its instance and a snapshot of its state."""
+
+    @property
+    def instance(self) -> SqlInstance: ...
+    @property
+    def state(self) -> TunnelState: ...
+
+
+class TunnelControl(Protocol):
+    """Cloud SQL tunnels: start, test and stop them from the keyboard."""
+
+    def resolve(self, name: str) -> SqlInstance: ...
+    def get(self, name: str) -> TunnelHandle | None: ...
+    def states(self) -> tuple[TunnelState, ...]: ...
+    async def start(self, name: str | SqlInstance, options: TunnelOptions | None = None,
+                    *, test: bool = True, progress: Callable[[str], None] | None = None
+                    ) -> TunnelHandle: ...
+    async def test(self, name: str) -> ConnectionTest: ...
+    async def stop(self, name: str, drain_timeout: float | None = None) -> None: ...
+    async def password(self, instance: SqlInstance) -> str: ...
+    async def close(self, drain_timeout: float | None = None) -> None: ...
+
+
+class HealthCheck(Protocol):
+    """The answer of one service's health path."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def latency_ms(self) -> float: ...
+    @property
+    def error(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+
+
+class Probes(Protocol):
+    """The doctor's probes: the credentials in use, one database through a tunnel."""
+
+    async def credentials(self) -> CredentialsStatus: ...
+    async def database(self, instance: SqlInstance, password: str | None,
+                       timeout_s: float = ...) -> DatabaseStatus: ...

@@ -1,0 +1,57 @@
+"""When a pane reloads what it shows (k9s' model refreshes with back-off): every
+`interval` seconds, or only on demand (`interval` 0: a listing that costs quota);
+never two loads at once; after an error the next automatic one waits twice as long
+(up to `max_backoff`), and a success brings the interval back. The pane's timer calls
+`tick()`; its load worker brackets the call with `begin()` and `succeeded()` /
+`failed()`; `loaded_at` and `age()` say how old what it shows is.
+
+Pure and synchronous, no textual: the same schedule for every pane.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Refresh:
+    interval: float = 30.0       # seconds between automatic loads; 0 = on demand only
+    max_backoff: float = 300.0
+    delay: float = field(init=False)   # until the next automatic load (backed off)
+    elapsed: float = field(default=0.0, init=False)
+    running: bool = field(default=False, init=False)
+    failures: int = field(default=0, init=False)   # in a row
+    loaded_at: datetime | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.delay = self.interval
+
+    def tick(self, seconds: float) -> bool:
+        """`seconds` passed: True when an automatic load is due (and none is running)."""
+        self.elapsed += seconds
+        return bool(self.interval) and self.elapsed >= self.delay and not self.running
+
+    def begin(self) -> bool:
+        """A load starts; False (start none) while another one runs."""
+        if self.running:
+            return False
+        self.running, self.elapsed = True, 0.0
+        return True
+
+    def cancelled(self) -> None:
+        """The load was cancelled (the user's r replaces it): the next may begin."""
+        self.running = False
+
+    def succeeded(self, now: datetime) -> None:
+        self.running, self.failures, self.delay, self.loaded_at = False, 0, self.interval, now
+
+    def failed(self) -> None:
+        """Keep what was shown; the next automatic load waits longer."""
+        self.running = False
+        self.failures += 1
+        self.delay = min(self.delay * 2, self.max_backoff) if self.interval else 0.0
+
+    def age(self, now: datetime) -> float | None:
+        """Seconds since the last successful load (None before the first)."""
+        return None if self.loaded_at is None else (now - self.loaded_at).total_seconds()
