@@ -268,6 +268,7 @@ class LogEntry:
 
 class MarkerKind(StrEnum):
     GAP = "gap"
+    OLDER = "older"  # the backfill's cap: older entries of the window were not loaded
     SUPPRESSED = "suppressed"
     RECONNECT = "reconnect"
     MARK = "mark"  # a line the user placed (`m` in the Logs pane)

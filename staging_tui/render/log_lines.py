@@ -61,6 +61,8 @@ def marker_text(marker: LogMarker) -> str:
         return f"── {marker.count:,} entries suppressed ── {marker.detail}"
     if marker.kind is MarkerKind.GAP:
         return f"── gap ── {marker.detail}"
+    if marker.kind is MarkerKind.OLDER:
+        return f"── older entries not loaded ── {marker.detail}"
     if marker.kind is MarkerKind.MARK:
         return f"── mark ── {marker.detail}"
     return f"── reconnected ── {marker.detail}"

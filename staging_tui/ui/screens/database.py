@@ -229,8 +229,15 @@ class DatabaseScreen(PaneScreen):
         if instance.connection_name in self.revealed:
             del self.revealed[instance.connection_name]
             self.show_detail()
+            self._masked_again()
         else:
             self.reveal_password(instance)
+
+    def _masked_again(self) -> None:
+        """The status line must not keep saying "password revealed" once it is masked."""
+        status = self.query_one(StatusLine)
+        if "password revealed" in str(status.render()):
+            status.info("password masked again: v reveals it")
 
     def _copy(self, what: str, text: str, instance: SqlInstance) -> None:
         self.app.copy_to_clipboard(text)
@@ -259,6 +266,7 @@ class DatabaseScreen(PaneScreen):
         if self.revealed:
             self.revealed.clear()
             self.show_detail()
+            self._masked_again()
 
     def action_copy_url(self) -> None:
         instance = self.selected()

@@ -66,6 +66,7 @@ class QueryScreen(QueryTools):
         self.running = False
         self._started = 0.0
         self._session_line = ""
+        self._dropped_error = ""  # a failed statement's error while its tab is removed
 
     def compose_body(self) -> ComposeResult:
         yield SqlEditor("", id="query-editor")
@@ -244,9 +245,10 @@ class QueryScreen(QueryTools):
                                                                 chunk.notice)
                 self._show_info(info)
         except StagingError as exc:
-            if not grid.columns:
-                self.query_one(ResultTabs).drop(info)
             info.error = f"✗ {exc.message}"
+            if not grid.columns:  # no result: its tab goes, and the one shown is older
+                self._dropped_error = info.error
+                self.query_one(ResultTabs).drop(info)
             self._show_error(exc, statement)
             return False
         if statement.text.split(None, 1)[0].lower() in _TRANSACTION_WORDS:
@@ -311,8 +313,18 @@ class QueryScreen(QueryTools):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         active = self.query_one(ResultTabs).active()
-        if active is not None:
-            self._show_info(active[1])
+        dropped, self._dropped_error = self._dropped_error, ""
+        if active is None:
+            return
+        if dropped:  # never let an older tab's "12 rows · 25 ms" read as the failed one's
+            self.status.info(Text(f"{dropped} · no result · the tab shown is an earlier "
+                                  f"statement's ({active[1].summary(self._timing())})",
+                                  style="bold"))
+            return
+        self._show_info(active[1])
+
+    def _timing(self) -> bool:
+        return self.session.timing if self.session else True
 
     @on(ResultGrid.CellSelected)
     def _view_cell(self, event: ResultGrid.CellSelected) -> None:
