@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -15,6 +16,8 @@ from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import Severity
 from staging_tui.ui.widgets.env_header import EnvHeader
+
+NARROW = 100  # columns below which the footer goes compact
 
 
 class ConsoleApp(Protocol):
@@ -57,6 +60,14 @@ class PaneScreen(Screen[None]):
         yield EnvHeader(self.settings, active=self.PANE_TITLE)
         yield from self.compose_body()
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow terminals (80 columns): a compact footer without the palette hint
+        (ctrl+p still opens it), so the pane's own keys stay visible."""
+        narrow = event.size.width < NARROW
+        for footer in self.query(Footer):
+            footer.compact = narrow
+            footer.show_command_palette = not narrow
 
     def compose_body(self) -> ComposeResult:
         yield from ()

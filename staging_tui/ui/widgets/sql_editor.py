@@ -27,7 +27,7 @@ def sql_language_available() -> bool:
 
 class SqlEditor(TextArea):
     DEFAULT_CSS = """
-    SqlEditor { height: 10; min-height: 3; border: tall $panel; }
+    SqlEditor { height: 30%; min-height: 4; max-height: 10; border: tall $panel; }
     SqlEditor:focus { border: tall $accent; }
     """
     BINDINGS = [
