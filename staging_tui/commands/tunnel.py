@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from staging_tui.audit.fix_commands import as_invoked
 from staging_tui.backend import Backend
 from staging_tui.errors import StagingError
 from staging_tui.render.tunnels import database_url, psql_command, ready_line, start_progress
@@ -54,8 +55,8 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         out.flush()
         return 0
     if not args.instance:
-        print("staging-tui tunnel: name an instance (see: staging-tui tunnel --list)",
-              file=sys.stderr)
+        print(as_invoked("staging-tui tunnel: name an instance (see: staging-tui tunnel --list)",
+                         backend.settings), file=sys.stderr)
         return 2
     from staging_tui.domain import TunnelOptions
 
