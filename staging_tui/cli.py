@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
-from staging_tui.commands.exit_codes import FAILED, INTERRUPTED, OK, USAGE
 from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings
-from staging_tui.errors import ConfigError, InvalidArgument, SandboxError, StagingError, UsageError
+from staging_tui.errors import SandboxError, StagingError, UsageError
+from staging_tui.exit_codes import INTERRUPTED, OK, USAGE, for_error
 from staging_tui.gcp.endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_headless(args, make_backend(settings, endpoints)))
     except StagingError as exc:
         print(f"staging-tui: {exc}", file=sys.stderr)
-        return error_exit_code(exc)
+        return for_error(exc)
     except KeyboardInterrupt:
         return INTERRUPTED
     except BrokenPipeError:  # `staging-tui services | head`
@@ -136,12 +136,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if sandbox_thread is not None:
             sandbox_thread.stop()
-
-
-def error_exit_code(exc: StagingError) -> int:
-    """What the user gave was wrong (config, scenario, a rejected argument): USAGE;
-    anything else (credentials, an API, the network, the tunnel): FAILED."""
-    return USAGE if isinstance(exc, ConfigError | UsageError | InvalidArgument) else FAILED
 
 
 async def _headless(args: argparse.Namespace, backend: Backend) -> int:
@@ -155,10 +149,10 @@ async def _headless(args: argparse.Namespace, backend: Backend) -> int:
 def _init(path: Path, force: bool) -> int:
     if path.exists() and not force:
         print(f"staging-tui: {path} exists; use --force to overwrite it", file=sys.stderr)
-        return 1
+        return USAGE
     path.write_text(SAMPLE_CONFIG)
     print(f"wrote {path}: edit project, regions and sql, then run: staging-tui")
-    return 0
+    return OK
 
 
 def _serve(args: argparse.Namespace) -> int:

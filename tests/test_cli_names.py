@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from headless_cli import run_command
 
-from staging_tui.commands.exit_codes import FINDINGS, OK, USAGE
+from staging_tui.exit_codes import FINDINGS, OK, USAGE
 from staging_tui.render.suggestions import closest_names, unknown_name
 from staging_tui.sandbox.server import RunningSandbox
 

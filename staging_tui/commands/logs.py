@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from staging_tui.backend import Backend
-from staging_tui.commands.exit_codes import OK, USAGE
 from staging_tui.commands.lookup import unknown_service_or_revision
 from staging_tui.domain import LogEntry, LogMarker
 from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument
+from staging_tui.exit_codes import OK, USAGE
 from staging_tui.gcp.log_query import build_filter
 from staging_tui.render.log_lines import (
     json_line,

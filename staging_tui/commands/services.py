@@ -8,8 +8,8 @@ import sys
 from typing import Any
 
 from staging_tui.backend import Backend
-from staging_tui.commands.exit_codes import FINDINGS, OK
 from staging_tui.commands.output import print_json, print_table
+from staging_tui.exit_codes import FINDINGS, OK
 from staging_tui.render.services import COLUMNS, filter_services, service_row
 from staging_tui.render.suggestions import closest_names
 

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from staging_tui.audit.fix_commands import as_invoked
 from staging_tui.backend import Backend
 from staging_tui.errors import StagingError
+from staging_tui.exit_codes import OK, USAGE
 from staging_tui.render.tunnels import database_url, psql_command, ready_line, start_progress
 
 
@@ -53,11 +54,11 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         for instance in backend.settings.sql_instances:
             out.write(instance.connection_name + "\n")
         out.flush()
-        return 0
+        return OK
     if not args.instance:
         print(as_invoked("staging-tui tunnel: name an instance (see: staging-tui tunnel --list)",
                          backend.settings), file=sys.stderr)
-        return 2
+        return USAGE
     from staging_tui.domain import TunnelOptions
 
     options = TunnelOptions(
@@ -119,4 +120,4 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
             # the rest of the shutdown (stopping the sandbox) must not turn it into a
             # KeyboardInterrupt traceback and exit code 130.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return 0
+    return OK

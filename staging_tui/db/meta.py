@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from staging_tui.db.session import QuerySession
 from staging_tui.domain import QueryResult
-from staging_tui.errors import QueryError
+from staging_tui.errors import QueryError, UsageError
 
 _USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'"
 
@@ -116,7 +116,7 @@ async def run_meta(session: QuerySession, text: str) -> MetaResult:
             f'You are connected to database "{st.database}" as user "{st.user}" on host '
             f'"{st.host}" at port "{st.port}"{via} ({"write mode" if st.write_mode else "read-only"}).'))
     if command in ("c", "connect"):
-        raise QueryError("\\c switches instance in the Query pane only",
+        raise UsageError("\\c switches instance in the Query pane only",
                          "here, pass --instance NAME (or --dsn URL)")
     if command == "d" and arg:
         return await describe(session, arg)

@@ -14,6 +14,7 @@ from staging_tui.audit.checks.registry import AREAS, exit_code, worst
 from staging_tui.audit.runner import AreaProgress, DoctorRun
 from staging_tui.domain import Finding, Level, Service, Severity
 from staging_tui.errors import StagingError
+from staging_tui.exit_codes import FINDINGS, OK
 from staging_tui.render.doctor import (
     STYLE,
     SYMBOL,
@@ -83,7 +84,7 @@ class DoctorScreen(PaneScreen):
             if first is not None:
                 self.query_one("#doctor-table", DataTable).move_cursor(row=first)
         code = exit_code(findings)
-        verdict = {0: "all pass", 1: "warnings", 2: "errors"}[code]
+        verdict = {OK: "all pass", FINDINGS: "warnings"}.get(code, "errors")
         self.query_one(StatusLine).info(Text(
             f"{verdict}: {summary_line(findings)} · [Enter] details · [g] go to · [r] re-run"))
 

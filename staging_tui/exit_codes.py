@@ -1,10 +1,13 @@
 """The one exit-code scheme of every headless command (docs/user-guide.md "Exit codes").
+Beside config.py in the layers: the doctor (audit/) decides its code with it too.
 
 CI and scripts can tell "staging has problems" (1, 3) from "the command was called
 wrong" (2) and "the command could not do its job" (4).
 """
 
 from __future__ import annotations
+
+from staging_tui.errors import ConfigError, InvalidArgument, StagingError, UsageError
 
 OK = 0
 """Done; nothing to report (doctor: every check passed)."""
@@ -21,3 +24,9 @@ FAILED = 4
 a SQL statement failed."""
 INTERRUPTED = 130
 """Ctrl+C."""
+
+
+def for_error(exc: StagingError) -> int:
+    """What the user gave was wrong (config, scenario, a rejected argument): USAGE;
+    anything else (credentials, an API, the network, the tunnel, SQL): FAILED."""
+    return USAGE if isinstance(exc, ConfigError | UsageError | InvalidArgument) else FAILED
