@@ -48,6 +48,7 @@ region = "us-central1"
 name = "bench-db"
 databases = ["bench"]
 user = "postgres"
+password_secret = "bench-superuser-password"
 ip_types = ["PUBLIC"]
 """
 INSTANCE = "bench-tunnel:us-central1:bench-db"
@@ -71,11 +72,24 @@ def wait_port(port: int, timeout: float = 30) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def superuser_password(endpoints: dict[str, str]) -> str:
+    from staging_tui.gcp.endpoints import Endpoints
+    from staging_tui.gcp.secrets import SecretsAdapter
+
+    async def read() -> str:
+        secrets = SecretsAdapter(Endpoints.for_sandbox(endpoints), "bench-tunnel")
+        try:
+            return (await secrets.access("bench-superuser-password")).data.decode()
+        finally:
+            await secrets.close()
+
+    return asyncio.run(read())
+
+
 # ------------------------------------------------------------------ tunnel child
 def serve_tunnel(endpoints: dict[str, str], port: int) -> None:
     """Child mode: our tunnel alone in its own interpreter, like `staging-tui tunnel`."""
-    from staging_tui.domain import SqlInstance
-    from staging_tui.gcp.cloudsql import TunnelOptions
+    from staging_tui.domain import SqlInstance, TunnelOptions
     from staging_tui.gcp.endpoints import Endpoints
     from staging_tui.gcp.tunnels import Tunnels
 
@@ -226,7 +240,9 @@ def main() -> None:
     sandbox = SandboxProcess(scenario)
     sandbox.begin()
     endpoints = sandbox.wait()
-    password = "sandbox-superuser"  # the instance user is the server's superuser
+    # The instance user is the server's superuser; its password is random per sandbox
+    # run and only in the sandbox's Secret Manager.
+    password = superuser_password(endpoints)
     tunnel_port, stunnel_port = free_port(), free_port()
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve-tunnel", json.dumps(endpoints),

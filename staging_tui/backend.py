@@ -116,7 +116,8 @@ class Backend:
         def build(ep: Endpoints) -> Tunnels:
             from staging_tui.gcp.tunnels import Tunnels
 
-            return Tunnels(ep, s.project, s.sql_instances, read_secret)
+            return Tunnels(ep, s.project, s.sql_instances, read_secret,
+                           s.tunnel_max_connections)
 
         return await self._adapter("staging_tui.gcp.tunnels", build)
 

@@ -9,6 +9,7 @@ import asyncio
 import importlib
 import json
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -62,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                         description="The built-in emulated staging project.")
     sbs = sb.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
     serve = sbs.add_parser("serve", parents=parents, help="serve it in the foreground",
-                           description="Serve the sandbox until Ctrl+C and print its endpoints.")
+                           description="Serve the sandbox until Ctrl+C (SIGINT), SIGTERM or SIGHUP "
+                           "and print its endpoints.")
     serve.add_argument("--endpoints-json", action="store_true",
                        help="print the endpoints as one JSON line (for programs)")
     serve.add_argument("--exit-on-stdin-eof", action="store_true",
@@ -108,8 +110,35 @@ def on_the_sandbox(profile: Settings, sandbox: Settings) -> Settings:
                    source=f"{profile.source} (profile {profile.profile}) on the sandbox")
 
 
+def non_utf8_argument(argv: Sequence[str]) -> str | None:
+    """The error for the first argument holding bytes that are not UTF-8 (Python keeps
+    them as lone surrogates, which no API, driver or protocol can encode), or None."""
+    for i, token in enumerate(argv):
+        try:
+            token.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raw = token.encode("utf-8", "surrogateescape")
+            shown = raw.decode("utf-8", "backslashreplace")
+            if token.startswith("--") and "=" in token:
+                name, _, shown = shown.partition("=")
+            elif i and argv[i - 1].startswith("--"):
+                name = argv[i - 1]
+            else:
+                name = "argument"
+            bad = raw[exc.start:exc.start + 1].hex()
+            return (f"{name} '{shown}': not valid UTF-8 (byte 0x{bad})\n"
+                    "  fix: pass the text as UTF-8 (check the terminal's or the script's "
+                    "encoding, e.g. LANG=C.UTF-8)")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bad = non_utf8_argument(argv)
+    if bad is not None:
+        print(f"staging-tui: {bad}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command == "init":
         return _init(Path(args.path), args.force)
@@ -170,8 +199,12 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"  {name:10} {value}")
         sys.stdout.flush()
         done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Stop (and so stop PostgreSQL and remove its dir) on SIGTERM, SIGHUP and SIGINT,
+        # also when SIGINT arrives ignored (shells ignore it in `cmd &` background jobs).
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            loop.add_signal_handler(sig, done.set)
         if args.exit_on_stdin_eof:
-            loop = asyncio.get_running_loop()
             threading.Thread(target=lambda: (sys.stdin.read(),
                                              loop.call_soon_threadsafe(done.set)),
                              daemon=True).start()

@@ -7,6 +7,7 @@ STAGING_TUI_PROJECT, STAGING_TUI_REGION (and the --project / --region flags).
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from staging_tui.binding_ids import BINDING_IDS
 from staging_tui.domain import SqlInstance
 from staging_tui.errors import ConfigError
 
@@ -23,7 +25,9 @@ PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
     "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
+    "tunnel_max_connections",
 }
+TOP_KEYS = {"default_profile", "profiles"}
 SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port"}
 
 
@@ -45,6 +49,7 @@ class Settings:
     protected: bool = False
     log_buffer: int = 100_000
     statement_timeout: int = 30          # seconds, for the Query pane and `query` (0 = none)
+    tunnel_max_connections: int = 50     # clients per tunnel beyond which it refuses (0 = none)
     required_extensions: tuple[str, ...] = ()
     alembic_head: str = ""
     keys: Mapping[str, str] = field(default_factory=dict)
@@ -111,12 +116,32 @@ def load_settings(config: str | None = None, profile: str | None = None,
             "try the built-in sandbox:  staging-tui --sandbox\n"
             "  or write a profile:       staging-tui init   (then edit staging-tui.toml)",
         )
-    settings = parse_config(path.read_text(), str(path), profile)
+    settings = parse_config(read_config(path), str(path), profile)
     if project:
         settings = replace(settings, project=project)
     if region:
         settings = replace(settings, regions=(region,))
     return settings
+
+
+def read_config(path: Path) -> str:
+    """The file's text; TOML is UTF-8, so other bytes are an error naming where."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(str(path), "", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} on "
+                          f"line {line})", "save the file as UTF-8 (TOML files must be UTF-8)"
+                          ) from None
+
+
+def _unknown(key: str, known: set[str] | frozenset[str]) -> str:
+    """The fix for an unknown key: the closest known one, else the list."""
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    if close:
+        return f"did you mean {close[0]!r}? (or remove it)"
+    return f"remove it, or use one of: {', '.join(sorted(known))}"
 
 
 def parse_config(text: str, file: str, profile: str | None = None) -> Settings:
@@ -129,6 +154,14 @@ def parse_config(text: str, file: str, profile: str | None = None) -> Settings:
     if not isinstance(profiles, Mapping) or not profiles:
         raise ConfigError(file, "profiles", "no [profiles.NAME] table",
                           'add e.g. [profiles.staging] with project = "my-project-staging"')
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(TOP_KEYS | PROFILE_KEYS), n=1)
+        guess = unknown[0] if unknown[0] in PROFILE_KEYS else (close[0] if close else "")
+        hint = (f"{'' if guess == unknown[0] else f'did you mean {guess!r}? '}"
+                f"{guess} is a profile key: put it under [profiles.NAME]"
+                if guess in PROFILE_KEYS else _unknown(unknown[0], TOP_KEYS))
+        raise ConfigError(file, unknown[0], "unknown top-level key", hint)
     name = profile or str(data.get("default_profile", "")) or next(iter(profiles))
     if name not in profiles:
         raise ConfigError(file, "default_profile" if not profile else "--profile",
@@ -144,9 +177,12 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
     unknown = sorted(set(raw) - PROFILE_KEYS)
     if unknown:
         raise ConfigError(file, f"{key}.{unknown[0]}", "unknown key",
-                          f"remove it, or use one of: {', '.join(sorted(PROFILE_KEYS))}")
+                          _unknown(unknown[0], PROFILE_KEYS))
     project = raw.get("project")
-    if not isinstance(project, str) or not project:
+    if project is not None and not isinstance(project, str):
+        raise ConfigError(file, f"{key}.project", f"must be a string, got {project!r}",
+                          'write the project id in quotes: project = "my-gcp-project"')
+    if not project:
         raise ConfigError(file, f"{key}.project", "missing or empty",
                           f'add project = "my-gcp-project" under [{key}]')
     regions = raw.get("regions") or [raw.get("region", "us-central1")]
@@ -167,10 +203,11 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         protected=_bool(raw, "protected", False, file, key),
         log_buffer=_int(raw, "log_buffer", 100_000, file, key),
         statement_timeout=_int(raw, "statement_timeout", 30, file, key),
+        tunnel_max_connections=_int(raw, "tunnel_max_connections", 50, file, key),
         required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
                                            f"{key}.required_extensions")),
         alembic_head=_str(raw, "alembic_head", "", file, key),
-        keys=_str_map(raw.get("keys", {}), file, f"{key}.keys"),
+        keys=_keys(raw.get("keys", {}), file, f"{key}.keys"),
         source=file,
     )
 
@@ -193,8 +230,16 @@ def _sql(raw: Any, file: str, key: str) -> SqlInstance:
         user=_str(raw, "user", "postgres", file, key),
         password_secret=_str(raw, "password_secret", "", file, key),
         iam_auth=_bool(raw, "iam_auth", False, file, key),
-        port=_int(raw, "port", 0, file, key),
+        port=_port(raw, file, key),
     )
+
+
+def _port(raw: Mapping[str, Any], file: str, key: str) -> int:
+    port = _int(raw, "port", 0, file, key)
+    if port > 65535:
+        raise ConfigError(file, f"{key}.port", f"{port} is not a TCP port",
+                          "use 1-65535, or leave it out for the first free from 5433")
+    return port
 
 
 def _pr_pattern(raw: Mapping[str, Any], file: str, key: str) -> str:
@@ -236,6 +281,24 @@ def _strings(value: Any, file: str, key: str) -> list[str]:
     return list(value)
 
 
+def _keys(value: Any, file: str, key: str) -> dict[str, str]:
+    """[keys]: binding id = key(s). Ids hold a dot, so TOML needs them quoted; an
+    unquoted one arrives as a nested table, and gets that fix."""
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            if isinstance(item, Mapping):
+                inner = next(iter(item), "action")
+                raise ConfigError(file, f"{key}.{name}", "is a table, not a binding id",
+                                  f'quote the id: "{name}.{inner}" = "ctrl+r"')
+    keys = _str_map(value, file, key)
+    for name in keys:
+        if name not in BINDING_IDS:
+            raise ConfigError(file, f"{key}.{name}", "unknown key binding id",
+                              _unknown(name, BINDING_IDS).replace("(or remove it)",
+                                                                  "(all ids: docs/keys.md)"))
+    return keys
+
+
 def _str_map(value: Any, file: str, key: str) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(file, key, f"must be a table of strings, got {value!r}",
@@ -272,6 +335,6 @@ password_secret = "db-password-staging"   # read from Secret Manager, never type
 # iam_auth = true
 # port = 5433
 
-# [profiles.staging.keys]               # remap keys: binding id = "key"
-# refresh = "ctrl+r"
+# [profiles.staging.keys]               # remap keys: "binding id" = "key" (docs/keys.md)
+# "services.refresh" = "ctrl+r"
 '''

@@ -310,12 +310,19 @@ class SqlInstance:
         return self.connection_name.rsplit(":", 1)[-1]
 
 
+# Each tunnel client holds a thread and a database connection slot (PostgreSQL's default
+# max_connections is 100, Cloud SQL's smallest tiers allow 25-50): a tunnel for one
+# developer never needs more, and a flood of idle sockets must not exhaust the server.
+DEFAULT_MAX_CONNECTIONS = 50
+
+
 @dataclass(frozen=True, slots=True)
 class TunnelOptions:
     """address: where to listen (loopback unless given explicitly); port 0 = the
     profile's, else the first free from 5433; ip_type PUBLIC / PRIVATE / PSC /
     AUTO (the first of those the instance has);
-    refresh "background" (certificate renewed ahead) or "lazy" (on connect).
+    refresh "background" (certificate renewed ahead) or "lazy" (on connect);
+    max_connections: clients beyond it are refused with a PostgreSQL error (0: no limit);
     first_connect_timeout: the budget of the connection tests until one has passed: an
     instance's first connection can be slow (Cloud SQL resuming, a cold database; the
     sandbox starting its PostgreSQL) and must not fail a start that a retry would pass."""
@@ -325,7 +332,7 @@ class TunnelOptions:
     ip_type: str = "PUBLIC"
     iam_auth: bool = False
     refresh: str = "background"
-    max_connections: int = 0
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
     connect_timeout: float = 15.0
     first_connect_timeout: float = 90.0
     drain_timeout: float = 5.0
@@ -358,6 +365,8 @@ TUNNEL_FIXES: Mapping[TunnelErrorKind, str] = {
                                  "from here (a private IP needs the VPC)",
     TunnelErrorKind.PASSWORD: "check the profile's password_secret holds the user's password",
     TunnelErrorKind.REGION: "use the region the instance lives in",
+    TunnelErrorKind.LIMIT: "close idle clients, or raise tunnel_max_connections in the profile "
+                           "(staging-tui tunnel --max-connections N)",
 }
 
 
@@ -389,6 +398,8 @@ class TunnelState:
     connection_test: ConnectionTest | None = None
     ip_type: str = ""          # the instance address in use: PUBLIC, PRIVATE or PSC
     idle_connections: int = 0  # of `connections`, those between transactions
+    max_connections: int = 0   # the tunnel's connection limit (0: none)
+    refused: int = 0           # clients refused at the limit, so far
     error_kind: TunnelErrorKind = TunnelErrorKind.NONE  # of `last_error`
 
     @property

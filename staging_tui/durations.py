@@ -22,6 +22,15 @@ def parse_duration(value: str | int | float) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
+# The longest retention a log bucket can have (Cloud Logging: 1 to 3650 days).
+MAX_SINCE_DAYS = 3650
+
+
 def parse_since(text: str) -> timedelta:
-    """'10m', '1h', '30s', '2d' -> timedelta (how far back a log query starts)."""
-    return timedelta(seconds=parse_duration(text))
+    """'10m', '1h', '30s', '2d' -> timedelta (how far back a log query starts); at most
+    the longest retention there is, so "999999999d" is an error, not an OverflowError."""
+    seconds = parse_duration(text)
+    if seconds > MAX_SINCE_DAYS * 86400:
+        raise ValueError(f"{text!r} is too far back: Cloud Logging keeps entries at most "
+                         f"{MAX_SINCE_DAYS} days (30 by default); use e.g. 7d or 30d")
+    return timedelta(seconds=seconds)

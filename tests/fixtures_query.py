@@ -1,15 +1,22 @@
 """Query fixtures: a database of our own in the shared `postgres` server, seeded with
 tables, views, a materialized view with NULLs, and the traps the read-only tests use
-(a function that writes, a view that calls it, a schema shadowing `lower`)."""
+(a function that writes, a view that calls it, a schema shadowing `lower`); the
+classifier's write cases; and the helpers that drive the Query pane."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+from waiting import until
 
 from staging_tui.db.session import QuerySession
 from staging_tui.sandbox.postgres import PostgresServer
+from staging_tui.ui.screens.query import QueryScreen
+from staging_tui.ui.widgets.result_grid import ResultGrid
 
 QUERY_DB = "querytest"
 
@@ -60,3 +67,124 @@ async def writable_session(query_dsn: str) -> AsyncIterator[QuerySession]:
     await s.connect()
     yield s
     await s.close()
+
+
+# ------------------------------------------------------------------ the classifier's cases
+
+WRITES = [
+    "INSERT INTO item VALUES (1)",
+    "UPDATE item SET name = 'x' WHERE id = 1",
+    "DELETE FROM item WHERE id = 1",
+    "MERGE INTO item USING (SELECT 1 AS id) s ON s.id = item.id WHEN MATCHED THEN DELETE",
+    "TRUNCATE item",
+    "COPY item FROM STDIN",
+    "CREATE TABLE t (a int)",
+    "ALTER TABLE item ADD COLUMN z int",
+    "DROP TABLE item",
+    "CREATE INDEX ON item (price)",
+    "COMMENT ON TABLE item IS 'x'",
+    "GRANT SELECT ON item TO PUBLIC",
+    "REVOKE SELECT ON item FROM PUBLIC",
+    "REFRESH MATERIALIZED VIEW analysis_average_view",
+    "VACUUM item",
+    "ANALYZE item",
+    "CLUSTER item",
+    "REINDEX TABLE item",
+    "LOCK TABLE item",
+    "SET default_transaction_read_only = off",
+    "SET SESSION default_transaction_read_only TO false",
+    "SET transaction_read_only = off",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+    "SET TRANSACTION READ WRITE",
+    "RESET default_transaction_read_only",
+    "RESET ALL",
+    "SET ROLE postgres",
+    "SET SESSION AUTHORIZATION postgres",
+    "SET standard_conforming_strings = off",
+    "BEGIN READ WRITE",
+    "START TRANSACTION READ WRITE",
+    "BEGIN ISOLATION LEVEL SERIALIZABLE, READ WRITE",
+    "DO $$ BEGIN DELETE FROM item; END $$",
+    "CALL some_procedure()",
+    "SELECT nextval('counter')",
+    "SELECT setval('counter', 5)",
+    "SELECT set_config('default_transaction_read_only', 'off', false)",
+    "SELECT pg_terminate_backend(1)",
+    "SELECT log_it('x')",
+    "SELECT evil.lower('x')",
+    "SELECT pg_catalog.set_config('a.b', 'c', false)",
+    'SELECT "nextval"(\'counter\')',
+    "WITH x AS (DELETE FROM item RETURNING *) SELECT * FROM x",
+    "WITH x AS (UPDATE item SET price = 0 RETURNING *) SELECT count(*) FROM x",
+    "WITH x AS (INSERT INTO audit (what) VALUES ('a') RETURNING *) SELECT 1",
+    "SELECT * INTO item_copy FROM item",
+    "SELECT * FROM item FOR UPDATE",
+    "SELECT * FROM item FOR NO KEY UPDATE",
+    "SELECT * FROM item FOR SHARE",
+    "SELECT 1; DELETE FROM item",
+    "SELECT 'a'; DELETE FROM item",
+    "SELECT 'a\\'; DELETE FROM item; --'",
+    "EXPLAIN ANALYZE DELETE FROM item",
+    "EXPLAIN (ANALYZE) UPDATE item SET price = 1",
+    "PREPARE p AS DELETE FROM item",
+    "EXECUTE p",
+    "COMMIT PREPARED 'x'",
+    "NOTIFY chan",
+    "SELECT 1 /* unterminated",
+    "SELECT 'unterminated",
+    "SELECT $$unterminated",
+    "SECURITY LABEL ON TABLE item IS 'x'",
+    "IMPORT FOREIGN SCHEMA s FROM SERVER x INTO y",
+    "DECLARE c CURSOR FOR SELECT * FROM item FOR UPDATE",
+    "VALUES (nextval('counter'))",
+    "SELECT * FROM ROWS FROM (nextval('counter'))",
+    "SELECT U&\"\\006eextval\"('counter')",
+    "(DELETE FROM item)",
+]
+
+
+# ------------------------------------------------------------------ driving the Query pane
+
+
+async def open_query(pilot: Pilot[Any]) -> QueryScreen:
+    await pilot.press("5")
+    screen = pilot.app.screen
+    assert isinstance(screen, QueryScreen)
+    await until(lambda: screen.session is not None and screen.catalog is not None, pilot)
+    assert screen.session is not None, str(screen.status.render())
+    screen.editor.cursor_blink = False
+    return screen
+
+
+async def type_sql(pilot: Pilot[Any], screen: QueryScreen, sql: str) -> None:
+    """Type `sql` key by key into the editor."""
+    screen.editor.load_text("")
+    screen.editor.focus()
+    await pilot.press(*[{" ": "space", "\n": "enter"}.get(ch, ch) for ch in sql])
+
+
+async def put_sql(pilot: Pilot[Any], screen: QueryScreen, sql: str) -> None:
+    """Paste `sql` into the editor (cursor at the end)."""
+    screen.editor.load_text(sql)
+    screen.editor.focus()
+    screen.editor.move_cursor((sql.count("\n"), len(sql.rsplit("\n", 1)[-1])))
+    await pilot.pause()
+
+
+async def run_and_wait(pilot: Pilot[Any], screen: QueryScreen, key: str = "f5") -> None:
+    await pilot.press(key)
+    await pilot.pause(0.05)
+    await until(lambda: not screen.running, pilot)
+    await pilot.pause(0.05)
+
+
+def grid(screen: QueryScreen) -> ResultGrid:
+    return screen.query(ResultGrid).last()
+
+
+def status(screen: QueryScreen) -> str:
+    return str(screen.status.render())
+
+
+def error_box(screen: QueryScreen) -> str:
+    return str(screen.query_one("#query-error", Static).render())

@@ -1,16 +1,22 @@
-"""Secrets fixtures: a small sandbox project for Secret Manager contract tests and writes."""
+"""Secrets fixtures: a small sandbox project for Secret Manager contract tests and writes;
+and the helpers that drive the Secrets pane (a controllable clock, open, select)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
+from waiting import until
 
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.secrets import SecretsAdapter
 from staging_tui.sandbox.scenario import scenario_from_dict
 from staging_tui.sandbox.server import RunningSandbox, SandboxThread
+from staging_tui.ui.screens.secrets import SecretsScreen
+from staging_tui.ui.widgets.secrets_table import SecretsTable
 
 SECRETS_PROJECT = "secrets-test"
 SECRETS_SCENARIO: dict[str, Any] = {
@@ -55,3 +61,32 @@ async def secrets_api(secrets_sandbox: RunningSandbox) -> AsyncIterator[SecretsA
                              concurrency=4)
     yield adapter
     await adapter.close()
+
+
+# ------------------------------------------------------------------ driving the Secrets pane
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+async def open_secrets(pilot: Pilot[Any]) -> SecretsScreen:
+    await pilot.press("2")
+    screen = pilot.app.screen
+    assert isinstance(screen, SecretsScreen)
+    table = screen.query_one(SecretsTable)
+    await until(lambda: table.row_count and screen.versions_loaded, pilot)
+    return screen
+
+
+async def select(pilot: Pilot[Any], screen: SecretsScreen, name: str) -> None:
+    table = screen.query_one(SecretsTable)
+    table.move_cursor(table.get_row_index(name))
+    await pilot.pause()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.binding import Binding
 from textual.dom import DOMNode
+from waiting import until
 
 import staging_tui.ui
 
@@ -48,11 +49,17 @@ async def test_profile_keys_remap_a_binding(sandbox: object) -> None:
     app = make_app(sandbox, settings)  # type: ignore[arg-type]
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(ServicesTable)
-        for _ in range(100):
-            if table.row_count:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: table.row_count, pilot)
         await pilot.press("g")
         assert not any(k.startswith("group:") for k in table.row_keys)
         await pilot.press("G")
         assert any(k.startswith("group:") for k in table.row_keys)
+
+
+def test_the_registry_of_binding_ids_is_exactly_the_bindings() -> None:
+    """config.py checks [keys] against staging_tui/binding_ids.py: keep it in step."""
+    from staging_tui.binding_ids import BINDING_IDS
+
+    ours = {b.id for _, b in _our_bindings() if b.id}
+    assert sorted(ours - BINDING_IDS) == [], "add these to staging_tui/binding_ids.py"
+    assert sorted(BINDING_IDS - ours) == [], "remove these from staging_tui/binding_ids.py"

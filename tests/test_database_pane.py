@@ -5,7 +5,6 @@ instances, and tunnels drained when the app quits."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from fixtures_tunnel import SqlSandbox
 from textual.widgets import DataTable
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.domain import TunnelStatus
 from staging_tui.ui.screens.database import DatabaseScreen
@@ -21,14 +21,6 @@ from staging_tui.ui.widgets.tunnel_view import TunnelDetail
 
 MAIN = "tunnel-test:us-central1:main-db"
 DOWN = "tunnel-test:us-central1:down-db"
-
-
-async def until(pilot: Any, check: Callable[[], bool], tries: int = 400) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached")
 
 
 def detail(app: Any) -> str:
@@ -51,8 +43,8 @@ async def test_start_reveal_copy_stop_and_drain_on_quit(
         table = screen.query_one("#database-tunnels", DataTable)
         assert [str(k.value) for k in table.rows] == [MAIN, DOWN]
         await pilot.press("s")
-        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY
-                    and not screen.busy)
+        await until(lambda: status_of(screen, MAIN) is TunnelStatus.READY
+                    and not screen.busy, pilot)
         text = detail(app)
         assert "ok: SELECT 1" in text and "postgresql://app:********@127.0.0.1:" in text
         assert password not in text
@@ -60,13 +52,13 @@ async def test_start_reveal_copy_stop_and_drain_on_quit(
         await pilot.press("c")
         assert "********" in app.clipboard
         await pilot.press("v")
-        await until(pilot, lambda: password in detail(app))
+        await until(lambda: password in detail(app), pilot)
         await pilot.press("p")
         assert app.clipboard.startswith(f"PGPASSWORD={password} psql ")
         await pilot.press("v")
         assert password not in detail(app)
         await pilot.press("v")
-        await until(pilot, lambda: password in detail(app))
+        await until(lambda: password in detail(app), pilot)
         await pilot.press("1", "4")  # leaving the pane hides it again
         assert app.screen is screen and password not in detail(app)
         trail = (tmp_path / "staging-tui" / "audit.jsonl").read_text()
@@ -77,11 +69,11 @@ async def test_start_reveal_copy_stop_and_drain_on_quit(
         tunnel = (await app.backend.tunnels()).get(MAIN)
         assert tunnel is not None
         await pilot.press("s")  # stop
-        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.STOPPED
-                    and not screen.busy)
+        await until(lambda: status_of(screen, MAIN) is TunnelStatus.STOPPED
+                    and not screen.busy, pilot)
         await pilot.press("s")  # and start again, then quit with it running
-        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY
-                    and not screen.busy)
+        await until(lambda: status_of(screen, MAIN) is TunnelStatus.READY
+                    and not screen.busy, pilot)
         tunnel = (await app.backend.tunnels()).get(MAIN)
         assert tunnel is not None
         await app.action_quit()
@@ -97,15 +89,15 @@ async def test_unreachable_instance_shows_error_and_retry_works(sql_sandbox: Sql
             screen = app.screen
             assert isinstance(screen, DatabaseScreen)
             await pilot.press("down", "s")  # auto IP type: PUBLIC missing, PRIVATE used
-            await until(pilot, lambda: status_of(screen, DOWN) is TunnelStatus.ERROR
-                        and not screen.busy)
+            await until(lambda: status_of(screen, DOWN) is TunnelStatus.ERROR
+                        and not screen.busy, pilot)
             text = detail(app)
             assert "unreachable" in text and "r retry" in text
             assert "unreachable" in str(screen.query_one(StatusLine).render())
             await sql_sandbox.call(cloudsql.set_reachable("down-db", True))
             await pilot.press("r")
-            await until(pilot, lambda: status_of(screen, DOWN) is TunnelStatus.READY
-                        and not screen.busy)
+            await until(lambda: status_of(screen, DOWN) is TunnelStatus.READY
+                        and not screen.busy, pilot)
             assert "ok: SELECT 1" in detail(app)
             await app.action_quit()
     finally:
@@ -123,15 +115,15 @@ async def test_ad_hoc_instance_and_several_tunnels(sql_sandbox: SqlSandbox) -> N
         table = screen.query_one("#database-tunnels", DataTable)
         assert [str(k.value) for k in table.rows][-1] == "tunnel-test:us-central1:nope"
         await pilot.press("s")
-        await until(pilot, lambda: "nope" not in screen.busy and
-                    status_of(screen, "tunnel-test:us-central1:nope") is TunnelStatus.ERROR)
+        await until(lambda: "nope" not in screen.busy and
+                    status_of(screen, "tunnel-test:us-central1:nope") is TunnelStatus.ERROR, pilot)
         assert "not found" in str(screen.query_one(StatusLine).render())
         await pilot.press("up", "up", "s")
-        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY
-                    and not screen.busy)
+        await until(lambda: status_of(screen, MAIN) is TunnelStatus.READY
+                    and not screen.busy, pilot)
         await pilot.press("down", "i", "i", "s")  # down-db with PRIVATE chosen explicitly
-        await until(pilot, lambda: status_of(screen, DOWN) is TunnelStatus.ERROR
-                    and not screen.busy)
+        await until(lambda: status_of(screen, DOWN) is TunnelStatus.ERROR
+                    and not screen.busy, pilot)
         ports = {screen.states[MAIN].port, screen.states[DOWN].port}
         assert len(ports) == 2 and status_of(screen, MAIN) is TunnelStatus.READY
         await app.action_quit()
@@ -146,6 +138,37 @@ async def test_tunnels_started_elsewhere_show_in_the_pane(sql_sandbox: SqlSandbo
         await pilot.press("4")
         screen = app.screen
         assert isinstance(screen, DatabaseScreen)
-        await until(pilot, lambda: status_of(screen, MAIN) is TunnelStatus.READY)
+        await until(lambda: status_of(screen, MAIN) is TunnelStatus.READY, pilot)
         assert "PUBLIC" in detail(app) and "127.0.0.1:" in detail(app)
         await app.action_quit()
+
+
+async def test_clients_beyond_the_profiles_limit_are_refused_and_shown(
+        sql_sandbox: SqlSandbox) -> None:
+    """tunnel_max_connections = 1: a second client gets a FATAL error, the detail says so."""
+    import socket
+
+    from ui_app import sandbox_profile
+
+    app = make_app(sql_sandbox.running,
+                   sandbox_profile(sql_sandbox.running, tunnel_max_connections=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        assert isinstance(screen, DatabaseScreen)
+        await pilot.press("s")
+        await until(lambda: status_of(screen, MAIN) is TunnelStatus.READY
+                    and not screen.busy, pilot)
+        port = screen.states[MAIN].port
+        first = socket.create_connection(("127.0.0.1", port))
+        await until(lambda: screen.states[MAIN].connections == 1, pilot)
+        second = socket.create_connection(("127.0.0.1", port))
+        second.sendall((8).to_bytes(4, "big") + (80877103).to_bytes(4, "big"))  # SSLRequest
+        try:
+            await until(lambda: "refused" in detail(app), pilot)
+            text = detail(app)
+            assert "1 client(s): connection limit 1 reached; close idle clients" in text
+            assert "tunnel_max_connections" in text
+        finally:
+            first.close()
+            second.close()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fixtures_doctor import wait_done
 from textual.widgets import DataTable, Input, Static
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.domain import Severity
 from staging_tui.sandbox.server import RunningSandbox
@@ -13,15 +15,6 @@ from staging_tui.ui.screens.doctor import DoctorFindingScreen, DoctorScreen
 from staging_tui.ui.screens.logs import LogsScreen
 from staging_tui.ui.screens.service_detail import ServiceDetailScreen
 from staging_tui.ui.widgets.status_line import StatusLine
-
-
-async def wait_done(pilot: Any, screen: DoctorScreen) -> None:
-    for _ in range(400):
-        if not screen.running and screen.findings and not screen.query_one(
-                StatusLine).render().plain.startswith("⟳"):
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.1)
 
 
 def row_texts(screen: DoctorScreen) -> list[str]:
@@ -127,10 +120,7 @@ async def test_r_reruns(sandbox: RunningSandbox) -> None:
         first = list(screen.findings)
         events = screen.progress_events
         await pilot.press("r")
-        for _ in range(400):  # every area reports again: running, then done
-            if screen.progress_events >= events + 12 and not screen.running:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: screen.progress_events >= events + 12 and not screen.running, pilot)
         assert screen.progress_events == events + 12
         await wait_done(pilot, screen)
         key = {(f.check_id, f.target) for f in screen.findings}

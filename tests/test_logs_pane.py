@@ -10,6 +10,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.domain import LogEntry, MarkerKind, Severity
 from staging_tui.render.log_lines import format_time
@@ -23,10 +24,7 @@ async def _open_logs(pilot: Pilot[Any], rows: int = 5) -> LogsScreen:
     await pilot.press("3")
     screen = pilot.app.screen
     assert isinstance(screen, LogsScreen)
-    for _ in range(200):
-        if len(screen.model) >= rows:
-            break
-        await pilot.pause(0.05)
+    await until(lambda: len(screen.model) >= rows, pilot)
     await pilot.pause(0.15)
     return screen
 
@@ -84,20 +82,14 @@ async def test_server_filter_errors_and_quick_filter(sandbox: RunningSandbox) ->
         await pilot.press("e")
         query.value = "severity>= AND"
         await pilot.press("enter")
-        for _ in range(100):
-            if "column" in str(screen.query_one("#logs-query-error").render()):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: "column" in str(screen.query_one("#logs-query-error").render()), pilot)
         error = str(screen.query_one("#logs-query-error").render())
         assert "unknown severity 'AND'" in error and "column 12" in error
         # back in the query, the cursor on the culprit
         assert query.has_focus and query.cursor_position == 11
         query.value = 'resource.labels.service_name="backend-staging" severity>=ERROR'
         await pilot.press("enter")
-        for _ in range(100):
-            if len(screen.model) > 5:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: len(screen.model) > 5, pilot)
         assert str(screen.query_one("#logs-query-error").render()) == ""
         entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
         assert entries and all(e.service == "backend-staging" for e in entries)
@@ -152,10 +144,7 @@ async def test_show_service_filters_to_one_service(sandbox: RunningSandbox) -> N
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_logs(pilot)
         screen.show_service("backend-staging", "backend-staging-00004-7db")
-        for _ in range(100):
-            if len(screen.model) > 1:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: len(screen.model) > 1, pilot)
         value = screen.query_one("#logs-query").value  # type: ignore[attr-defined]
         assert 'resource.labels.revision_name="backend-staging-00004-7db"' in value
         entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
@@ -169,10 +158,7 @@ async def test_l_in_services_opens_logs_for_the_service(sandbox: RunningSandbox)
 
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.screen.query_one(ServicesTable)
-        for _ in range(200):
-            if table.row_count:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: table.row_count, pilot)
         table.move_cursor(row=table.get_row_index("backend-staging"))
         await pilot.press("l")
         await pilot.pause(0.3)
@@ -189,10 +175,7 @@ async def test_open_logs_recipe_from_the_services_pane(sandbox: RunningSandbox) 
         screen = app.screen
         assert isinstance(screen, LogsScreen)
         screen.show_service("webservice")
-        for _ in range(100):
-            if len(screen.model) > 3:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: len(screen.model) > 3, pilot)
         entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
         assert entries and all(e.service == "webservice" for e in entries)
 
@@ -208,10 +191,7 @@ async def test_after_clear_the_view_shows_new_rows_not_cached_old_ones(
         await pilot.pause(0.1)
         assert not view.following
         await pilot.press("c")
-        for _ in range(200):
-            if len(screen.model) >= 10:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: len(screen.model) >= 10, pilot)
         await pilot.press("home")
         view.data_changed()
         for y, line in enumerate(_lines(view)[:10]):
@@ -234,17 +214,11 @@ async def test_l_on_a_revision_in_service_detail_while_an_entry_is_expanded(
         assert isinstance(app.screen, LogEntryScreen)
         await pilot.press("1")
         table = app.screen.query_one(ServicesTable)
-        for _ in range(200):
-            if table.row_count:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: table.row_count, pilot)
         table.move_cursor(row=table.get_row_index("backend-staging"))
         await pilot.press("enter")
         revisions = app.screen.query_one("#detail-revisions", DataTable)
-        for _ in range(200):
-            if revisions.row_count:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: revisions.row_count, pilot)
         revisions.focus()
         await pilot.pause(0.05)
         failed = str(revisions.coordinate_to_cell_key(revisions.cursor_coordinate).row_key.value)
@@ -252,9 +226,6 @@ async def test_l_on_a_revision_in_service_detail_while_an_entry_is_expanded(
         await pilot.pause(0.2)
         assert app.screen is logs
         assert (logs.service, logs.revision) == ("backend-staging", failed)
-        for _ in range(100):
-            if len(logs.model) > 1:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: len(logs.model) > 1, pilot)
         entries = [x for x in logs.model.rows(0, len(logs.model)) if isinstance(x, LogEntry)]
         assert entries and all(e.revision == failed for e in entries)

@@ -12,6 +12,7 @@ from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
 from fixtures_logs import logs_adapter
+from waiting import until
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind, Severity
 from staging_tui.sandbox.server import RunningSandbox
@@ -204,10 +205,7 @@ async def test_buffer_window_holds_entries_and_sends_them_in_order(
 
     call = await client.tail_log_entries(requests=requests(), timeout=None, retry=None)
     try:
-        for _ in range(400):  # the stream's start point is set once the sandbox counts it
-            if state.tails_opened > opened:
-                break
-            await asyncio.sleep(0.025)
+        await until(lambda: state.tails_opened > opened, interval=0.025)
         newer = datetime.now(UTC)
         older = newer - timedelta(seconds=0.3)
         for name, when in (("newer", newer), ("older", older)):  # written out of order

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from ui_app import backend_for
+from waiting import until
 
 from staging_tui.commands import logs as logs_command
 from staging_tui.domain import HttpRequest, LogEntry, LogMarker, MarkerKind, Severity
@@ -175,14 +176,16 @@ async def test_logs_follow_keeps_printing_new_entries(sandbox: RunningSandbox) -
     started = datetime.now(UTC)
     task = asyncio.ensure_future(logs_command.run(args, backend, out))
     try:
-        for _ in range(600):  # up to 30 s on a loaded machine
-            rows = [json.loads(line) for line in out.getvalue().splitlines()]
-            fresh = [r for r in rows if "insertId" in r  # entries, not gap markers
-                     and datetime.fromisoformat(r["timestamp"]) > started + timedelta(seconds=1)]
-            if len(fresh) >= 3:
-                break
-            await asyncio.sleep(0.05)
-        assert len(fresh) >= 3, f"{len(rows)} rows, none newer than the start"
+        def printed() -> list[dict[str, str]]:
+            return [json.loads(line) for line in out.getvalue().splitlines()]
+
+        def newer(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+            return [r for r in rows if "insertId" in r  # entries, not gap markers
+                    and datetime.fromisoformat(r["timestamp"]) > started + timedelta(seconds=1)]
+
+        await until(lambda: len(newer(printed())) >= 3, what="3 entries newer than the start")
+        rows = printed()
+        fresh = newer(rows)
         assert all(r["service"] == "webservice" for r in fresh)
         ids = [r["insertId"] for r in rows if "insertId" in r]
         assert len(ids) == len(set(ids))  # backfill and tail overlap without a duplicate

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from test_query_pane import open_query, put_sql, run_and_wait
+from fixtures_query import open_query, put_sql, run_and_wait
 from textual.pilot import Pilot
 from ui_app import make_app
 

@@ -8,64 +8,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from fixtures_query import error_box, grid, open_query, put_sql, run_and_wait, status, type_sql
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Label, Static
 from ui_app import make_app, sandbox_profile
+from waiting import until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.query import QueryScreen
 from staging_tui.ui.screens.query_dialogs import CellScreen, ConfirmScreen
-from staging_tui.ui.widgets.result_grid import ResultGrid
-
-
-async def open_query(pilot: Pilot[Any]) -> QueryScreen:
-    await pilot.press("5")
-    screen = pilot.app.screen
-    assert isinstance(screen, QueryScreen)
-    for _ in range(300):
-        if screen.session is not None and screen.catalog is not None:
-            break
-        await pilot.pause(0.05)
-    assert screen.session is not None, str(screen.status.render())
-    screen.editor.cursor_blink = False
-    return screen
-
-
-async def type_sql(pilot: Pilot[Any], screen: QueryScreen, sql: str) -> None:
-    """Type `sql` key by key into the editor."""
-    screen.editor.load_text("")
-    screen.editor.focus()
-    await pilot.press(*[{" ": "space", "\n": "enter"}.get(ch, ch) for ch in sql])
-
-
-async def put_sql(pilot: Pilot[Any], screen: QueryScreen, sql: str) -> None:
-    """Paste `sql` into the editor (cursor at the end)."""
-    screen.editor.load_text(sql)
-    screen.editor.focus()
-    screen.editor.move_cursor((sql.count("\n"), len(sql.rsplit("\n", 1)[-1])))
-    await pilot.pause()
-
-
-async def run_and_wait(pilot: Pilot[Any], screen: QueryScreen, key: str = "f5") -> None:
-    await pilot.press(key)
-    await pilot.pause(0.05)
-    for _ in range(400):
-        if not screen.running:
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.05)
-
-
-def grid(screen: QueryScreen) -> ResultGrid:
-    return screen.query(ResultGrid).last()
-
-
-def status(screen: QueryScreen) -> str:
-    return str(screen.status.render())
-
-
-def error_box(screen: QueryScreen) -> str:
-    return str(screen.query_one("#query-error", Static).render())
 
 
 async def test_select_shows_rows_types_and_nulls(sandbox: RunningSandbox) -> None:
@@ -137,7 +88,8 @@ async def test_write_mode_and_destructive_confirmations(sandbox: RunningSandbox)
         await pilot.press("f2")
         await pilot.pause(0.1)
         confirm = app.screen
-        assert isinstance(confirm, ConfirmScreen) and "sandbox-env" in confirm._title
+        assert isinstance(confirm, ConfirmScreen)
+        assert "sandbox-env" in str(confirm.query_one(".title", Label).render())
         await pilot.press("y")
         await pilot.pause(0.2)
         assert screen.session is not None and screen.session.write_mode
@@ -148,7 +100,7 @@ async def test_write_mode_and_destructive_confirmations(sandbox: RunningSandbox)
         await pilot.press("f5")
         await pilot.pause(0.2)
         assert isinstance(app.screen, ConfirmScreen)
-        assert "sandbox-env" in app.screen._body
+        assert "sandbox-env" in str(app.screen.query_one("#confirm-body", Static).render())
         await pilot.press("n")
         await run_and_wait(pilot, screen, "f13")
         assert "not confirmed" in status(screen)
@@ -169,10 +121,7 @@ async def test_meta_commands_quality_cell_viewer_and_export(sandbox: RunningSand
         assert grid(screen).rows[0][1] == "analysis_average_view"
         await put_sql(pilot, screen, "SELECT * FROM analysis_average_view")
         await pilot.press("f3")
-        for _ in range(100):
-            if "quality" in status(screen):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: "quality" in status(screen), pilot)
         await pilot.pause(0.1)
         quality = {row[0]: row for row in grid(screen).rows}
         assert quality["average_value"][1] > 0          # the NULLs seed 000 found
@@ -190,10 +139,7 @@ async def test_meta_commands_quality_cell_viewer_and_export(sandbox: RunningSand
         field = app.screen.query_one("#export-path")
         field.value = str(target)  # type: ignore[attr-defined]
         await pilot.press("enter")
-        for _ in range(100):
-            if target.exists():
-                break
-            await pilot.pause(0.05)
+        await until(lambda: target.exists(), pilot)
         await pilot.pause(0.1)
         assert target.read_text() == '{"doc": {"n": 2, "site": "x"}}\n'
 
@@ -207,10 +153,8 @@ async def test_completion_history_and_cancel(sandbox: RunningSandbox) -> None:
         assert screen.editor.text == "SELECT * FROM analysis_average_view"
         await put_sql(pilot, screen, "SELECT pg_sleep(20)")
         await pilot.press("f5")
-        for _ in range(200):
-            if screen.session is not None and screen.session.status().transaction == "running":
-                break
-            await pilot.pause(0.02)
+        await until(lambda: screen.session is not None
+                    and screen.session.status().transaction == "running", pilot, interval=0.02)
         await pilot.pause(0.2)
         await pilot.press("ctrl+c")
         await run_and_wait(pilot, screen, "f13")

@@ -5,9 +5,10 @@ leaves no empty result tab."""
 
 from __future__ import annotations
 
-from test_query_pane import error_box, grid, open_query, put_sql, run_and_wait, status
+from fixtures_query import error_box, grid, open_query, put_sql, run_and_wait, status
 from textual.widgets import Static
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.widgets.result_tabs import ResultTabs
@@ -29,10 +30,7 @@ async def test_backslash_c_lists_and_switches_instances(sandbox: RunningSandbox)
         assert rows["biocirv-db"][4] == "ready" and rows["biocirv-db"][5] == "◀ current"
         await put_sql(pilot, screen, "\\c netra-shared")
         await run_and_wait(pilot, screen)
-        for _ in range(200):
-            if session_line(screen).startswith("netra@netra via tunnel netra-shared"):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: session_line(screen).startswith("netra@netra via tunnel netra-shared"), pilot)
         assert session_line(screen).startswith("netra@netra via tunnel netra-shared | idle")
         await put_sql(pilot, screen, "SELECT current_user, current_database()")
         await run_and_wait(pilot, screen)
@@ -48,10 +46,7 @@ async def test_unreachable_instance_says_why(sandbox: RunningSandbox) -> None:
         screen = await open_query(pilot)
         await put_sql(pilot, screen, "\\c legacy-reports")
         await run_and_wait(pilot, screen)
-        for _ in range(300):
-            if "cannot connect" in status(screen):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: "cannot connect" in status(screen), pilot)
         assert "cannot connect to legacy-reports through its tunnel" in status(screen)
         assert "unreachable" in status(screen)
         # the session stays on the instance that works

@@ -7,7 +7,8 @@ import asyncio
 
 import psycopg
 import pytest
-from test_query_classifier import WRITES
+from fixtures_query import WRITES
+from waiting import until
 
 from staging_tui.db.session import DestructiveStatement, QuerySession
 from staging_tui.errors import QueryError, ReadOnlyViolation
@@ -111,8 +112,7 @@ async def test_error_position_points_into_the_statement(session: QuerySession) -
 
 async def test_cancel_keeps_the_connection(session: QuerySession) -> None:
     task = asyncio.create_task(session.run("SELECT pg_sleep(30)"))
-    while session.status().transaction != "running":
-        await asyncio.sleep(0.01)
+    await until(lambda: session.status().transaction == "running", interval=0.01)
     await asyncio.sleep(0.2)
     await session.cancel()
     with pytest.raises(QueryError, match="cancelled"):

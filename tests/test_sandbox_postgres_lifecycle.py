@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from waiting import until
 
 from staging_tui.errors import SandboxError
 from staging_tui.sandbox.cloudsql_db import SharedDatabase
@@ -27,12 +28,13 @@ def _postmasters_in(tmp: str) -> list[str]:
 async def test_stop_while_the_first_start_runs_leaves_no_server() -> None:
     db = SharedDatabase(sql_specs(load_scenario(None)))
     ensure = asyncio.ensure_future(db.ensure())
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while not (db._starting is not None and db._starting.socket_dir):
-        assert loop.time() < deadline and not ensure.done(), "the start did not begin"
-        await asyncio.sleep(0.005)
-    tmp = db._starting.socket_dir
+    def begun() -> bool:
+        assert not ensure.done(), "the start ended before it could be stopped"
+        return db.starting is not None and bool(db.starting.socket_dir)
+
+    await until(begun, timeout=60, interval=0.005, what="the start to begin")
+    assert db.starting is not None
+    tmp = db.starting.socket_dir
     await db.stop()  # mid-start
     with pytest.raises(SandboxError, match="stopped while starting"):
         await ensure

@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from fixtures_secrets import FakeClock, open_secrets, select
 from rich.console import Console
 from rich.traceback import Traceback
-from test_secrets_pane import FakeClock, open_secrets, select, until
 from textual.widgets import Static
 from ui_app import make_app, sandbox_profile
+from waiting import until
 
 from staging_tui.render.secrets import payload_text
 from staging_tui.sandbox.server import RunningSandbox
@@ -90,33 +91,33 @@ async def test_a_session_leaves_no_value_in_files_or_on_screen(
         # reveal and copy an existing secret
         await select(pilot, screen, "api-token-staging")
         await pilot.press("v")
-        await until(pilot, lambda: box.revealed)
+        await until(lambda: box.revealed, pilot)
         assert EXISTING in str(box.render())
         await pilot.press("c")
-        await until(pilot, lambda: app.clipboard == EXISTING)
+        await until(lambda: app.clipboard == EXISTING, pilot)
         # create a secret with a value
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, SecretWriteModal))
+        await until(lambda: isinstance(app.screen, SecretWriteModal), pilot)
         await pilot.press(*"leak-test-staging", "tab", *CREATED, "enter")
-        await until(pilot, lambda: "leak-test-staging" in screen.query_one("#secrets-table")
-                    .row_keys)
+        await until(lambda: "leak-test-staging" in screen.query_one("#secrets-table")
+                    .row_keys, pilot)
         # add a version to it, reveal it, then disable the first one in the versions view
         await select(pilot, screen, "leak-test-staging")
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, SecretWriteModal))
+        await until(lambda: isinstance(app.screen, SecretWriteModal), pilot)
         await pilot.press(*ADDED, "enter")
-        await until(pilot, lambda: box.version == "2")
+        await until(lambda: box.version == "2", pilot)
         await pilot.press("v")
-        await until(pilot, lambda: box.revealed)
+        await until(lambda: box.revealed, pilot)
         assert ADDED in str(box.render())
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, SecretVersionsScreen))
+        await until(lambda: isinstance(app.screen, SecretVersionsScreen), pilot)
         assert not box.revealed  # opening the versions view masked the pane's value
         await pilot.press("down", "d")
-        await until(pilot, lambda: isinstance(app.screen, SecretWriteModal))
+        await until(lambda: isinstance(app.screen, SecretWriteModal), pilot)
         await pilot.press("tab", "enter")  # focus starts on Cancel; tab -> Confirm
-        await until(pilot, lambda: isinstance(app.screen, SecretVersionsScreen)
-                    and app.screen.secret.versions[-1].state.value == "disabled")
+        await until(lambda: isinstance(app.screen, SecretVersionsScreen)
+                    and app.screen.secret.versions[-1].state.value == "disabled", pilot)
         await pilot.press("escape")
         final_screen = app.export_screenshot()
     trail = (isolated / "state" / "staging-tui" / "audit.jsonl").read_text()
@@ -136,16 +137,17 @@ async def test_a_session_leaves_no_value_in_files_or_on_screen(
 async def test_a_crash_while_revealed_prints_no_value(sandbox: RunningSandbox,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     app = make_app(sandbox, clock=FakeClock())
-    with pytest.raises(RuntimeError, match="forced while revealed"):
+    with pytest.raises(RuntimeError, match="forced while revealed") as raised:
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await open_secrets(pilot)
             await select(pilot, screen, "mcp-bearer-token-staging")
             box = screen.query_one(SecretValue)
             await pilot.press("v")
-            await until(pilot, lambda: box.revealed)
+            await until(lambda: box.revealed, pilot)
+            payload = await (await app.backend.secrets()).access("mcp-bearer-token-staging")
 
             def crash() -> None:
-                shown = payload_text(box._payload)  # type: ignore[arg-type]  # a local holding it
+                shown = payload_text(payload)  # a local holding the revealed value
                 screen.query_one("#secrets-audit-text", Static).update(shown[:0])
                 raise RuntimeError("forced while revealed")
 
@@ -155,8 +157,7 @@ async def test_a_crash_while_revealed_prints_no_value(sandbox: RunningSandbox,
     assert "forced while revealed" in printed and "crash" in printed
     assert MCP_VALUE not in printed
     # the control: Textual's default rendering (locals shown) would have printed it
-    error = app._exception
-    assert error is not None
+    error = raised.value
     with_locals = io.StringIO()
     Console(file=with_locals, width=200).print(Traceback.from_exception(
         type(error), error, error.__traceback__, show_locals=True))

@@ -5,14 +5,14 @@ binary payloads, the audit panel, the versions view, and writes behind a modal."
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
+from fixtures_secrets import FakeClock, open_secrets, select
 from textual.widgets import Input, Static
 from ui_app import make_app, sandbox_profile
+from waiting import until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.secret_versions import SecretVersionsScreen
@@ -25,17 +25,6 @@ from staging_tui.ui.widgets.status_line import StatusLine
 MCP_VALUE = "sandbox-mcp-token-4c1d9e"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def state_dir(isolated_state_dir: Path) -> Path:
     """The audit trail in the test's own XDG state dir (conftest)."""
@@ -44,32 +33,6 @@ def state_dir(isolated_state_dir: Path) -> Path:
 
 def text_of(widget: Static) -> str:
     return str(widget.render())
-
-
-async def open_secrets(pilot: Pilot[Any]) -> SecretsScreen:
-    await pilot.press("2")
-    screen = pilot.app.screen
-    assert isinstance(screen, SecretsScreen)
-    table = screen.query_one(SecretsTable)
-    for _ in range(200):
-        if table.row_count and screen.versions_loaded:
-            break
-        await pilot.pause(0.05)
-    return screen
-
-
-async def select(pilot: Pilot[Any], screen: SecretsScreen, name: str) -> None:
-    table = screen.query_one(SecretsTable)
-    table.move_cursor(table.get_row_index(name))
-    await pilot.pause()
-
-
-async def until(pilot: Pilot[Any], predicate: Any, tries: int = 100) -> None:
-    for _ in range(tries):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached")
 
 
 def trail(path: Path) -> list[dict[str, Any]]:
@@ -86,7 +49,7 @@ async def test_reveal_shows_the_value_then_masks_after_15s(sandbox: RunningSandb
         box = screen.query_one(SecretValue)
         assert MCP_VALUE not in text_of(box) and "••••" in text_of(box)
         await pilot.press("v")
-        await until(pilot, lambda: box.revealed)
+        await until(lambda: box.revealed, pilot)
         assert MCP_VALUE in text_of(box) and "masks in 15 s" in text_of(box)
         clock.advance(10)
         await pilot.pause(0.3)
@@ -107,12 +70,12 @@ async def test_moving_the_cursor_or_the_pane_masks_at_once(sandbox: RunningSandb
         await select(pilot, screen, "mcp-bearer-token-staging")
         box = screen.query_one(SecretValue)
         await pilot.press("v")
-        await until(pilot, lambda: box.revealed)
+        await until(lambda: box.revealed, pilot)
         await pilot.press("down")
         assert not box.revealed and MCP_VALUE not in text_of(box)
         assert box.secret == "netra-db-password-staging"
         await pilot.press("up", "v")
-        await until(pilot, lambda: box.revealed)
+        await until(lambda: box.revealed, pilot)
         await pilot.press("1")
         assert not box.revealed and MCP_VALUE not in text_of(box)
 
@@ -124,7 +87,7 @@ async def test_copy_puts_the_value_on_the_clipboard_without_showing_it(
         screen = await open_secrets(pilot)
         await select(pilot, screen, "mcp-bearer-token-staging")
         await pilot.press("c")
-        await until(pilot, lambda: app.clipboard == MCP_VALUE)
+        await until(lambda: app.clipboard == MCP_VALUE, pilot)
         assert "copied mcp-bearer-token-staging@1" in text_of(screen.query_one(StatusLine))
         assert MCP_VALUE not in app.export_screenshot()
         assert not screen.query_one(SecretValue).revealed
@@ -138,7 +101,7 @@ async def test_binary_payload_shows_size_hex_and_base64(sandbox: RunningSandbox)
         await select(pilot, screen, "jwt-secret-key-staging")
         box = screen.query_one(SecretValue)
         await pilot.press("v")
-        await until(pilot, lambda: box.revealed)
+        await until(lambda: box.revealed, pilot)
         shown = text_of(box)
         assert "binary, 64 bytes" in shown and "hex:    79 42 bd f2" in shown
         assert "base64: eUK98iEG8IR3YvDzy012" in shown
@@ -182,12 +145,12 @@ async def test_versions_view_reveals_only_enabled_versions(sandbox: RunningSandb
         screen = await open_secrets(pilot)
         await select(pilot, screen, "postgres-password-staging")
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, SecretVersionsScreen))
+        await until(lambda: isinstance(app.screen, SecretVersionsScreen), pilot)
         versions = app.screen.query_one(VersionsTable)
         assert versions.row_keys == ["3", "2", "1"]
         box = app.screen.query_one(SecretValue)
         await pilot.press("v")
-        await until(pilot, lambda: box.revealed)
+        await until(lambda: box.revealed, pilot)
         assert "sandbox-pg-v3-7f1e" in text_of(box)
         await pilot.press("down")
         assert not box.revealed and "version 2 is disabled" in text_of(box)
@@ -216,7 +179,7 @@ async def test_add_version_confirms_with_secret_and_environment(
         screen = await open_secrets(pilot)
         await select(pilot, screen, "bulk-003")
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, SecretWriteModal))
+        await until(lambda: isinstance(app.screen, SecretWriteModal), pilot)
         question = text_of(app.screen.query_one("#write-question", Static))
         assert "bulk-003" in question and "staging-test" in question
         assert "project secrets-test" in question
@@ -224,10 +187,10 @@ async def test_add_version_confirms_with_secret_and_environment(
         box = app.screen.query_one("#write-value", Input)
         assert box.password and "typed-new-value" not in str(box.render())
         await pilot.press("enter")
-        await until(pilot, lambda: any(e["action"] == "add-version" for e in trail(state_dir)))
-        await until(pilot, lambda: screen.query_one(SecretValue).version == "2")
+        await until(lambda: any(e["action"] == "add-version" for e in trail(state_dir)), pilot)
+        await until(lambda: screen.query_one(SecretValue).version == "2", pilot)
         await pilot.press("v")
-        await until(pilot, lambda: screen.query_one(SecretValue).revealed)
+        await until(lambda: screen.query_one(SecretValue).revealed, pilot)
         assert "typed-new-value" in text_of(screen.query_one(SecretValue))
     assert "typed-new-value" not in state_dir.read_text()
     assert trail(state_dir)[0]["environment"] == "staging-test"
@@ -241,9 +204,9 @@ async def test_cancelled_write_changes_nothing(secrets_sandbox: RunningSandbox,
         screen = await open_secrets(pilot)
         await select(pilot, screen, "bulk-004")
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, SecretVersionsScreen))
+        await until(lambda: isinstance(app.screen, SecretVersionsScreen), pilot)
         await pilot.press("d")
-        await until(pilot, lambda: isinstance(app.screen, SecretWriteModal))
+        await until(lambda: isinstance(app.screen, SecretWriteModal), pilot)
         assert "Disable version 1 of bulk-004" in text_of(app.screen.query_one(
             "#write-question", Static))
         await pilot.press("escape")
@@ -271,7 +234,7 @@ async def test_checksum_mismatch_is_an_error_not_a_value(secrets_sandbox: Runnin
         await select(pilot, screen, "corrupt-staging")
         await pilot.press("v")
         status = screen.query_one(StatusLine)
-        await until(pilot, lambda: "DATA_LOSS" in text_of(status))
+        await until(lambda: "DATA_LOSS" in text_of(status), pilot)
         assert "CRC32C" in text_of(status)
         assert not screen.query_one(SecretValue).revealed
         assert "corrupt-value" not in app.export_screenshot()

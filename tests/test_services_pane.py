@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from textual.widgets import DataTable, Input, Static
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.sandbox.scenario import scenario_from_dict
 from staging_tui.sandbox.server import RunningSandbox, SandboxThread
@@ -21,10 +22,7 @@ def row_names(table: ServicesTable) -> list[str]:
 
 async def wait_loaded(pilot: object, app: object) -> ServicesTable:
     table = app.screen.query_one(ServicesTable)  # type: ignore[attr-defined]
-    for _ in range(100):
-        if table.row_count:
-            break
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    await until(lambda: table.row_count, pilot)
     return table
 
 
@@ -39,10 +37,7 @@ async def test_failed_service_reason_is_visible_in_detail(sandbox: RunningSandbo
         conditions = str(app.screen.query_one("#detail-conditions", Static).render())
         assert "ConnectionRefusedError: [Errno 111] Connection refused" in conditions
         revisions = app.screen.query_one("#detail-revisions", DataTable)
-        for _ in range(50):
-            if revisions.row_count:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: revisions.row_count, pilot)
         assert "Failed" in str(revisions.get_row_at(0)[1])
         env = str(app.screen.query_one("#detail-containers", Static).render())
         assert "secret:postgres-password-staging@latest" in env
@@ -111,10 +106,7 @@ async def test_api_errors_show_in_the_pane_and_app_keeps_working(
     app = make_app(denied_sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one(StatusLine)
-        for _ in range(100):
-            if "PERMISSION_DENIED" in str(status.render()):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: "PERMISSION_DENIED" in str(status.render()), pilot)
         text = str(status.render())
         assert "PERMISSION_DENIED" in text and "[r] retry" in text
         await pilot.press("r")
@@ -149,8 +141,5 @@ async def test_missing_credentials_show_the_fix_in_the_pane(
     app = make_real_app(settings, Endpoints.google())
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one(StatusLine)
-        for _ in range(100):
-            if "fix:" in str(status.render()):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: "fix:" in str(status.render()), pilot)
         assert "gcloud auth application-default login" in str(status.render())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FIXED_NOW
-from test_doctor_pane import wait_done
+from fixtures_doctor import wait_done
 from textual.pilot import Pilot
 from ui_app import make_app
 

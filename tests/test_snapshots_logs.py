@@ -7,6 +7,7 @@ from typing import Any
 from fixtures_logs import SNAPSHOT_NOW
 from textual.pilot import Pilot
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.logs import LogsScreen
@@ -16,12 +17,9 @@ async def _logs_loaded(pilot: Pilot[Any]) -> None:
     await pilot.press("3")
     screen = pilot.app.screen
     assert isinstance(screen, LogsScreen)
-    for _ in range(200):
-        if len(screen.model) >= 45:
-            break
-        await pilot.pause(0.05)
+    await until(lambda: len(screen.model) >= 45, pilot)
     await pilot.press("u")  # UTC: the same picture in every time zone
-    screen._chart()
+    screen.update_chart()
     await pilot.pause(0.3)
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FIXED_NOW
-from test_query_pane import open_query
+from fixtures_query import open_query
 from textual.pilot import Pilot
 from ui_app import make_app, sandbox_profile
+from waiting import until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.query import QueryScreen
@@ -29,10 +30,7 @@ async def _run(pilot: Pilot[Any], screen: QueryScreen, sql: str, key: str = "f5"
     screen.editor.move_cursor((0, 0))
     await pilot.press(key)
     await pilot.pause(0.1)
-    for _ in range(200):
-        if not screen.running:
-            break
-        await pilot.pause(0.05)
+    await until(lambda: not screen.running, pilot)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause(0.1)
 
@@ -76,10 +74,7 @@ def test_query_quality_of_a_view(snap_compare: Any, fixed_sandbox: RunningSandbo
         screen = await _ready(pilot)
         screen.editor.load_text("SELECT * FROM analysis_average_view")
         await pilot.press("f3")
-        for _ in range(200):
-            if "quality" in str(screen.status.render()):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: "quality" in str(screen.status.render()), pilot)
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.1)
 

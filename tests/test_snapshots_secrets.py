@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FIXED_NOW
-from test_secrets_pane import open_secrets
+from fixtures_secrets import open_secrets
 from textual.pilot import Pilot
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.widgets.secret_value import SecretValue
@@ -32,10 +33,7 @@ def test_secrets_revealed(snap_compare: Any, fixed_sandbox: RunningSandbox) -> N
         await _on_mcp_token(pilot)
         await pilot.press("v")
         box = pilot.app.screen.query_one(SecretValue)
-        for _ in range(100):
-            if box.revealed:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: box.revealed, pilot)
         await pilot.pause(0.1)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)

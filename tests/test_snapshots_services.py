@@ -7,6 +7,7 @@ from typing import Any
 from conftest import FIXED_NOW
 from textual.pilot import Pilot
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.widgets.services_table import ServicesTable
@@ -14,10 +15,7 @@ from staging_tui.ui.widgets.services_table import ServicesTable
 
 async def _loaded(pilot: Pilot[Any]) -> None:
     table = pilot.app.screen.query_one(ServicesTable)
-    for _ in range(200):
-        if table.row_count:
-            break
-        await pilot.pause(0.05)
+    await until(lambda: table.row_count, pilot)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause(0.1)
 
@@ -34,11 +32,8 @@ def test_service_detail_of_the_failed_service(snap_compare: Any,
         table = pilot.app.screen.query_one(ServicesTable)
         table.move_cursor(row=table.get_row_index("backend-staging"))
         await pilot.press("enter")
-        for _ in range(100):
-            if pilot.app.screen.query("#detail-revisions") and pilot.app.screen.query_one(
-                    "#detail-revisions").row_count:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: pilot.app.screen.query("#detail-revisions") and pilot.app.screen.query_one(
+            "#detail-revisions").row_count, pilot)
         await pilot.pause(0.1)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)

@@ -8,16 +8,53 @@ from typing import Any
 
 import pytest
 from conftest import FIXED_NOW
+from fixtures_doctor import wait_done
 from fixtures_logs import SNAPSHOT_NOW
-from test_snapshots_doctor import _done
-from test_snapshots_logs import _logs_loaded
-from test_snapshots_query import RESULT_SQL, _ready, _run
-from test_snapshots_secrets import _on_mcp_token
-from test_snapshots_services import _loaded
+from fixtures_query import open_query
+from fixtures_secrets import open_secrets
 from textual.pilot import Pilot
 from ui_app import make_app
+from waiting import until
 
 from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.doctor import DoctorScreen
+from staging_tui.ui.screens.logs import LogsScreen
+from staging_tui.ui.widgets.secrets_table import SecretsTable
+from staging_tui.ui.widgets.services_table import ServicesTable
+
+RESULT_SQL = ("SELECT site, count(*) AS samples, NULL::text AS note, 'NULL' AS literal\n"
+              "FROM sample GROUP BY site ORDER BY site;")
+
+
+async def _loaded(pilot: Pilot[Any]) -> None:
+    table = pilot.app.screen.query_one(ServicesTable)
+    await until(lambda: table.row_count, pilot)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+async def _on_mcp_token(pilot: Pilot[Any]) -> None:
+    screen = await open_secrets(pilot)
+    table = screen.query_one(SecretsTable)
+    table.move_cursor(table.get_row_index("mcp-bearer-token-staging"))
+    await pilot.pause(0.1)
+
+
+async def _logs_loaded(pilot: Pilot[Any]) -> None:
+    await pilot.press("3")
+    screen = pilot.app.screen
+    assert isinstance(screen, LogsScreen)
+    await until(lambda: len(screen.model) >= 45, pilot)
+    await pilot.press("u")  # UTC: the same picture in every time zone
+    screen.update_chart()
+    await pilot.pause(0.3)
+
+
+async def _done(pilot: Pilot[Any]) -> None:
+    await pilot.press("6")
+    screen = pilot.app.screen
+    assert isinstance(screen, DoctorScreen)
+    await wait_done(pilot, screen)
 
 SIZES = [(80, 24), (200, 50)]
 
@@ -28,8 +65,16 @@ async def _database(pilot: Pilot[Any]) -> None:
 
 
 async def _query(pilot: Pilot[Any]) -> None:
-    screen = await _ready(pilot)
-    await _run(pilot, screen, RESULT_SQL)
+    screen = await open_query(pilot)
+    assert screen.session is not None
+    screen.session.timing = False  # no wall-clock figures in a snapshot
+    screen.editor.load_text(RESULT_SQL)
+    screen.editor.move_cursor((0, 0))
+    await pilot.press("f5")
+    await pilot.pause(0.1)
+    await until(lambda: not screen.running, pilot)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
 
 
 async def _services_filter(pilot: Pilot[Any]) -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fixtures_logs import logs_adapter
+from fixtures_query import open_query, put_sql, run_and_wait
 from fixtures_tunnel import SqlSandbox
-from test_query_pane import open_query, put_sql, run_and_wait
 from textual.widgets import Static
 from ui_app import make_app
 

@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from fixtures_tunnel import SqlSandbox
 
-from staging_tui.domain import SqlInstance, TunnelStatus
+from staging_tui.domain import DEFAULT_MAX_CONNECTIONS, SqlInstance, TunnelOptions, TunnelStatus
 from staging_tui.errors import TunnelError
-from staging_tui.gcp.cloudsql import DEFAULT_PORT, TunnelOptions
+from staging_tui.gcp.cloudsql import DEFAULT_PORT
 from staging_tui.render.tunnels import database_url
 
 MAIN = "tunnel-test:us-central1:main-db"
@@ -174,11 +174,41 @@ async def test_max_connections_refuses_extra_clients(sql_sandbox: SqlSandbox) ->
     try:
         tunnel = await tunnels.start("main-db", TunnelOptions(max_connections=1), test=False)
         password = sql_sandbox.cloudsql.password("main-db")
+        refused: list[str] = []
+        tunnel.on_refused = refused.append
         async with await psycopg.AsyncConnection.connect(
                 host="127.0.0.1", port=tunnel.port, dbname="app", user="app", password=password):
-            with pytest.raises(psycopg.OperationalError):
+            with pytest.raises(psycopg.OperationalError) as err:
                 await _query(tunnel.port, "SELECT 1", password=password)
+            # libpq shows the tunnel's own FATAL error, not "server closed the connection".
+            assert "too many connections (limit 1)" in str(err.value), err.value
         assert tunnel.rejected == 1
-        assert "max connections" in tunnel.state.last_error
+        state = tunnel.state
+        assert state.refused == 1 and state.max_connections == 1
+        assert "connection limit 1 reached: refused 1 client(s)" in state.last_error
+        assert len(refused) == 1 and refused[0].startswith(state.last_error + "; fix: close idle")
+        assert state.status is TunnelStatus.READY  # the tunnel keeps serving
+        assert await _query(tunnel.port, "SELECT 1", password=password) == [(1,)]
+    finally:
+        await tunnels.close()
+
+
+async def test_the_default_connection_limit(sql_sandbox: SqlSandbox) -> None:
+    tunnels = sql_sandbox.tunnels()
+    try:
+        tunnel = await tunnels.start("main-db", test=False)
+        assert tunnel.state.max_connections == DEFAULT_MAX_CONNECTIONS == 50
+    finally:
+        await tunnels.close()
+
+
+async def test_an_address_of_no_interface_fails_at_once(sql_sandbox: SqlSandbox) -> None:
+    """Not a scan of 100 ports: the first bind error that is not "in use" ends it."""
+    tunnels = sql_sandbox.tunnels()
+    try:
+        with pytest.raises(TunnelError) as err:
+            await tunnels.start("main-db", TunnelOptions(address="192.0.2.1"), test=False)
+        assert "cannot listen on 192.0.2.1:5433" in err.value.message
+        assert "address of this machine" in err.value.fix
     finally:
         await tunnels.close()

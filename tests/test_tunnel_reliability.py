@@ -9,11 +9,11 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable
 
 import psycopg
 import pytest
 from fixtures_tunnel import SqlSandbox
+from waiting import until
 
 from staging_tui.domain import TunnelStatus
 from staging_tui.gcp.cloudsql import Tunnel, TunnelOptions
@@ -23,15 +23,6 @@ async def _connect(tunnel: Tunnel, password: str) -> psycopg.AsyncConnection[tup
     return await psycopg.AsyncConnection.connect(
         host="127.0.0.1", port=tunnel.port, dbname="app", user="app", password=password,
         autocommit=True, connect_timeout=30)
-
-
-async def _eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Poll until `check()` holds (a deadline for hangs, not a speed assertion)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        assert loop.time() < deadline, "condition not reached"
-        await asyncio.sleep(0.05)
 
 
 async def test_lazy_refresh_serves_across_expired_certificates(sql_sandbox: SqlSandbox) -> None:
@@ -66,7 +57,7 @@ async def test_background_refresh_replaces_certificates_while_serving(
         issued = state.certs_issued
         tunnel = await tunnels.start("main-db", TunnelOptions(refresh="background"), test=False)
         old = await _connect(tunnel, password)
-        await _eventually(lambda: state.certs_issued >= issued + 2)
+        await until(lambda: state.certs_issued >= issued + 2)
         async with await _connect(tunnel, password) as fresh:
             assert await (await fresh.execute("SELECT 1")).fetchone() == (1,)
         assert await (await old.execute("SELECT 2")).fetchone() == (2,)
@@ -90,7 +81,7 @@ async def test_database_restart_ends_open_sessions_new_ones_succeed(
         await open_session.close()
         async with await _connect(tunnel, password) as fresh:
             assert await (await fresh.execute("SELECT count(*) FROM item")).fetchone() == (100,)
-        await _eventually(lambda: tunnel.state.connections == 0)
+        await until(lambda: tunnel.state.connections == 0)
     finally:
         await tunnels.close()
 
@@ -99,7 +90,9 @@ async def test_hundred_concurrent_connections(sql_sandbox: SqlSandbox) -> None:
     password = sql_sandbox.cloudsql.password("main-db")
     tunnels = sql_sandbox.tunnels()
     try:
-        tunnel = await tunnels.start("main-db", test=False)
+        # Above the default connection limit (50): raised, as a profile can.
+        tunnel = await tunnels.start("main-db", TunnelOptions(ip_type="AUTO",
+                                                              max_connections=100), test=False)
         started = asyncio.Event()
         peak = 0
 
@@ -117,7 +110,7 @@ async def test_hundred_concurrent_connections(sql_sandbox: SqlSandbox) -> None:
         results = await asyncio.gather(*(client(n) for n in range(100)))
         assert sorted(results) == list(range(1, 101))
         assert peak == 100
-        await _eventually(lambda: tunnel.state.connections == 0)
+        await until(lambda: tunnel.state.connections == 0)
         assert tunnel.connections_total == 100
     finally:
         await tunnels.close()
@@ -186,7 +179,7 @@ async def test_client_killed_mid_query_frees_its_session(sql_sandbox: SqlSandbox
                 await asyncio.sleep(0.05)
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
-            await _eventually(lambda: tunnel.state.connections == 1)  # the watcher only
+            await until(lambda: tunnel.state.connections == 1)  # the watcher only
             await watcher.execute(
                 "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
                 "WHERE query = 'SELECT pg_sleep(60)'")
@@ -228,9 +221,9 @@ async def test_stop_closes_idle_sessions_at_once_and_busy_ones_after_their_query
     await in_transaction.execute("BEGIN")
     await in_transaction.execute("SELECT count(*) FROM item")
     query = asyncio.ensure_future(busy.execute("SELECT pg_sleep(0.5)"))
-    await _eventually(lambda: tunnel.state.idle_connections == 1)  # the query is in
+    await until(lambda: tunnel.state.idle_connections == 1)  # the query is in
     closing = asyncio.ensure_future(tunnels.close(drain_timeout=60))
-    await _eventually(lambda: tunnel.state.connections == 2)  # the idle one went at once
+    await until(lambda: tunnel.state.connections == 2)  # the idle one went at once
     await query  # finished inside the drain window
     await in_transaction.execute("COMMIT")  # ends the transaction: the session may go
     await asyncio.wait_for(closing, 20)
@@ -248,7 +241,7 @@ async def test_stop_cuts_what_is_still_busy_when_the_drain_times_out(
     tunnel = await tunnels.start("main-db", test=False)
     slow = await _connect(tunnel, password)
     query = asyncio.ensure_future(slow.execute("SELECT pg_sleep(30)"))
-    await _eventually(lambda: tunnel.bytes_in > 0 and tunnel.state.connections == 1)
+    await until(lambda: tunnel.bytes_in > 0 and tunnel.state.connections == 1)
     await tunnels.close(drain_timeout=0.2)
     with pytest.raises(psycopg.OperationalError):
         await asyncio.wait_for(query, 20)

@@ -3,6 +3,7 @@ allows it, and what read-only covers (this console, not psql through the tunnel)
 
 from __future__ import annotations
 
+from fixtures_query import open_query
 from ui_app import make_app, sandbox_profile
 
 from staging_tui.config import Settings
@@ -25,7 +26,7 @@ def test_refusal_names_the_profile_the_key_and_the_fix() -> None:
 async def test_f2_in_a_read_only_profile_explains(sandbox: RunningSandbox) -> None:
     app = make_app(sandbox, sandbox_profile(sandbox))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("5")
+        await open_query(pilot)  # connected: nothing overwrites the status meanwhile
         await pilot.press("f2")
         await pilot.pause(0.1)
         status = str(app.screen.query_one(StatusLine).render())

@@ -4,6 +4,14 @@ command and sets `run=<async (args, backend) -> exit code>` as its default.
 Commands see the Backend and domain objects only: never ui/ nor sandbox/.
 """
 
+from __future__ import annotations
+
+import argparse
+from typing import TypeAlias
+
+# What argparse's add_subparsers() returns (typeshed's name for it).
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
 COMMAND_MODULES: tuple[str, ...] = (
     "staging_tui.commands.services",
     "staging_tui.commands.logs",

@@ -7,12 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
 
 from staging_tui.audit.checks.logs import ErrorRateRule
 from staging_tui.audit.checks.registry import AREAS, exit_code
 from staging_tui.audit.runner import AreaProgress, DoctorOptions, run_doctor
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json
 from staging_tui.render.doctor import checklist_text, summary_line
 from staging_tui.render.doctor_reports import junit_xml, markdown_summary
@@ -20,7 +20,7 @@ from staging_tui.render.doctor_reports import junit_xml, markdown_summary
 FORMATS = ("text", "json", "junit", "markdown")
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "doctor", parents=parents, help="check the staging environment (exit 0/1/3)",
         description="Run the staging checks (credentials, services, secrets, database, "

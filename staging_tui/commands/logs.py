@@ -7,15 +7,16 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.commands.lookup import unknown_service_or_revision
 from staging_tui.domain import LogEntry, LogMarker
 from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument
 from staging_tui.exit_codes import OK, USAGE
-from staging_tui.gcp.log_query import build_filter
+from staging_tui.gcp.log_query import build_filter, filter_problem
 from staging_tui.render.log_lines import (
     json_line,
     parse_severity,
@@ -23,14 +24,24 @@ from staging_tui.render.log_lines import (
 )
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def since_argument(text: str) -> str:
+    """--since, checked when the arguments are parsed (before any API call)."""
+    try:
+        parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("logs", parents=parents, help="print or follow Cloud Run logs",
                        description="Print a service's recent logs; --follow keeps tailing, "
                        "reconnecting on its own. Gaps and suppressed entries are printed as "
                        "marker lines (JSON: {\"marker\": ...}).")
     p.add_argument("service", nargs="?", default="", help="Cloud Run service (default: all)")
     p.add_argument("--revision", default="", help="only this revision")
-    p.add_argument("--since", default="10m", help="how far back to start (30s, 10m, 1h, 2d)")
+    p.add_argument("--since", type=since_argument, default="10m",
+                   help="how far back to start (30s, 10m, 1h, 2d; at most 3650d)")
     p.add_argument("--severity", default="", help="minimum severity (e.g. WARNING, ERROR)")
     p.add_argument("--filter", default="", metavar="EXPR",
                    help="extra Logging query, e.g. 'textPayload:timeout'")
@@ -51,6 +62,10 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
         severity = parse_severity(args.severity) if args.severity else None
     except ValueError as exc:
         print(f"staging-tui logs: {exc}", file=sys.stderr)
+        return USAGE
+    problem = filter_problem(args.filter)
+    if problem:
+        print(f"staging-tui logs: --filter: {problem}", file=sys.stderr)
         return USAGE
     unknown, revision = await unknown_service_or_revision(backend, args.service, args.revision)
     if unknown:

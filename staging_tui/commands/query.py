@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.domain import QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
 from staging_tui.exit_codes import OK, USAGE, for_error
@@ -24,19 +26,76 @@ READ_ONLY_FIX = ("`staging-tui query` is always read-only; writes need the Query
                  "mode (F2) in a profile with read_only = false")
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def row_limit(text: str) -> int:
+    """--limit: a whole number >= 0, checked when the arguments are parsed."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a row limit: use a whole number >= 0 (0 = all rows)")
+    return value
+
+
+def timeout_seconds(text: str) -> float:
+    """--timeout: seconds >= 0 (PostgreSQL's statement_timeout takes 0 .. 2147483 s)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 2_147_483:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a timeout: use seconds >= 0, e.g. 30 (0 = no limit)")
+    return value
+
+
+_URL_PASSWORD = re.compile(r"(://[^:/@?#]*:)[^/?#]*@")
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def mask_dsn(text: str) -> str:
+    """A DSN (URL or key=value conninfo) with its password, if any, masked."""
+    text = _URL_PASSWORD.sub(r"\1********@", text)
+    return _KV_PASSWORD.sub(r"\1********", text)
+
+
+def dsn_argument(text: str) -> str:
+    """--dsn: parsed by libpq now, so a malformed one is a one-line error (never a
+    traceback, and never the password: libpq's own message quotes the whole DSN)."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(text)
+    except ProgrammingError as exc:
+        reason = str(exc).split(": \"", 1)[0].split(" in URI", 1)[0].strip()
+        for secret in {text, *text.split()}:
+            reason = reason.replace(secret, mask_dsn(secret))
+        raise argparse.ArgumentTypeError(
+            f"{mask_dsn(text)!r} is not a PostgreSQL URL or conninfo ({reason}); write e.g. "
+            "postgresql://USER@HOST:5432/DB or 'host=H dbname=DB user=U'") from None
+    port = str(params.get("port", "") or "")
+    if port and not all(p.isdigit() and 0 < int(p) <= 65535 for p in port.split(",")):
+        raise argparse.ArgumentTypeError(
+            f"{mask_dsn(text)!r}: port {port!r} is not a TCP port; use 1-65535, e.g. 5432")
+    return text
+
+
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "query", parents=parents, help="run SQL read-only (through the tunnel or a DSN)",
         description="Run SQL statements read-only and print the results. Writes are refused "
         "before they are sent, and the session is read-only on the server too.")
     p.add_argument("sql", nargs="+", help="SQL (several statements separated by ;) or \\dt ...")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--dsn", default="", help="connect to this PostgreSQL URL / conninfo")
+    where.add_argument("--dsn", type=dsn_argument, default="",
+                       help="connect to this PostgreSQL URL / conninfo")
     where.add_argument("--instance", default="",
                        help="Cloud SQL instance (short or full name): tunnel to it for the run")
-    p.add_argument("--limit", type=int, default=500,
+    p.add_argument("--limit", type=row_limit, default=500,
                    help="print at most N rows per statement (0 = all; default 500)")
-    p.add_argument("--timeout", type=float, default=None,
+    p.add_argument("--timeout", type=timeout_seconds, default=None,
                    help="statement_timeout in seconds (default: the profile's "
                    "statement_timeout, 30)")
     fmt = p.add_mutually_exclusive_group()

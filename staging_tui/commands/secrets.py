@@ -10,18 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Any
 
 from staging_tui.audit.checks.registry import exit_code
 from staging_tui.audit.secrets_audit import audit_profile, failed, secret_users
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json, print_table, to_jsonable
 from staging_tui.domain import Secret, Service
 from staging_tui.exit_codes import OK
 from staging_tui.render.secrets import COLUMNS, audit_summary, checklist, secret_row
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("secrets", parents=parents, help="list or audit Secret Manager secrets",
                        description="Secret Manager secrets (values are never printed).")
     cmds = p.add_subparsers(dest="secrets_command", metavar="SUBCOMMAND")

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from staging_tui.backend import Backend
+from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json, print_table
 from staging_tui.exit_codes import FINDINGS, OK
 from staging_tui.render.services import COLUMNS, filter_services, service_row
 from staging_tui.render.suggestions import closest_names
 
 
-def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("services", parents=parents, help="list Cloud Run services",
                        description="List the profile's Cloud Run services.")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")

@@ -119,7 +119,10 @@ class QuerySession:
             self._conn = await psycopg.AsyncConnection.connect(
                 conninfo.make_conninfo("", **params), autocommit=True, options=options)
         except psycopg.Error as exc:
-            raise QueryError(f"cannot connect: {primary_message(exc)}",
+            # A server that says what to do (the sandbox's "seed SQL failed ...; fix: ...")
+            # keeps its own fix rather than a generic one that would mislead.
+            reason, own, fix = primary_message(exc).partition("; fix: ")
+            raise QueryError(f"cannot connect: {reason}", fix if own else
                              "check the tunnel is running and the user/password") from None
         self._lost = False
         if self.write_mode:

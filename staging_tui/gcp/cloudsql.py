@@ -41,6 +41,7 @@ from staging_tui.gcp.socket_pipe import SocketPipe, open_tls
 
 DEFAULT_PORT = 5433
 PORT_SEARCH = 100
+TOO_MANY = "53300"  # SQLSTATE too_many_connections
 PasswordSource = Callable[[SqlInstance], Awaitable[str]]
 
 
@@ -178,7 +179,11 @@ class Tunnel:
         self._wake: tuple[socket.socket, socket.socket] | None = None  # written on stop
         self._state = TunnelState(instance=instance.connection_name, status=TunnelStatus.STOPPED,
                                   host=self.options.address, database=instance.database,
-                                  user=instance.user)
+                                  user=instance.user,
+                                  max_connections=self.options.max_connections)
+        # Called (on the loop) with a one-line message when a client is refused at the
+        # limit; `staging-tui tunnel` prints it to its log (stderr).
+        self.on_refused: Callable[[str], None] | None = None
         self._ended_in = 0   # bytes of the sessions that have ended
         self._ended_out = 0
         self.connections_total = 0
@@ -245,18 +250,18 @@ class Tunnel:
     def _listen(self) -> None:
         address = self.options.address
         explicit = self.options.port or self.instance.port
+        if not 0 <= explicit <= 65535:
+            raise TunnelError(f"port {explicit} is not a TCP port",
+                              "use 1-65535, or 0 for the first free from 5433")
         ports = [explicit] if explicit else range(DEFAULT_PORT, DEFAULT_PORT + PORT_SEARCH)
         for port in ports:
             try:
                 self._listener = _bind(address, port)
-            except OSError as exc:
-                if explicit:
-                    raise TunnelError(
-                        f"cannot listen on {address}:{port}: "
-                        + ("port already in use" if _in_use(exc) else exc.strerror or str(exc)),
-                        f"choose another port (--port), or free port {port} "
-                        f"(see: lsof -i :{port})") from None
-                continue
+            except (OSError, OverflowError) as exc:
+                if isinstance(exc, OSError) and _in_use(exc) and not explicit:
+                    continue  # the next port of the search
+                raise TunnelError(f"cannot listen on {address}:{port}: {_bind_reason(exc)}",
+                                  _bind_fix(exc, port)) from None
             self._set(port=port, host=address)
             return
         raise TunnelError(f"no free port on {address} in {DEFAULT_PORT}-"
@@ -276,10 +281,7 @@ class Tunnel:
     def _accept(self, client: socket.socket) -> None:
         limit = self.options.max_connections
         if limit and len(self._pipes) >= limit:
-            self.rejected += 1
-            self._set(last_error=f"max connections ({limit}) reached: a client was refused",
-                      error_kind=TunnelErrorKind.LIMIT)
-            client.close()
+            self._refuse(client, limit)
             return
         assert self._wake is not None
         with contextlib.suppress(OSError):
@@ -292,6 +294,20 @@ class Tunnel:
         task = asyncio.ensure_future(self._connect(pipe))
         self._dials.add(task)
         task.add_done_callback(self._dials.discard)
+
+    def _refuse(self, client: socket.socket, limit: int) -> None:
+        """Beyond the limit: the client gets PostgreSQL's own "too many connections"
+        error (what libpq prints), the log and the pane a line; no thread, no dial."""
+        self.rejected += 1
+        message = f"connection limit {limit} reached: refused {self.rejected} client(s)"
+        self._set(refused=self.rejected, last_error=message, error_kind=TunnelErrorKind.LIMIT)
+        task = asyncio.ensure_future(_send_error_and_close(
+            client, f"staging-tui tunnel: too many connections (limit {limit}); close idle "
+            "clients or raise tunnel_max_connections / --max-connections"))
+        self._dials.add(task)
+        task.add_done_callback(self._dials.discard)
+        if self.on_refused is not None:
+            self.on_refused(f"{message}; fix: {TUNNEL_FIXES[TunnelErrorKind.LIMIT]}")
 
     def _closed(self, pipe: SocketPipe) -> None:
         if pipe in self._pipes:
@@ -415,6 +431,59 @@ class Tunnel:
         return result
 
 
+def error_response(message: str, code: str = TOO_MANY) -> bytes:
+    """A PostgreSQL ErrorResponse (FATAL): libpq accepts it as the answer to an
+    SSLRequest, GSSENCRequest or startup packet (the postmaster's "sorry, too many
+    clients" path does the same before a backend exists)."""
+    fields = b"".join(tag + value.encode() + b"\0" for tag, value in (
+        (b"S", "FATAL"), (b"V", "FATAL"), (b"C", code), (b"M", message)))
+    body = fields + b"\0"
+    return b"E" + (len(body) + 4).to_bytes(4, "big") + body
+
+
+SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
+
+
+async def _send_error_and_close(client: socket.socket, message: str) -> None:
+    """Answer as PostgreSQL does: "no" to SSLRequest / GSSENCRequest (the backend behind
+    the tunnel says the same; libpq ignores error text sent during that exchange), read
+    the startup packet, send the error, half-close and wait for the client to hang up
+    (closing with its bytes unread would reset the connection and lose the error).
+    At most ~2 s per refused client."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 2
+
+    async def read(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = await asyncio.wait_for(loop.sock_recv(client, n - len(data)),
+                                           max(0.01, deadline - loop.time()))
+            if not chunk:
+                raise ConnectionError("client went away")
+            data += chunk
+        return data
+
+    try:
+        client.setblocking(False)
+        for _ in range(3):
+            head = await read(8)
+            length, code = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
+            if length == 8 and code in (SSL_REQUEST, GSSENC_REQUEST):
+                await loop.sock_sendall(client, b"N")
+                continue
+            if 8 < length <= 10_000:
+                await read(length - 8)
+            break
+        await asyncio.wait_for(loop.sock_sendall(client, error_response(message)), 2)
+        client.shutdown(socket.SHUT_WR)
+        while await read(1):
+            pass
+    except (OSError, TimeoutError):
+        pass
+    finally:
+        client.close()
+
+
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[SocketPipe], None],
                pipe: SocketPipe) -> None:
     """From a pipe's thread; the loop may be gone when a session outlives the app."""
@@ -436,6 +505,23 @@ def _bind(address: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _bind_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return "port already in use" if _in_use(exc) else (exc.strerror or str(exc))
+    return str(exc)
+
+
+def _bind_fix(exc: BaseException, port: int) -> str:
+    import errno
+
+    if isinstance(exc, OSError) and _in_use(exc):
+        return f"choose another port (--port), or free port {port} (see: lsof -i :{port})"
+    if isinstance(exc, OSError) and exc.errno == errno.EACCES:
+        return "use a port above 1023 (lower ones need root)"
+    return ("use 127.0.0.1 (the default), or an address of this machine "
+            "(see: ip -brief address)")
 
 
 def _in_use(exc: OSError) -> bool:

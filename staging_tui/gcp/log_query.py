@@ -23,3 +23,35 @@ def build_filter(service: str = "", revision: str = "", severity: Severity | Non
     if extra.strip():
         parts.append(f"({extra.strip()})")
     return " AND ".join(parts)
+
+
+# Deeper nesting than any hand-written query needs; parsers (the sandbox's, and any
+# recursive one) must not be handed 5,000 levels. Cloud Logging's own query limit is
+# 20,000 characters (docs: "Logging query language", limits).
+MAX_FILTER_DEPTH = 50
+MAX_FILTER_CHARS = 20_000
+
+
+def filter_problem(text: str) -> str:
+    """Why the console will not send this Logging query ("" when it will): too long,
+    or parentheses nested too deep (counted outside quoted strings)."""
+    if len(text) > MAX_FILTER_CHARS:
+        return (f"the filter has {len(text):,} characters; Cloud Logging accepts at most "
+                f"{MAX_FILTER_CHARS:,}: shorten it")
+    depth = deepest = 0
+    quoted = escaped = False
+    for ch in text:
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+            continue
+        if ch == '"':
+            quoted = True
+        elif ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth = max(0, depth - 1)
+    if deepest > MAX_FILTER_DEPTH:
+        return (f"the filter nests parentheses {deepest:,} deep; at most {MAX_FILTER_DEPTH}: "
+                "remove the extra parentheses")
+    return ""

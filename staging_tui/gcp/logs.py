@@ -129,8 +129,12 @@ class LogsAdapter:
                 if limit and count >= limit:
                     return
 
-    async def list_entries(self, filter_: str = "", **kwargs: Any) -> list[LogEntry]:
-        return [e async for page in self.list_pages(filter_, **kwargs) for e in page]
+    async def list_entries(self, filter_: str = "", *, since: datetime | None = None,
+                           until: datetime | None = None, newest_first: bool = False,
+                           limit: int = 0) -> list[LogEntry]:
+        pages = self.list_pages(filter_, since=since, until=until, newest_first=newest_first,
+                                limit=limit)
+        return [e async for page in pages for e in page]
 
     async def check_filter(self, filter_: str) -> None:
         """Raise InvalidArgument (the server's message says where) if `filter_` is bad."""

@@ -80,7 +80,10 @@ class SecretStore(SecretReader, Protocol):
 
 
 class TunnelHandle(Protocol):
-    """One running tunnel: its instance and a snapshot of its state."""
+    """One running tunnel: its instance and a snapshot of its state; `on_refused` is
+    called with a line when a client is refused at the connection limit (the log)."""
+
+    on_refused: Callable[[str], None] | None
 
     @property
     def instance(self) -> SqlInstance: ...

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from staging_tui.domain import (
+    DEFAULT_MAX_CONNECTIONS,
     ConnectionTest,
     SecretPayload,
     SqlInstance,
@@ -24,18 +25,25 @@ from staging_tui.errors import StagingError, TunnelError
 from staging_tui.gcp.cloudsql import Tunnel
 from staging_tui.gcp.endpoints import Endpoints
 
+if TYPE_CHECKING:
+    from staging_tui.gcp.secrets import SecretsAdapter
+
 
 class Tunnels:
     def __init__(self, endpoints: Endpoints, project: str,
                  instances: tuple[SqlInstance, ...] = (),
-                 read_secret: Callable[[str], Awaitable[str]] | None = None) -> None:
+                 read_secret: Callable[[str], Awaitable[str]] | None = None,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS) -> None:
         """`read_secret(name)` returns a secret's latest value; by default a
-        SecretsAdapter of our own reads it (the Backend passes its shared one)."""
+        SecretsAdapter of our own reads it (the Backend passes its shared one).
+        `max_connections`: the limit of tunnels started without options (the profile's
+        tunnel_max_connections)."""
+        self.max_connections = max_connections
         self._endpoints = endpoints
         self.project = project
         self.instances = instances
         self._read_secret = read_secret
-        self._own_secrets: Any = None
+        self._own_secrets: SecretsAdapter | None = None
         self._tunnels: dict[str, Tunnel] = {}
         self._passwords: dict[str, str] = {}
 
@@ -82,7 +90,8 @@ class Tunnels:
         if options is not None and options.iam_auth and not instance.iam_auth:
             instance = replace(instance, iam_auth=True)
         tunnel = Tunnel(instance, self._endpoints,
-                        options or TunnelOptions(iam_auth=instance.iam_auth, ip_type="AUTO"))
+                        options or TunnelOptions(iam_auth=instance.iam_auth, ip_type="AUTO",
+                                                 max_connections=self.max_connections))
         self._tunnels[instance.connection_name] = tunnel
         tunnel.on_step = progress
         try:

@@ -6,15 +6,50 @@ they are masked, so these strings are safe to show and copy by default.
 
 from __future__ import annotations
 
+import ipaddress
 import shlex
 from datetime import datetime
 
-from staging_tui.domain import PASSWORD_MASK, TunnelState, TunnelStatus
+from staging_tui.domain import (
+    PASSWORD_MASK,
+    TUNNEL_FIXES,
+    TunnelErrorKind,
+    TunnelState,
+    TunnelStatus,
+)
 
 
 def _host(state: TunnelState) -> str:
+    """Where a client on this machine connects (a wildcard listener: loopback)."""
     host = state.local_host
     return f"[{host}]" if ":" in host else host
+
+
+def listen_address(state: TunnelState) -> str:
+    """Where the tunnel really listens, as ADDRESS:PORT (0.0.0.0 stays 0.0.0.0)."""
+    host = state.host or "127.0.0.1"
+    return f"[{host}]:{state.port}" if ":" in host else f"{host}:{state.port}"
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(state: TunnelState, iam_auth: bool) -> str:
+    """A loud warning when the tunnel listens beyond this machine ("" on loopback)."""
+    if is_loopback(state.host):
+        return ""
+    where = "every interface" if state.host in ("0.0.0.0", "::") else state.host
+    risk = ("with IAM authentication that is a database WITHOUT A PASSWORD for anyone who "
+            "can reach this machine" if iam_auth else
+            "anyone who can reach this machine can try the database's passwords")
+    return (f"WARNING: the tunnel listens on {listen_address(state)} ({where}), not on "
+            f"loopback: {risk}; use --address 127.0.0.1 unless you mean it")
 
 
 def database_url(state: TunnelState, password: str | None = None, *, masked: bool = True
@@ -62,7 +97,7 @@ STATUS_LABEL = {
 
 def tunnel_row(state: TunnelState, now: datetime) -> tuple[str, ...]:
     """INSTANCE, STATUS, LOCAL ADDRESS, CONNS, IN, OUT, UPTIME."""
-    address = f"{_host(state)}:{state.port}" if state.port and state.status in (
+    address = listen_address(state) if state.port and state.status in (
         TunnelStatus.READY, TunnelStatus.STARTING, TunnelStatus.ERROR) else "-"
     return (
         state.instance.rsplit(":", 1)[-1],
@@ -77,7 +112,7 @@ def tunnel_row(state: TunnelState, now: datetime) -> tuple[str, ...]:
 
 def ready_line(state: TunnelState) -> str:
     """What `staging-tui tunnel` prints once listening (like cloud-sql-proxy v2)."""
-    return (f"Listening on {_host(state)}:{state.port} for {state.instance}\n"
+    return (f"Listening on {listen_address(state)} for {state.instance}\n"
             "The proxy has started successfully and is ready for new connections!")
 
 
@@ -89,7 +124,7 @@ def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
     lines = [
         ("instance", state.instance),
         ("status", STATUS_LABEL[state.status]),
-        ("local address", f"{_host(state)}:{state.port}" if running else "-"),
+        ("local address", listen_address(state) if running else "-"),
         ("database / user", f"{state.database or 'postgres'} / {state.user or 'postgres'}"),
     ]
     if running and state.ip_type:
@@ -107,6 +142,13 @@ def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
     if test is not None:
         same = state.last_error and not test.ok and test.detail == state.last_error
         lines.append(("connection test", "failed (the last error)" if same else str(test)))
+    if running and not is_loopback(state.host):
+        lines.append(("warning", f"listening on {listen_address(state)}, not loopback: "
+                                 "reachable from other machines"))
+    if state.refused:
+        lines.append(("refused", f"{state.refused} client(s): connection limit "
+                                 f"{state.max_connections} reached; "
+                                 f"{TUNNEL_FIXES[TunnelErrorKind.LIMIT]}"))
     if state.last_error:
         lines.append(("last error", state.last_error))
     return lines

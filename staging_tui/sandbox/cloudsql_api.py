@@ -7,6 +7,10 @@
   OAuth token endpoint for IAM database authentication's down-scoped credentials.
 - Per instance a TLS 1.3 mutual-TLS server on its own loopback address, port
   3307 (fixed by the connector), forwarding to a real PostgreSQL (cloudsql_db.py).
+  Automatic IAM database authentication as Cloud SQL does it: the connector posts
+  the login OAuth token with the public key (`access_token` in generateEphemeralCert);
+  a certificate issued for a token this sandbox issued is IAM-bound, and only sessions
+  made with such a certificate reach the IAM users' passwordless login (the socket).
 
 `ctx.shared["cloudsql"]` (CloudSqlState) lets tests and the fault loop restart the
 database, make an instance unreachable and read instance passwords.
@@ -16,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import hashlib
 import itertools
 import json
+import secrets
 import socket
 import ssl
 import struct
@@ -25,10 +31,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from staging_tui.errors import SandboxError
 from staging_tui.sandbox.cloudsql_ca import LocalCA, pem
 from staging_tui.sandbox.cloudsql_db import SharedDatabase
-from staging_tui.sandbox.cloudsql_pipe import Session
+from staging_tui.sandbox.cloudsql_pipe import Refusal, Session
 from staging_tui.sandbox.server_context import SandboxContext
 from staging_tui.sandbox.sql_scenario import SqlSpec, sql_specs
 
@@ -46,9 +54,11 @@ class InstanceServer:
     (`start_tls`) once the gate lets the client in; an unreachable instance resets
     every connection at once, before any TLS."""
 
-    def __init__(self, spec: SqlSpec, ca: LocalCA, database: SharedDatabase) -> None:
+    def __init__(self, spec: SqlSpec, ca: LocalCA, database: SharedDatabase,
+                 iam_certs: set[bytes] | None = None) -> None:
         self.spec = spec
         self.database = database
+        self.iam_certs = iam_certs if iam_certs is not None else set()
         self.address = ""
         self.sessions = 0
         self.reachable = not spec.unreachable
@@ -116,10 +126,22 @@ class InstanceServer:
             return
         session.client.connection_made(tls)  # start_tls does not call it
         try:
-            await self.database.ensure()
-            await loop.create_connection(lambda: session.backend, "127.0.0.1", self.database.port)
+            server = await self.database.ensure()
+            if self._iam_bound(tls):  # the socket: where IAM users log in without a password
+                await loop.create_unix_connection(lambda: session.backend, server.unix_socket())
+            else:  # TCP: scram for every role, IAM users rejected
+                await loop.create_connection(lambda: session.backend, "127.0.0.1", server.port)
         except (OSError, asyncio.CancelledError):
             session.abort()
+        except SandboxError as exc:  # e.g. the scenario's seed SQL failed: say so, as
+            # PostgreSQL says "the database system is starting up" (SQLSTATE 57P03)
+            Refusal(tls, f"sandbox: {exc.message}; fix: {exc.fix}", "57P03",
+                    session.client.pending)
+
+    def _iam_bound(self, tls: asyncio.BaseTransport) -> bool:
+        ssl_object = tls.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        return isinstance(der, bytes) and hashlib.sha256(der).digest() in self.iam_certs
 
     async def close(self) -> None:
         if self._server is not None:
@@ -145,10 +167,12 @@ class CloudSqlState:
         self.specs = {s.name: s for s in sql_specs(ctx.scenario)}
         self.database = SharedDatabase(tuple(self.specs.values()),
                                        ctx.scenario.faults.database_start_ms / 1000)
-        self.instances = {name: InstanceServer(spec, self.ca, self.database)
+        self.iam_certs: set[bytes] = set()  # sha256 of certificates issued for an IAM token
+        self.instances = {name: InstanceServer(spec, self.ca, self.database, self.iam_certs)
                           for name, spec in self.specs.items()}
         self.certs_issued = 0
         self.iam_tokens = itertools.count(1)
+        self.issued_tokens: set[str] = set()
         self.cert_lifetime_override: float | None = None
 
     def password(self, instance: str, user: str = "") -> str:
@@ -211,7 +235,8 @@ class CloudSqlState:
         try:
             body = await request.json()
             public_key = str(body["public_key"])
-        except (ValueError, KeyError):
+            access_token = str(body.get("access_token") or "")
+        except (ValueError, KeyError, AttributeError):
             raise _error(400, "public_key is required", "INVALID_ARGUMENT") from None
         lifetime = self.cert_lifetime_override or server.spec.cert_lifetime_s
         try:
@@ -219,6 +244,8 @@ class CloudSqlState:
         except ValueError:
             raise _error(400, "public_key is not a PEM public key", "INVALID_ARGUMENT") from None
         self.certs_issued += 1
+        if access_token in self.issued_tokens:
+            self.iam_certs.add(hashlib.sha256(cert.public_bytes(Encoding.DER)).digest())
         expires = cert.not_valid_after_utc
         return web.json_response({"ephemeralCert": {
             "kind": "sql#sslCert", "cert": pem(cert), "instance": server.spec.name,
@@ -228,8 +255,10 @@ class CloudSqlState:
 
     async def token(self, request: web.Request) -> web.Response:
         """OAuth2 refresh for the IAM-authn login credentials the connector down-scopes."""
+        token = f"sandbox-iam-{next(self.iam_tokens)}-{secrets.token_urlsafe(16)}"
+        self.issued_tokens.add(token)
         return web.json_response({
-            "access_token": f"sandbox-iam-{next(self.iam_tokens)}",
+            "access_token": token,
             "expires_in": 3600, "token_type": "Bearer",
             "scope": "https://www.googleapis.com/auth/sqlservice.login",
         })
@@ -239,9 +268,12 @@ _TASKS: set[asyncio.Task[Any]] = set()
 
 
 def _background(coro: Any) -> None:
+    """A best-effort task (the warm-up): its failure shows in the next real use, so it
+    is retrieved here, not logged as "Task exception was never retrieved"."""
     task = asyncio.ensure_future(coro)
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
 
 def _error(status: int, message: str, reason: str) -> web.HTTPException:

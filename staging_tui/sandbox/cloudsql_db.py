@@ -8,6 +8,8 @@ its own databases. The server starts on first use (the first TLS client or
 from __future__ import annotations
 
 import asyncio
+import secrets
+import sys
 from pathlib import Path
 
 import psycopg
@@ -18,15 +20,23 @@ from staging_tui.sandbox.postgres import STOPPED_WHILE_STARTING, SUPERUSER, Post
 from staging_tui.sandbox.sql_scenario import SqlSpec
 
 
+class SeedFailed(SandboxError):
+    """The scenario's seed SQL failed on the real server (not a syntax error: those
+    are found when the scenario loads)."""
+
+
 class SharedDatabase:
     """Start lazily with `await ensure()`; `port` is then where to forward."""
 
     def __init__(self, specs: tuple[SqlSpec, ...], start_delay_s: float = 0.0) -> None:
         self.specs = specs
         self.start_delay_s = start_delay_s  # the database_start_ms fault: a cold instance
+        # Known before the server starts: the Secret Manager stores it at install time.
+        self.superuser_password = secrets.token_urlsafe(24)
         self.server: PostgresServer | None = None
         self._starting: PostgresServer | None = None  # between ensure()'s start and its end
         self.restarts = 0
+        self.failed: SandboxError | None = None  # the seed failed: every client is told
         self.available_extensions: frozenset[str] = frozenset()
         self._lock = asyncio.Lock()
 
@@ -36,13 +46,20 @@ class SharedDatabase:
         return self.server.port
 
     @property
+    def starting(self) -> PostgresServer | None:
+        """The server ensure() is starting (between its start and its end), if any."""
+        return self._starting
+
+    @property
     def started(self) -> bool:
         return self.server is not None
 
     async def ensure(self) -> PostgresServer:
         async with self._lock:
+            if self.failed is not None:
+                raise self.failed
             if self.server is None:
-                server = self._starting = PostgresServer()
+                server = self._starting = PostgresServer(password=self.superuser_password)
                 try:
                     await asyncio.to_thread(self._start_and_seed, server)
                     await asyncio.sleep(self.start_delay_s)
@@ -51,6 +68,9 @@ class SharedDatabase:
                 except BaseException as exc:
                     stopped_meanwhile = server.stopped  # stop() came while it was starting
                     await asyncio.to_thread(server.stop)
+                    if isinstance(exc, SeedFailed):
+                        self.failed = exc
+                        print(f"staging-tui sandbox: {exc}", file=sys.stderr, flush=True)
                     if stopped_meanwhile and isinstance(exc, Exception):
                         raise SandboxError(STOPPED_WHILE_STARTING, "start the sandbox again") from None
                     raise
@@ -62,7 +82,7 @@ class SharedDatabase:
     def password(self, spec: SqlSpec, user: str) -> str:
         """The password of `user` on `spec`'s instance (the superuser keeps the server's)."""
         if user == SUPERUSER:
-            return self.server.password if self.server else PostgresServer.password
+            return self.superuser_password
         if user == spec.user:
             return spec.password
         for role in spec.roles:
@@ -92,10 +112,18 @@ class SharedDatabase:
             for spec in self.specs:
                 _create_roles(conn, spec)
         if iam:
-            _trust_iam_users(server, iam)
+            _iam_users_on_the_socket_only(server, iam)
         for spec in self.specs:
             for database in spec.databases:
-                self._seed_database(server, spec, database)
+                try:
+                    self._seed_database(server, spec, database)
+                except psycopg.Error as exc:
+                    reason = (exc.diag.message_primary or str(exc)).splitlines()[0]
+                    raise SeedFailed(
+                        f"the seed SQL of Cloud SQL instance {spec.name} (database "
+                        f"{database}) failed: {reason}",
+                        "fix the seed in the scenario's [[sql]] table and start the "
+                        "sandbox again") from None
 
     def _seed_database(self, server: PostgresServer, spec: SqlSpec, database: str) -> None:
         with psycopg.connect(server.dsn(), autocommit=True) as conn:
@@ -148,11 +176,14 @@ def _grant(conn: psycopg.Connection[tuple[object, ...]], spec: SqlSpec, role: st
     ).format(sql.Identifier(spec.user), privileges, ident))
 
 
-def _trust_iam_users(server: PostgresServer, users: list[str]) -> None:
-    """IAM database users log in without a password (Cloud SQL checks the token in the
-    client certificate; the sandbox trusts them on loopback)."""
+def _iam_users_on_the_socket_only(server: PostgresServer, users: list[str]) -> None:
+    """IAM database users have no password. Cloud SQL lets them in when the client
+    certificate was issued for their OAuth token (automatic IAM authn); the instance
+    server forwards those sessions, and only those, to the unix socket (in a 0700 dir
+    only the sandbox reaches), where they are trusted. On TCP they are rejected, so a
+    tunnel without IAM authn cannot log them in."""
     hba = Path(server.datadir) / "pg_hba.conf"
-    lines = "".join(f'host all "{u}" 127.0.0.1/32 trust\n' for u in users)
+    lines = "".join(f'local all "{u}" trust\nhost all "{u}" all reject\n' for u in users)
     hba.write_text(lines + hba.read_text())
     with psycopg.connect(server.dsn(), autocommit=True) as conn:
         conn.execute("SELECT pg_reload_conf()")

@@ -85,3 +85,48 @@ class Session:
                 end.transport.abort()
         if not self.closed.done():
             self.closed.set_result(None)
+
+
+SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
+
+
+def error_response(message: str, code: str) -> bytes:
+    """A PostgreSQL ErrorResponse (FATAL) with SQLSTATE `code`."""
+    fields = b"".join(tag + value.encode() + b"\0" for tag, value in (
+        (b"S", "FATAL"), (b"V", "FATAL"), (b"C", code), (b"M", message)))
+    body = fields + b"\0"
+    return b"E" + (len(body) + 4).to_bytes(4, "big") + body
+
+
+class Refusal(asyncio.Protocol):
+    """Answers a client the database cannot serve as PostgreSQL would: "N" to SSLRequest
+    / GSSENCRequest, then the startup packet gets a FATAL error and the connection ends
+    (so the client shows the reason, not a timeout)."""
+
+    def __init__(self, transport: asyncio.Transport, message: str, code: str,
+                 pending: list[bytes]) -> None:
+        self.transport = transport
+        self.error = error_response(message, code)
+        self.buffer = b"".join(pending)
+        transport.set_protocol(self)
+        self._consume()
+        if not transport.is_closing():
+            transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._consume()
+
+    def _consume(self) -> None:
+        while len(self.buffer) >= 8 and not self.transport.is_closing():
+            length = int.from_bytes(self.buffer[:4], "big")
+            code = int.from_bytes(self.buffer[4:8], "big")
+            if length == 8 and code in (SSL_REQUEST, GSSENC_REQUEST):
+                self.buffer = self.buffer[8:]
+                self.transport.write(b"N")
+                continue
+            if len(self.buffer) < min(length, 10_000):
+                return
+            self.transport.write(self.error)
+            self.transport.close()
+            return

@@ -47,6 +47,9 @@ class Token:
     column: int
 
 
+MAX_DEPTH = 100  # nesting of ( ) and NOT; far below Python's recursion limit
+
+
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(text)
@@ -124,6 +127,11 @@ class _Parser:
     def fail(self, problem: str, tok: Token | None = None) -> FilterError:
         return FilterError(problem, (tok or self.peek()).column, self.text)
 
+    def _check_depth(self, tok: Token) -> None:
+        """A bound on the recursion: INVALID_ARGUMENT, not a RecursionError."""
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"expression nested more than {MAX_DEPTH} levels deep", tok)
+
     def parse(self) -> Predicate:
         pred = self.parse_or()
         if self.peek().kind != "end":
@@ -164,6 +172,7 @@ class _Parser:
         if tok.kind == "minus" or (tok.kind == "word" and tok.text == "NOT"):
             self.take()
             self.depth += 1
+            self._check_depth(tok)
             inner = self.parse_unary()
             self.depth -= 1
             return lambda e: not inner(e)
@@ -173,6 +182,7 @@ class _Parser:
         tok = self.take()
         if tok.kind == "lparen":
             self.depth += 1
+            self._check_depth(tok)
             inner = self.parse_or()
             self.depth -= 1
             if self.peek().kind != "rparen":

