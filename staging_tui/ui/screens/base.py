@@ -10,12 +10,14 @@ from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from staging_tui.audit_trail import AuditTrail
 from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import Severity
 from staging_tui.ui.widgets.env_header import EnvHeader
+from staging_tui.ui.widgets.status_line import StatusLine
 
 NARROW = 100  # columns below which the footer goes compact
 
@@ -60,6 +62,19 @@ class PaneScreen(Screen[None]):
         yield EnvHeader(self.settings, active=self.PANE_TITLE)
         yield from self.compose_body()
         yield Footer()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died of anything but the errors it handles itself (API errors
+        are shown by the worker): show it in this pane's status line; the pane, its
+        other workers and the app keep running."""
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
+        lines = self.query(StatusLine)
+        if lines:
+            what = (event.worker.group if event.worker.group != "default"
+                    else event.worker.name) or "a background task"
+            lines.first().failure(what, error)
 
     def on_resize(self, event: events.Resize) -> None:
         """Narrow terminals (80 columns): a compact footer without the palette hint

@@ -45,3 +45,27 @@ class StatusLine(Static):
         if retry_key:  # "" for a refusal: pressing the key again would not help
             text.append(f"   [{retry_key}] retry", style="dim")
         self.update(text)
+
+    def failure(self, what: str, exc: BaseException) -> None:
+        """A worker that failed with something other than our own errors: say which work
+        stopped and the details (type, message, where), so it is never invisible."""
+        self.add_class("-error")
+        text = Text()
+        text.append(f"✗ {what} stopped unexpectedly", style="bold")
+        text.append(f" · details: {failure_details(exc)}")
+        text.append("   the pane keeps working; retry its action or switch panes", style="dim")
+        self.update(text)
+
+
+def failure_details(exc: BaseException) -> str:
+    """`TypeError: message (query.py:123)`: the innermost frame of ours, no locals."""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        path = tb.tb_frame.f_code.co_filename
+        if "staging_tui" in path:
+            where = f"{path.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    message = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}{': ' + message if message else ''}" + (
+        f" ({where})" if where else "")
