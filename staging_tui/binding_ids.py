@@ -8,6 +8,14 @@ missing here or an id here has no binding: add or remove it in the same change.
 from __future__ import annotations
 
 BINDING_IDS: frozenset[str] = frozenset({
+    "app.command-line",
+    "command.close",
+    "command.complete",
+    "describe.back",
+    "describe.yaml",
+    "describe.json",
+    "describe.copy",
+    "services.describe",
     "app.help",
     "app.quit",
     "database.add",
