@@ -17,7 +17,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static, TabbedContent
+from textual.widgets import OptionList, Static, TabbedContent
 
 from staging_tui.db.completion import Catalog
 from staging_tui.db.meta import run_meta
@@ -44,10 +44,14 @@ class QueryScreen(PaneScreen):
     DEFAULT_CSS = """
     #query-session { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
     #query-session.-write { background: $error 40%; color: $text; }
+    #query-popup { height: auto; max-height: 6; margin: 0 4; border: none;
+                   background: $boost; }
     """
     BINDINGS = [
         Binding("f5,ctrl+enter", "run", "Run", id="query.run"),
-        Binding("f9,ctrl+r", "run_all", "Run all", id="query.run-all"),
+        Binding("f9", "run_all", "Run all", id="query.run-all"),
+        Binding("ctrl+r", "search_history", "History search", show=False,
+                id="query.history-search"),
         Binding("ctrl+c", "cancel", "Cancel", priority=True, id="query.cancel"),
         Binding("f2", "write_mode", "Write mode", id="query.write-mode"),
         Binding("f3", "quality", "Quality", id="query.quality"),
@@ -68,10 +72,13 @@ class QueryScreen(PaneScreen):
         self._started = 0.0
         self._session_line = ""
         self._dropped_error = ""  # a failed statement's error while its tab is removed
+        self._popup: list[str] = []  # the completion popup's candidates
+        self._popup_word = ""
         self.tools = QueryTools(self)
 
     def compose_body(self) -> ComposeResult:
         yield SqlEditor("", id="query-editor")
+        yield OptionList(id="query-popup", classes="-hidden")
         yield SqlErrorBox(id="query-error")
         yield ResultTabs(id="query-results")
         yield StatusLine("", id="query-status")
@@ -90,6 +97,7 @@ class QueryScreen(PaneScreen):
         return self.query_one(ResultTabs).results
 
     def on_mount(self) -> None:
+        self.query_one("#query-popup", OptionList).can_focus = False  # the editor keeps it
         self.editor.focus()
         self.editor.move_cursor((0, len(self.editor.text)))
         if self.settings.sql_instances:
@@ -277,6 +285,8 @@ class QueryScreen(PaneScreen):
         command, _, arg = statement.text.rstrip(";").partition(" ")
         if command in ("\\c", "\\connect"):
             return await self.tools.switch_instance(arg.strip())
+        if command == "\\e":
+            return await self.tools.edit_in_editor(statement)
         try:
             meta = await run_meta(self.session, statement.text)
         except StagingError as exc:
@@ -327,6 +337,23 @@ class QueryScreen(PaneScreen):
         self.run_worker(self.tools.quality(), exclusive=True, group="query-quality",
                         exit_on_error=False)
 
+    @on(SqlEditor.RunRequested)
+    def _enter_runs(self) -> None:
+        self.action_run()
+
+    def action_search_history(self) -> None:
+        """ctrl+r (pgcli, readline): search the profile's history; Enter puts the chosen
+        statement in the editor."""
+        from staging_tui.ui.screens.history_search import HistorySearchScreen
+
+        def chosen(sql: str | None) -> None:
+            if sql:
+                self.editor.load_text(sql)
+                self.editor.move_cursor((sql.count("\n"), len(sql.rsplit("\n", 1)[-1])))
+                self.editor.focus()
+
+        self.app.push_screen(HistorySearchScreen(self.tools.history), callback=chosen)
+
     def action_history(self, step: int) -> None:
         self.tools.step_history(step)
 
@@ -357,6 +384,30 @@ class QueryScreen(PaneScreen):
         column = event.grid.columns[event.col]
         self.app.push_screen(CellScreen(column.name, column.type_name,
                                         event.grid.cell(event.row, event.col)))
+
+    @on(SqlEditor.Suggest)
+    def _suggest(self, event: SqlEditor.Suggest) -> None:
+        popup = self.query_one("#query-popup", OptionList)
+        self._popup_word = event.word
+        self._popup = event.candidates
+        popup.clear_options()
+        if event.candidates:
+            popup.add_options(event.candidates)
+            popup.highlighted = 0
+        popup.set_class(not event.candidates, "-hidden")
+        self.editor.popup_open = bool(event.candidates)
+
+    @on(SqlEditor.Popup)
+    def _popup_key(self, event: SqlEditor.Popup) -> None:
+        popup = self.query_one("#query-popup", OptionList)
+        if event.what == "move" and self._popup:
+            popup.highlighted = ((popup.highlighted or 0) + event.step) % len(self._popup)
+            return
+        if event.what == "accept" and self._popup:
+            self.editor.accept(self._popup_word, self._popup[popup.highlighted or 0])
+        popup.add_class("-hidden")
+        self._popup = []
+        self.editor.popup_open = False
 
     @on(SqlEditor.Completions)
     def _completions(self, event: SqlEditor.Completions) -> None:

@@ -7,7 +7,14 @@ actions run the tools' coroutines in its workers."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from textual.app import SuspendNotSupported
 
 from staging_tui.db.export import write_csv, write_jsonl
 from staging_tui.db.history import History
@@ -96,6 +103,38 @@ class QueryTools:
         except StagingError as exc:
             self.status.error(exc, "f2")
         self.screen.refresh_session_line()
+
+    # ------------------------------------------------------------------ \\e
+    async def edit_in_editor(self, statement: Statement) -> bool:
+        """`\\e` (psql, pgcli): the editor's text (without the `\\e`) in $VISUAL / $EDITOR,
+        the console suspended meanwhile; what the editor saved comes back to the pane."""
+        editor = self.editor
+        text = (editor.text[:statement.start] + editor.text[statement.end:]).strip()
+        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        fd, name = tempfile.mkstemp(prefix="staging-tui-", suffix=".sql")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n" if text else "")
+            argv = [*shlex.split(command), str(path)]
+            try:
+                with self.screen.app.suspend():
+                    done = subprocess.run(argv, check=False)
+            except SuspendNotSupported:  # no terminal to hand over (tests, some drivers)
+                done = await asyncio.to_thread(subprocess.run, argv, check=False)
+            except OSError as exc:
+                self.status.error(StagingError(f"cannot run the editor {command!r}: {exc}",
+                                               "set $EDITOR (or $VISUAL) to an editor"), "")
+                return False
+            edited = path.read_text(encoding="utf-8").rstrip("\n")
+        finally:
+            path.unlink(missing_ok=True)
+        editor.load_text(edited)
+        editor.move_cursor((edited.count("\n"), len(edited.rsplit("\n", 1)[-1])))
+        editor.focus()
+        self.status.info(f"back from {command.split()[0]} (exit {done.returncode}): "
+                         "Enter after a ; runs it")
+        return True
 
     # ------------------------------------------------------------------ export
     async def export(self) -> None:
