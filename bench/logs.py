@@ -292,6 +292,7 @@ async def tui_flood(rate: float, presses: int, separate: bool = False, app_gc: b
             while screen.model.counters.received < 100_000 and time.perf_counter() - start < 60:
                 await asyncio.sleep(0.1)
             fill_s = time.perf_counter() - start
+            gc_in_app = gc.get_threshold() if gc.isenabled() else "off"  # restored at exit
             received0, t0 = screen.model.counters.received, time.perf_counter()
             driver = app._driver
             assert driver is not None
@@ -321,11 +322,8 @@ async def tui_flood(rate: float, presses: int, separate: bool = False, app_gc: b
             proc.wait(10)
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    import gc as gc_module
-
     where = "in its own process" if separate else "in-process, as --sandbox runs it"
-    print(f"TUI under a {rate:,.0f} entries/s flood (sandbox {where}; "
-          f"GC {'off' if not gc_module.isenabled() else gc_module.get_threshold()}):")
+    print(f"TUI under a {rate:,.0f} entries/s flood (sandbox {where}; GC {gc_in_app}):")
     print(f"  buffer filled to 100k in {fill_s:.1f} s; ingest while pressing keys "
           f"{ingest:,.0f} entries/s; suppressed {c.suppressed:,}, gaps {c.gaps}")
     print(f"  key press -> frame ({len(latencies)} presses): p50 {statistics.median(latencies):.1f} ms"

@@ -81,7 +81,9 @@ def run_psql(dsn: str, query: str = QUERY) -> float | None:
 
 
 async def run_session(dsn: str) -> tuple[float, float, int]:
-    session = QuerySession(dsn, statement_timeout_s=600)
+    # The first connection starts the sandbox's PostgreSQL and seeds the rows (lazily):
+    # on a busy machine that takes longer than the session's default 10 s connect timeout.
+    session = QuerySession(dsn + "?connect_timeout=300", statement_timeout_s=600)
     await session.connect()
     started = time.perf_counter()
     first = 0.0

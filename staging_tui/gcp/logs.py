@@ -131,9 +131,9 @@ class LogsAdapter:
 
     async def list_entries(self, filter_: str = "", *, since: datetime | None = None,
                            until: datetime | None = None, newest_first: bool = False,
-                           limit: int = 0) -> list[LogEntry]:
+                           limit: int = 0, page_size: int = PAGE_SIZE) -> list[LogEntry]:
         pages = self.list_pages(filter_, since=since, until=until, newest_first=newest_first,
-                                limit=limit)
+                                limit=limit, page_size=page_size)
         return [e async for page in pages for e in page]
 
     async def check_filter(self, filter_: str) -> None:
