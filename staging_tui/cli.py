@@ -82,11 +82,11 @@ def resolve(args: argparse.Namespace
         from staging_tui.sandbox.process import SandboxProcess
         from staging_tui.sandbox.scenario import load_scenario
 
-        try:
-            scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
+        try:  # cheap: the scenario (and its seed SQL) is checked before the child starts
+            scenario = load_scenario(args.scenario)
+            settings = sandbox_profile(scenario)
         except SandboxError as exc:
             raise UsageError(exc.message, exc.fix) from None
-        settings = sandbox_profile(scenario)
         if args.config or args.profile:
             settings = on_the_sandbox(load_settings(args.config, args.profile), settings)
         child = SandboxProcess(args.scenario)

@@ -46,7 +46,7 @@ class StagingApp(App[int]):
         *(Binding(p.key, f"switch_pane('{p.mode}')", p.title, show=False, id=f"pane.{p.mode}")
           for p in PANES),
         Binding("question_mark", "toggle_help", "Keys", id="app.help"),
-        Binding("colon", "command_line", ":cmd", id="app.command-line"),
+        Binding("colon", "command_line", ":cmd", show=False, id="app.command-line"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 

@@ -238,6 +238,12 @@ class LogsScreen(PaneScreen):
     @on(Input.Submitted, "#logs-query")
     def _query_submitted(self, event: Input.Submitted) -> None:
         self.query_one(LogView).focus()
+        problem = filter_problem(event.value)
+        if problem:  # never sent; the running query and its entries stay
+            self.query_one("#logs-query-error", Static).update(f"✗ {problem}")
+            self.query_one(StatusLine).info("the query was not sent: fix it and press enter "
+                                            f"· still showing: {self._running_query}")
+            return
         self.check_then_restart(event.value)
 
     def action_quick_filter(self) -> None:
