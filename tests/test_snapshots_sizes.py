@@ -80,6 +80,7 @@ async def _query(pilot: Pilot[Any]) -> None:
 async def _services_filter(pilot: Pilot[Any]) -> None:
     await _loaded(pilot)
     await pilot.press("slash", *"backend")
+    await pilot.app.workers.wait_for_complete()  # the filtered rows' error rates
     await pilot.pause(0.2)
 
 
