@@ -23,6 +23,7 @@ from staging_tui.gcp.ports import (
     Probes,
     SecretStore,
     ServicesSource,
+    ServiceUpdates,
     TunnelControl,
 )
 from staging_tui.render.services import in_profile
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from staging_tui.gcp.doctor_probes import DoctorProbes
     from staging_tui.gcp.logs import LogsAdapter
     from staging_tui.gcp.run import RunAdapter
+    from staging_tui.gcp.run_actions import RunActions
     from staging_tui.gcp.secrets import SecretsAdapter
     from staging_tui.gcp.tunnels import Tunnels
 
@@ -92,6 +94,20 @@ class Backend:
 
         return await self._adapter("staging_tui.gcp.run", build)
 
+    async def run_actions(self) -> ServiceUpdates:
+        """Incident actions: UpdateService and its long-running operation."""
+        cached = self._adapters.get("staging_tui.gcp.run_actions")
+        if cached is not None:  # no thread hop on an action's path once built
+            return cast(ServiceUpdates, cached)
+        s = self.settings
+
+        def build(ep: Endpoints) -> RunActions:
+            from staging_tui.gcp.run_actions import RunActions
+
+            return RunActions.for_endpoints(ep, s.project)
+
+        return await self._adapter("staging_tui.gcp.run_actions", build)
+
     async def services(self) -> list[Service]:
         """The profile's services: listed, then the profile's `service_filter` applied (the
         one place it is applied: Services, Secrets, the doctor and the commands use this)."""
@@ -135,7 +151,7 @@ class Backend:
         def build(ep: Endpoints) -> SecretsAdapter:
             from staging_tui.gcp.secrets import SecretsAdapter
 
-            return SecretsAdapter(ep, self.settings.project)
+            return SecretsAdapter(ep, self.settings.project, regions=self.settings.regions)
 
         return await self._adapter("staging_tui.gcp.secrets", build)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
-from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, Settings, load_settings
+from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, SANDBOX_PROFILE, Settings, load_settings
 from staging_tui.errors import SandboxError, StagingError, UsageError
 from staging_tui.exit_codes import INTERRUPTED, OK, USAGE, for_error
 from staging_tui.gcp.endpoints import Endpoints
@@ -84,10 +84,11 @@ def resolve(args: argparse.Namespace
 
         try:  # cheap: the scenario (and its seed SQL) is checked before the child starts
             scenario = load_scenario(args.scenario)
-            settings = sandbox_profile(scenario)
+            settings = sandbox_profile(scenario, SANDBOX_PROFILE if args.config
+                                       else args.profile or SANDBOX_PROFILE)
         except SandboxError as exc:
             raise UsageError(exc.message, exc.fix) from None
-        if args.config or args.profile:
+        if args.config:  # your profile's rules on the sandbox's project
             settings = on_the_sandbox(load_settings(args.config, args.profile), settings)
         child = SandboxProcess(args.scenario)
         if getattr(args, "needs_endpoints", lambda _: True)(args):  # `tunnel --list`: no
@@ -185,6 +186,7 @@ def _init(path: Path, force: bool) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from staging_tui.sandbox.cloudsql_api import version_notes
     from staging_tui.sandbox.scenario import load_scenario
     from staging_tui.sandbox.server import start_sandbox
 
@@ -197,6 +199,8 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"sandbox serving project {scenario.project} ({scenario.source})")
             for name, value in running.endpoints.items():
                 print(f"  {name:10} {value}")
+            for note in version_notes(scenario):
+                print(f"  note: {note}")
         sys.stdout.flush()
         done = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -10,12 +10,11 @@ services` never imports textual and the TUI's first frame never waits for the sa
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from staging_tui.backend import Backend, EndpointsProvider
-from staging_tui.config import Settings, sandbox_settings
+from staging_tui.config import SANDBOX_PROFILE, Settings
 from staging_tui.gcp.endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -23,13 +22,13 @@ if TYPE_CHECKING:
     from staging_tui.ui.app import StagingApp
 
 
-def sandbox_profile(scenario: Scenario) -> Settings:
-    """The built-in sandbox profile for `scenario`: its project, regions and SQL
-    instances."""
-    from staging_tui.sandbox.sql_scenario import sql_instances
+def sandbox_profile(scenario: Scenario, profile: str = SANDBOX_PROFILE) -> Settings:
+    """A built-in sandbox profile for `scenario` (`sandbox`: read-only, `sandbox-actions`,
+    `sandbox-protected`; config.SANDBOX_PROFILES): its project, regions, SQL instances
+    and its own `[profile]` table (required secrets ...); nothing from another scenario."""
+    from staging_tui.sandbox.sql_scenario import scenario_settings
 
-    return replace(sandbox_settings(scenario.project, scenario.regions),
-                   sql_instances=sql_instances(scenario))
+    return scenario_settings(scenario, profile)
 
 
 def make_backend(settings: Settings, endpoints: Endpoints | EndpointsProvider) -> Backend:

@@ -21,6 +21,12 @@ from staging_tui.errors import ConfigError
 
 CONFIG_NAME = "staging-tui.toml"
 SANDBOX_PROFILE = "sandbox"
+# The sandbox's built-in profiles (select with --sandbox --profile NAME): the default one
+# is read-only; the others allow incident actions, confirmed with one key or, in the
+# protected one, by typing the service's name.
+SANDBOX_ACTIONS_PROFILE = "sandbox-actions"
+SANDBOX_PROTECTED_PROFILE = "sandbox-protected"
+SANDBOX_PROFILES = (SANDBOX_PROFILE, SANDBOX_ACTIONS_PROFILE, SANDBOX_PROTECTED_PROFILE)
 PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
@@ -62,26 +68,63 @@ class Settings:
 
     @property
     def writable(self) -> bool:
-        """Mutating actions are allowed only when neither read-only nor protected."""
+        """Secret writes are allowed only when neither read-only nor protected."""
         return not self.read_only and not self.protected
 
+    @property
+    def actions_allowed(self) -> bool:
+        """Incident actions (roll back, traffic, restart, pin) run unless read-only; in a
+        protected profile each one is confirmed by typing the service's name."""
+        return not self.read_only
 
-def sandbox_settings(project: str = "sandbox-staging", regions: tuple[str, ...] = ("us-central1",)
-                     ) -> Settings:
-    """The built-in profile matching the default sandbox scenario."""
+
+def sandbox_settings(project: str = "sandbox-staging", regions: tuple[str, ...] = ("us-central1",),
+                     profile: str = SANDBOX_PROFILE) -> Settings:
+    """The built-in sandbox profiles (SANDBOX_PROFILES): nothing required until the scenario
+    says so (see `with_scenario_profile`); a custom scenario never inherits the default
+    one's list."""
+    if profile not in SANDBOX_PROFILES:
+        raise ConfigError("--profile", "", f"{profile!r} is not a sandbox profile",
+                          f"with --sandbox use one of: {', '.join(SANDBOX_PROFILES)}")
     return Settings(
-        profile=SANDBOX_PROFILE,
+        profile=profile,
         project=project,
         regions=regions,
         environment="sandbox",
-        required_secrets=(
-            "jwt-secret-key", "secret-key", "postgres-password", "postgres-host",
-            "redis-url", "fernet-key", "db-password", "mcp-bearer-token",
-        ),
         health_paths={"*": "/health"},
-        read_only=True,
+        read_only=profile == SANDBOX_PROFILE,
+        protected=profile == SANDBOX_PROTECTED_PROFILE,
         sandbox=True,
-        source="<built-in sandbox profile>",
+        source=f"<built-in {profile} profile>",
+    )
+
+
+SCENARIO_PROFILE_KEYS = {"required_secrets", "secret_suffix", "required_extensions",
+                         "alembic_head", "environment", "health"}
+
+
+def with_scenario_profile(settings: Settings, raw: Any, file: str) -> Settings:
+    """`settings` with a scenario's `[profile]` table applied (what the doctor and the
+    secrets audit require of that project); errors name the file and key."""
+    key = "profile"
+    if raw is None:
+        return settings
+    if not isinstance(raw, Mapping):
+        raise ConfigError(file, key, "must be a table", "write it as [profile]")
+    unknown = sorted(set(raw) - SCENARIO_PROFILE_KEYS)
+    if unknown:
+        raise ConfigError(file, f"{key}.{unknown[0]}", "unknown key",
+                          f"use one of: {', '.join(sorted(SCENARIO_PROFILE_KEYS))}")
+    return replace(
+        settings,
+        required_secrets=tuple(_strings(raw.get("required_secrets", []), file,
+                                        f"{key}.required_secrets")),
+        secret_suffix=_str(raw, "secret_suffix", settings.secret_suffix, file, key),
+        required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
+                                           f"{key}.required_extensions")),
+        alembic_head=_str(raw, "alembic_head", settings.alembic_head, file, key),
+        environment=_str(raw, "environment", settings.environment, file, key),
+        health_paths=_str_map(raw.get("health", settings.health_paths), file, f"{key}.health"),
     )
 
 
@@ -319,8 +362,8 @@ service_filter = "*"                   # glob on service names
 pr_pattern = "{service}-pr-{pr}"       # PR environments, e.g. backend-pr-12
 secret_suffix = "-staging"             # required_secrets below are resolved with it
 required_secrets = ["jwt-secret-key", "secret-key", "postgres-password"]
-read_only = true                       # false enables writes (confirmed each time)
-protected = false                      # true: production-like, refuse every write
+read_only = true                       # false enables writes and incident actions (previewed)
+protected = false                      # true: refuse secret writes; actions need the name typed
 # required_extensions = ["postgis"]
 # alembic_head = "abc123"
 

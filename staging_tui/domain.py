@@ -54,6 +54,15 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretVolume:
+    """A Secret Manager secret mounted as files (`template.volumes[].secret`)."""
+
+    volume: str
+    secret: SecretRef
+    mount_path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class EnvVar:
     name: str
     value: str = ""
@@ -122,6 +131,8 @@ class Service:
     invoker_iam_disabled: bool = False
     generation: int = 0
     observed_generation: int = 0
+    etag: str = ""  # Google's fingerprint of this version; updates send it back
+    secret_volumes: tuple[SecretVolume, ...] = ()
 
     @property
     def full_name(self) -> str:
@@ -181,6 +192,7 @@ class Secret:
     replication: str = "automatic"
     versions: tuple[SecretVersion, ...] = ()
     versions_error: str = ""  # why the versions could not be listed (e.g. PERMISSION_DENIED)
+    location: str = ""  # a regional secret's region (projects/P/locations/L/secrets/S)
 
     @property
     def latest_enabled(self) -> SecretVersion | None:
@@ -235,6 +247,7 @@ class HttpRequest:
     user_agent: str = ""
     remote_ip: str = ""
     response_size: int = 0
+    protocol: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,20 +263,41 @@ class LogEntry:
     http_request: HttpRequest | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     trace: str = ""
+    span_id: str = ""
+    resource_type: str = ""
+    resource_labels: Mapping[str, str] = field(default_factory=dict)
+    proto_payload: Mapping[str, object] | None = None  # its JSON form, with "@type"
 
     @property
-    def message(self) -> str:
-        """The first line of the entry, as shown in the list."""
+    def full_message(self) -> str:
+        """Every line of the entry's message: the text, a JSON payload's `message`, an
+        audit log's method and resource, or a request's method, status and URL."""
         if self.text:
-            return self.text.split("\n", 1)[0]
+            return self.text
         if self.json_payload is not None:
             msg = self.json_payload.get("message")
             if isinstance(msg, str):
-                return msg.split("\n", 1)[0]
+                return msg
+        if self.proto_payload is not None:
+            p = self.proto_payload
+            who = p.get("authenticationInfo")
+            by = who.get("principalEmail", "") if isinstance(who, Mapping) else ""
+            method = ".".join(str(p.get("methodName", "")).split(".")[-2:])
+            resource = "/".join(str(p.get("resourceName", "")).split("/")[-2:])
+            return " ".join(x for x in (method, resource, f"by {by}" if by else "") if x)
         if self.http_request is not None:
             req = self.http_request
             return f"{req.method} {req.status} {req.url}"
         return ""
+
+    @property
+    def message(self) -> str:
+        """The first line of the entry, as shown in the list."""
+        return self.full_message.split("\n", 1)[0]
+
+    @property
+    def project(self) -> str:
+        return self.resource_labels.get("project_id", "")
 
 
 class MarkerKind(StrEnum):
@@ -514,7 +548,81 @@ class DatabaseStatus:
     error: str = ""
     fix: str = ""
     select_ok: bool = False
-    server_version: str = ""
+    server_version: str = ""  # what the server answers (SHOW server_version)
+    declared_version: str = ""  # what the Cloud SQL Admin API declares (POSTGRES_17)
     extensions: tuple[str, ...] = ()
     matviews: tuple[MatView, ...] = ()
     alembic_heads: tuple[str, ...] | None = None
+
+
+# --------------------------------------------------------------------------- Incident actions
+
+
+class ActionKind(StrEnum):
+    ROLLBACK = "rollback"
+    TRAFFIC = "traffic"
+    LATEST = "latest"
+    RESTART = "restart"
+    ENV = "env"
+    UNDO = "undo"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateChange:
+    """One change to the revision template: `kind` is "env" (container env var `key`)
+    or "label" (template label `key`). `after` None removes it; a `secret` makes the env
+    var a Secret Manager reference instead of a literal. `before`/`after` are for display
+    (sensitive literals masked); `value` is the literal to set."""
+
+    kind: str
+    key: str
+    before: str | None
+    after: str | None
+    secret: SecretRef | None = None
+    value: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPlan:
+    """What an incident action will change, decided before anything runs (the preview).
+
+    `etag` is the service version the plan was made from: applying it to a service that
+    changed since fails instead of overwriting someone else's change."""
+
+    kind: ActionKind
+    service: str
+    project: str
+    region: str
+    etag: str
+    summary: str
+    traffic_before: tuple[TrafficTarget, ...]
+    traffic_after: tuple[TrafficTarget, ...]
+    template_changes: tuple[TemplateChange, ...] = ()
+    gcloud: str = ""
+
+    @property
+    def changes_traffic(self) -> bool:
+        return self.traffic_before != self.traffic_after
+
+    @property
+    def creates_revision(self) -> bool:
+        return bool(self.template_changes)
+
+
+class ActionStage(StrEnum):
+    SENT = "sent"                 # UpdateService accepted, operation running
+    CREATING = "creating"         # a new revision is starting
+    READY = "ready"               # the new revision is Ready
+    ROUTING = "routing"           # traffic is moving
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionProgress:
+    """One step of a running action, from the operation's metadata."""
+
+    stage: ActionStage
+    operation: str
+    revision: str = ""
+    message: str = ""

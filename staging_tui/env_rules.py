@@ -1,6 +1,8 @@
 """Rules over one Cloud Run env var: placeholders, unresolved templates, localhost hosts,
-CORS *, auth disabled, plain values in secret-named vars. Pure; used by the Services
-detail (inline flags) and by the doctor.
+CORS *, auth disabled, plain values in secret-named vars, and credentials inside any
+value whatever the var is called (`find_credentials` / `mask_credentials`: the one place
+that knows what a credential in a value looks like). Pure; used by the Services detail
+(inline flags), the doctor and anything that prints env values.
 """
 
 from __future__ import annotations
@@ -21,6 +23,57 @@ _LOCALHOST = re.compile(r"(^|[/@:=])(localhost|127\.0\.0\.1|0\.0\.0\.0|::1)([:/]
 _HOST_VAR = re.compile(r"(HOST|URL|DSN|ADDR|ADDRESS|URI|ENDPOINT)$")
 _SECRET_NAME = re.compile(r"(_KEY|_PASSWORD|_SECRET|_TOKEN|_PASS|_CREDENTIALS)$")
 _BIND_VARS = re.compile(r"(BIND|LISTEN|SERVER_API_HOST)", re.IGNORECASE)
+# scheme://user:PASSWORD@host and scheme://:PASSWORD@host (redis); group 1 the password
+_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^@\s/]+)@")
+_BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/=-]{12,})", re.IGNORECASE)
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?"
+                          r"(?:-----END (?:[A-Z]+ )?PRIVATE KEY-----|$)")
+_KNOWN_TOKENS = re.compile(
+    r"\b(?:sk_(?:live|test)_[A-Za-z0-9]{8,}|rk_live_[A-Za-z0-9]{8,}|gh[pousr]_[A-Za-z0-9]{20,}"
+    r"|github_pat_[A-Za-z0-9_]{20,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{20,}"
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}|glpat-[A-Za-z0-9_-]{20,})")
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSpan:
+    """A credential found inside a value: what it is and where (to mask it)."""
+
+    kind: str  # "password in a URL", "bearer token", "private key", "API token"
+    start: int
+    end: int
+
+
+def find_credentials(value: str) -> tuple[CredentialSpan, ...]:
+    """Credentials written in `value` in plain text, whatever the variable is called: a
+    password in a URL's userinfo (postgres://user:pw@, redis://:pw@, https://u:token@),
+    an Authorization-style bearer token, a PEM private key, well-known API token shapes.
+    Templates and placeholders (`${DB_PASSWORD}`, `changeme`) are not credentials."""
+    found: list[CredentialSpan] = []
+    for match in _URL_USERINFO.finditer(value):
+        secret = match.group(1)
+        if not _TEMPLATE.search(secret) and not _PLACEHOLDER.match(secret) and secret != "*":
+            found.append(CredentialSpan("password in a URL", match.start(1), match.end(1)))
+    for match in _BEARER.finditer(value):
+        if not _TEMPLATE.search(match.group(1)):
+            found.append(CredentialSpan("bearer token", match.start(1), match.end(1)))
+    for match in _PRIVATE_KEY.finditer(value):
+        found.append(CredentialSpan("private key", match.start(), match.end()))
+    for match in _KNOWN_TOKENS.finditer(value):
+        if not any(f.start <= match.start() < f.end for f in found):
+            found.append(CredentialSpan("API token", match.start(), match.end()))
+    return tuple(sorted(found, key=lambda f: f.start))
+
+
+def mask_credentials(value: str, mask: str = "***") -> str:
+    """`value` with every credential `find_credentials` sees replaced by `mask`."""
+    out, last = [], 0
+    for span in find_credentials(value):
+        if span.start < last:
+            continue
+        out += [value[last:span.start], mask]
+        last = span.end
+    out.append(value[last:])
+    return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,4 +116,9 @@ def env_flags(var: EnvVar) -> tuple[EnvFlag, ...]:
     ):
         flags.append(EnvFlag("plain-secret",
                              "secret-like name holds a plain value, not a secret reference"))
+    elif spans := find_credentials(value):
+        kinds = ", ".join(dict.fromkeys(s.kind for s in spans))
+        flags.append(EnvFlag("credential-in-value",
+                             f"holds a credential in plain text ({kinds}): anyone who can "
+                             "view the service reads it"))
     return tuple(flags)

@@ -93,6 +93,22 @@ class InternalError(ApiError):
     code = "INTERNAL"
 
 
+class ConcurrentModification(ApiError):
+    """The resource changed since it was read (etag mismatch, ABORTED): nothing was written."""
+
+    code = "ABORTED"
+
+
+class OperationFailed(ApiError):
+    """A long-running operation ended with an error: Google's reason and the operation."""
+
+    def __init__(self, message: str, fix: str = "", *, resource: str = "", operation: str = "",
+                 code: str = "UNKNOWN") -> None:
+        super().__init__(message, fix, resource=resource)
+        self.operation = operation
+        self.code = code
+
+
 class TunnelError(StagingError):
     """The Cloud SQL tunnel could not start or lost its instance."""
 

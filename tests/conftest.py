@@ -22,6 +22,7 @@ pytest_plugins: list[str] = [
     "fixtures_tunnel",
     "fixtures_doctor",
     "fixtures_query",
+    "fixtures_actions",
 ]
 
 

@@ -38,6 +38,7 @@ SECRETS_SCENARIO: dict[str, Any] = {
         {"name": "regional-staging", "replication": ["us-central1", "europe-west1"],
          "value": "regional-value"},
         {"name": "empty-staging"},
+        {"name": "eu-only-staging", "location": "europe-west1", "value": "eu-value"},
         {"name": "locked-secret", "value": "locked-value"},
         *({"name": f"bulk-{i:03d}", "labels": {"team": "odd" if i % 2 else "even"},
            "value": f"bulk value {i}"} for i in range(25)),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from staging_tui import env_rules
 from staging_tui.audit.checks import credentials, database, health, logs, services
 from staging_tui.audit.checks.registry import CHECKS, exit_code, worst
 from staging_tui.audit.runner import gather_error
@@ -134,9 +135,40 @@ def test_env_values_placeholders_templates_empty_localhost() -> None:
     assert ids(found) == {
         ("services.env-template", "auth/POOL"), ("services.env-placeholder", "auth/CLIENT_ID"),
         ("services.env-placeholder", "auth/NAME"), ("services.env-empty", "auth/REGION"),
-        ("services.localhost", "auth/REDIS_HOST"), ("services.localhost", "auth/DATABASE_URL")}
+        ("services.localhost", "auth/REDIS_HOST"), ("services.localhost", "auth/DATABASE_URL"),
+        ("services.credential-in-value", "auth/DATABASE_URL")}
     url = next(f for f in found if f.target == "auth/DATABASE_URL")
     assert "hunter2" not in url.evidence and "app:***@" in url.evidence
+
+
+@pytest.mark.parametrize(("name", "value", "kind", "secret"), [
+    ("DATABASE_URL", "postgres://app:s3cr3t-pw@10.0.0.5:5432/app", "password in a URL", "s3cr3t-pw"),
+    ("CACHE", "redis://:r3dis-pw@10.0.0.3:6379/0", "password in a URL", "r3dis-pw"),
+    ("UPSTREAM", "https://deploy:ghp_abcdefghijklmnopqrstuvwx@git.example.com/x.git",
+     "password in a URL", "ghp_abcdefghijklmnopqrstuvwx"),
+    ("EXTRA_HEADERS", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig",
+     "bearer token", "eyJhbGciOiJIUzI1NiJ9.payload.sig"),
+    ("SIGNING", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+     "private key", "MIIEowIBAAKCAQEA"),
+    ("PAYMENTS", "sk_live_abcdef1234567890", "API token", "sk_live_abcdef1234567890"),
+])
+def test_credentials_inside_values_are_found_whatever_the_name(
+        name: str, value: str, kind: str, secret: str) -> None:
+    found = services.check_env([svc("api", env={name: value})], protected=False)
+    hit = next(f for f in found if f.check_id == "services.credential-in-value")
+    assert kind in hit.evidence
+    assert secret not in hit.evidence + hit.title
+    assert env_rules.mask_credentials(value).count("***") >= 1
+    assert secret not in env_rules.mask_credentials(value)
+
+
+@pytest.mark.parametrize("value", [
+    "postgres://app@10.0.0.5/app", "redis://10.0.0.3:6379/0", "https://example.com/a:b@c",
+    "postgresql://app:${DB_PASSWORD}@db/app", "https://user:changeme@host/",
+    "Bearer {{ token }}", "plain words",
+])
+def test_values_without_credentials_are_not_flagged(value: str) -> None:
+    assert env_rules.find_credentials(value) == ()
 
 
 def test_security_settings_warn_in_staging_error_when_protected() -> None:
@@ -289,3 +321,18 @@ def test_missing_adc_is_probed_without_network(tmp_path: Path,
     assert not status.present and "application-default login" in status.fix
     found = credentials.check_credentials(status)
     assert [(f.check_id, f.level) for f in found] == [("credentials.adc", Level.ERROR)]
+
+
+def test_a_declared_version_the_server_does_not_run_is_stated() -> None:
+    from staging_tui.domain import DatabaseStatus
+
+    seen = DatabaseStatus("p:r:db", "app", connected=True, select_ok=True,
+                          server_version="15.8 (Debian 15.8-1)", declared_version="POSTGRES_17")
+    found = database.check_database(seen)
+    assert [(f.check_id, f.level) for f in found] == [("database.version-mismatch",
+                                                         Level.WARNING)]
+    assert "declares POSTGRES_17 but the server answers PostgreSQL 15.8" in found[0].evidence
+    same = DatabaseStatus("p:r:db", "app", connected=True, select_ok=True,
+                          server_version="17.2", declared_version="POSTGRES_17")
+    assert database.check_database(same) == []
+    assert database.database_summary(same) == "p:r:db/app: 17.2 (POSTGRES_17)"

@@ -7,6 +7,7 @@ import argparse
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from ui_app import backend_for
@@ -117,6 +118,7 @@ def test_text_json_and_expanded_rendering() -> None:
     assert entry.message == "Traceback (most recent call last):"
     assert summary(_entry(1, text="one line")) == "one line"
     assert summary(_entry(1, text="first\n\n  last  \n")) == "first … last"
+    assert summary(_entry(1, text="a\nb\nc\nd")) == "a ⏎ +2 lines … d"
     data = json.loads(json_line(entry))
     assert data["httpRequest"]["status"] == 500 and data["labels"] == {"seq": "1"}
     full = expanded_text(entry, utc=True)
@@ -146,7 +148,8 @@ async def test_logs_command_prints_text_and_json(sandbox: RunningSandbox,
                                   "--severity", "ERROR", "--json"])
         assert await logs_command.run(args, backend, out) == 0
         rows = [json.loads(line) for line in out.getvalue().splitlines()]
-        assert rows and all(r["service"] == "backend-staging" for r in rows)
+        assert rows and all(r["resource"]["labels"]["service_name"] == "backend-staging"
+                            for r in rows)
         assert all(r["severity"] in ("ERROR", "CRITICAL") for r in rows)
         assert any("[Errno 111] Connection refused" in r.get("textPayload", "") for r in rows)
         out = io.StringIO()
@@ -176,17 +179,17 @@ async def test_logs_follow_keeps_printing_new_entries(sandbox: RunningSandbox) -
     started = datetime.now(UTC)
     task = asyncio.ensure_future(logs_command.run(args, backend, out))
     try:
-        def printed() -> list[dict[str, str]]:
+        def printed() -> list[dict[str, Any]]:
             return [json.loads(line) for line in out.getvalue().splitlines()]
 
-        def newer(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        def newer(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [r for r in rows if "insertId" in r  # entries, not gap markers
                     and datetime.fromisoformat(r["timestamp"]) > started + timedelta(seconds=1)]
 
         await until(lambda: len(newer(printed())) >= 3, what="3 entries newer than the start")
         rows = printed()
         fresh = newer(rows)
-        assert all(r["service"] == "webservice" for r in fresh)
+        assert all(r["resource"]["labels"]["service_name"] == "webservice" for r in fresh)
         ids = [r["insertId"] for r in rows if "insertId" in r]
         assert len(ids) == len(set(ids))  # backfill and tail overlap without a duplicate
         assert not task.done()

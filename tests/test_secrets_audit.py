@@ -174,3 +174,25 @@ async def test_default_scenario_findings_are_exactly_the_planted_ones(
             "postgres-password-staging", "mcp-bearer-token-staging"} <= ok
     text = "\n".join(checklist(findings))
     assert "✗ secret-key-staging is missing" in text and "✓ fernet-key-staging" in text
+
+
+def test_references_by_project_number_and_volumes_count_as_uses() -> None:
+    """Secret Manager names secrets `projects/NUMBER/...`; Terraform/Pulumi write that
+    into Cloud Run. Such a reference, and a secret mounted as a volume, is a use."""
+    from staging_tui.domain import SecretVolume
+
+    listed = [Secret("a-staging", "123456789012", versions=(SecretVersion("a-staging", "1", E),)),
+              Secret("b-staging", "123456789012", versions=(SecretVersion("b-staging", "1", E),)),
+              Secret("c-staging", "123456789012", versions=(SecretVersion("c-staging", "1", E),))]
+    svc = Service("api", "p", "us-central1", Readiness.READY, containers=(Container(
+        "api", "img", env=(
+            EnvVar("A", secret=SecretRef("a-staging", "latest", "123456789012")),
+            EnvVar("X", secret=SecretRef("x-staging", "latest", "other-project")))),),
+        secret_volumes=(SecretVolume("certs", SecretRef("b-staging", "1"), "/certs"),))
+    data = audit_input("p", "-staging", (), [svc], secrets=listed)
+    findings = audit_secrets(data, listed)
+    assert problems(findings) == [("secrets.unused", "c-staging is not used")]
+    users = secret_users([svc], {"p", "123456789012"})
+    assert users == {"a-staging": ["api"], "b-staging": ["api"]}
+    uses = {(u.secret, u.env) for u in data.uses}
+    assert ("b-staging", "volume certs") in uses and ("x-staging", "X") not in uses

@@ -240,3 +240,22 @@ async def test_checksum_mismatch_is_an_error_not_a_value(secrets_sandbox: Runnin
         assert "corrupt-value" not in app.export_screenshot()
     [entry] = trail(state_dir)
     assert (entry["action"], entry["outcome"]) == ("reveal", "DATA_LOSS")
+
+
+async def test_a_write_google_refuses_shows_why(secrets_sandbox: RunningSandbox,
+                                                state_dir: Path) -> None:
+    """A payload over Secret Manager's 64 KiB: the pane says so, and the secret keeps its
+    versions (the error reaches the status line, not a traceback)."""
+    settings = sandbox_profile(secrets_sandbox, read_only=False)
+    app = make_app(secrets_sandbox, settings, clock=FakeClock())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_secrets(pilot)
+        await select(pilot, screen, "bulk-005")
+        await pilot.press("a")
+        await until(lambda: isinstance(app.screen, SecretWriteModal), pilot)
+        app.screen.query_one("#write-value", Input).value = "x" * 70_000
+        await pilot.press("enter")
+        status = screen.query_one(StatusLine)
+        await until(lambda: "64 KiB" in text_of(status), pilot)
+        assert "INVALID_ARGUMENT" in text_of(status) or "70,000 bytes" in text_of(status)
+    assert trail(state_dir)[-1]["outcome"] != "ok"

@@ -17,7 +17,7 @@ the gcloud command that fixes it (seed 002: `... | gcloud secrets create NAME --
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from staging_tui.config import Settings
@@ -56,20 +56,34 @@ def resolve_name(plain: str, suffix: str) -> str:
     return plain if not suffix or plain.endswith(suffix) else plain + suffix
 
 
-def service_uses(services: Iterable[Service], project: str = "") -> list[SecretUse]:
-    """Every secret reference of every service (refs into another project are skipped)."""
+def own_projects(project: str, secrets: Iterable[Secret] = ()) -> frozenset[str]:
+    """How this project is named in references: its id, and its number, which Secret
+    Manager returns in every secret's name (`projects/NUMBER/secrets/S`) and Terraform /
+    Pulumi write into Cloud Run references."""
+    return frozenset({project, *(s.project for s in secrets if s.project)} - {""})
+
+
+def service_uses(services: Iterable[Service], project: str | Collection[str] = ""
+                 ) -> list[SecretUse]:
+    """Every secret a service uses, by env var or mounted as a volume (refs into another
+    project are skipped; `project` may name this project by id and number)."""
+    mine = {project} if isinstance(project, str) else set(project)
+    mine.discard("")
     out = []
     for svc in services:
-        for var in svc.env:
-            ref: SecretRef | None = var.secret
-            if ref is None or (ref.project and project and ref.project != project):
+        refs: list[tuple[str, SecretRef]] = [(v.name, v.secret) for v in svc.env
+                                             if v.secret is not None]
+        refs += [(f"volume {v.volume}", v.secret) for v in svc.secret_volumes]
+        for where, ref in refs:
+            if ref.project and mine and ref.project not in mine:
                 continue
-            out.append(SecretUse(ref.secret, ref.version or "latest", svc.name, var.name,
+            out.append(SecretUse(ref.secret, ref.version or "latest", svc.name, where,
                                  svc.region))
     return out
 
 
-def secret_users(services: Iterable[Service], project: str = "") -> dict[str, list[str]]:
+def secret_users(services: Iterable[Service], project: str | Collection[str] = ""
+                 ) -> dict[str, list[str]]:
     """secret name -> the services referencing it (sorted, unique): the "used by" column."""
     users: dict[str, set[str]] = {}
     for use in service_uses(services, project):
@@ -78,18 +92,22 @@ def secret_users(services: Iterable[Service], project: str = "") -> dict[str, li
 
 
 def audit_input(project: str, suffix: str, required: Sequence[str], services: Iterable[Service],
-                profile_secrets: Sequence[str] = ()) -> AuditInput:
+                profile_secrets: Sequence[str] = (), secrets: Iterable[Secret] = ()
+                ) -> AuditInput:
+    """`secrets` (as listed) tell the project's number: references by number count."""
     required_uses = [SecretUse(resolve_name(r, suffix)) for r in required]
     return AuditInput(project, suffix, tuple(required), tuple(profile_secrets),
-                      (*required_uses, *service_uses(services, project)))
+                      (*required_uses,
+                       *service_uses(services, own_projects(project, secrets))))
 
 
 def audit_profile(settings: Settings, services: Iterable[Service], secrets: Iterable[Secret]
                   ) -> list[Finding]:
     """The audit as the profile defines it (required list, suffix, SQL password secrets)."""
     sql = [i.password_secret for i in settings.sql_instances if i.password_secret]
+    secrets = list(secrets)
     data = audit_input(settings.project, settings.secret_suffix, settings.required_secrets,
-                       services, sql)
+                       services, sql, secrets)
     return audit_secrets(data, secrets)
 
 

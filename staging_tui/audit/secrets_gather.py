@@ -52,7 +52,7 @@ async def gather_secret_findings(backend: DoctorBackend,
     listed: list[Secret] = await adapter.list_secrets()
     data = secrets_audit.audit_input(
         s.project, s.secret_suffix, s.required_secrets, await services(),
-        tuple(i.password_secret for i in s.sql_instances if i.password_secret))
+        tuple(i.password_secret for i in s.sql_instances if i.password_secret), listed)
     findings = secrets_audit.audit_secrets(data, listed)
     usable = [f for f in findings if f.level is Level.OK]
     others = [f for f in findings if f.level is not Level.OK]

@@ -19,4 +19,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "staging_tui.commands.doctor",
     "staging_tui.commands.tunnel",
     "staging_tui.commands.query",
+    "staging_tui.commands.actions",
 )

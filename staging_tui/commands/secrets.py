@@ -12,7 +12,7 @@ import asyncio
 import sys
 
 from staging_tui.audit.checks.registry import exit_code
-from staging_tui.audit.secrets_audit import audit_profile, failed, secret_users
+from staging_tui.audit.secrets_audit import audit_profile, failed, own_projects, secret_users
 from staging_tui.backend import Backend
 from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json, print_table, to_jsonable
@@ -50,7 +50,7 @@ async def _gather(backend: Backend, filter: str = "") -> tuple[list[Secret], lis
 
 async def run_list(args: argparse.Namespace, backend: Backend) -> int:
     secrets, services = await _gather(backend, args.filter)
-    users = secret_users(services, backend.settings.project)
+    users = secret_users(services, own_projects(backend.settings.project, secrets))
     if args.json:
         print_json([{**to_jsonable(s), "used_by": users.get(s.name, [])} for s in secrets])
     else:

@@ -69,6 +69,7 @@ class ConnectorSession:
         cache_cls = LazyRefreshCache if refresh == "lazy" else RefreshAheadCache
         self._cache: Any = cache_cls(self._conn_name, self._client, keys, iam_auth)
         self.ip_type = ""  # what the last target() resolved (AUTO -> PUBLIC, ...)
+        self.database_version = ""  # what the Admin API declares (POSTGRES_17 ...)
 
     async def target(self, ip_type: str) -> tuple[str, int, ssl.SSLContext, datetime]:
         """(address, port, SSL context, certificate expiry) for a new connection."""
@@ -85,6 +86,7 @@ class ConnectorSession:
                             if IPTypes._from_str(t).value in info.ip_addrs), "PUBLIC")
         host = info.get_preferred_ip(IPTypes._from_str(ip_type))
         self.ip_type = ip_type.upper()
+        self.database_version = str(getattr(info, "database_version", "") or "")
         return str(host), int(SERVER_PROXY_PORT), context, info.expiration
 
     async def invalidate(self) -> None:
@@ -192,6 +194,7 @@ class Tunnel:
         self.on_step: Callable[[str], None] | None = None  # start progress (Tunnels.start)
         self._testing = False
         self._tested_ok = False
+        self.database_version = ""  # the instance's declared version, once dialled
 
     @property
     def bytes_in(self) -> int:
@@ -348,6 +351,7 @@ class Tunnel:
             self.dial_ms = (time.perf_counter() - started) * 1000
             if self._testing:
                 self.step("login")
+            self.database_version = self._session.database_version
             if self._state.status is TunnelStatus.ERROR:
                 self._set(status=TunnelStatus.READY, last_error="",
                           error_kind=TunnelErrorKind.NONE)

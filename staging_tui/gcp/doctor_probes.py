@@ -113,7 +113,8 @@ async def probe_database(instance: SqlInstance, endpoints: Endpoints, password: 
             return _replace(base, error=reason, fix=_login_fix(reason, instance))
         async with conn:
             await conn.set_read_only(True)
-            return await _inspect(conn, base)
+            return await _inspect(conn, _replace(base,
+                                                 declared_version=tunnel.database_version))
     except psycopg.Error as exc:
         return _replace(base, connected=True, error=str(exc).strip().splitlines()[0])
     finally:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from google.protobuf import struct_pb2
+from google.cloud.audit import audit_log_pb2  # noqa: F401 (audit protoPayloads decode)
+from google.protobuf import json_format, struct_pb2
 
 from staging_tui.domain import HttpRequest, LogEntry, Severity
 
@@ -107,7 +108,7 @@ def entry_from_pb(pb: Any) -> LogEntry:
         lat = h.latency
         http = HttpRequest(_shared(h.request_method), _shared(h.request_url), h.status,
                            lat.seconds * 1000 + lat.nanos / 1e6, _shared(h.user_agent),
-                           h.remote_ip, h.response_size)
+                           h.remote_ip, h.response_size, _shared(h.protocol))
     return LogEntry(
         pb.insert_id,
         datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC),
@@ -120,7 +121,36 @@ def entry_from_pb(pb: Any) -> LogEntry:
         http,
         Labels.from_pb(pb.labels) if pb.labels else NO_LABELS,
         pb.trace,
+        pb.span_id,
+        _shared(pb.resource.type),
+        _resource_labels(rl),
+        _proto_payload(pb.proto_payload) if payload == "proto_payload" else None,
     )
+
+
+_RESOURCE_LABELS: dict[tuple[str, ...], Labels] = {}
+
+
+def _resource_labels(labels: Any) -> Labels:
+    """One Labels object per distinct resource (a revision's entries all share one)."""
+    if not labels:
+        return NO_LABELS
+    key = tuple(x for kv in labels.items() for x in kv)
+    found = _RESOURCE_LABELS.get(key)
+    if found is None:
+        if len(_RESOURCE_LABELS) > 10_000:
+            _RESOURCE_LABELS.clear()
+        found = _RESOURCE_LABELS[key] = Labels(tuple(_shared(x) for x in key))
+    return found
+
+
+def _proto_payload(any_pb: Any) -> dict[str, object]:
+    """An audit log's (or any known type's) protoPayload as its JSON form; an unknown
+    type keeps only its "@type"."""
+    try:
+        return dict(json_format.MessageToDict(any_pb))
+    except (TypeError, KeyError, json_format.Error):
+        return {"@type": any_pb.type_url}
 
 
 def _text(text: str) -> str:

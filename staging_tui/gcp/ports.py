@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Protocol
 
 from staging_tui.domain import (
+    ActionPlan,
+    ActionProgress,
     ConnectionTest,
     CredentialsStatus,
     DatabaseStatus,
@@ -39,6 +41,19 @@ class ServicesSource(Protocol):
     async def get_service(self, name: str, region: str = "") -> Service: ...
     async def describe_service(self, name: str, region: str = "") -> dict[str, object]: ...
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
+
+
+class ServiceUpdates(Protocol):
+    """Cloud Run incident actions: read a service to plan from, apply a plan as one
+    UpdateService whose long-running operation reports its progress (gcp/run_actions.py).
+    `read` returns the service and an opaque base to hand back to `apply`."""
+
+    calls: int
+
+    async def read(self, name: str, region: str) -> tuple[Service, object]: ...
+    async def apply(self, plan: ActionPlan,
+                    on_progress: Callable[[ActionProgress], None] | None = None,
+                    base: object = None) -> Service: ...
 
 
 class LogSource(Protocol):

@@ -28,6 +28,7 @@ from staging_tui.domain import (
     Readiness,
     Revision,
     SecretRef,
+    SecretVolume,
     Service,
     TrafficTarget,
 )
@@ -75,6 +76,28 @@ def _conditions(raw: Any) -> tuple[Condition, ...]:
     )
 
 
+def secret_ref(secret: str, version: str) -> SecretRef:
+    """A reference as Cloud Run holds it: `NAME`, or `projects/P/secrets/NAME` (P an id or,
+    as Terraform and Pulumi write it, the project number)."""
+    project = ""
+    if secret.startswith("projects/"):
+        parts = secret.split("/")
+        project, secret = parts[1], parts[-1]
+    return SecretRef(secret, version or "latest", project)
+
+
+def _secret_volumes(template: Any) -> tuple[SecretVolume, ...]:
+    mounts = {m.name: m.mount_path for c in template.containers for m in c.volume_mounts}
+    out = []
+    for v in template.volumes:
+        if v.WhichOneof("volume_type") != "secret" or not v.secret.secret:
+            continue
+        version = v.secret.items[0].version if v.secret.items else "latest"
+        out.append(SecretVolume(v.name, secret_ref(v.secret.secret, version),
+                                mounts.get(v.name, "")))
+    return tuple(out)
+
+
 def _containers(raw: Any) -> tuple[Container, ...]:
     out = []
     for c in raw:
@@ -82,12 +105,7 @@ def _containers(raw: Any) -> tuple[Container, ...]:
         for e in c.env:
             if e.HasField("value_source"):
                 ref = e.value_source.secret_key_ref
-                secret = ref.secret
-                project = ""
-                if secret.startswith("projects/"):
-                    parts = secret.split("/")
-                    project, secret = parts[1], parts[-1]
-                env.append(EnvVar(e.name, secret=SecretRef(secret, ref.version or "latest", project)))
+                env.append(EnvVar(e.name, secret=secret_ref(ref.secret, ref.version)))
             else:
                 env.append(EnvVar(e.name, e.value))
         limits = c.resources.limits
@@ -143,6 +161,8 @@ def service_from_pb(pb: Any) -> Service:
         invoker_iam_disabled=pb.invoker_iam_disabled,
         generation=pb.generation,
         observed_generation=pb.observed_generation,
+        etag=pb.etag,
+        secret_volumes=_secret_volumes(pb.template),
     )
 
 
@@ -180,6 +200,11 @@ class RunAdapter:
             creds = endpoints.credentials()
             self._services = run_v2.ServicesAsyncClient(credentials=creds)
             self._revisions = run_v2.RevisionsAsyncClient(credentials=creds)
+
+    @property
+    def services_client(self) -> run_v2.ServicesAsyncClient:
+        """The Services client, shared with the incident actions (gcp/run_actions.py)."""
+        return self._services
 
     async def list_services(self) -> list[Service]:
         """All services in the profile's regions, sorted by name."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any
 import grpc
 from google.api_core import exceptions as gexc
 from google.api_core import retry_async
+from google.api_core.client_options import ClientOptions
 from google.cloud import secretmanager_v1 as sm
 from google.cloud.secretmanager_v1.services.secret_manager_service.transports.grpc_asyncio import (
     SecretManagerServiceGrpcAsyncIOTransport,
@@ -62,11 +64,25 @@ def _replication(pb: Any) -> str:
     return f"user-managed: {', '.join(replicas)}" if replicas else "automatic"
 
 
+_NAME = re.compile(r"^projects/([^/]+)/(?:locations/([^/]+)/)?secrets/([^/]+)"
+                   r"(?:/versions/([^/]+))?$")
+
+
+def parse_name(name: str) -> tuple[str, str, str, str]:
+    """(project id or number, location or "", secret, version or "") of a resource name:
+    `projects/P/secrets/S[/versions/N]` or `projects/P/locations/L/secrets/S[...]`."""
+    match = _NAME.match(name)
+    if match is None:
+        raise ValueError(f"not a Secret Manager resource name: {name!r}")
+    project, location, secret, version = match.groups()
+    return project, location or "", secret, version or ""
+
+
 def version_from_pb(pb: Any) -> SecretVersion:
-    parts = pb.name.split("/")  # projects/P/secrets/S/versions/N
+    _, _, secret, version = parse_name(pb.name)
     return SecretVersion(
-        secret=parts[3],
-        version=parts[5],
+        secret=secret,
+        version=version,
         state=_STATE.get(pb.state, VersionState.UNKNOWN),
         create_time=_time(pb.create_time),
         destroy_time=_time(pb.destroy_time),
@@ -74,13 +90,14 @@ def version_from_pb(pb: Any) -> SecretVersion:
 
 
 def secret_from_pb(pb: Any, versions: Iterable[SecretVersion] = ()) -> Secret:
-    _, project, _, name = pb.name.split("/")
+    project, location, name, _ = parse_name(pb.name)
     return Secret(
         name=name,
-        project=project,
+        project=project,  # Google answers with the project NUMBER
+        location=location,
         create_time=_time(pb.create_time),
         labels=dict(pb.labels),
-        replication=_replication(pb),
+        replication=f"regional: {location}" if location else _replication(pb),
         versions=tuple(sorted(versions, key=lambda v: int(v.version), reverse=True)),
     )
 
@@ -88,14 +105,34 @@ def secret_from_pb(pb: Any, versions: Iterable[SecretVersion] = ()) -> Secret:
 class SecretsAdapter:
     """Read and (when the profile allows, checked by the caller) write one project's secrets."""
 
-    def __init__(self, endpoints: Endpoints, project: str, concurrency: int = CONCURRENCY) -> None:
+    def __init__(self, endpoints: Endpoints, project: str, concurrency: int = CONCURRENCY,
+                 regions: tuple[str, ...] = ()) -> None:
         self.project = project
         self.concurrency = concurrency
+        self.regions = regions  # regional secrets are listed in these too
+        self._endpoints = endpoints
+        self._client = self._new_client("")
+        self._regional: dict[str, sm.SecretManagerServiceAsyncClient] = {}
+
+    def _new_client(self, location: str) -> sm.SecretManagerServiceAsyncClient:
+        """The global client, or one on a region's endpoint: regional secrets are served
+        by `secretmanager.LOCATION.rep.googleapis.com` only."""
+        endpoints = self._endpoints
         if endpoints.sandbox:
             transport = SecretManagerServiceGrpcAsyncIOTransport(channel=endpoints.grpc_channel())
-            self._client = sm.SecretManagerServiceAsyncClient(transport=transport)
-        else:
-            self._client = sm.SecretManagerServiceAsyncClient(credentials=endpoints.credentials())
+            return sm.SecretManagerServiceAsyncClient(transport=transport)
+        options = ClientOptions(api_endpoint=f"secretmanager.{location}.rep.googleapis.com") \
+            if location else None
+        return sm.SecretManagerServiceAsyncClient(credentials=endpoints.credentials(),
+                                                  client_options=options)
+
+    def _client_for(self, location: str) -> sm.SecretManagerServiceAsyncClient:
+        if not location:
+            return self._client
+        client = self._regional.get(location)
+        if client is None:
+            client = self._regional[location] = self._new_client(location)
+        return client
 
     def path(self, secret: str) -> str:
         return f"projects/{self.project}/secrets/{secret}"
@@ -111,15 +148,17 @@ class SecretsAdapter:
         """All secrets sorted by name; with their versions (newest first) unless told not to.
         `on_listed(secrets)` gets them without versions as soon as they are listed (a table
         can show the names at once); `on_progress(done, total)` as version listings end."""
-        parent = f"projects/{self.project}"
         raw: list[Any] = []
-        async with mapped(parent):
-            pager = await self._client.list_secrets(
-                request=sm.ListSecretsRequest(parent=parent, page_size=PAGE_SIZE, filter=filter),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                raw.extend(type(response).pb(response).secrets)
-        raw.sort(key=lambda pb: pb.name)
+        for location in ("", *self.regions):
+            parent = f"projects/{self.project}" + (f"/locations/{location}" if location else "")
+            async with mapped(parent):
+                pager = await self._client_for(location).list_secrets(
+                    request=sm.ListSecretsRequest(parent=parent, page_size=PAGE_SIZE,
+                                                  filter=filter),
+                    retry=READ_RETRY)
+                async for response in pager.pages:
+                    raw.extend(type(response).pb(response).secrets)
+        raw.sort(key=lambda pb: (parse_name(pb.name)[1], parse_name(pb.name)[2]))
         if not with_versions or on_listed is not None:
             bare = [secret_from_pb(pb) for pb in raw]
             if not with_versions:
@@ -163,7 +202,7 @@ class SecretsAdapter:
         wrapper (pager, retry wrapper, per-call metadata building) costs more client CPU
         than the call itself when listing thousands of secrets. Same RPC, same channel
         and credentials, same routing header; errors mapped like every other call."""
-        stub: Any = self._client.transport.list_secret_versions
+        stub: Any = self._client_for(parse_name(parent)[1]).transport.list_secret_versions
         metadata = (("x-goog-request-params", f"parent={parent}"),)
         out: list[SecretVersion] = []
         token = ""
@@ -247,5 +286,11 @@ class SecretsAdapter:
         pb = await call(lambda: self._client.destroy_secret_version(name=name), resource=name)
         return version_from_pb(type(pb).pb(pb))
 
+    async def delete_secret(self, secret: str) -> None:
+        """Delete `secret` and every version (irreversible): `gcloud secrets delete`."""
+        name = self.path(secret)
+        await call(lambda: self._client.delete_secret(name=name), resource=name)
+
     async def close(self) -> None:
-        await self._client.transport.close()  # type: ignore[no-untyped-call]
+        for client in (self._client, *self._regional.values()):
+            await client.transport.close()  # type: ignore[no-untyped-call]

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import NamedTuple
+from urllib.parse import quote
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind, Severity
 
@@ -44,16 +45,19 @@ def source_of(entry: LogEntry) -> str:
 
 
 def summary(entry: LogEntry) -> str:
-    """The message column: the first line, and for a multi-line text its last line too
-    (a traceback's first line says nothing; its last says what broke)."""
-    text = entry.text
-    if "\n" not in text:
-        return entry.message
-    lines = [line for line in text.splitlines() if line.strip()]
+    """The message column: the first line, for a multi-line text its last line too (a
+    traceback's first line says nothing; its last says what broke), and a sign of the
+    lines not shown ("⏎ +N lines"); the entry's detail view shows them all."""
+    full = entry.full_message
+    if "\n" not in full:
+        return full
+    lines = [line for line in full.splitlines() if line.strip()]
     if len(lines) < 2:
         return lines[0] if lines else ""
     first = "Traceback" if lines[0].startswith("Traceback (most recent call last)") else lines[0]
-    return f"{first} … {lines[-1].strip()}"
+    if len(lines) == 2:
+        return f"{first} … {lines[1].strip()}"
+    return f"{first} ⏎ +{len(lines) - 2} lines … {lines[-1].strip()}"  # the sign survives a cut
 
 
 def marker_text(marker: LogMarker) -> str:
@@ -103,32 +107,55 @@ def text_line(item: LogEntry | LogMarker, utc: bool = False,
     return f"{row.when} {row.severity} {row.source:<{source_width}}  {row.message}"
 
 
+def full_log_name(entry: LogEntry) -> str:
+    """`projects/P/logs/run.googleapis.com%2Fstdout`, as Cloud Logging names it."""
+    if not entry.project or entry.log_name.startswith("projects/"):
+        return entry.log_name
+    return f"projects/{entry.project}/logs/{quote(entry.log_name, safe='')}"
+
+
+def latency_json(ms: float) -> str:
+    """A Duration as Cloud Logging's JSON writes it: seconds with an "s" ("0.123s")."""
+    text = f"{ms / 1000:.9f}".rstrip("0").rstrip(".")
+    return f"{text}s"
+
+
 def entry_json(item: LogEntry | LogMarker) -> dict[str, object]:
-    """A JSON-able dict in Cloud Logging's field names."""
+    """A JSON-able dict in Cloud Logging's own field names (LogEntry's JSON form)."""
     if isinstance(item, LogMarker):
         return {"marker": item.kind.value, "timestamp": item.timestamp.isoformat(),
                 "count": item.count, "detail": item.detail}
     out: dict[str, object] = {
         "insertId": item.insert_id,
-        "timestamp": item.timestamp.isoformat(),
+        "logName": full_log_name(item),
+        "timestamp": item.timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "severity": item.severity.name,
-        "service": item.service,
-        "revision": item.revision,
-        "logName": item.log_name,
     }
+    if item.resource_type or item.resource_labels:
+        out["resource"] = {"type": item.resource_type, "labels": dict(item.resource_labels)}
     if item.text:
         out["textPayload"] = item.text
     if item.json_payload is not None:
         out["jsonPayload"] = dict(item.json_payload)
+    if item.proto_payload is not None:
+        out["protoPayload"] = dict(item.proto_payload)
     if item.http_request is not None:
         h = item.http_request
-        out["httpRequest"] = {"requestMethod": h.method, "requestUrl": h.url, "status": h.status,
-                              "latencyMs": round(h.latency_ms, 3), "userAgent": h.user_agent,
-                              "remoteIp": h.remote_ip, "responseSize": h.response_size}
+        http: dict[str, object] = {"requestMethod": h.method, "requestUrl": h.url,
+                                   "status": h.status, "latency": latency_json(h.latency_ms)}
+        if h.response_size:
+            http["responseSize"] = str(h.response_size)  # int64: a string in JSON
+        for key, value in (("userAgent", h.user_agent), ("remoteIp", h.remote_ip),
+                           ("protocol", h.protocol)):
+            if value:
+                http[key] = value
+        out["httpRequest"] = http
     if item.labels:
         out["labels"] = dict(item.labels)
     if item.trace:
         out["trace"] = item.trace
+    if item.span_id:
+        out["spanId"] = item.span_id
     return out
 
 
@@ -137,22 +164,27 @@ def json_line(item: LogEntry | LogMarker) -> str:
 
 
 def expanded_text(entry: LogEntry, utc: bool = False) -> str:
-    """Everything about one entry, for the expanded view: all lines, pretty JSON."""
+    """Everything about one entry, for the expanded view: every line of the message,
+    pretty JSON of a json or proto (audit) payload."""
     lines = [f"{format_time(entry.timestamp, utc)}  {entry.severity.name}  "
              f"{entry.service} / {entry.revision}", f"logName   {entry.log_name}",
              f"insertId  {entry.insert_id}"]
+    if entry.resource_type:
+        lines.append(f"resource  {entry.resource_type}")
     if entry.trace:
-        lines.append(f"trace     {entry.trace}")
+        lines.append(f"trace     {entry.trace}" + (f"  span {entry.span_id}"
+                                                    if entry.span_id else ""))
     if entry.http_request is not None:
         h = entry.http_request
         lines.append(f"request   {h.method} {h.url} -> {h.status} in {h.latency_ms:.1f} ms "
-                     f"({h.response_size} bytes) {h.user_agent} from {h.remote_ip}")
+                     f"({h.response_size} bytes) {h.protocol} {h.user_agent} from {h.remote_ip}")
     if entry.labels:
         lines.append("labels    " + ", ".join(f"{k}={v}" for k, v in sorted(entry.labels.items())))
     if entry.text:
         lines += ["", entry.text]
-    if entry.json_payload is not None:
-        lines += ["", json.dumps(dict(entry.json_payload), indent=2, sort_keys=True, default=str)]
+    for payload in (entry.json_payload, entry.proto_payload):
+        if payload is not None:
+            lines += ["", json.dumps(dict(payload), indent=2, sort_keys=True, default=str)]
     return "\n".join(lines)
 
 

@@ -37,12 +37,32 @@ from staging_tui.errors import SandboxError
 from staging_tui.sandbox.cloudsql_ca import LocalCA, pem
 from staging_tui.sandbox.cloudsql_db import SharedDatabase
 from staging_tui.sandbox.cloudsql_pipe import Refusal, Session
+from staging_tui.sandbox.postgres import local_major_version
 from staging_tui.sandbox.server_context import SandboxContext
 from staging_tui.sandbox.sql_scenario import SqlSpec, sql_specs
 
 SHARED_KEY = "cloudsql"
 SERVER_PROXY_PORT = 3307
 API = "/sql/v1beta4/projects/{project}/instances/{rest:.+}"
+
+
+def served_version(declared: str) -> str:
+    """The databaseVersion the emulated instance answers: the PostgreSQL major the sandbox
+    really runs (`POSTGRES_15` on a 15 server, whatever the scenario declares), so the
+    client and the doctor see the truth; the declared one when no server is found."""
+    major = local_major_version()
+    return f"POSTGRES_{major}" if major is not None else declared
+
+
+def version_notes(scenario: Any) -> list[str]:
+    """One line per instance whose declared version is not the one the sandbox runs."""
+    out = []
+    for spec in sql_specs(scenario):
+        served = served_version(spec.database_version)
+        if served != spec.database_version:
+            out.append(f"{spec.name} declares {spec.database_version}; this sandbox runs "
+                       f"PostgreSQL {served.removeprefix('POSTGRES_')} and answers {served}")
+    return out
 
 
 class InstanceServer:
@@ -217,7 +237,7 @@ class CloudSqlState:
             "ipAddresses": [{"type": t, "ipAddress": server.address}
                             for t in spec.ip_types if t != "PSC"],
             "region": spec.region,
-            "databaseVersion": spec.database_version,
+            "databaseVersion": served_version(spec.database_version),
             "backendType": "SECOND_GEN",
             "pscEnabled": "PSC" in spec.ip_types,
         }

@@ -1,93 +1,73 @@
-"""A useful subset of the Cloud Logging query language, compiled to a predicate.
+"""The Logging query language, compiled to a predicate over a protobuf LogEntry.
 
-Supported: `resource.type`, `resource.labels.KEY`, `severity`, `timestamp`,
-`logName`, `labels.KEY`, `insertId`, `trace`, `textPayload`, `jsonPayload.a.b`,
-`httpRequest.status|requestMethod|requestUrl|userAgent`; operators `= != : > >= <
-<= =~ !~`; `AND`, `OR`, `NOT` (or `-`), parentheses, implicit AND, and bare words
-(global search). A syntax error raises `FilterError` saying where (1-based column).
-Predicates take the raw protobuf LogEntry.
+The grammar is in log_query_syntax, the fields in log_query_fields; this module gives
+each node its meaning, after Google's reference
+(https://cloud.google.com/logging/docs/view/logging-query-language):
+
+- `=` `!=` on text are case-insensitive; `:` ("has") is a case-insensitive substring
+  test; `> < >= <=` order numbers as numbers (a jsonPayload number too), timestamps
+  as instants (RFC 3339), durations (`httpRequest.latency>="0.5s"`) as seconds and
+  severities by level; `=~` / `!~` are RE2 searches (google-re2; a pattern RE2 does not
+  accept is an error, as Google's), case-sensitive.
+- a comparison on a field the entry lacks is false (use `NOT` to include it);
+  `field:*` tests presence; a list matches when one of its elements does.
+- `field=(a OR b)` / `field:(a b)` are value groups; a bare value searches every field
+  (resource, logName, labels, payloads, httpRequest ...).
+- functions: `log_id("run.googleapis.com/stderr")`, `SEARCH(["field",] "text")`
+  (tokens, case-insensitive; backticks for a phrase), `sample(insertId, 0.1)`,
+  `ip_in_net(field, "10.0.0.0/8")`.
+A filter that Google would refuse raises FilterError (INVALID_ARGUMENT on the wire).
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
+
+import re2
+
+from staging_tui.sandbox.log_query_fields import (
+    field_kind,
+    leaves,
+    plain,
+    resolve,
+    severity_name,
+    text_leaves,
+)
+from staging_tui.sandbox.log_query_syntax import (
+    And,
+    Call,
+    Comparison,
+    FilterError,
+    Global,
+    Node,
+    Not,
+    Or,
+    Value,
+    parse,
+)
+
+__all__ = ["SEVERITIES", "CompiledFilter", "FilterError", "compile_filter"]
 
 Predicate = Callable[[Any], bool]
 SEVERITIES = {
     "DEFAULT": 0, "DEBUG": 100, "INFO": 200, "NOTICE": 300, "WARNING": 400,
     "ERROR": 500, "CRITICAL": 600, "ALERT": 700, "EMERGENCY": 800,
 }
-OPERATORS = ("=~", "!~", ">=", "<=", "!=", "=", ":", ">", "<")
-TOP_FIELDS = ("resource", "severity", "timestamp", "logName", "labels", "insertId", "trace",
-              "textPayload", "jsonPayload", "httpRequest")
-_HTTP = {"status": "status", "requestMethod": "request_method", "requestUrl": "request_url",
-         "userAgent": "user_agent", "remoteIp": "remote_ip"}
-_WORD = re.compile(r'[^\s()"=!<>:~]+')
-_VALUE = re.compile(r'[^\s()"]+')
-
-
-class FilterError(ValueError):
-    """A filter that does not parse; `column` is 1-based."""
-
-    def __init__(self, problem: str, column: int, text: str) -> None:
-        near = text[column - 1 : column + 19]
-        where = f" near {near!r}" if near else " (the end of the filter)"
-        super().__init__(f"Unparseable filter: {problem} at column {column}{where}")
-        self.column = column
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # word, string, op, lparen, rparen, minus, end
-    text: str
-    column: int
-
-
-MAX_DEPTH = 100  # nesting of ( ) and NOT; far below Python's recursion limit
-
-
-def tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
-    i, n = 0, len(text)
-    after_op = False
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        col = i + 1
-        if ch == '"':
-            j, buf = i + 1, []
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            if j >= n:
-                raise FilterError("unterminated string", col, text)
-            tokens.append(Token("string", "".join(buf), col))
-            i, after_op = j + 1, False
-        elif ch in "()":
-            tokens.append(Token("lparen" if ch == "(" else "rparen", ch, col))
-            i, after_op = i + 1, False
-        elif ch == "-" and not after_op and (i + 1 < n and not text[i + 1].isspace()):
-            tokens.append(Token("minus", ch, col))
-            i += 1
-        elif op := next((o for o in OPERATORS if text.startswith(o, i)), None):
-            tokens.append(Token("op", op, col))
-            i, after_op = i + len(op), True
-        else:
-            match = (_VALUE if after_op else _WORD).match(text, i)
-            if not match:
-                raise FilterError(f"unexpected character {ch!r}", col, text)
-            tokens.append(Token("word", match.group(), col))
-            i, after_op = match.end(), False
-    tokens.append(Token("end", "", n + 1))
-    return tokens
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+_TOKEN = re.compile(r"\w+")
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b, "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+}
 
 
 @dataclass
@@ -100,250 +80,235 @@ class CompiledFilter:
 
 
 def compile_filter(text: str) -> CompiledFilter:
-    """Parse `text`; an empty filter matches everything."""
-    if not text.strip():
+    """Parse and compile `text`; an empty filter matches everything."""
+    tree = parse(text)
+    if tree is None:
         return CompiledFilter(lambda e: True, None)
-    parser = _Parser(text, tokenize(text))
-    pred = parser.parse()
-    return CompiledFilter(pred, parser.min_time_ns)
+    return CompiledFilter(_Compiler(text).node(tree), _time_bound(tree))
 
 
-class _Parser:
-    def __init__(self, text: str, tokens: list[Token]) -> None:
+def _time_bound(tree: Node) -> int | None:
+    """The latest `timestamp>=X` / `timestamp>X` ANDed at the top (None when none)."""
+    parts = tree.parts if isinstance(tree, And) else (tree,)
+    bounds = [_parse_time(p.values[0].text) for p in parts
+              if isinstance(p, Comparison) and p.path == ("timestamp",)
+              and p.op in (">=", ">") and len(p.values) == 1]
+    found = [b for b in bounds if b is not None]
+    return max(found) if found else None
+
+
+class _Compiler:
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens = tokens
-        self.pos = 0
-        self.depth = 0
-        self.min_time_ns: int | None = None
 
-    def peek(self) -> Token:
-        return self.tokens[self.pos]
+    def fail(self, problem: str, column: int) -> FilterError:
+        return FilterError(problem, column, self.text)
 
-    def take(self) -> Token:
-        tok = self.tokens[self.pos]
-        self.pos += 1
-        return tok
-
-    def fail(self, problem: str, tok: Token | None = None) -> FilterError:
-        return FilterError(problem, (tok or self.peek()).column, self.text)
-
-    def _check_depth(self, tok: Token) -> None:
-        """A bound on the recursion: INVALID_ARGUMENT, not a RecursionError."""
-        if self.depth > MAX_DEPTH:
-            raise self.fail(f"expression nested more than {MAX_DEPTH} levels deep", tok)
-
-    def parse(self) -> Predicate:
-        pred = self.parse_or()
-        if self.peek().kind != "end":
-            raise self.fail("unexpected ')'" if self.peek().kind == "rparen" else "unexpected token")
-        return pred
-
-    def parse_or(self) -> Predicate:
-        """A whole expression. As in Cloud Logging, OR binds tighter than AND:
-        `a OR b AND c` is `(a OR b) AND c`; juxtaposition is AND."""
-        return self.parse_and()
-
-    def parse_and(self) -> Predicate:
-        parts = [self.parse_disjunction()]
-        while True:
-            tok = self.peek()
-            if tok.kind in ("end", "rparen"):
-                break
-            if tok.kind == "word" and tok.text == "AND":
-                self.take()
-            parts.append(self.parse_disjunction())
-        if len(parts) == 1:
-            return parts[0]
-        return lambda e: all(p(e) for p in parts)
-
-    def parse_disjunction(self) -> Predicate:
-        bound = self.min_time_ns
-        parts = [self.parse_unary()]
-        while self.peek().kind == "word" and self.peek().text == "OR":
-            self.take()
-            parts.append(self.parse_unary())
-        if len(parts) == 1:
-            return parts[0]
-        self.min_time_ns = bound  # a bound inside an OR bounds nothing
-        return lambda e: any(p(e) for p in parts)
-
-    def parse_unary(self) -> Predicate:
-        tok = self.peek()
-        if tok.kind == "minus" or (tok.kind == "word" and tok.text == "NOT"):
-            self.take()
-            self.depth += 1
-            self._check_depth(tok)
-            inner = self.parse_unary()
-            self.depth -= 1
+    def node(self, node: Node) -> Predicate:
+        if isinstance(node, And):
+            preds = [self.node(p) for p in node.parts]
+            return lambda e: all(p(e) for p in preds)
+        if isinstance(node, Or):
+            preds = [self.node(p) for p in node.parts]
+            return lambda e: any(p(e) for p in preds)
+        if isinstance(node, Not):
+            inner = self.node(node.inner)
             return lambda e: not inner(e)
-        return self.parse_primary()
+        if isinstance(node, Global):
+            needle = node.value.text.lower()
+            return lambda e: any(needle in leaf.lower() for leaf in leaves(e))
+        if isinstance(node, Call):
+            return self.call(node)
+        return self.comparison(node)
 
-    def parse_primary(self) -> Predicate:
-        tok = self.take()
-        if tok.kind == "lparen":
-            self.depth += 1
-            self._check_depth(tok)
-            inner = self.parse_or()
-            self.depth -= 1
-            if self.peek().kind != "rparen":
-                raise self.fail(f"missing ')' for the '(' at column {tok.column}")
-            self.take()
-            return inner
-        if tok.kind in ("end", "rparen"):
-            raise self.fail("expected a comparison or a search term", tok)
-        if tok.kind == "op":
-            raise self.fail(f"expected a field name before {tok.text!r}", tok)
-        if tok.kind in ("word", "string") and tok.text in ("AND", "OR") and tok.kind == "word":
-            raise self.fail(f"{tok.text} needs an expression on its left", tok)
-        if self.peek().kind == "op" and tok.kind == "word":
-            op = self.take()
-            value = self.take()
-            if value.kind not in ("word", "string"):
-                raise self.fail(f"expected a value after '{tok.text}{op.text}'", value)
-            return self.comparison(tok, op.text, value)
-        return _global_search(tok.text)
-
-    def comparison(self, field: Token, op: str, value: Token) -> Predicate:
-        path = field.text.split(".")
-        top = path[0]
-        if top not in TOP_FIELDS:
-            raise self.fail(f"unknown field {top!r} (supported: {', '.join(TOP_FIELDS)})", field)
-        if top == "severity":
-            level = SEVERITIES.get(value.text.upper())
-            if level is None and value.text.isdigit():
-                level = int(value.text)
-            if level is None:
-                raise self.fail(f"unknown severity {value.text!r} "
-                                f"(use one of {', '.join(SEVERITIES)})", value)
-            return _compare(lambda e: e.severity, op, level, self, value)
-        if top == "timestamp":
-            ns = _parse_time(value.text)
-            if ns is None:
-                raise self.fail(f"{value.text!r} is not an RFC 3339 timestamp", value)
-            if op in (">=", ">") and self.depth == 0 and (
-                self.min_time_ns is None or ns > self.min_time_ns
-            ):
-                self.min_time_ns = ns
-            return _compare(lambda e: e.timestamp.seconds * 1_000_000_000 + e.timestamp.nanos,
-                            op, ns, self, value)
-        getter = _getter(path)
-        if getter is None:
-            raise self.fail(f"{field.text!r} needs a key after {top!r}", field)
-        if top == "httpRequest" and len(path) == 2 and path[1] == "status" and value.text.isdigit():
-            return _compare(getter, op, int(value.text), self, value)
-        return _compare(getter, op, value.text, self, value)
-
-
-def _getter(path: list[str]) -> Callable[[Any], Any] | None:
-    top, rest = path[0], path[1:]
-    if top == "resource":
-        if rest == ["type"]:
-            return lambda e: e.resource.type
-        if len(rest) == 2 and rest[0] == "labels":
-            key = rest[1]
-            return lambda e: e.resource.labels.get(key)
-        return None
-    if top == "labels":
-        if len(rest) != 1:
-            return None
-        key = rest[0]
-        return lambda e: e.labels.get(key)
-    if top == "jsonPayload":
-        return lambda e: _json_path(e, rest)
-    if top == "httpRequest":
-        if len(rest) != 1 or rest[0] not in _HTTP:
-            return None
-        attr = _HTTP[rest[0]]
-        return lambda e: getattr(e.http_request, attr) if e.HasField("http_request") else None
-    attrs = {"logName": "log_name", "insertId": "insert_id", "trace": "trace",
-             "textPayload": "text_payload"}
-    attr = attrs[top]
-    if rest:
-        return None
-    if top == "textPayload":
-        return lambda e: e.text_payload if e.WhichOneof("payload") == "text_payload" else None
-    return lambda e: getattr(e, attr)
-
-
-def _json_path(entry: Any, path: list[str]) -> Any:
-    if entry.WhichOneof("payload") != "json_payload":
-        return None
-    value: Any = entry.json_payload
-    for key in path:
-        fields = getattr(value, "fields", None)
-        if fields is None or key not in fields:
-            return None
-        value = fields[key]
-        kind = value.WhichOneof("kind")
-        value = getattr(value, kind) if kind != "null_value" else None
-    if value is not None and not path:
-        return str(value)
-    return value
-
-
-def _compare(get: Callable[[Any], Any], op: str, want: Any, parser: _Parser, tok: Token
-             ) -> Predicate:
-    if op in ("=~", "!~"):
+    def comparison(self, node: Comparison) -> Predicate:
+        name = ".".join(node.path)
         try:
-            rx = re.compile(str(want))
-        except re.error as exc:
-            raise parser.fail(f"invalid regular expression ({exc})", tok) from None
-        hit = op == "=~"
-        return lambda e: (v := get(e)) is not None and bool(rx.search(str(v))) == hit
-    if op == ":":
-        needle = str(want).lower()
-        return lambda e: (v := get(e)) is not None and needle in _text(v).lower()
+            kind = field_kind(node.path)
+        except KeyError as exc:
+            raise self.fail(f"unknown field {exc.args[0]!r} (a LogEntry field, as "
+                            "resource.labels.KEY, jsonPayload.KEY, httpRequest.status ...)",
+                            node.column) from None
+        path = node.path
+        if node.presence:
+            return lambda e: resolve(e, path) is not None
+        if kind == "map" and node.op != ":":
+            raise self.fail(f"{name!r} holds fields: compare one of them, or test it with "
+                            f"'{name}:*' or '{name}:\"text\"'", node.column)
+        tests = [self.value_test(kind, node.op, v, name) for v in node.values]
+        combine = any if node.any_of else all
+        if len(tests) == 1:
+            test = tests[0]
+            return lambda e: (v := resolve(e, path)) is not None and test(v)
+        return lambda e: (v := resolve(e, path)) is not None and combine(t(v) for t in tests)
 
-    def norm(v: Any) -> Any:
-        if isinstance(want, int) and not isinstance(v, int):
+    def value_test(self, kind: str, op: str, value: Value, name: str
+                   ) -> Callable[[Any], bool]:
+        text, col = value.text, value.column
+        if op in ("=~", "!~"):
             try:
-                return int(v)
-            except (TypeError, ValueError):
-                return None
-        if isinstance(want, str):
-            if isinstance(v, float) and v.is_integer():
-                return str(int(v))
-            return _text(v)
-        return v
+                rx = re2.compile(text, options=_RE2_OPTIONS)
+            except re2.error as exc:
+                why = exc.args[0].decode() if isinstance(exc.args[0], bytes) else exc.args[0]
+                raise self.fail(f"invalid regular expression {text!r}: {why} (Cloud Logging "
+                                "uses RE2 syntax)", col) from None
+            hit = op == "=~"
+            return lambda v: any(bool(rx.search(t)) for t in _texts(v, kind)) == hit
+        if kind == "severity":
+            level = SEVERITIES.get(text.upper(), int(text) if text.isdigit() else None)
+            if level is None:
+                raise self.fail(f"unknown severity {text!r} (use one of "
+                                f"{', '.join(SEVERITIES)})", col)
+            compare = _ORDER["=" if op == ":" else op]
+            return lambda v: compare(v, level)
+        if kind in ("timestamp", "duration"):
+            want = _parse_time(text) if kind == "timestamp" else _parse_duration(text)
+            if want is None:
+                example = ('"2026-12-01T00:00:00Z"' if kind == "timestamp" else '"0.5s"')
+                raise self.fail(f"{text!r} is not a {kind} for {name} (write it as "
+                                f"{example})", col)
+            if op == ":":
+                raise self.fail(f"{name} is a {kind}: compare it with = != < <= > >=", col)
+            compare = _ORDER[op]
+            return lambda v: compare(v, want)
+        if kind == "number":
+            number = _number(text)
+            if op != ":" and number is None:
+                raise self.fail(f"{name} is a number; {text!r} is not", col)
+        if kind == "bool" and op != ":" and text.lower() not in ("true", "false"):
+            raise self.fail(f"{name} is true or false; {text!r} is neither", col)
+        return _dynamic_test(op, text)
 
-    tests: dict[str, Callable[[Any], bool]] = {
-        "=": lambda v: v == want, "!=": lambda v: v != want,
-        ">": lambda v: v > want, ">=": lambda v: v >= want,
-        "<": lambda v: v < want, "<=": lambda v: v <= want,
-    }
-    test = tests[op]
-    if op == "!=":
-        return lambda e: (v := get(e)) is None or test(norm(v))
-    return lambda e: (v := get(e)) is not None and (n := norm(v)) is not None and test(n)
+    def call(self, node: Call) -> Predicate:
+        args = node.args
+        if node.name == "log_id":
+            if len(args) != 1 or not isinstance(args[0], Value):
+                raise self.fail('log_id takes one quoted log ID: log_id("run.googleapis.com/'
+                                'stderr")', node.column)
+            want = args[0].text
+            return lambda e: unquote(e.log_name.partition("/logs/")[2]) == want
+        if node.name == "SEARCH":
+            return self.search(node)
+        if node.name == "sample":
+            fraction = _number(args[1].text) if len(args) == 2 and isinstance(args[1], Value) \
+                else None
+            if not args or isinstance(args[0], Value) or fraction is None or \
+                    not 0 <= fraction <= 1:
+                raise self.fail("sample takes a field and a fraction between 0 and 1: "
+                                "sample(insertId, 0.1)", node.column)
+            path = self.checked_path(args[0], node.column)
+            return lambda e: (v := resolve(e, path)) is not None and _fraction(str(v)) < fraction
+        # ip_in_net
+        if len(args) != 2 or isinstance(args[0], Value) or not isinstance(args[1], Value):
+            raise self.fail('ip_in_net takes a field and a quoted network: ip_in_net('
+                            'httpRequest.remoteIp, "10.0.0.0/8")', node.column)
+        try:
+            net = ipaddress.ip_network(args[1].text, strict=False)
+        except ValueError:
+            raise self.fail(f"{args[1].text!r} is not a network (as \"10.0.0.0/8\")",
+                            args[1].column) from None
+        path = self.checked_path(args[0], node.column)
+        return lambda e: _in_net(resolve(e, path), net)
+
+    def search(self, node: Call) -> Predicate:
+        args = node.args
+        if len(args) not in (1, 2) or not isinstance(args[-1], Value):
+            raise self.fail('SEARCH takes a quoted text, and optionally a field first: '
+                            'SEARCH("Traceback"), SEARCH(textPayload, "hello world")',
+                            node.column)
+        query = args[-1].text
+        if len(args) == 2:
+            path = self.checked_path(args[0], node.column)
+
+            def texts(e: Any) -> list[str]:
+                value = resolve(e, path)
+                return [] if value is None else list(_texts(value, "dynamic"))
+        else:
+            def texts(e: Any) -> list[str]:
+                return list(leaves(e))
+        if len(query) > 1 and query.startswith("`") and query.endswith("`"):
+            phrase = query[1:-1].lower()
+            return lambda e: any(phrase in t.lower() for t in texts(e))
+        wanted = {t.lower() for t in _TOKEN.findall(query)}
+
+        def tokens_in(e: Any) -> bool:
+            joined = "\n".join(texts(e)).lower()
+            if not all(w in joined for w in wanted):  # cheap: most entries stop here
+                return False
+            return wanted <= set(_TOKEN.findall(joined))
+
+        return tokens_in
+
+    def checked_path(self, arg: Value | tuple[str, ...], column: int) -> tuple[str, ...]:
+        path = (arg.text,) if isinstance(arg, Value) else arg
+        try:
+            field_kind(path)
+        except KeyError as exc:
+            raise self.fail(f"unknown field {exc.args[0]!r}", column) from None
+        return path
 
 
-def _text(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if hasattr(v, "fields"):
-        return " ".join(f"{k} {_text(x)}" for k, x in v.fields.items())
-    if hasattr(v, "WhichOneof"):
-        kind = v.WhichOneof("kind")
-        return _text(getattr(v, kind)) if kind else ""
-    if hasattr(v, "values"):
-        return " ".join(_text(x) for x in v.values)
-    return str(v)
+def _dynamic_test(op: str, text: str) -> Callable[[Any], bool]:
+    """A test on a value whose type shows at run time (text, number, bool, list, dict)."""
+    low = text.lower()
+    number = _number(text)
+    compare = _ORDER.get(op)
+
+    def test(v: Any) -> bool:
+        if isinstance(v, list):
+            return any(test(x) for x in v if x is not None)
+        if isinstance(v, dict) or hasattr(v, "fields"):
+            return op == ":" and any(low in t.lower() for t in text_leaves(v))
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        elif isinstance(v, int | float):
+            if op != ":" and number is not None:
+                assert compare is not None
+                return compare(float(v), number)
+            v = _number_text(v)
+        if op == ":":
+            return low in str(v).lower()
+        assert compare is not None
+        return compare(str(v).lower(), low)
+
+    return test
 
 
-def _global_search(term: str) -> Predicate:
-    needle = term.lower()
+def _texts(value: Any, kind: str) -> list[str]:
+    if kind == "severity":
+        return [severity_name(value)]
+    value = plain(value)
+    if isinstance(value, list | dict):
+        return list(text_leaves(value))
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, int | float):
+        return [_number_text(value)]
+    return [str(value)]
 
-    def search(e: Any) -> bool:
-        kind = e.WhichOneof("payload")
-        if kind == "text_payload" and needle in e.text_payload.lower():
-            return True
-        if kind == "json_payload" and needle in _text(e.json_payload).lower():
-            return True
-        if e.HasField("http_request") and needle in e.http_request.request_url.lower():
-            return True
-        return any(needle in v.lower() for v in e.labels.values())
 
-    return search
+def _number_text(v: float) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _fraction(text: str) -> float:
+    return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big") / 2**64
+
+
+def _in_net(value: Any, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return ipaddress.ip_address(value.strip()) in net
+    except ValueError:
+        return False
 
 
 def _parse_time(text: str) -> int | None:
@@ -353,5 +318,11 @@ def _parse_time(text: str) -> int | None:
         return None
     if dt.tzinfo is None:
         return None
-    seconds = int(dt.timestamp())
-    return seconds * 1_000_000_000 + dt.microsecond * 1000
+    return int(dt.timestamp()) * 1_000_000_000 + dt.microsecond * 1000
+
+
+def _parse_duration(text: str) -> float | None:
+    """A duration as Google's JSON writes it: decimal seconds with an "s" ("0.123s")."""
+    if not text.endswith("s"):
+        return None
+    return _number(text[:-1])

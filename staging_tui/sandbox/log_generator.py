@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import bisect
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from google.cloud.audit import audit_log_pb2
 from google.cloud.logging_v2 import types as log_types
 
 from staging_tui.sandbox.run_api import revision_name
@@ -27,6 +29,13 @@ LogEntryPb: Any = log_types.LogEntry.pb()
 REQUEST_LOG = "run.googleapis.com%2Frequests"
 STDOUT_LOG = "run.googleapis.com%2Fstdout"
 STDERR_LOG = "run.googleapis.com%2Fstderr"
+AUDIT_LOG = "cloudaudit.googleapis.com%2Factivity"
+_AUDIT_METHODS = (
+    ("google.cloud.run.v2.Services.UpdateService", "google.cloud.run.v2.UpdateServiceRequest"),
+    ("google.cloud.run.v2.Services.SetIamPolicy", "google.iam.v1.SetIamPolicyRequest"),
+    ("google.cloud.run.v1.Services.ReplaceService", "google.cloud.run.v1.ReplaceServiceRequest"),
+)
+_AUDIT_PRINCIPALS = ("deploy@sandbox-staging.iam.gserviceaccount.com", "dev@example.com")
 _TABLE = 1 << 16
 
 TRACEBACK = """Traceback (most recent call last):
@@ -42,6 +51,17 @@ _PATHS = ("/", "/health", "/api/v1/items", "/api/v1/users/me", "/api/v1/threads"
           "/static/app.js", "/api/v1/search?q=staging", "/auth/callback")
 _AGENTS = ("Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0", "GoogleHC/1.0", "curl/8.5.0",
            "python-httpx/0.27.0")
+_EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt): ")
+
+
+def traceback_for(failure: str) -> str:
+    """A failing service's traceback: it ends with its `failure` when that is an
+    exception line (`ModuleNotFoundError: No module named 'stripe'`)."""
+    if not _EXCEPTION.match(failure):
+        return TRACEBACK
+    return TRACEBACK.rsplit("\n", 1)[0] + "\n" + failure
+
+
 _APP_TEXT = (
     (200, "Started server process [1]"),
     (200, "Application startup complete."),
@@ -62,6 +82,7 @@ class ServiceLogs:
     revision: str
     failed_revision: str = ""
     errors: bool = False  # a failing service: tracebacks, and errors at `error_share`
+    traceback: str = TRACEBACK  # what its tracebacks say (its `failure`, when an exception)
     error_share: float = 0.0  # share of requests that fail (500) and of error app logs
 
 
@@ -86,6 +107,7 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
             revision=revision_name(name, ready or count),
             failed_revision=revision_name(name, count) if ready < count else "",
             errors=errors,
+            traceback=traceback_for(str(spec.get("failure", ""))),
             error_share=error_share if errors else background,
         ))
     return out, logs
@@ -198,6 +220,8 @@ class LogGenerator:
             if text >= _APP_ERRORS and not svc.errors and r(i, 15) >= svc.error_share * 4:
                 text -= len(_APP_TEXT) - _APP_ERRORS  # a healthy service: errors are rare
             key = ("text", svc_index, text, int(r(i, 12) * 64))
+        elif kind > 0.995:  # an admin-activity audit log (someone changed the service)
+            key = ("audit", svc_index, int(r(i, 14) * len(_AUDIT_METHODS)))
         else:
             x = r(i, 13)
             severity = 100 if x < 0.2 else 200 if x < 0.8 else 300 if x < 0.9 else 400
@@ -239,7 +263,7 @@ class LogGenerator:
                 rl["revision_name"] = svc.failed_revision
             e.log_name = f"projects/{self.project}/logs/{STDERR_LOG}"
             e.severity = 500
-            e.text_payload = TRACEBACK
+            e.text_payload = svc.traceback
         elif kind == "req":
             _, _, post, path, status, agent = key
             e.log_name = f"projects/{self.project}/logs/{REQUEST_LOG}"
@@ -255,15 +279,41 @@ class LogGenerator:
             e.log_name = f"projects/{self.project}/logs/{STDOUT_LOG}"
             e.severity = severity
             e.text_payload = text.replace("{n}", str(key[3] * 157))
+        elif kind == "audit":
+            method, verb = _AUDIT_METHODS[key[2]]
+            e.log_name = f"projects/{self.project}/logs/{AUDIT_LOG}"
+            e.severity = 300
+            audit = audit_log_pb2.AuditLog(
+                service_name="run.googleapis.com", method_name=method,
+                resource_name=f"projects/{self.project}/locations/{self.region}/services/"
+                              f"{svc.name}")
+            audit.authentication_info.principal_email = _AUDIT_PRINCIPALS[key[2] % 2]
+            audit.request_metadata.caller_ip = "203.0.113.77"
+            audit.request_metadata.caller_supplied_user_agent = "google-cloud-sdk gcloud/502.0.0"
+            audit.request.update({"@type": f"type.googleapis.com/{verb}",
+                                  "name": audit.resource_name})
+            e.proto_payload.Pack(audit)
         else:
+            # structured logging: Cloud Run lifts "severity" out of the JSON line and keeps
+            # the rest (message, nested objects, arrays, numbers, booleans, nulls)
             n = key[3]
             e.log_name = f"projects/{self.project}/logs/{STDOUT_LOG}"
             e.severity = key[2]
+            message = f"handled job {n * 1571}"
+            if n % 16 == 5:
+                message += ("\nsteps: fetch, parse, store\nrows: "
+                            f"{n * 13}\nresult: ok")
             e.json_payload.update({
-                "message": f"handled job {n * 1571}",
+                "message": message,
                 "logger": f"{svc.name}.worker",
                 "duration_ms": round(n * 7.3, 1),
-                "context": {"user": f"user-{n % 50}", "attempt": 1},
+                "latency_ms": n * 17,
+                "cached": n % 2 == 0,
+                "retry_of": None,
+                "tags": ["worker", f"shard-{n % 4}"],
+                "context": {"user": f"user-{n % 50}", "attempt": 1 + n % 3,
+                            "roles": ["reader", "writer", "admin"][: n % 4]},
+                "items": [{"id": n, "ok": True}, {"id": n + 1, "ok": n % 5 != 0}],
             })
         return e
 

@@ -36,6 +36,7 @@ from staging_tui.sandbox.server_context import SandboxContext
 
 SERVICE = "google.logging.v2.LoggingServiceV2"
 SHARED_KEY = "logs"
+DEFAULT_BUFFER_WINDOW_NS = 2 * 10**9
 _Reason = log_types.TailLogEntriesResponse.SuppressionInfo.Reason
 _SuppressionPb: Any = log_types.TailLogEntriesResponse.SuppressionInfo.pb()
 _LogEntryPb: Any = log_types.LogEntry.pb()
@@ -114,6 +115,15 @@ async def _checked_filter(text: str, context: grpc.aio.ServicerContext) -> Compi
         raise AssertionError from None  # abort raises
 
 
+def _buffer_window_ns(request: log_types.TailLogEntriesRequest) -> int:
+    """The request's buffer_window; unset, Google's default: "Valid values are between
+    0-60000 milliseconds. Defaults to 2000 milliseconds." (logging.proto)."""
+    raw = type(request).pb(request)
+    if not raw.HasField("buffer_window"):
+        return DEFAULT_BUFFER_WINDOW_NS
+    return int(raw.buffer_window.seconds * 10**9 + raw.buffer_window.nanos)
+
+
 def _resource_ok(names: list[str], project: str) -> bool:
     return not names or any(n.rstrip("/") == f"projects/{project}" for n in names)
 
@@ -137,7 +147,11 @@ def install(ctx: SandboxContext) -> None:
         if order not in ("timestamp asc", "timestamp desc"):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 f"order_by {req.order_by!r}: use 'timestamp asc' or 'timestamp desc'")
-        size = min(req.page_size or 50, 1000)
+        if not 0 <= req.page_size <= 1000:  # logging.proto: "negative or exceeds 1000"
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                f"page_size {req.page_size} is out of range: Cloud Logging "
+                                "takes 1 to 1000 (0 for its default, 50)")
+        size = req.page_size or 50
         store = state.store
         store.advance()
         chunk, token = _page(store, flt, order == "timestamp desc", size, req.page_token)
@@ -191,12 +205,15 @@ def install(ctx: SandboxContext) -> None:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED,
                                 f"resource_names must be projects/{project}")
         flt = await _checked_filter(first.filter, context)
+        window_ns = _buffer_window_ns(first)
+        if not 0 <= window_ns <= 60 * 10**9:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "buffer_window must be between 0 and 60000 milliseconds")
         state.tails_opened += 1
         state.tails_active += 1
         outcome = _TailOutcome()
         try:
-            window = first.buffer_window  # a timedelta (0 when unset)
-            async for chunk in _tail(state, flt, outcome, int(window.total_seconds() * 1e9)):
+            async for chunk in _tail(state, flt, outcome, window_ns):
                 yield chunk
         finally:
             state.tails_active -= 1

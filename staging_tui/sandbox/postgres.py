@@ -19,9 +19,11 @@ without stopping it (SIGKILL, or a signal to the whole process group).
 from __future__ import annotations
 
 import atexit
+import functools
 import glob
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
@@ -57,6 +59,19 @@ def find_bindir() -> Path:
     if embedded is not None:
         return embedded
     raise SandboxError("no PostgreSQL server found for the sandbox", INSTALL_FIX)
+
+
+@functools.cache
+def local_major_version() -> int | None:
+    """The major version of the PostgreSQL the sandbox runs (`postgres --version`), or
+    None when there is none to ask: the Cloud SQL emulation answers with it."""
+    try:
+        out = subprocess.run([str(find_bindir() / "postgres"), "--version"], check=True,
+                             capture_output=True, text=True, timeout=10).stdout
+    except (SandboxError, OSError, subprocess.SubprocessError):
+        return None
+    match = re.search(r"(\d+)(?:\.\d+)?", out)
+    return int(match.group(1)) if match else None
 
 
 def _embedded_bindir() -> Path | None:

@@ -24,7 +24,8 @@ COND = run_v2.Condition
 PB = {name: getattr(run_v2, name).pb() for name in (
     "Service", "Revision", "RevisionTemplate", "Container", "EnvVar", "EnvVarSource",
     "SecretKeySelector", "ResourceRequirements", "ContainerPort", "RevisionScaling",
-    "TrafficTarget", "Condition", "ListServicesResponse", "ListRevisionsResponse")}
+    "TrafficTarget", "Condition", "ListServicesResponse", "ListRevisionsResponse",
+    "Volume", "SecretVolumeSource", "VersionToPath", "VolumeMount")}
 SERVICES = "google.cloud.run.v2.Services"
 REVISIONS = "google.cloud.run.v2.Revisions"
 INGRESS = {
@@ -46,6 +47,18 @@ def _ts(dt: Any) -> timestamp_pb2.Timestamp:
 def revision_name(service: str, number: int) -> str:
     suffix = hashlib.sha1(f"{service}/{number}".encode()).hexdigest()[:3]
     return f"{service}-{number:05d}-{suffix}"
+
+
+def _secret_volumes(specs: list[Mapping[str, Any]]) -> list[Any]:
+    """`volumes = [{ name = "certs", secret = "tls-staging", version = "latest",
+    mount = "/secrets" }]`: Secret Manager secrets mounted as files (template.volumes)."""
+    return [PB["Volume"](
+        name=str(v.get("name", f"secret-{i}")),
+        secret=PB["SecretVolumeSource"](
+            secret=str(v["secret"]),
+            items=[PB["VersionToPath"](path=str(v.get("path", "value")),
+                                       version=str(v.get("version", "latest")))]),
+    ) for i, v in enumerate(specs)]
 
 
 def _env(table: Mapping[str, Any]) -> list[Any]:
@@ -106,6 +119,10 @@ class RunState:
             ),
             ports=[PB["ContainerPort"](name="http1", container_port=int(spec.get("port", 8080)))],
         )
+        volumes = _secret_volumes(spec.get("volumes", []))
+        for vol_spec, volume in zip(spec.get("volumes", []), volumes, strict=True):
+            container.volume_mounts.add(name=volume.name,
+                                        mount_path=str(vol_spec.get("mount", "/secrets")))
         min_i, max_i = int(spec.get("min_instances", 0)), int(spec.get("max_instances", 10))
         account = str(spec.get("service_account", f"{name}@{scenario.project}.iam.gserviceaccount.com"))
         revisions = []
@@ -174,6 +191,7 @@ class RunState:
             template=PB["RevisionTemplate"](
                 revision=created_name,
                 containers=[container],
+                volumes=volumes,
                 scaling=PB["RevisionScaling"](min_instance_count=min_i, max_instance_count=max_i),
                 service_account=account,
             ),
@@ -194,6 +212,7 @@ class RunState:
 def install(ctx: SandboxContext) -> None:
     """Register the Run v2 servicers on the sandbox's gRPC server."""
     state = RunState(ctx.scenario)
+    ctx.shared["run_state"] = state  # run_operations.py updates it (UpdateService)
     faults = ctx.scenario.faults
     ordered = sorted(state.services)
 

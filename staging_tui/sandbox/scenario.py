@@ -7,6 +7,7 @@ from `Scenario.tables`, so adding an API is one new module. See docs/scenarios.m
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,17 @@ class Scenario:
     @property
     def region(self) -> str:
         return self.regions[0]
+
+    @property
+    def project_number(self) -> str:
+        """`[project] number`, else a stable 12-digit number derived from the id: Google
+        names resources `projects/NUMBER/...` (Secret Manager returns them so)."""
+        table = self.tables.get("project", {})
+        number = table.get("number") if isinstance(table, Mapping) else None
+        if number is not None:
+            return str(number)
+        digest = int(hashlib.sha1(self.project.encode()).hexdigest(), 16)
+        return str(100_000_000_000 + digest % 900_000_000_000)
 
     @property
     def builtin(self) -> bool:

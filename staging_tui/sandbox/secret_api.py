@@ -4,6 +4,7 @@ Reads the scenario's `[[secrets]]` tables (docs/secrets.md):
 
     [[secrets]]
     name = "jwt-secret-key-staging"
+    location = "us-central1"             # a regional secret (projects/P/locations/L/...)
     created = "90d"                      # age, like services
     labels = { app = "auth" }
     replication = "automatic"            # or a list of regions (user-managed)
@@ -17,11 +18,19 @@ Reads the scenario's `[[secrets]]` tables (docs/secrets.md):
 
 The state is published as `ctx.shared["secrets"]` (a `SecretStore`): other sandbox
 modules call `add_secret(name, value)` to store e.g. Cloud SQL passwords there.
+
+As Google's: names carry the project NUMBER (`projects/123.../secrets/S`; requests may
+name the project by id or number); regional secrets live under
+`projects/P/locations/L/secrets/S` and are listed with that parent; secret ids are
+`[a-zA-Z0-9_-]{1,255}`; a global secret needs a replication policy; payloads are at most
+64 KiB; a version added with `data_crc32c` says `client_specified_payload_checksum`;
+DeleteSecret honours the etag (ABORTED on a mismatch). Filters: secret_filter.py.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,12 +38,13 @@ from typing import Any
 
 import grpc
 from google.cloud import secretmanager_v1 as sm
-from google.protobuf import timestamp_pb2
+from google.protobuf import empty_pb2, timestamp_pb2
 
 from staging_tui.checksums import crc32c
 from staging_tui.errors import SandboxError
 from staging_tui.sandbox.rpc import page, service_handler, unary
 from staging_tui.sandbox.scenario import Scenario
+from staging_tui.sandbox.secret_filter import SecretFilterError, secret_filter, version_filter
 from staging_tui.sandbox.server_context import SandboxContext
 
 SERVICE = "google.cloud.secretmanager.v1.SecretManagerService"
@@ -51,6 +61,8 @@ class RawRequest:
     def __init__(self, proto_plus_type: Any) -> None:
         self.deserialize = proto_plus_type.pb().FromString
 STATE = {"enabled": 1, "disabled": 2, "destroyed": 3}
+MAX_PAYLOAD = 64 * 1024  # resources.proto SecretPayload.data: "no larger than 64KiB"
+SECRET_ID = re.compile(r"[a-zA-Z0-9_-]{1,255}")  # service.proto CreateSecretRequest.secret_id
 STATE_NAME = {1: "ENABLED", 2: "DISABLED", 3: "DESTROYED"}
 
 
@@ -81,16 +93,27 @@ class AbortError(Exception):
 class SecretStore:
     """All secrets of the emulated project, keyed by full resource name."""
 
-    def __init__(self, project: str, clock: Any = None) -> None:
+    def __init__(self, project: str, clock: Any = None, number: str = "") -> None:
         self.project = project
+        self.number = number or project
         self._clock = clock or (lambda: datetime.now(UTC))
         self.secrets: dict[str, Any] = {}
         self.versions: dict[str, list[StoredVersion]] = {}
         self._sorted: list[str] | None = None
 
     # ------------------------------------------------------------------ names
-    def full(self, short: str) -> str:
-        return short if short.startswith("projects/") else f"projects/{self.project}/secrets/{short}"
+    def full(self, short: str, location: str = "") -> str:
+        if short.startswith("projects/"):
+            return self.canonical(short)
+        where = f"locations/{location}/" if location else ""
+        return f"projects/{self.number}/{where}secrets/{short}"
+
+    def canonical(self, name: str) -> str:
+        """`name` with the project as its number (a request may use the id)."""
+        by_id = f"projects/{self.project}"
+        if name == by_id or name.startswith(by_id + "/"):
+            return f"projects/{self.number}" + name[len(by_id):]
+        return name
 
     def names(self) -> list[str]:
         if self._sorted is None:
@@ -99,13 +122,16 @@ class SecretStore:
 
     # ------------------------------------------------------------------ writes
     def create(self, short: str, *, labels: Mapping[str, str] | None = None,
-               replication: str | list[str] = "automatic", created: datetime | None = None) -> Any:
-        full = self.full(short)
+               replication: str | list[str] = "automatic", created: datetime | None = None,
+               location: str = "") -> Any:
+        full = self.full(short, location)
         if full in self.secrets:
             raise AbortError(grpc.StatusCode.ALREADY_EXISTS, f"Secret [{full}] already exists.")
         secret = PB["Secret"](name=full, create_time=_ts(created or self._clock()),
                               labels=dict(labels or {}), etag='"1"')
-        if isinstance(replication, str) and replication == "automatic":
+        if location:
+            pass  # a regional secret has no replication policy
+        elif isinstance(replication, str) and replication == "automatic":
             secret.replication.automatic.SetInParent()
         else:
             regions = [replication] if isinstance(replication, str) else list(replication)
@@ -117,7 +143,8 @@ class SecretStore:
         return secret
 
     def add_version(self, short: str, data: bytes, *, state: str = "enabled",
-                    created: datetime | None = None, bad_crc32c: bool = False) -> Any:
+                    created: datetime | None = None, bad_crc32c: bool = False,
+                    checksummed: bool = False) -> Any:
         full = self.full(short)
         if full not in self.secrets:
             raise AbortError(grpc.StatusCode.NOT_FOUND, f"Secret [{full}] not found.")
@@ -125,7 +152,9 @@ class SecretStore:
         when = created or self._clock()
         pb = PB["SecretVersion"](name=f"{full}/versions/{number}", create_time=_ts(when),
                                  state=STATE[state], etag=f'"{number}"')
-        pb.replication_status.automatic.SetInParent()
+        if "/locations/" not in full:
+            pb.replication_status.automatic.SetInParent()
+        pb.client_specified_payload_checksum = checksummed
         if state == "destroyed":
             pb.destroy_time.CopyFrom(_ts(when))
             data = b""
@@ -140,6 +169,16 @@ class SecretStore:
             self.create(name, labels={"used-by": used_by})
         pb = self.add_version(name, value)
         return str(pb.name)
+
+    def delete(self, name: str, etag: str = "") -> None:
+        secret = self.secret(name)
+        if etag and etag != secret.etag:
+            raise AbortError(grpc.StatusCode.ABORTED,
+                             f"The etag {etag} does not match the current etag of Secret "
+                             f"[{name}] ({secret.etag}).")
+        del self.secrets[name]
+        del self.versions[name]
+        self._sorted = None
 
     def set_state(self, version_name: str, state: str) -> Any:
         stored = self.version(version_name)
@@ -156,13 +195,14 @@ class SecretStore:
 
     # ------------------------------------------------------------------ reads
     def secret(self, name: str) -> Any:
+        name = self.canonical(name)
         if name not in self.secrets:
             raise AbortError(grpc.StatusCode.NOT_FOUND, f"Secret [{name}] not found.")
         return self.secrets[name]
 
     def version(self, name: str) -> StoredVersion:
         """`.../versions/N` or `.../versions/latest` (the newest, whatever its state)."""
-        parent, sep, number = name.partition("/versions/")
+        parent, sep, number = self.canonical(name).partition("/versions/")
         if not sep:
             raise AbortError(grpc.StatusCode.INVALID_ARGUMENT,
                              f"Invalid resource field value in the request: {name}")
@@ -193,60 +233,6 @@ class SecretStore:
                                                              data_crc32c=checksum))
 
 
-# ---------------------------------------------------------------------- filters
-
-
-def secret_filter(expression: str) -> Any:
-    """A predicate for the subset of Secret Manager's list filter we emulate:
-    space-separated terms, all must match: `name:SUBSTR`, `name=EXACT`, `labels.K=V`,
-    `labels.K:V` (V may be `*`), `labels.K` (has key), or a bare word (name substring)."""
-    terms = expression.split()
-
-    def one(term: str, secret: Any) -> bool:
-        short = secret.name.rsplit("/", 1)[-1]
-        short = str(short)
-        if term.startswith("name:"):
-            return term[5:].strip('"').lower() in short.lower()
-        if term.startswith("name="):
-            return short == term[5:].strip('"')
-        if term.startswith("labels."):
-            key, op, value = _split(term[7:])
-            if key not in secret.labels:
-                return False
-            actual = str(secret.labels[key])
-            if not op or value == "*":
-                return True
-            return actual == value if op == "=" else value.lower() in actual.lower()
-        if not all(ch.isalnum() or ch in "-_." for ch in term):
-            raise AbortError(grpc.StatusCode.INVALID_ARGUMENT,
-                             f"Invalid filter term {term!r}: the sandbox supports name and labels")
-        return term.lower() in short.lower()
-
-    return lambda secret: all(one(t, secret) for t in terms)
-
-
-def _split(term: str) -> tuple[str, str, str]:
-    for op in ("=", ":"):
-        if op in term:
-            key, _, value = term.partition(op)
-            return key, op, value.strip('"')
-    return term, "", ""
-
-
-def version_filter(expression: str) -> Any:
-    """`state:ENABLED` / `state=DISABLED` (the filter gcloud's --filter sends most)."""
-    if not expression.strip():
-        return lambda v: True
-    wanted = set()
-    for term in expression.replace(" OR ", " ").split():
-        key, _, value = term.replace("=", ":").partition(":")
-        if key != "state" or value.upper() not in STATE_NAME.values():
-            raise AbortError(grpc.StatusCode.INVALID_ARGUMENT,
-                             f"Invalid filter term {term!r}: the sandbox supports state:STATE")
-        wanted.add(value.upper())
-    return lambda v: STATE_NAME.get(v.state, "") in wanted
-
-
 # ---------------------------------------------------------------------- scenario
 
 
@@ -270,8 +256,10 @@ def load_secrets(scenario: Scenario, store: SecretStore) -> None:
         name = str(spec["name"])
         created = scenario.ago(spec.get("created", "30d"), key=f"secrets.{name}.created")
         replication = spec.get("replication", "automatic")
+        location = str(spec.get("location", ""))
         store.create(name, labels={str(k): str(v) for k, v in spec.get("labels", {}).items()},
-                     replication=replication, created=created)
+                     replication=replication, created=created, location=location)
+        name = store.full(name, location)
         versions = spec.get("versions")
         if versions is None:
             versions = [spec] if any(k in spec for k in ("value", "base64", "hex")) else []
@@ -294,17 +282,17 @@ def load_secrets(scenario: Scenario, store: SecretStore) -> None:
 def install(ctx: SandboxContext) -> None:
     """Register SecretManagerService and publish the store as ctx.shared["secrets"]."""
     scenario = ctx.scenario
-    store = SecretStore(scenario.project)
+    store = SecretStore(scenario.project, number=scenario.project_number)
     load_secrets(scenario, store)
     ctx.shared[SHARED_KEY] = store
     faults = scenario.faults
-    prefix = f"projects/{scenario.project}"
+    prefix = f"projects/{store.number}"
 
     def guarded(method: str, resource_of: Any, body: Any) -> Any:
         async def handler(req: Any, context: grpc.aio.ServicerContext) -> Any:
-            resource = resource_of(req)
+            resource = store.canonical(resource_of(req))
             await faults.apply("secretmanager", method, resource, context)
-            if not resource.startswith(prefix):
+            if resource != prefix and not resource.startswith(prefix + "/"):
                 await context.abort(grpc.StatusCode.PERMISSION_DENIED,
                                     f"Permission denied on resource '{resource}' (or it may "
                                     "not exist).")
@@ -312,10 +300,13 @@ def install(ctx: SandboxContext) -> None:
                 return body(req)
             except AbortError as exc:
                 await context.abort(exc.code, exc.message)
+            except SecretFilterError as exc:
+                await context.abort(exc.code, str(exc))
         return handler
 
     def list_secrets(req: Any) -> Any:
-        names = store.names()
+        parent = store.canonical(req.parent)
+        names = [n for n in store.names() if n.rsplit("/secrets/", 1)[0] == parent]
         if req.filter:
             keep = secret_filter(req.filter)
             names = [n for n in names if keep(store.secrets[n])]
@@ -324,31 +315,53 @@ def install(ctx: SandboxContext) -> None:
                                          next_page_token=token, total_size=len(names))
 
     def list_versions(req: Any) -> Any:
-        store.secret(req.parent)
+        parent = store.secret(req.parent).name
         keep = version_filter(req.filter)
-        newest_first = [v.pb for v in reversed(store.versions[req.parent]) if keep(v.pb)]
+        newest_first = [v.pb for v in reversed(store.versions[parent]) if keep(v.pb)]
         chunk, token = page(newest_first, req.page_size, req.page_token, default=25000,
                             maximum=25000)
         return PB["ListSecretVersionsResponse"](versions=chunk, next_page_token=token,
                                                 total_size=len(newest_first))
 
     def create_secret(req: Any) -> Any:
-        if not req.secret_id or "/" in req.secret_id:
+        if not SECRET_ID.fullmatch(req.secret_id):
             raise AbortError(grpc.StatusCode.INVALID_ARGUMENT,
-                             f"Invalid secret_id {req.secret_id!r}")
-        if req.parent != prefix:
+                             f"Invalid secret_id {req.secret_id[:300]!r}: a secret ID has 1 "
+                             "to 255 letters, digits, hyphens (-) and underscores (_).")
+        parent = store.canonical(req.parent)
+        location = ""
+        if parent.startswith(prefix + "/locations/"):
+            location = parent.removeprefix(prefix + "/locations/")
+        elif parent != prefix:
             raise AbortError(grpc.StatusCode.INVALID_ARGUMENT, f"Invalid parent {req.parent!r}")
+        kind = req.secret.replication.WhichOneof("replication")
+        if not location and kind is None:
+            raise AbortError(grpc.StatusCode.INVALID_ARGUMENT,
+                             "Secret.replication is required: set automatic or user_managed "
+                             "replication.")
+        if location and kind is not None:
+            raise AbortError(grpc.StatusCode.INVALID_ARGUMENT,
+                             "A regional secret takes no replication policy.")
         regions = [r.location for r in req.secret.replication.user_managed.replicas]
         return store.create(req.secret_id, labels=dict(req.secret.labels),
-                            replication=regions or "automatic")
+                            replication=regions or "automatic", location=location)
 
     def add_version(req: Any) -> Any:
-        store.secret(req.parent)
+        parent = store.secret(req.parent).name
         raw = req.payload
-        if raw.HasField("data_crc32c") and raw.data_crc32c != crc32c(raw.data):
+        if len(raw.data) > MAX_PAYLOAD:
+            raise AbortError(grpc.StatusCode.INVALID_ARGUMENT,
+                             f"Secret payload is {len(raw.data):,} bytes; Secret Manager "
+                             f"allows at most 65,536 (64 KiB).")
+        checksummed = raw.HasField("data_crc32c")
+        if checksummed and raw.data_crc32c != crc32c(raw.data):
             raise AbortError(grpc.StatusCode.INVALID_ARGUMENT,
                              "Checksum mismatch: data_crc32c does not match the payload data.")
-        return store.add_version(req.parent, raw.data)
+        return store.add_version(parent, raw.data, checksummed=checksummed)
+
+    def delete_secret(req: Any) -> Any:
+        store.delete(store.canonical(req.name), req.etag)
+        return empty_pb2.Empty()
 
     def setter(state: str) -> Any:
         return lambda req: store.set_state(store.version(req.name).pb.name, state)
@@ -374,6 +387,8 @@ def install(ctx: SandboxContext) -> None:
               guarded("AccessSecretVersion", by_name, lambda req: store.access(req.name))),
         unary(SERVICE, "CreateSecret", RawRequest(sm.CreateSecretRequest), sm.Secret,
               guarded("CreateSecret", by_parent, create_secret)),
+        unary(SERVICE, "DeleteSecret", RawRequest(sm.DeleteSecretRequest), None,
+              guarded("DeleteSecret", by_name, delete_secret)),
         unary(SERVICE, "AddSecretVersion", RawRequest(sm.AddSecretVersionRequest), sm.SecretVersion,
               guarded("AddSecretVersion", by_parent, add_version)),
         unary(SERVICE, "EnableSecretVersion", RawRequest(sm.EnableSecretVersionRequest), sm.SecretVersion,
@@ -383,4 +398,5 @@ def install(ctx: SandboxContext) -> None:
         unary(SERVICE, "DestroySecretVersion", RawRequest(sm.DestroySecretVersionRequest), sm.SecretVersion,
               guarded("DestroySecretVersion", by_name, setter("destroyed"))),
     ]))
+
 

@@ -24,6 +24,7 @@ from staging_tui.sandbox.server_context import SandboxContext
 
 API_MODULES: tuple[str, ...] = (
     "staging_tui.sandbox.run_api",
+    "staging_tui.sandbox.run_operations",  # UpdateService + Operations, on run_api's state
     "staging_tui.sandbox.health_api",
     "staging_tui.sandbox.secret_api",  # before modules that store secrets (cloudsql)
     "staging_tui.sandbox.logging_api",

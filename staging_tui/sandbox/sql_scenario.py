@@ -16,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from staging_tui.config import SANDBOX_PROFILE, Settings, sandbox_settings, with_scenario_profile
 from staging_tui.domain import SqlInstance
-from staging_tui.errors import SandboxError
+from staging_tui.errors import ConfigError, SandboxError
 from staging_tui.sandbox.scenario import Scenario, parse_duration
 from staging_tui.sandbox.scenario_checks import check_seed_sql
 
@@ -138,3 +139,16 @@ def sql_instances(scenario: Scenario) -> tuple[SqlInstance, ...]:
         )
         for spec in sql_specs(scenario)
     )
+
+
+def scenario_settings(scenario: Scenario, profile: str = SANDBOX_PROFILE) -> Settings:
+    """The profile the console runs with against `scenario`: a built-in sandbox profile
+    (`sandbox`, `sandbox-actions`, `sandbox-protected`), the scenario's SQL instances and
+    its own `[profile]` table (required secrets, suffix, extensions ...). Nothing comes
+    from the default scenario."""
+    base = replace(sandbox_settings(scenario.project, scenario.regions, profile),
+                   sql_instances=sql_instances(scenario))
+    try:
+        return with_scenario_profile(base, scenario.tables.get("profile"), scenario.source)
+    except ConfigError as exc:
+        raise SandboxError(exc.message, exc.fix) from None

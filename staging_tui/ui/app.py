@@ -23,7 +23,7 @@ from textual.worker import get_current_worker
 from staging_tui.audit_trail import AuditTrail
 from staging_tui.backend import Backend
 from staging_tui.config import Settings
-from staging_tui.domain import Severity
+from staging_tui.domain import ActionPlan, Severity
 from staging_tui.render.command_line import parse
 from staging_tui.ui.command_actions import CommandNames, pane_actions, run_command
 from staging_tui.ui.panes import PANES, prewarm
@@ -63,6 +63,8 @@ class StagingApp(App[int]):
         self.clock = clock or (lambda: datetime.now(UTC))
         # Reveals, copies and secret writes, as JSON lines under the XDG state dir.
         self.audit_trail = AuditTrail(clock=self.clock)
+        # The last incident action that moved traffic in this session: `u` inverts it.
+        self.last_traffic_action: ActionPlan | None = None
         if settings.keys:
             self.set_keymap(dict(settings.keys))
         self._last_input = 0.0  # time.monotonic() of the last key or mouse event

@@ -19,6 +19,12 @@ SELECT = check(
 VERSION = check(
     "database.version", "database", "Server version",
     "The PostgreSQL server version (a note; compare with production).", "")
+VERSION_MISMATCH = check(
+    "database.version-mismatch", "database", "Server runs the declared version",
+    "The PostgreSQL major version the server answers differs from the instance's declared "
+    "databaseVersion (in the sandbox: the local PostgreSQL is another major version).",
+    "sandbox: put the declared PostgreSQL on PATH (or declare the version it runs); Google: "
+    "check the instance's upgrade status (gcloud sql instances describe INSTANCE)")
 EXTENSIONS = check(
     "database.extensions", "database", "Required extensions installed",
     "Every extension in the profile's required_extensions is installed (e.g. postgis).",
@@ -58,6 +64,11 @@ def check_database(status: DatabaseStatus, required_extensions: Iterable[str] = 
                 Level.WARNING, f"{status.database}: {view.name} was never refreshed", target,
                 title=f"{status.instance}: materialized view {view.name} not populated",
                 fix=f"REFRESH MATERIALIZED VIEW {view.name};"))
+    if mismatch := version_mismatch(status):
+        out.append(VERSION_MISMATCH.found(
+            Level.WARNING, f"{status.instance}/{status.database}: {mismatch}", target,
+            title=f"{status.instance}: runs PostgreSQL {status.server_version.split()[0]}, "
+                  f"not {status.declared_version}"))
     if alembic_head:
         heads = status.alembic_heads
         if heads is None:
@@ -72,5 +83,22 @@ def check_database(status: DatabaseStatus, required_extensions: Iterable[str] = 
     return out
 
 
+def version_mismatch(status: DatabaseStatus) -> str:
+    """A sentence when the declared major version is not what the server answers (the
+    sandbox runs whatever PostgreSQL it found); "" when they agree or one is unknown."""
+    declared = status.declared_version.upper()
+    if not declared.startswith("POSTGRES_") or not status.server_version:
+        return ""
+    want = declared.removeprefix("POSTGRES_").split("_")[0]
+    have = status.server_version.split(".")[0].split()[0]
+    if not want.isdigit() or want == have:
+        return ""
+    return (f"the instance declares {status.declared_version} but the server answers "
+            f"PostgreSQL {status.server_version}")
+
+
 def database_summary(status: DatabaseStatus) -> str:
-    return f"{status.instance}/{status.database}: {status.server_version or 'unknown version'}"
+    text = f"{status.instance}/{status.database}: {status.server_version or 'unknown version'}"
+    if status.declared_version and not version_mismatch(status):
+        text += f" ({status.declared_version})"
+    return text

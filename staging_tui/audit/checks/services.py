@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from staging_tui.audit.checks.registry import Check, check, security_level
 from staging_tui.domain import EnvVar, Finding, Level, Readiness, Revision, Service
-from staging_tui.env_rules import env_flags
+from staging_tui.env_rules import env_flags, mask_credentials
 
 READY = check(
     "services.ready", "services", "Every service Ready",
@@ -62,8 +62,15 @@ PLAIN_SECRET = check(
     "it is visible to anyone who can view the service.",
     "store it in Secret Manager and reference it: --update-secrets VAR=NAME-staging:latest")
 
+CREDENTIAL = check(
+    "services.credential-in-value", "services", "No credentials inside plain env values",
+    "A plain env value holds a credential, whatever the var is called: a password in a URL "
+    "(postgres://user:password@host, redis://:password@host, https://user:token@...), a "
+    "bearer token, a private key or an API token.",
+    "move the value (or the whole URL) to Secret Manager and reference it: "
+    "--update-secrets VAR=NAME-staging:latest")
+
 _NOT_READY = re.compile(r"^Revision '[^']+' is not ready and cannot serve traffic\.\s*")
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _ENV_RULES: Mapping[str, tuple[Check, Level | None]] = {
     # rule id -> check, level (None: the security level of the profile)
     "template": (ENV_TEMPLATE, Level.ERROR),
@@ -73,6 +80,7 @@ _ENV_RULES: Mapping[str, tuple[Check, Level | None]] = {
     "cors": (CORS, None),
     "auth-disabled": (AUTH, None),
     "plain-secret": (PLAIN_SECRET, None),
+    "credential-in-value": (CREDENTIAL, None),
 }
 
 
@@ -137,7 +145,7 @@ def shown_value(var: EnvVar, rule: str) -> str:
     """The value as evidence: hidden for plain secrets, URL passwords masked."""
     if rule == "plain-secret":
         return "<plain value, hidden>"
-    return repr(_URL_PASSWORD.sub(r"\1***@", var.value))
+    return repr(mask_credentials(var.value))
 
 
 def check_env(services: Iterable[Service], protected: bool) -> list[Finding]:

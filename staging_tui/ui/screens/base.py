@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 from staging_tui.audit_trail import AuditTrail
 from staging_tui.backend import Backend
 from staging_tui.config import Settings
-from staging_tui.domain import Severity
+from staging_tui.domain import ActionPlan, Severity
 from staging_tui.ui.widgets.env_header import EnvHeader
 from staging_tui.ui.widgets.status_line import StatusLine
 
@@ -29,6 +29,7 @@ class ConsoleApp(Protocol):
     settings: Settings
     clock: Callable[[], datetime]
     audit_trail: AuditTrail
+    last_traffic_action: ActionPlan | None  # what `u` (undo) inverts
 
     # Jumps between panes (StagingApp switches the mode and calls the pane's entry).
     def open_logs(self, service: str = "", revision: str = "",

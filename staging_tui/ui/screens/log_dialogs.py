@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
@@ -21,15 +22,14 @@ from staging_tui.ui.screens.base import PaneScreen
 
 def entry_renderable(entry: LogEntry, utc: bool) -> RenderableType:
     """Header lines, every line of the text, the JSON payload pretty and highlighted."""
-    head = expanded_text(LogEntry(entry.insert_id, entry.timestamp, entry.severity,
-                                  entry.service, entry.revision, entry.log_name, "", None,
-                                  entry.http_request, entry.labels, entry.trace), utc)
+    head = expanded_text(replace(entry, text="", json_payload=None, proto_payload=None), utc)
     parts: list[RenderableType] = [Text(head)]
     if entry.text:
         parts += [Text(""), Text(entry.text)]
-    if entry.json_payload is not None:
-        pretty = json.dumps(dict(entry.json_payload), indent=2, sort_keys=True, default=str)
-        parts += [Text(""), Syntax(pretty, "json", theme="ansi_dark", word_wrap=True)]
+    for payload in (entry.json_payload, entry.proto_payload):
+        if payload is not None:
+            pretty = json.dumps(dict(payload), indent=2, sort_keys=True, default=str)
+            parts += [Text(""), Syntax(pretty, "json", theme="ansi_dark", word_wrap=True)]
     return Group(*parts)
 
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
-from staging_tui.audit.secrets_audit import audit_profile, secret_users
+from staging_tui.audit.secrets_audit import audit_profile, own_projects, secret_users
 from staging_tui.domain import Finding, Level, Secret, Service
 from staging_tui.errors import StagingError
 from staging_tui.render.secrets import MARK, audit_summary, filter_secrets
@@ -118,7 +118,7 @@ class SecretsScreen(SecretPaneBase):
         self.versions_loaded = True
         self.secrets = secrets
         self.services = services
-        self.users = secret_users(self.services, self.settings.project)
+        self.users = secret_users(self.services, own_projects(self.settings.project, secrets))
         self.findings = audit_profile(self.settings, self.services, self.secrets)
         self.query_one("#secrets-audit-text", Static).update(audit_text(self.findings))
         self.show_rows()

@@ -21,11 +21,12 @@ from staging_tui.render.service_detail import (
     summary_text,
 )
 from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
 from staging_tui.ui.widgets.nav_table import NavTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 
-class ServiceDetailScreen(PaneScreen):
+class ServiceDetailScreen(ServiceActions, PaneScreen):
     PANE_TITLE = "Services"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
@@ -34,6 +35,8 @@ class ServiceDetailScreen(PaneScreen):
         Binding("o", "open_url", "Open URL", id="detail.open-url"),
         Binding("l", "open_logs", "Logs", id="detail.logs"),
         Binding("r", "reload", "Reload", id="detail.reload"),
+        *action_bindings("detail"),
+        Binding("B", "rollback_to", "Roll back to this", show=False, id="detail.rollback-to"),
     ]
 
     def __init__(self, service: Service) -> None:
@@ -58,9 +61,10 @@ class ServiceDetailScreen(PaneScreen):
         self.load_revisions()
 
     @work(exclusive=True, group="detail-revisions", exit_on_error=False)
-    async def load_revisions(self) -> None:
+    async def load_revisions(self, keep_status: bool = False) -> None:
         status = self.query_one(StatusLine)
-        status.busy(f"loading revisions of {self.service.name}")
+        if not keep_status:
+            status.busy(f"loading revisions of {self.service.name}")
         try:
             run = await self.backend.run()
             self.revisions = await run.list_revisions(self.service.name, self.service.region)
@@ -72,11 +76,31 @@ class ServiceDetailScreen(PaneScreen):
         now = self.now()
         for rev in self.revisions:
             table.add_row(*revision_cells(rev, self.service, now), key=rev.name)
+        if keep_status:
+            return
         status.info(f"{len(self.revisions)} revisions · [h] health check · [l] logs · "
                     "[c] copy URL · [o] open URL · [Esc] back")
 
     def action_reload(self) -> None:
         self.load_revisions()
+
+    def action_service(self) -> Service | None:
+        return self.service
+
+    def action_revision(self) -> str:
+        table = self.query_one("#detail-revisions", DataTable)
+        if not table.row_count:
+            return ""
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def after_action(self, service: Service) -> None:
+        """Show the service as the operation left it, and its revisions."""
+        self.service = service
+        now = self.now()
+        self.query_one("#detail-summary", Static).update(summary_text(service, now))
+        self.query_one("#detail-conditions", Static).update(conditions_text(service))
+        self.query_one("#detail-containers", Static).update(containers_text(service))
+        self.load_revisions(keep_status=True)
 
     @work(exclusive=True, group="detail-health", exit_on_error=False)
     async def action_health(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +16,7 @@ from staging_tui.model.refresh import Refresh
 from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
 from staging_tui.render.services import filter_services, group_by_pr, pr_number
 from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
@@ -23,7 +25,7 @@ TICK_S = 5.0
 SORT_KEYS = ("name", "status", "modified")
 
 
-class ServicesScreen(PaneScreen):
+class ServicesScreen(ServiceActions, PaneScreen):
     PANE_TITLE = "Services"
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="services.filter"),
@@ -33,6 +35,7 @@ class ServicesScreen(PaneScreen):
         Binding("s", "cycle_sort", "Sort", id="services.sort"),
         Binding("g", "toggle_groups", "PR groups", id="services.group"),
         Binding("l", "open_logs", "Logs", id="services.logs"),
+        *action_bindings("services"),
     ]
 
     def __init__(self) -> None:
@@ -131,7 +134,12 @@ class ServicesScreen(PaneScreen):
         if self.filter_text:
             parts.append(f"filter: {self.filter_text!r}")
         parts.append(f"auto-refresh {REFRESH_S:g}s")
-        self.query_one(StatusLine).info(" · ".join(parts))
+        line = Text(" · ".join(parts))
+        status = self.query_one(StatusLine)
+        if self.action_note is not None:  # the last action's end stays in view
+            line = Text.assemble(line, "\n", self.action_note)
+            status.styles.max_height = 7
+        status.info(line)
 
     # ------------------------------------------------------------------ actions
 
@@ -179,6 +187,13 @@ class ServicesScreen(PaneScreen):
     def action_toggle_groups(self) -> None:
         self.grouped = not self.grouped
         self.show_rows()
+
+    def action_service(self) -> Service | None:
+        return self.selected_service()
+
+    def after_action(self, service: Service) -> None:
+        self.refresh_schedule.cancelled()  # the action's result replaces a load in flight
+        self.refresh_services()
 
     def selected_service(self) -> Service | None:
         name = self.query_one(ServicesTable).selected_name

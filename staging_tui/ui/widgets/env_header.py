@@ -70,7 +70,8 @@ class EnvHeader(Horizontal):
     def _identity(self) -> Text:
         s = self.settings
         env = "PROTECTED " + s.environment.upper() if s.protected else s.environment.upper()
-        mode = "read-only" if not s.writable else "WRITES ON"
+        mode = ("read-only" if s.read_only else
+                "ACTIONS: TYPE NAME" if s.protected else "WRITES ON")
         text = Text()
         text.append(f" {env} ", style="bold reverse")
         who = "" if s.sandbox else f" │ {self.account or 'ADC'}"

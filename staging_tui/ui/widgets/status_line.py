@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -24,13 +25,24 @@ class StatusLine(Static):
         kwargs.setdefault("markup", False)
         super().__init__(content, **kwargs)
 
+    _rows = -1  # screen rows of the current text: a same-height update skips the relayout
+
+    def _show(self, text: str | Text) -> None:
+        """Update; lay the screen out again only when the line's height changes (a
+        relayout of a pane costs tens of ms, and progress updates come several a second)."""
+        plain = text.plain if isinstance(text, Text) else text
+        width = max(self.content_size.width, 1)
+        rows = sum(max(1, -(-cell_len(line) // width)) for line in plain.split("\n"))
+        self.update(text, layout=rows != self._rows or not self.content_size.width)
+        self._rows = rows
+
     def busy(self, what: str) -> None:
         self.remove_class("-error")
-        self.update(Text(f"⟳ {what}…", style="italic"))
+        self._show(Text(f"⟳ {what}…", style="italic"))
 
     def info(self, text: str | Text) -> None:
         self.remove_class("-error")
-        self.update(text)
+        self._show(text)
 
     def error(self, exc: BaseException, retry_key: str = "r") -> None:
         self.add_class("-error")
@@ -44,6 +56,7 @@ class StatusLine(Static):
             text.append(f"✗ {type(exc).__name__}: {exc}", style="bold")
         if retry_key:  # "" for a refusal: pressing the key again would not help
             text.append(f"   [{retry_key}] retry", style="dim")
+        self._rows = -1
         self.update(text)
 
     def failure(self, what: str, exc: BaseException) -> None:
@@ -55,6 +68,7 @@ class StatusLine(Static):
         text.append(f" · details: {failure_details(exc)}")
         text.append("   the pane keeps working; retry its action or switch panes", style="dim")
         self.update(text)
+        self._rows = -1
 
 
 def failure_details(exc: BaseException) -> str:
