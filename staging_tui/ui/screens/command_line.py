@@ -41,7 +41,7 @@ class CommandLineScreen(ModalScreen[str | None]):
     """
     BINDINGS = [
         Binding("escape", "dismiss_line", "Close", id="command.close"),
-        Binding("tab", "complete", "Complete", id="command.complete", priority=True),
+        Binding("tab", "complete", "Complete", id="command.complete"),
     ]
 
     def __init__(self, names: Mapping[str, Sequence[str]]) -> None:
