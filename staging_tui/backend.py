@@ -20,6 +20,7 @@ from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.ports import (
     HealthCheck,
     LogSource,
+    MetricsSource,
     Probes,
     SecretStore,
     ServicesSource,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from staging_tui.db.session import QuerySession
     from staging_tui.gcp.doctor_probes import DoctorProbes
     from staging_tui.gcp.logs import LogsAdapter
+    from staging_tui.gcp.monitoring import MonitoringAdapter
     from staging_tui.gcp.run import RunAdapter
     from staging_tui.gcp.run_actions import RunActions
     from staging_tui.gcp.secrets import SecretsAdapter
@@ -118,7 +120,7 @@ class Backend:
         def build(ep: Endpoints) -> LogsAdapter:
             from staging_tui.gcp.logs import LogsAdapter
 
-            return LogsAdapter(ep, self.settings.project)
+            return LogsAdapter(ep, self.settings.project, quota_share=self.settings.quota_share)
 
         return await self._adapter("staging_tui.gcp.logs", build)
 
@@ -151,9 +153,26 @@ class Backend:
         def build(ep: Endpoints) -> SecretsAdapter:
             from staging_tui.gcp.secrets import SecretsAdapter
 
-            return SecretsAdapter(ep, self.settings.project, regions=self.settings.regions)
+            return SecretsAdapter(ep, self.settings.project, regions=self.settings.regions,
+                                  quota_share=self.settings.quota_share)
 
         return await self._adapter("staging_tui.gcp.secrets", build)
+
+    async def monitoring(self) -> MetricsSource:
+        """Cloud Monitoring: golden signals of the Cloud Run services, log entry counts."""
+        def build(ep: Endpoints) -> MonitoringAdapter:
+            from staging_tui.gcp.monitoring import MonitoringAdapter
+
+            return MonitoringAdapter(ep, self.settings.project,
+                                     quota_share=self.settings.quota_share)
+
+        return await self._adapter("staging_tui.gcp.monitoring", build)
+
+    def quota_line(self) -> str:
+        """This session's API calls per API in the last minute (the `?` help's quota line)."""
+        from staging_tui.gcp.call_meter import SESSION_METER
+
+        return SESSION_METER.line()
 
     async def health(self, service: Service, path: str = "") -> HealthCheck:
         """GET the service's health path (profile's `health`, else "/")."""

@@ -47,6 +47,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     "detail.rollback-to",
     "detail.traffic",
     "detail.undo",
+    "detail.window",
     "doctor.back",
     "doctor.detail-goto",
     "doctor.details",

@@ -31,6 +31,7 @@ PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
     "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
+    "quota_share",
     "tunnel_max_connections",
 }
 TOP_KEYS = {"default_profile", "profiles"}
@@ -55,6 +56,7 @@ class Settings:
     protected: bool = False
     log_buffer: int = 100_000
     statement_timeout: int = 30          # seconds, for the Query pane and `query` (0 = none)
+    quota_share: float = 0.5             # of each per-minute project quota this console may use
     tunnel_max_connections: int = 50     # clients per tunnel beyond which it refuses (0 = none)
     required_extensions: tuple[str, ...] = ()
     alembic_head: str = ""
@@ -246,6 +248,7 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         protected=_bool(raw, "protected", False, file, key),
         log_buffer=_int(raw, "log_buffer", 100_000, file, key),
         statement_timeout=_int(raw, "statement_timeout", 30, file, key),
+        quota_share=_share(raw, "quota_share", 0.5, file, key),
         tunnel_max_connections=_int(raw, "tunnel_max_connections", 50, file, key),
         required_extensions=tuple(_strings(raw.get("required_extensions", []), file,
                                            f"{key}.required_extensions")),
@@ -307,6 +310,14 @@ def _bool(raw: Mapping[str, Any], name: str, default: bool, file: str, key: str)
         raise ConfigError(file, f"{key}.{name}", f"must be true or false, got {value!r}",
                           f"write {name} = true  or  {name} = false (no quotes)")
     return value
+
+
+def _share(raw: Mapping[str, Any], name: str, default: float, file: str, key: str) -> float:
+    value = raw.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ConfigError(file, f"{key}.{name}", f"must be a fraction in (0, 1], got {value!r}",
+                          f"write e.g. {name} = {default} (half of each per-minute quota)")
+    return float(value)
 
 
 def _int(raw: Mapping[str, Any], name: str, default: int, file: str, key: str) -> int:

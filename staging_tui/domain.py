@@ -193,6 +193,7 @@ class Secret:
     versions: tuple[SecretVersion, ...] = ()
     versions_error: str = ""  # why the versions could not be listed (e.g. PERMISSION_DENIED)
     location: str = ""  # a regional secret's region (projects/P/locations/L/secrets/S)
+    versions_known: bool = True  # False: listed by name only, versions not fetched (quota)
 
     @property
     def latest_enabled(self) -> SecretVersion | None:
@@ -555,6 +556,21 @@ class DatabaseStatus:
     alembic_heads: tuple[str, ...] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class GoldenSignals:
+    """One service's golden signals from Cloud Monitoring, one value per minute, oldest
+    first, at `times` (each the end of its minute). Missing values are 0."""
+
+    service: str
+    times: tuple[datetime, ...] = ()
+    requests_per_s: tuple[float, ...] = ()
+    errors_per_min: tuple[float, ...] = ()  # 5xx responses
+    error_ratio: tuple[float, ...] = ()  # 5xx / all, 0..1
+    p50_ms: tuple[float, ...] = ()
+    p95_ms: tuple[float, ...] = ()
+    instances: tuple[float, ...] = ()
+    cpu: tuple[float, ...] = ()  # utilization p95, 0..1
+    memory: tuple[float, ...] = ()  # utilization p95, 0..1
 # --------------------------------------------------------------------------- Incident actions
 
 

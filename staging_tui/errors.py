@@ -75,6 +75,21 @@ class ResourceExhausted(ApiError):
     code = "RESOURCE_EXHAUSTED"
 
 
+class QuotaExceeded(ResourceExhausted):
+    """A per-minute rate quota of the project is spent (Google's RATE_LIMIT_EXCEEDED).
+
+    `quota` names it ("Logging read quota"), `limit` is its calls per minute (0 when
+    Google did not say), `retry_after` Google's RetryInfo delay in seconds, if given.
+    """
+
+    def __init__(self, message: str, fix: str = "", *, resource: str = "", quota: str = "",
+                 limit: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message, fix, resource=resource)
+        self.quota = quota
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class AlreadyExists(ApiError):
     code = "ALREADY_EXISTS"
 

@@ -45,6 +45,7 @@ def sandbox(default_scenario: Scenario) -> Iterator[RunningSandbox]:
     """The default scenario served on loopback for the whole test session (read-only use)."""
     thread = SandboxThread(default_scenario)
     running = thread.start()
+    running.quotas.enabled = False  # counted, not enforced: quota tests own sandboxes
     yield running
     thread.stop()
 
@@ -65,6 +66,7 @@ def fixed_sandbox() -> Iterator[RunningSandbox]:
     scenario.tables = tables
     thread = SandboxThread(scenario)
     running = thread.start()
+    running.quotas.enabled = False  # counted, not enforced: quota tests own sandboxes
     yield running
     thread.stop()
 

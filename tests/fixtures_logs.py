@@ -9,14 +9,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from staging_tui.domain import LogEntry, Severity
+from staging_tui.gcp.call_budget import CallBudget
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.logs import LogsAdapter, ReconnectPolicy
 from staging_tui.sandbox.log_generator import TRACEBACK
 from staging_tui.sandbox.scenario import load_scenario, scenario_from_dict
 from staging_tui.sandbox.server import RunningSandbox, SandboxThread
 
+# Time compressed: what takes minutes against Google happens here in seconds, so the
+# per-minute call budgets (tested on their own in test_quota_budgets.py) are lifted.
 FAST_POLICY = ReconnectPolicy(overlap=timedelta(seconds=1), retry_delay=0.02, retry_max=0.1,
-                              exhausted_delay=0.05, exhausted_max=0.2, first_response_wait=0.2)
+                              exhausted_delay=0.05, exhausted_max=0.2, first_response_wait=0.2,
+                              clean_end_delay=0.01, clean_end_max=0.05,
+                              tail_calls_per_minute=100_000)
 
 FAULTY_LOGS = {
     "project": {"id": "logs-faults", "region": "us-central1", "seed": 7},
@@ -47,14 +52,17 @@ def faulty_logs_sandbox() -> Iterator[RunningSandbox]:
     RESOURCE_EXHAUSTED on some tail calls, UNAVAILABLE on some lists, rate limiting."""
     thread = SandboxThread(scenario_from_dict(FAULTY_LOGS, source="<faulty logs>"))
     running = thread.start()
+    running.quotas.enabled = False  # counted, not enforced: quota tests own sandboxes
     yield running
     thread.stop()
 
 
 def logs_adapter(sandbox: RunningSandbox, policy: ReconnectPolicy | None = None) -> LogsAdapter:
     """Build inside the test's event loop (the grpc channel binds to it)."""
-    return LogsAdapter(Endpoints.for_sandbox(sandbox.endpoints), sandbox.scenario.project,
-                       policy or FAST_POLICY)
+    adapter = LogsAdapter(Endpoints.for_sandbox(sandbox.endpoints), sandbox.scenario.project,
+                          policy or FAST_POLICY)
+    adapter.budget = CallBudget(100_000)  # compressed time (see FAST_POLICY)
+    return adapter
 
 
 SNAPSHOT_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -95,6 +103,7 @@ def quiet_logs_sandbox() -> Iterator[RunningSandbox]:
     scenario.now = SNAPSHOT_NOW
     thread = SandboxThread(scenario)
     running = thread.start()
+    running.quotas.enabled = False  # counted, not enforced: quota tests own sandboxes
 
     async def write() -> None:
         logs = logs_adapter(running)

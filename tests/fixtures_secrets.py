@@ -51,6 +51,7 @@ def secrets_sandbox() -> Iterator[RunningSandbox]:
     """SECRETS_SCENARIO served for the session; tests that write use their own names."""
     thread = SandboxThread(scenario_from_dict(SECRETS_SCENARIO, source="<secrets test>"))
     running = thread.start()
+    running.quotas.enabled = False  # counted, not enforced: quota tests own sandboxes
     yield running
     thread.stop()
 

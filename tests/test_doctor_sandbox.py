@@ -126,6 +126,7 @@ async def test_an_area_that_cannot_gather_is_a_finding_naming_the_api() -> None:
         "services": [{"name": "api"}],
     })
     with SandboxThread(scenario) as sandbox:
+        sandbox.quotas.enabled = False  # counted, not enforced
         backend = backend_for(sandbox)
         try:
             findings = await run_doctor(backend, ["credentials", "services", "health"])

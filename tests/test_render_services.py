@@ -102,7 +102,7 @@ def test_refresh_schedule_backs_off_after_errors_and_never_overlaps() -> None:
 
     from staging_tui.model.refresh import Refresh
 
-    r = Refresh(30.0, max_backoff=100.0)
+    r = Refresh(30.0, max_backoff=100.0, jitter=0.0)
     assert not r.tick(25.0) and r.tick(5.0)
     assert r.begin() and not r.begin() and not r.tick(31.0)  # one load at a time
     r.failed()

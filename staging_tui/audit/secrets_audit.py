@@ -101,6 +101,14 @@ def audit_input(project: str, suffix: str, required: Sequence[str], services: It
                        *service_uses(services, own_projects(project, secrets))))
 
 
+def needed_secrets(data: AuditInput) -> list[str]:
+    """The secrets whose versions the audit reads: referenced by a service first, then the
+    required list and the profile's own (SQL passwords); unique, in that order."""
+    by_service = [u.secret for u in data.uses if u.service]
+    required = [u.secret for u in data.uses if not u.service]
+    return list(dict.fromkeys([*by_service, *required, *data.profile_secrets]))
+
+
 def audit_profile(settings: Settings, services: Iterable[Service], secrets: Iterable[Secret]
                   ) -> list[Finding]:
     """The audit as the profile defines it (required list, suffix, SQL password secrets)."""

@@ -49,10 +49,14 @@ async def gather_secret_findings(backend: DoctorBackend,
                                  ) -> tuple[list[Finding], dict[str, str]]:
     s = backend.settings
     adapter = await backend.secrets()
-    listed: list[Secret] = await adapter.list_secrets()
+    names: list[Secret] = await adapter.list_secrets(with_versions=False)  # one call
     data = secrets_audit.audit_input(
         s.project, s.secret_suffix, s.required_secrets, await services(),
-        tuple(i.password_secret for i in s.sql_instances if i.password_secret), listed)
+        tuple(i.password_secret for i in s.sql_instances if i.password_secret), names)
+    # versions only of the secrets someone uses: one read call each, not one per secret
+    needed = set(secrets_audit.needed_secrets(data))
+    filled = iter(await adapter.fill_versions([x for x in names if x.name in needed]))
+    listed = [next(filled) if x.name in needed else x for x in names]
     findings = secrets_audit.audit_secrets(data, listed)
     usable = [f for f in findings if f.level is Level.OK]
     others = [f for f in findings if f.level is not Level.OK]

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
+from google.rpc import error_details_pb2
 
 from staging_tui import errors
 
@@ -31,10 +32,51 @@ _BY_TYPE: list[tuple[type[Exception], type[errors.ApiError], str]] = [
 ]
 
 
+_API_NAMES = {
+    "logging.googleapis.com": "Logging", "secretmanager.googleapis.com": "Secret Manager",
+    "run.googleapis.com": "Cloud Run Admin", "sqladmin.googleapis.com": "Cloud SQL Admin",
+    "monitoring.googleapis.com": "Monitoring",
+}
+QUOTA_FIX = "wait: per-minute quotas refill at the next minute; the console retries by itself"
+
+
+def quota_error(exc: gexc.GoogleAPICallError, *, resource: str = ""
+                ) -> errors.QuotaExceeded | None:
+    """RESOURCE_EXHAUSTED with Google's ErrorInfo (RATE_LIMIT_EXCEEDED ...) -> a message that
+    names the quota: "Logging read quota: 60/min for the project, shared with your team"."""
+    if exc.reason != "RATE_LIMIT_EXCEEDED":
+        return None  # another kind of exhaustion (e.g. too many tail sessions)
+    meta = dict(exc.metadata or {})
+    service = meta.get("service", "")
+    if not service:
+        match = _SERVICE.search(exc.message or "")
+        service = match.group(1) if match else ""
+    api = _API_NAMES.get(service, service.split(".")[0].capitalize() or "API")
+    metric = meta.get("quota_metric", "")
+    kind = metric.rsplit("/", 1)[-1].replace("_requests", "").replace("_", " ") or "rate"
+    try:
+        limit = int(meta.get("quota_limit_value", "0"))
+    except ValueError:
+        limit = 0
+    retry_after: float | None = None
+    for detail in exc.details or ():
+        if isinstance(detail, error_details_pb2.RetryInfo):
+            retry_after = detail.retry_delay.ToTimedelta().total_seconds()
+    quota = f"{api} {kind} quota"
+    per = f"{limit:,}/min" if limit else "per-minute limit reached"
+    message = f"{quota}: {per} for the project, shared with your team"
+    return errors.QuotaExceeded(message, QUOTA_FIX, resource=resource, quota=quota,
+                                limit=limit, retry_after=retry_after)
+
+
 def map_api_error(exc: Exception, *, resource: str = "") -> errors.StagingError:
     """The StagingError matching a google.api_core / google.auth exception."""
     if isinstance(exc, errors.StagingError):
         return exc
+    if isinstance(exc, gexc.ResourceExhausted):
+        quota = quota_error(exc, resource=resource)
+        if quota is not None:
+            return quota
     if isinstance(exc, gexc.RetryError) and isinstance(exc.cause, Exception):
         return map_api_error(exc.cause, resource=resource)
     if isinstance(exc, auth_exc.DefaultCredentialsError):

@@ -47,8 +47,11 @@ class Endpoints:
         return application_default_credentials()[0]
 
     def grpc_channel(self) -> Any:
-        """An insecure grpc.aio channel to the sandbox (must be called in the loop)."""
+        """An insecure grpc.aio channel to the sandbox (must be called in the loop);
+        every call on it is counted by the session's call meter (gcp/call_meter.py)."""
         import grpc
+
+        from staging_tui.gcp.call_meter import MeterInterceptor
 
         return grpc.aio.insecure_channel(
             self.grpc_target,
@@ -56,7 +59,16 @@ class Endpoints:
                 ("grpc.max_receive_message_length", 64 * 1024 * 1024),
                 ("grpc.max_send_message_length", 64 * 1024 * 1024),
             ],
+            interceptors=[MeterInterceptor()],
         )
+
+    def google_channel(self, transport: Any) -> Any:
+        """A channel to Google for a client library's gRPC asyncio `transport` class, with
+        ADC and the session's call meter (gcp/call_meter.py) on it."""
+        from staging_tui.gcp.call_meter import MeterInterceptor
+
+        return transport.create_channel(credentials=self.credentials(),
+                                        interceptors=[MeterInterceptor()])
 
 
 def adc_file() -> Path | None:

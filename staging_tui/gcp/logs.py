@@ -7,6 +7,12 @@ backoff). On reconnect it re-reads from the last timestamp seen minus an overlap
 and drops duplicates by insertId (a bounded window), so a cut loses nothing;
 what it cannot re-read becomes a GAP marker, server-side suppression a SUPPRESSED
 marker with its count. Conversion (log_entries.py) reads the raw protobuf.
+
+Quota: ListLogEntries counts against the project's 60 read requests per minute,
+shared with the team. Every list call waits for room in the adapter's `budget`
+(the profile's `quota_share` of 60/min); the tail's backfill and re-reads also keep
+to `policy.tail_calls_per_minute` (10), read at most a few pages, and a stream that
+ends cleanly is reopened after a delay, never at once (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -27,13 +33,15 @@ from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio
 )
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind
-from staging_tui.errors import InvalidArgument
-from staging_tui.gcp.api_errors import map_api_error, mapped
+from staging_tui.errors import InvalidArgument, QuotaExceeded
+from staging_tui.gcp.api_errors import map_api_error, mapped, quota_error
+from staging_tui.gcp.call_budget import Backoff, CallBudget, quota_share_budget
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.log_entries import entry_from_pb
 
 Batch = list[LogEntry | LogMarker]
 PAGE_SIZE = 1000
+READ_QUOTA_PER_MINUTE = 60  # entries.list per project (cloud.google.com/logging/quotas)
 _REASONS = {1: "rate limit", 2: "client too slow (not consumed)"}
 
 
@@ -44,11 +52,15 @@ class ReconnectPolicy:
     overlap: timedelta = timedelta(seconds=5)
     retry_delay: float = 0.25  # UNAVAILABLE / INTERNAL, doubled up to retry_max
     retry_max: float = 10.0
-    exhausted_delay: float = 5.0  # RESOURCE_EXHAUSTED, doubled up to exhausted_max
+    exhausted_delay: float = 5.0  # RESOURCE_EXHAUSTED without RetryInfo, doubled up to max
     exhausted_max: float = 60.0
+    clean_end_delay: float = 1.0  # a stream that ended cleanly: reopened after this (+jitter),
+    clean_end_max: float = 30.0  # doubled while sessions keep ending within short_session
+    short_session: float = 10.0
     first_response_wait: float = 0.5  # how long to wait for the new stream before refilling
-    refill_limit: int = 50_000  # entries re-read at most per reconnect (else a GAP marker)
+    refill_limit: int = 2_000  # entries re-read at most per reconnect (else a GAP marker)
     dedupe_window: int = 200_000  # insertIds remembered
+    tail_calls_per_minute: int = 10  # list calls of one tail (backfill + re-reads)
 
 
 class InsertIdWindow:
@@ -93,23 +105,26 @@ class LogsAdapter:
     """List, tail and write Cloud Logging entries of one project."""
 
     def __init__(self, endpoints: Endpoints, project: str,
-                 policy: ReconnectPolicy | None = None) -> None:
+                 policy: ReconnectPolicy | None = None, *, quota_share: float = 0.5) -> None:
         self.project = project
         self.resource = f"projects/{project}"
         self.policy = policy or ReconnectPolicy()
-        if endpoints.sandbox:
-            transport = LoggingServiceV2GrpcAsyncIOTransport(channel=endpoints.grpc_channel())
-            self._client = LoggingServiceV2AsyncClient(transport=transport)
-        else:
-            self._client = LoggingServiceV2AsyncClient(credentials=endpoints.credentials())
+        self.budget = CallBudget(quota_share_budget(READ_QUOTA_PER_MINUTE, quota_share))
+        channel = (endpoints.grpc_channel() if endpoints.sandbox
+                   else endpoints.google_channel(LoggingServiceV2GrpcAsyncIOTransport))
+        transport = LoggingServiceV2GrpcAsyncIOTransport(channel=channel)
+        self._client = LoggingServiceV2AsyncClient(transport=transport)
 
     # ------------------------------------------------------------------ list / write
 
     async def list_pages(self, filter_: str = "", *, since: datetime | None = None,
                          until: datetime | None = None, newest_first: bool = False,
-                         limit: int = 0, page_size: int = PAGE_SIZE
+                         limit: int = 0, page_size: int = PAGE_SIZE,
+                         budget: CallBudget | None = None
                          ) -> AsyncIterator[list[LogEntry]]:
-        """Pages of entries matching `filter_` (and the time bounds), up to `limit`."""
+        """Pages of entries matching `filter_` (and the time bounds), up to `limit`.
+        Each page is one call: it waits for room in `budget` (if given) and the
+        adapter's own."""
         if since is not None:
             filter_ = _and(filter_, f'timestamp>="{_rfc3339(since)}"')
         if until is not None:
@@ -117,17 +132,29 @@ class LogsAdapter:
         request = log_types.ListLogEntriesRequest(
             resource_names=[self.resource], filter=filter_, page_size=page_size,
             order_by="timestamp desc" if newest_first else "timestamp asc")
+        if limit:
+            request.page_size = min(page_size, limit)
         count = 0
+
+        async def room() -> None:
+            if budget is not None:
+                await budget.acquire()
+            await self.budget.acquire()
+
         async with mapped(self.resource):
+            await room()
             pager = await self._client.list_log_entries(request=request)
             async for response in pager.pages:
-                raw = type(response).pb(response).entries
+                pb = type(response).pb(response)
+                raw = pb.entries
                 if limit and count + len(raw) > limit:
                     raw = raw[: limit - count]
                 count += len(raw)
-                yield [entry_from_pb(pb) for pb in raw]
+                yield [entry_from_pb(e) for e in raw]
                 if limit and count >= limit:
                     return
+                if pb.next_page_token:
+                    await room()  # the pager fetches the next page when asked
 
     async def list_entries(self, filter_: str = "", *, since: datetime | None = None,
                            until: datetime | None = None, newest_first: bool = False,
@@ -135,6 +162,10 @@ class LogsAdapter:
         pages = self.list_pages(filter_, since=since, until=until, newest_first=newest_first,
                                 limit=limit, page_size=page_size)
         return [e async for page in pages for e in page]
+
+    def tail_budget(self) -> CallBudget:
+        """The list calls of one tail: `policy.tail_calls_per_minute`."""
+        return CallBudget(self.policy.tail_calls_per_minute)
 
     async def check_filter(self, filter_: str) -> None:
         """Raise InvalidArgument (the server's message says where) if `filter_` is bad."""
@@ -168,23 +199,36 @@ class LogsAdapter:
     # ------------------------------------------------------------------ tail
 
     async def tail(self, filter_: str = "", *, since: datetime | None = None,
-                   backfill_limit: int = 10_000) -> AsyncGenerator[Batch, None]:
-        """Backfill from `since` (if given; the newest `backfill_limit` entries), then
-        follow forever, reconnecting.
+                   backfill_limit: int = 2_000) -> AsyncGenerator[Batch, None]:
+        """Backfill from `since` (if given; the newest `backfill_limit` entries: two list
+        calls), then follow forever, reconnecting.
 
         Raises only what retrying cannot fix (InvalidArgument, PermissionDenied ...).
         """
         state = TailState(InsertIdWindow(self.policy.dedupe_window))
+        state.budget = self.tail_budget()
+        p = self.policy
+        exhausted = Backoff(base=p.exhausted_delay, maximum=p.exhausted_max)
         if since is not None:
-            until = _now()
-            newest: list[LogEntry] = []
-            async for page in self.list_pages(filter_, since=since, until=until,
-                                              newest_first=True, limit=backfill_limit + 1):
-                newest.extend(page)
-            older = len(newest) > backfill_limit
-            newest = newest[:backfill_limit]
+            while True:  # a spent quota delays the backfill; it never ends the tail
+                until = _now()
+                newest: list[LogEntry] = []
+                try:
+                    async for page in self.list_pages(filter_, since=since, until=until,
+                                                      newest_first=True, limit=backfill_limit,
+                                                      budget=state.budget):
+                        newest.extend(page)
+                    break
+                except QuotaExceeded as exc:
+                    delay = exhausted.next_delay(exc)
+                    yield [LogMarker(MarkerKind.RECONNECT, _now(), 0,
+                                     f"RESOURCE_EXHAUSTED: {exc.message}; "
+                                     f"retrying in {delay:.0f} s")]
+                    await asyncio.sleep(delay)
+            exhausted.reset()
+            older = len(newest) >= backfill_limit
             newest.reverse()
-            if older:
+            if older and newest:
                 yield [LogMarker(MarkerKind.OLDER, newest[0].timestamp, 0,
                                  f"since {_rfc3339(since)}: showing the newest "
                                  f"{backfill_limit:,}")]
@@ -195,13 +239,18 @@ class LogsAdapter:
             state.resume_from = max(state.last_ts or until, until)
             state.overlap = False  # the backfill ended exactly at `until`
         failures = 0
-        exhausted = 0
+        clean = Backoff(base=p.clean_end_delay, maximum=p.clean_end_max)
         while True:
+            opened = asyncio.get_running_loop().time()
             try:
                 async for batch in self._session(filter_, state):
-                    failures = exhausted = 0
+                    failures = 0
+                    exhausted.reset()
                     yield batch
-                reason, delay = "stream ended", 0.0
+                # never reopen at once: a stream that keeps ending would be a tight loop
+                if asyncio.get_running_loop().time() - opened >= p.short_session:
+                    clean.reset()
+                reason, delay = "stream ended", clean.next_delay()
             except gexc.OutOfRange:
                 reason, delay = "session limit reached", 0.0
             except (gexc.ServiceUnavailable, gexc.InternalServerError, gexc.Aborted,
@@ -210,16 +259,17 @@ class LogsAdapter:
                 delay = min(self.policy.retry_delay * 2 ** (failures - 1), self.policy.retry_max)
                 reason = f"{exc.grpc_status_code.name if exc.grpc_status_code else 'error'}: " \
                          f"{exc.message}"
-            except gexc.ResourceExhausted as exc:
-                exhausted += 1
-                delay = min(self.policy.exhausted_delay * 2 ** (exhausted - 1),
-                            self.policy.exhausted_max)
-                reason = f"RESOURCE_EXHAUSTED: {exc.message}"
+            except (gexc.ResourceExhausted, QuotaExceeded) as exc:
+                quota = exc if isinstance(exc, QuotaExceeded) else quota_error(exc)
+                delay = exhausted.next_delay(quota)
+                reason = (f"RESOURCE_EXHAUSTED: {quota.message}" if quota is not None
+                          else f"RESOURCE_EXHAUSTED: {exc.message}")
             except gexc.GoogleAPIError as exc:
                 raise map_api_error(exc, resource=self.resource) from None
             state.reconnects += 1
             if delay:
-                delay *= 0.8 + 0.4 * random.random()
+                if failures:
+                    delay *= 0.8 + 0.4 * random.random()
                 reason += f"; retrying in {delay:.1f}s"
             yield [LogMarker(MarkerKind.RECONNECT, _now(), 0, reason)]
             if state.last_ts is not None:
@@ -272,19 +322,22 @@ class LogsAdapter:
         count = 0
         try:  # up to now: the new stream is already open and delivers what follows
             async for page in self.list_pages(filter_, since=since, until=_now(),
-                                              limit=self.policy.refill_limit + 1):
+                                              limit=self.policy.refill_limit,
+                                              budget=state.budget):
                 count += len(page)
                 batch = state.accept(page)
                 if batch:
                     yield batch
         except InvalidArgument:
             raise
+        except QuotaExceeded:
+            raise  # the tail backs off (RetryInfo, jitter) and re-reads from the same point
         except Exception as exc:  # the tail goes on; the hole is shown, not hidden
             detail = getattr(exc, "message", str(exc))
             yield [LogMarker(MarkerKind.GAP, _now(), 0,
                              f"entries after {_rfc3339(since)} may be missing: {detail}")]
             return
-        if count > self.policy.refill_limit:
+        if count >= self.policy.refill_limit:
             yield [LogMarker(MarkerKind.GAP, _now(), 0,
                              f"more than {self.policy.refill_limit} entries since "
                              f"{_rfc3339(since)}: some were not re-read")]
@@ -303,6 +356,7 @@ class TailState:
         self.resume_from: datetime | None = None
         self.overlap = True  # re-read `policy.overlap` before resume_from
         self.reconnects = 0
+        self.budget: CallBudget | None = None  # list calls of this tail
 
     def accept(self, entries: Sequence[LogEntry]) -> Batch:
         add = self.seen.add

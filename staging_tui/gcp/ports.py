@@ -9,7 +9,7 @@ its own narrower needs in audit/runner.py, since siblings in a layer stay indepe
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from staging_tui.domain import (
     ConnectionTest,
     CredentialsStatus,
     DatabaseStatus,
+    GoldenSignals,
     LogEntry,
     LogMarker,
     Revision,
@@ -75,13 +76,28 @@ class SecretReader(Protocol):
     """Secret Manager, reading: secrets with versions, one payload (CRC32C-checked)."""
 
     async def list_secrets(self, filter: str = "", *, with_versions: bool = True,
+                           versions_for: Collection[str] | None = None,
                            on_progress: Callable[[int, int], None] | None = None,
-                           on_listed: Callable[[list[Secret]], None] | None = None
+                           on_listed: Callable[[list[Secret]], None] | None = None,
+                           on_versions: Callable[[Secret], None] | None = None
                            ) -> list[Secret]: ...
+    async def fill_versions(self, secrets: Iterable[Secret],
+                            arrived: Callable[[Secret], None] | None = None
+                            ) -> list[Secret]: ...
     async def get_secret(self, secret: str) -> Secret: ...
     async def list_versions(self, secret: str) -> tuple[SecretVersion, ...]: ...
     async def get_version(self, secret: str, version: str = "latest") -> SecretVersion: ...
     async def access(self, secret: str, version: str = "latest") -> SecretPayload: ...
+
+
+class MetricsSource(Protocol):
+    """Cloud Monitoring: every service's golden signals (one query per metric), and log
+    entry counts per service and severity (the doctor's error rate)."""
+
+    async def golden_signals(self, minutes: int = 15, now: datetime | None = None
+                             ) -> dict[str, GoldenSignals]: ...
+    async def log_error_counts(self, window_min: float, now: datetime | None = None
+                               ) -> dict[str, tuple[int, int]]: ...
 
 
 class SecretStore(SecretReader, Protocol):

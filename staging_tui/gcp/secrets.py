@@ -1,9 +1,15 @@
 """Secret Manager v1 adapter: secrets, versions and payloads -> domain objects.
 
-Listing fetches every secret's versions concurrently with a bound (`concurrency`),
-not one by one. Payloads are checked against their CRC32C: a mismatch raises
-`ChecksumMismatch` and the bytes are dropped. Values never enter a message, a log
-or an exception raised here.
+Versions are fetched concurrently with a bound (`concurrency`), not one by one.
+Payloads are checked against their CRC32C: a mismatch raises `ChecksumMismatch` and
+the bytes are dropped. Values never enter a message, a log or an exception raised here.
+
+Quota: list and get calls count against the project's 600 read requests per minute,
+shared with the team, so listing is one call for the names (per location), and versions
+are fetched only for the secrets asked for (`versions_for`: the selected one, those
+services reference, the profile's required list), each at most once per `VERSIONS_TTL`
+(cached), concurrently with a bound and within the `read_budget` (the profile's
+`quota_share` of 600/min).
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +36,7 @@ from staging_tui.checksums import crc32c
 from staging_tui.domain import Secret, SecretPayload, SecretVersion, VersionState
 from staging_tui.errors import ApiError
 from staging_tui.gcp.api_errors import call, map_api_error, mapped
+from staging_tui.gcp.call_budget import CallBudget, quota_share_budget
 from staging_tui.gcp.endpoints import Endpoints
 
 # The client library logs whole requests and responses at DEBUG (AccessSecretVersion's
@@ -39,7 +47,9 @@ for _name in ("google.cloud.secretmanager_v1", SecretManagerServiceGrpcAsyncIOTr
     logging.getLogger(_name).setLevel(logging.INFO)
 
 PAGE_SIZE = 25000
-CONCURRENCY = 32
+CONCURRENCY = 8
+READ_QUOTA_PER_MINUTE = 600  # cloud.google.com/secret-manager/quotas
+VERSIONS_TTL = 60.0  # seconds a secret's version listing is reused
 READ_RETRY = retry_async.AsyncRetry(
     initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
     predicate=retry_async.if_exception_type(gexc.ServiceUnavailable),
@@ -102,14 +112,20 @@ def secret_from_pb(pb: Any, versions: Iterable[SecretVersion] = ()) -> Secret:
     )
 
 
+def _newest_first(versions: Iterable[SecretVersion]) -> tuple[SecretVersion, ...]:
+    return tuple(sorted(versions, key=lambda v: int(v.version), reverse=True))
+
+
 class SecretsAdapter:
     """Read and (when the profile allows, checked by the caller) write one project's secrets."""
 
     def __init__(self, endpoints: Endpoints, project: str, concurrency: int = CONCURRENCY,
-                 regions: tuple[str, ...] = ()) -> None:
+                 regions: tuple[str, ...] = (), *, quota_share: float = 0.5) -> None:
         self.project = project
         self.concurrency = concurrency
         self.regions = regions  # regional secrets are listed in these too
+        self.read_budget = CallBudget(quota_share_budget(READ_QUOTA_PER_MINUTE, quota_share))
+        self._versions_cache: dict[str, tuple[float, list[SecretVersion]]] = {}
         self._endpoints = endpoints
         self._client = self._new_client("")
         self._regional: dict[str, sm.SecretManagerServiceAsyncClient] = {}
@@ -142,55 +158,117 @@ class SecretsAdapter:
 
     # ------------------------------------------------------------------ reads
     async def list_secrets(self, filter: str = "", *, with_versions: bool = True,
+                           versions_for: Collection[str] | None = None,
                            on_progress: Callable[[int, int], None] | None = None,
-                           on_listed: Callable[[list[Secret]], None] | None = None
+                           on_listed: Callable[[list[Secret]], None] | None = None,
+                           on_versions: Callable[[Secret], None] | None = None
                            ) -> list[Secret]:
-        """All secrets sorted by name; with their versions (newest first) unless told not to.
-        `on_listed(secrets)` gets them without versions as soon as they are listed (a table
-        can show the names at once); `on_progress(done, total)` as version listings end."""
+        """All secrets sorted by (location, name), listed in one call per location (a page
+        holds 25,000).
+
+        Versions (newest first) are fetched for the names in `versions_for` (every secret
+        when None: one read call each, so only for small projects), in that order; the
+        other secrets come back with `versions_known=False`. `on_listed(secrets)` gets the
+        bare list at once (a table shows the names), `on_versions(secret)` each secret
+        whose versions arrived, `on_progress(done, total)` the count."""
         raw: list[Any] = []
         for location in ("", *self.regions):
             parent = f"projects/{self.project}" + (f"/locations/{location}" if location else "")
             async with mapped(parent):
+                await self.read_budget.acquire()
                 pager = await self._client_for(location).list_secrets(
                     request=sm.ListSecretsRequest(parent=parent, page_size=PAGE_SIZE,
                                                   filter=filter),
                     retry=READ_RETRY)
                 async for response in pager.pages:
                     raw.extend(type(response).pb(response).secrets)
+                    if response.next_page_token:
+                        await self.read_budget.acquire()
         raw.sort(key=lambda pb: (parse_name(pb.name)[1], parse_name(pb.name)[2]))
-        if not with_versions or on_listed is not None:
-            bare = [secret_from_pb(pb) for pb in raw]
-            if not with_versions:
-                return bare
-            if on_listed is not None:
-                on_listed(bare)
-        gate = asyncio.Semaphore(self.concurrency)
+        bare = [replace(secret_from_pb(pb), versions_known=False) for pb in raw]
+        if not with_versions:
+            return bare
+        if on_listed is not None:
+            on_listed(bare)
+        wanted_names = None if versions_for is None else set(versions_for)
+        order = {n: i for i, n in enumerate(versions_for or ())}
+        wanted = [i for i, sec in enumerate(bare)
+                  if wanted_names is None or sec.name in wanted_names]
+        wanted.sort(key=lambda i: order.get(bare[i].name, 0))
+        out = list(bare)
         done = 0
 
-        async def one(pb: Any) -> Secret:
+        def arrived(index: int, secret: Secret) -> None:
             nonlocal done
-            error = ""
-            versions: list[SecretVersion] = []
-            async with gate:
-                try:
-                    versions = await self._versions(pb.name)
-                except ApiError as exc:  # one unreadable secret must not hide the others
-                    error = f"{exc.code}: {exc.message}"
             done += 1
+            out[index] = secret
+            if on_versions is not None:
+                on_versions(secret)
             if on_progress is not None:
-                on_progress(done, len(raw))
-            secret = secret_from_pb(pb, versions)
-            return replace(secret, versions_error=error) if error else secret
+                on_progress(done, len(wanted))
 
-        return list(await asyncio.gather(*(one(pb) for pb in raw)))
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(index: int) -> None:
+            async with gate:
+                secret = await self._with_versions(bare[index])
+            arrived(index, secret)
+
+        await asyncio.gather(*(one(i) for i in wanted))
+        return out
+
+    def resource(self, secret: Secret) -> str:
+        """The full name of a listed secret (regional ones live under their location)."""
+        where = f"/locations/{secret.location}" if secret.location else ""
+        return f"projects/{secret.project or self.project}{where}/secrets/{secret.name}"
+
+    async def _with_versions(self, secret: Secret) -> Secret:
+        try:
+            versions = await self._cached_versions(self.resource(secret))
+        except ApiError as exc:  # one unreadable secret must not hide the others
+            return replace(secret, versions_known=True,
+                           versions_error=f"{exc.code}: {exc.message}")
+        return replace(secret, versions=_newest_first(versions), versions_known=True,
+                       versions_error="")
+
+    async def fill_versions(self, secrets: Iterable[Secret],
+                            arrived: Callable[[Secret], None] | None = None) -> list[Secret]:
+        """`secrets` with their versions (cached for VERSIONS_TTL), fetched concurrently in
+        the given order; a secret whose versions cannot be read says why in
+        `versions_error` and does not hide the others."""
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(secret: Secret) -> Secret:
+            async with gate:
+                out = await self._with_versions(secret)
+            if arrived is not None:
+                arrived(out)
+            return out
+
+        return list(await asyncio.gather(*(one(s) for s in secrets)))
+
+    async def _cached_versions(self, parent: str) -> list[SecretVersion]:
+        hit = self._versions_cache.get(parent)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < VERSIONS_TTL:
+            return hit[1]
+        versions = await self._versions(parent)
+        self._versions_cache[parent] = (now, versions)
+        return versions
+
+    def forget_versions(self, secret: str) -> None:
+        """Drop the cached versions of `secret` (after a write)."""
+        for parent in [p for p in self._versions_cache if p.endswith(f"/secrets/{secret}")]:
+            del self._versions_cache[parent]
 
     async def get_secret(self, secret: str) -> Secret:
-        """One secret with its versions."""
+        """One secret with its versions (fresh: the cache is refilled)."""
         name = self.path(secret)
+        await self.read_budget.acquire()
         pb = await call(lambda: self._client.get_secret(name=name, retry=READ_RETRY),
                         resource=name)
-        return secret_from_pb(type(pb).pb(pb), await self._versions(name))
+        self.forget_versions(secret)
+        return secret_from_pb(type(pb).pb(pb), await self._cached_versions(name))
 
     async def list_versions(self, secret: str) -> tuple[SecretVersion, ...]:
         """Versions of one secret, newest first."""
@@ -209,6 +287,7 @@ class SecretsAdapter:
         while True:
             request = sm.ListSecretVersionsRequest(parent=parent, page_size=PAGE_SIZE,
                                                    page_token=token)
+            await self.read_budget.acquire()
             try:
                 response = await stub(request, metadata=metadata, timeout=30.0)
             except grpc.RpcError as exc:
@@ -222,6 +301,7 @@ class SecretsAdapter:
 
     async def get_version(self, secret: str, version: str = "latest") -> SecretVersion:
         name = self.version_path(secret, version)
+        await self.read_budget.acquire()
         pb = await call(lambda: self._client.get_secret_version(name=name, retry=READ_RETRY),
                         resource=name)
         return version_from_pb(type(pb).pb(pb))
@@ -268,22 +348,26 @@ class SecretsAdapter:
         request = sm.AddSecretVersionRequest(
             parent=parent, payload=sm.SecretPayload(data=data, data_crc32c=crc32c(data)))
         pb = await call(lambda: self._client.add_secret_version(request=request), resource=parent)
+        self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
     async def enable_version(self, secret: str, version: str) -> SecretVersion:
         name = self.version_path(secret, version)
         pb = await call(lambda: self._client.enable_secret_version(name=name), resource=name)
+        self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
     async def disable_version(self, secret: str, version: str) -> SecretVersion:
         name = self.version_path(secret, version)
         pb = await call(lambda: self._client.disable_secret_version(name=name), resource=name)
+        self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
     async def destroy_version(self, secret: str, version: str) -> SecretVersion:
         """Irreversible: the data is deleted."""
         name = self.version_path(secret, version)
         pb = await call(lambda: self._client.destroy_secret_version(name=name), resource=name)
+        self.forget_versions(secret)
         return version_from_pb(type(pb).pb(pb))
 
     async def delete_secret(self, secret: str) -> None:

@@ -38,7 +38,9 @@ def labels_text(labels: Mapping[str, str]) -> str:
 def secret_row(secret: Secret, users: Sequence[str] = (), now: datetime | None = None
                ) -> tuple[str, ...]:
     latest = secret.latest_enabled
-    if secret.versions_error:
+    if not secret.versions_known:
+        enabled, states = "·", "not loaded"
+    elif secret.versions_error:
         enabled, states = "?", secret.versions_error.split(":", 1)[0].lower()
     else:
         enabled = latest.version if latest is not None else "none"

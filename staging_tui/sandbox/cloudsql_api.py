@@ -32,12 +32,14 @@ from typing import Any
 
 from aiohttp import web
 from cryptography.hazmat.primitives.serialization import Encoding
+from google.rpc import error_details_pb2
 
 from staging_tui.errors import SandboxError
 from staging_tui.sandbox.cloudsql_ca import LocalCA, pem
 from staging_tui.sandbox.cloudsql_db import SharedDatabase
 from staging_tui.sandbox.cloudsql_pipe import Refusal, Session
 from staging_tui.sandbox.postgres import local_major_version
+from staging_tui.sandbox.quotas import SHARED_KEY as QUOTAS_KEY
 from staging_tui.sandbox.server_context import SandboxContext
 from staging_tui.sandbox.sql_scenario import SqlSpec, sql_specs
 
@@ -212,6 +214,7 @@ class CloudSqlState:
             raise _error(401, "Request is missing required authentication credential.",
                          "UNAUTHENTICATED")
         project = request.match_info["project"]
+        self._charge_quota(rest)
         resource = f"projects/{project}/instances/{rest}"
         for pattern in self.ctx.scenario.faults.permission_denied:
             if fnmatch.fnmatchcase(resource, pattern):
@@ -221,6 +224,26 @@ class CloudSqlState:
         if project != self.ctx.scenario.project or server is None:
             raise _error(404, "The Cloud SQL instance does not exist.", "NOT_FOUND")
         return server
+
+    def _charge_quota(self, rest: str) -> None:
+        """Count the call against the project's Cloud SQL Admin quota (sandbox/quotas.py);
+        over it: HTTP 429 RESOURCE_EXHAUSTED with the ErrorInfo in `details`, as Google."""
+        book = self.ctx.shared.get(QUOTAS_KEY)
+        if book is None:
+            return
+        method = "sqladmin:generateEphemeralCert" if rest.endswith(":generateEphemeralCert") \
+            else "sqladmin:connectSettings"
+        refused = book.charge(method)
+        if refused is None:
+            return
+        status = book.status(*refused)
+        info = error_details_pb2.ErrorInfo()
+        status.details[0].Unpack(info)
+        body = {"error": {"code": 429, "message": status.message, "status": "RESOURCE_EXHAUSTED",
+                          "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                       "reason": info.reason, "domain": info.domain,
+                                       "metadata": dict(info.metadata)}]}}
+        raise web.HTTPTooManyRequests(text=json.dumps(body), content_type="application/json")
 
     async def connect_settings(self, request: web.Request) -> web.Response:
         rest = request.match_info["rest"]

@@ -113,6 +113,25 @@ def _log_settings(scenario: Scenario) -> tuple[list[ServiceLogs], Mapping[str, A
     return out, logs
 
 
+def service_traffic(scenario: Scenario) -> list[ServiceLogs]:
+    """Each service's generated traffic (rate, error share): Monitoring's metrics follow it."""
+    return _log_settings(scenario)[0]
+
+
+def error_entry_share(svc: ServiceLogs, error_share: float) -> float:
+    """The share of `svc`'s entries at ERROR or worse, from the generator's draws below
+    (tracebacks, 500 request logs, error app lines): Monitoring's log_entry_count
+    follows it. `error_share` is the scenario's `[logs] error_share`."""
+    tb = 0.1 if svc.failed_revision else 0.0
+    if svc.errors:
+        tb = 0.1 + error_share * 4
+    tb = min(tb, 0.55)
+    requests = max(0.0, 0.55 - tb) * svc.error_share
+    texts = 0.25 * (len(_APP_TEXT) - _APP_ERRORS) / len(_APP_TEXT) * (
+        1.0 if svc.errors else min(1.0, svc.error_share * 4))
+    return tb + requests + texts
+
+
 _SMALL = [bytes((n,)) for n in range(128)]
 
 

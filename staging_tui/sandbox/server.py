@@ -19,6 +19,8 @@ from typing import Any
 import grpc
 
 from staging_tui.errors import SandboxError
+from staging_tui.sandbox.quotas import SHARED_KEY as QUOTAS_KEY
+from staging_tui.sandbox.quotas import QuotaBook, QuotaInterceptor, book_from_scenario
 from staging_tui.sandbox.scenario import Scenario
 from staging_tui.sandbox.server_context import SandboxContext
 
@@ -28,6 +30,7 @@ API_MODULES: tuple[str, ...] = (
     "staging_tui.sandbox.health_api",
     "staging_tui.sandbox.secret_api",  # before modules that store secrets (cloudsql)
     "staging_tui.sandbox.logging_api",
+    "staging_tui.sandbox.monitoring_api",
     "staging_tui.sandbox.cloudsql_api",  # after the Secret Manager module: stores passwords
 )
 
@@ -39,6 +42,12 @@ class RunningSandbox:
     shared: dict[str, Any] = field(default_factory=dict)
     _server: grpc.aio.Server | None = None
     _cleanup: AsyncExitStack | None = None
+
+    @property
+    def quotas(self) -> QuotaBook:
+        """Calls per method and quota use per minute (sandbox/quotas.py)."""
+        book: QuotaBook = self.shared[QUOTAS_KEY]
+        return book
 
     @property
     def grpc_target(self) -> str:
@@ -53,7 +62,9 @@ class RunningSandbox:
 
 async def start_sandbox(scenario: Scenario, *, host: str = "127.0.0.1", port: int = 0
                         ) -> RunningSandbox:
-    server = grpc.aio.server(options=[
+    quotas = book_from_scenario(scenario.project, scenario.tables.get("quotas", {}),
+                                source=scenario.source)
+    server = grpc.aio.server(interceptors=[QuotaInterceptor(quotas)], options=[
         ("grpc.max_send_message_length", 64 * 1024 * 1024),
         ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ])
@@ -63,6 +74,7 @@ async def start_sandbox(scenario: Scenario, *, host: str = "127.0.0.1", port: in
     cleanup = AsyncExitStack()
     ctx = SandboxContext(scenario=scenario, server=server, cleanup=cleanup)
     ctx.endpoints["grpc"] = f"{host}:{bound}"
+    ctx.shared[QUOTAS_KEY] = quotas
     try:
         for name in API_MODULES:
             result = importlib.import_module(name).install(ctx)

@@ -130,6 +130,18 @@ class StagingApp(App[int]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+            self.call_after_refresh(self._add_quota_line)
+
+    def _add_quota_line(self) -> None:
+        """The `quota` line atop the key help: this session's API calls per API in the last
+        minute (per-minute quotas are the project's, shared with the team and CI)."""
+        from textual.widgets import HelpPanel, Static
+
+        for panel in self.screen.query(HelpPanel):
+            if not panel.query("#quota-line"):
+                line = Static(self.backend.quota_line(), id="quota-line")
+                panel.mount(line, before=0)
+                line.set_interval(2.0, lambda w=line: w.update(self.backend.quota_line()))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

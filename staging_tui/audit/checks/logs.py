@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from staging_tui.audit.checks.registry import check
@@ -27,6 +27,7 @@ class ErrorRateRule:
     error_threshold: float = 0.5
     min_errors: int = 5
     top: int = 3
+    max_examples: int = 10  # flagged services whose messages are read (in one list call)
 
 
 def error_signature(entry: LogEntry) -> str:
@@ -51,6 +52,38 @@ def top_errors(entries: Iterable[LogEntry], top: int = 3) -> list[tuple[str, int
         counts[key] += 1
         example.setdefault(key, sig)
     return [(example[k], n) for k, n in counts.most_common(top)]
+
+
+def over_threshold(counts: Mapping[str, tuple[int, int]], rule: ErrorRateRule) -> list[str]:
+    """Services whose (errors, total) break the rule, most errors first."""
+    bad = [s for s, (errors, total) in counts.items()
+           if total and errors >= rule.min_errors and errors / total > rule.threshold]
+    return sorted(bad, key=lambda s: (-counts[s][0], s))
+
+
+def check_error_counts(counts: Mapping[str, tuple[int, int]],
+                       examples: Mapping[str, Sequence[LogEntry]], rule: ErrorRateRule
+                       ) -> list[Finding]:
+    """The rule over counts from Cloud Monitoring (log_entry_count); the top messages of a
+    flagged service come from its newest error entries (`examples`)."""
+    out = []
+    for service in over_threshold(counts, rule):
+        bad, total = counts[service]
+        rate = bad / total
+        top = top_errors(examples.get(service, ()), rule.top)
+        lines = [f"{n}× {msg}" for msg, n in top]
+        sample = f" (top messages of the newest {len(examples.get(service, ()))} errors)" \
+            if top else ""
+        evidence = (f"{bad} of {total} entries ({rate:.0%}) at ERROR or worse in the last "
+                    f"{rule.window_min:g} min (Cloud Monitoring){sample}; threshold "
+                    f"{rule.threshold:.0%}\n" + "\n".join(lines))
+        headline = f" — top: {top[0][0]}" if top else ""
+        out.append(ERROR_RATE.found(
+            Level.ERROR if rate >= rule.error_threshold else Level.WARNING, evidence, service,
+            title=f"{service}: error rate above {rule.threshold:.0%}{headline}",
+            fix=ERROR_RATE.fix.replace("SERVICE", service).replace(
+                "15m", f"{rule.window_min:g}m")))
+    return out
 
 
 def check_error_rates(entries: Iterable[LogEntry], rule: ErrorRateRule,

@@ -4,6 +4,11 @@
 for 15 s, `c` copies it (OSC 52) without showing it, `n`/`a` create a secret / add
 a version when the profile is writable. The audit panel lists the required-secrets
 audit (✓/✗ with the gcloud fix).
+
+Quota (600 reads/min per project, shared): the names come from one call; versions are
+fetched for the secrets services reference and the profile requires (the audit's
+needs), progressively, then for the secret under the cursor when it rests there;
+never one call per secret of the project.
 """
 
 from __future__ import annotations
@@ -15,9 +20,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from staging_tui.audit.secrets_audit import audit_profile, own_projects, secret_users
+from staging_tui.audit.secrets_audit import (
+    audit_input,
+    audit_profile,
+    needed_secrets,
+    own_projects,
+    secret_users,
+)
 from staging_tui.domain import Finding, Level, Secret, Service
 from staging_tui.errors import StagingError
 from staging_tui.render.secrets import MARK, audit_summary, filter_secrets
@@ -27,6 +39,7 @@ from staging_tui.ui.widgets.secret_value import SecretValue
 from staging_tui.ui.widgets.secrets_table import SecretsTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
+SELECT_DELAY_S = 0.4  # the cursor rests this long on a secret before its versions load
 LEVEL_STYLE = {Level.OK: "green", Level.INFO: "cyan", Level.WARNING: "yellow",
                Level.ERROR: "bold red"}
 
@@ -71,6 +84,7 @@ class SecretsScreen(SecretPaneBase):
         self.findings: list[Finding] = []
         self.versions_loaded = False
         self._initial_filter = ""
+        self._select_timer: Timer | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: name, label or service — Esc clears",
@@ -95,33 +109,96 @@ class SecretsScreen(SecretPaneBase):
     @work(exclusive=True, group="secrets-load", exit_on_error=False)
     async def load(self) -> None:
         status = self.query_one(StatusLine)
-        status.busy("loading secrets and their versions")
-
-        def progress(done: int, total: int) -> None:
-            if done % max(250, total // 8) == 0 or done == total:  # each update = a layout
-                status.busy(f"loading versions {done}/{total}")
-
-        def listed(bare: list[Secret]) -> None:
-            if not self.secrets:  # first load: show the names while versions arrive
-                self.secrets = bare
-                self.show_rows(versions_loaded=False)
-                status.busy(f"loading versions 0/{len(bare)}")
-
+        status.busy("loading secrets")
         try:
             secrets_api = await self.backend.secrets()
-            secrets, services = await asyncio.gather(
-                secrets_api.list_secrets(on_progress=progress, on_listed=listed),
-                self.backend.services())
+            bare, services = await asyncio.gather(
+                secrets_api.list_secrets(with_versions=False), self.backend.services())
         except StagingError as exc:
             status.error(exc)
             return
-        self.versions_loaded = True
-        self.secrets = secrets
+        first = not self.secrets
         self.services = services
-        self.users = secret_users(self.services, own_projects(self.settings.project, secrets))
+        self.users = secret_users(self.services, own_projects(self.settings.project, bare))
+        self.secrets = bare
+        index = {s.name: i for i, s in enumerate(bare)}
+        if first:  # show the names while the versions that matter arrive
+            self.show_rows(versions_loaded=False)
+        s = self.settings
+        data = audit_input(s.project, s.secret_suffix, s.required_secrets, self.services,
+                           [i.password_secret for i in s.sql_instances if i.password_secret],
+                           bare)
+        selected = self.query_one(SecretsTable).cursor_key
+        wanted = [n for n in dict.fromkeys([selected or "", *needed_secrets(data)])
+                  if n in index]
+        done = 0
+
+        def arrived(secret: Secret) -> None:
+            nonlocal done
+            done += 1
+            self.secrets[index[secret.name]] = secret
+            if done % 25 == 0 or done == len(wanted):  # each update = a layout
+                self.show_rows(versions_loaded=False)
+                status.busy(f"loading versions of the secrets in use {done}/{len(wanted)}")
+
+        status.busy(f"loading versions of the secrets in use 0/{len(wanted)}")
+        await secrets_api.fill_versions([bare[index[n]] for n in wanted], arrived)
+        self.versions_loaded = True
         self.findings = audit_profile(self.settings, self.services, self.secrets)
         self.query_one("#secrets-audit-text", Static).update(audit_text(self.findings))
         self.show_rows()
+
+    def _load_selected_soon(self) -> None:
+        """Versions of the secret under the cursor, once it rests there (not while the
+        user scrolls through thousands of names)."""
+        secret = self.selected()
+        if secret is None or secret.versions_known or not self.versions_loaded:
+            return
+        if self._select_timer is not None:
+            self._select_timer.stop()
+        self._select_timer = self.set_timer(SELECT_DELAY_S,
+                                            lambda: self.load_selected(secret.name))
+
+    @work(exclusive=True, group="secrets-selected", exit_on_error=False)
+    async def load_selected(self, name: str, then: str = "") -> None:
+        """Fetch the versions of `name` (selected), then run action `then` if given."""
+        if (self.selected() or Secret("", "")).name != name:
+            return
+        at = next((i for i, s in enumerate(self.secrets) if s.name == name), None)
+        if at is None:
+            return
+        try:
+            api = await self.backend.secrets()
+            [secret] = await api.fill_versions([self.secrets[at]])
+        except StagingError as exc:
+            self.query_one(StatusLine).error(exc)
+            return
+        if at < len(self.secrets) and self.secrets[at].name == name:
+            self.secrets[at] = secret
+            self.show_rows()
+            if then == "open":
+                self._open_versions()
+            elif then:
+                getattr(self, f"action_{then}")()
+
+    def _needs_versions(self, then: str) -> bool:
+        """True (and the versions are on their way) when the selected secret's versions
+        were never fetched: `then` runs once they are here."""
+        secret = self.selected()
+        if secret is None or secret.versions_known or not self.versions_loaded:
+            return False
+        if self._select_timer is not None:
+            self._select_timer.stop()  # its plain load would cancel this one
+        self.load_selected(secret.name, then=then)
+        return True
+
+    def action_reveal(self) -> None:
+        if not self._needs_versions("reveal"):
+            super().action_reveal()
+
+    def action_copy_value(self) -> None:
+        if not self._needs_versions("copy_value"):
+            super().action_copy_value()
 
     def after_write(self, write: SecretWrite) -> None:
         self.load()
@@ -158,14 +235,15 @@ class SecretsScreen(SecretPaneBase):
         return secret.name, enabled.version if enabled is not None else ""
 
     def point_value_box(self) -> None:
-        if self.versions_loaded:
+        secret = self.selected()
+        if self.versions_loaded and (secret is None or secret.versions_known):
             super().point_value_box()
             return
-        secret = self.selected()
         self.value_box().show_target(secret.name if secret else "", "", "versions loading…")
 
     def _cursor_moved(self) -> None:
         self.point_value_box()
+        self._load_selected_soon()
 
     # ------------------------------------------------------------------ actions
 
@@ -211,6 +289,8 @@ class SecretsScreen(SecretPaneBase):
     def _open_versions(self) -> None:
         secret = self.selected()
         if secret is None or not self.versions_loaded:
+            return
+        if self._needs_versions("open"):
             return
         from staging_tui.ui.screens.secret_versions import SecretVersionsScreen
 

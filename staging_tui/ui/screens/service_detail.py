@@ -1,4 +1,6 @@
-"""One service in detail: conditions, revisions, containers and env, health check."""
+"""One service in detail: conditions, revisions, containers and env, health check, and
+its golden signals from Cloud Monitoring as charts with the deploys marked (`w` changes
+the window: 15 min, 1 h, 6 h)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-from staging_tui.domain import Revision, Service
+from staging_tui.domain import GoldenSignals, Revision, Service
 from staging_tui.errors import StagingError
+from staging_tui.render.golden_signals import WINDOWS_MIN, window_label
 from staging_tui.render.service_detail import (
     REVISION_COLUMNS,
     conditions_text,
@@ -23,6 +26,7 @@ from staging_tui.render.service_detail import (
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
 from staging_tui.ui.widgets.nav_table import NavTable
+from staging_tui.ui.widgets.signal_charts import SignalCharts
 from staging_tui.ui.widgets.status_line import StatusLine
 
 
@@ -37,12 +41,15 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         Binding("r", "reload", "Reload", id="detail.reload"),
         *action_bindings("detail"),
         Binding("B", "rollback_to", "Roll back to this", show=False, id="detail.rollback-to"),
+        Binding("w", "cycle_window", "Window", id="detail.window"),
     ]
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, signals: GoldenSignals | None = None) -> None:
         super().__init__()
         self.service = service
         self.revisions: list[Revision] = []
+        self.signals = signals  # the Services pane's last 15 minutes, if it has them
+        self.window = WINDOWS_MIN[0]
 
     def compose_body(self) -> ComposeResult:
         now = self.now()
@@ -52,6 +59,7 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
             yield Static(Text("Revisions", style="bold underline"))
             yield NavTable(id="detail-revisions", zebra_stripes=True)
             yield Static(containers_text(self.service), id="detail-containers")
+            yield SignalCharts(id="detail-signals")
         yield StatusLine(id="detail-status")
 
     def on_mount(self) -> None:
@@ -59,6 +67,8 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         table.add_columns(*REVISION_COLUMNS)
         table.focus()
         self.load_revisions()
+        if self.signals is None:
+            self.load_signals()
 
     @work(exclusive=True, group="detail-revisions", exit_on_error=False)
     async def load_revisions(self, keep_status: bool = False) -> None:
@@ -79,7 +89,28 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         if keep_status:
             return
         status.info(f"{len(self.revisions)} revisions · [h] health check · [l] logs · "
-                    "[c] copy URL · [o] open URL · [Esc] back")
+                    "[c] copy URL · [o] open URL · [w] window · [Esc] back")
+        self.show_signals()
+
+    def show_signals(self) -> None:
+        self.query_one(SignalCharts).show(self.signals, self.revisions,
+                                          window_label(self.window))
+
+    @work(exclusive=True, group="detail-signals", exit_on_error=False)
+    async def load_signals(self) -> None:
+        """Six ListTimeSeries calls (all services at once), the window's minutes."""
+        try:
+            monitoring = await self.backend.monitoring()
+            signals = await monitoring.golden_signals(self.window, now=self.now())
+        except StagingError as exc:
+            self.query_one(StatusLine).error(exc, retry_key="w")
+            return
+        self.signals = signals.get(self.service.name)
+        self.show_signals()
+
+    def action_cycle_window(self) -> None:
+        self.window = WINDOWS_MIN[(WINDOWS_MIN.index(self.window) + 1) % len(WINDOWS_MIN)]
+        self.load_signals()
 
     def action_reload(self) -> None:
         self.load_revisions()

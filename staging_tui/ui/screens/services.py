@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import time
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
@@ -10,10 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input
 
-from staging_tui.domain import Service
-from staging_tui.errors import StagingError
+from staging_tui.domain import GoldenSignals, Service
+from staging_tui.errors import QuotaExceeded, StagingError
 from staging_tui.model.refresh import Refresh
-from staging_tui.render.error_rates import WINDOW_MINUTES, error_buckets
+from staging_tui.render.error_rates import WINDOW_MINUTES
 from staging_tui.render.services import filter_services, group_by_pr, pr_number
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
@@ -21,7 +22,8 @@ from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 REFRESH_S = 30.0
-TICK_S = 5.0
+TICK_S = 1.0  # cheap: the schedule decides; fine enough to honour a RetryInfo of a few s
+SIGNALS_S = 55.0  # golden signals at most once a minute (metrics are per minute)
 SORT_KEYS = ("name", "status", "modified")
 
 
@@ -45,6 +47,8 @@ class ServicesScreen(ServiceActions, PaneScreen):
         self.grouped = False
         self.refresh_schedule = Refresh(REFRESH_S)
         self._initial_filter = ""
+        self.signals: dict[str, GoldenSignals] = {}
+        self._signals_at = -SIGNALS_S
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: substring, regex, or pr:12 — Esc clears",
@@ -75,8 +79,8 @@ class ServicesScreen(ServiceActions, PaneScreen):
         try:
             services = await self.backend.services()
         except StagingError as exc:
-            self.refresh_schedule.failed()
-            status.error(exc)
+            retry_after = exc.retry_after if isinstance(exc, QuotaExceeded) else None
+            status.error(exc, retrying_in=self.refresh_schedule.failed(retry_after))
             return
         except BaseException:  # cancelled (r replaces it)
             self.refresh_schedule.cancelled()
@@ -85,22 +89,23 @@ class ServicesScreen(ServiceActions, PaneScreen):
         self.services = services
         self.query_one(ServicesTable).forget_cells()
         self.show_rows()
-        self.load_error_rates()
+        if time.monotonic() - self._signals_at >= SIGNALS_S:
+            self.load_signals()
 
     @work(exclusive=True, group="services-errors", exit_on_error=False)
-    async def load_error_rates(self) -> None:
-        """Errors per minute over the last 15 minutes, per service, from Cloud Logging.
-        Best effort: without the Logging API the column stays empty and says why."""
-        now = self.now()
+    async def load_signals(self) -> None:
+        """Golden signals of every service from Cloud Monitoring (six calls for all of
+        them, once a minute: metrics are per minute); the table shows 5xx per minute.
+        Best effort: without the Monitoring API the column stays empty and says why."""
+        self._signals_at = time.monotonic()
         try:
-            logs = await self.backend.logs()
-            entries = await logs.list_entries(
-                'resource.type="cloud_run_revision" AND severity>=ERROR',
-                since=now - timedelta(minutes=WINDOW_MINUTES))
+            monitoring = await self.backend.monitoring()
+            self.signals = await monitoring.golden_signals(WINDOW_MINUTES, now=self.now())
         except StagingError as exc:
-            self.notify(f"error rates unavailable: {exc.message}", severity="warning")
+            self.notify(f"golden signals unavailable: {exc.message}", severity="warning")
             return
-        self.query_one(ServicesTable).set_error_rates(error_buckets(entries, now))
+        self.query_one(ServicesTable).set_error_rates(
+            {name: [round(e) for e in s.errors_per_min] for name, s in self.signals.items()})
         self.show_rows()
 
     # ------------------------------------------------------------------ rendering
@@ -208,7 +213,7 @@ class ServicesScreen(ServiceActions, PaneScreen):
         if service is not None:
             from staging_tui.ui.screens.service_detail import ServiceDetailScreen
 
-            self.app.push_screen(ServiceDetailScreen(service))
+            self.app.push_screen(ServiceDetailScreen(service, self.signals.get(service.name)))
 
     def action_describe(self) -> None:
         service = self.selected_service()

@@ -29,8 +29,12 @@ class SecretsTable(VirtualTable):
         pending = Text("…", style="dim")
         for s in secrets:
             raw = secret_row(s, users.get(s.name, ()), now)
-            if not versions_loaded:
+            if not versions_loaded and not s.versions_known:
                 rows.append((s.name, (Text(raw[0], style="bold"), pending, pending, *raw[3:])))
+                continue
+            if not s.versions_known:  # not needed by anyone: fetched when selected
+                rows.append((s.name, (Text(raw[0], style="bold"), Text(raw[1], style="dim"),
+                                      Text(raw[2], style="dim"), *raw[3:])))
                 continue
             latest = s.latest
             enabled: Cell = raw[1]

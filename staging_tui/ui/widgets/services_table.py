@@ -13,7 +13,8 @@ from staging_tui.render.services import COLUMNS, STATUS, service_row
 from staging_tui.ui.widgets.virtual_table import Cell, VirtualTable
 
 GROUP_PREFIX = "group:"
-# The error-rate sparkline sits after Status; it comes from the logs, not the Run API.
+# The error-rate sparkline (5xx per minute) sits after Status; it comes from Cloud
+# Monitoring, not the Run API.
 TABLE_COLUMNS = (*COLUMNS[:2], "Errors 15m", *COLUMNS[2:])
 
 

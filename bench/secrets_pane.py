@@ -1,6 +1,6 @@
 """Secrets benchmark: 5,000 secrets x 3 versions and 300 services.
 
-    uv run python bench/secrets.py [--secrets 5000] [--services 300]
+    uv run python bench/secrets_pane.py [--secrets 5000] [--services 300]
 
 The sandbox serves a generated scenario from a child process (as `--sandbox` does),
 and this process uses the real adapters over gRPC, like the pane:
