@@ -132,3 +132,18 @@ def test_command_line_snapshot(snap_compare: Any, fixed_sandbox: RunningSandbox)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=typing)
+
+
+def test_describe_masks_plain_secret_values() -> None:
+    """The describe view prints the whole resource, but a secret-like plain env value and
+    a password inside a URL are masked as `services --json` masks them."""
+    from staging_tui.render.describe import as_yaml, masked_resource
+
+    resource: dict[str, object] = {"name": "projects/p/locations/r/services/api", "template": {
+        "containers": [{"name": "api", "env": [
+            {"name": "STRIPE_API_KEY", "value": "sk_test_4eC39HqLyjWDarjtT1zdp7dc"},
+            {"name": "DATABASE_URL", "value": "postgres://app:hunter2@db/app"},
+            {"name": "ENVIRONMENT", "value": "staging"}]}]}}
+    text = as_yaml(masked_resource(resource))
+    assert "sk_test_4eC39HqLyjWDarjtT1zdp7dc" not in text and "hunter2" not in text
+    assert "staging" in text and "projects/p/locations/r/services/api" in text

@@ -13,6 +13,7 @@ from staging_tui.db.meta import run_meta
 from staging_tui.db.quality import column_quality
 from staging_tui.db.session import QuerySession
 from staging_tui.errors import ReadOnlyViolation
+from staging_tui.exit_codes import USAGE
 
 
 @pytest.fixture
@@ -135,7 +136,7 @@ def test_query_command_refuses_the_issue_bypass_and_notes_the_role(
     sent; the superuser is named as a role that can write (once), the read-only one not."""
     sql = ("SELECT U&\"!0073et_config\" UESCAPE '!' ('default_transaction_read_only','off',"
            "false); SELECT U&\"!0073etval\" UESCAPE '!' ('sample_id_seq', 99999)")
-    assert main(["--config", config, "query", "--dsn", query_dsn, sql]) == 1
+    assert main(["--config", config, "query", "--dsn", query_dsn, sql]) == USAGE
     err = capsys.readouterr().err
     assert "refused: function set_config() is not known to be read-only" in err
     assert err.count("this role can write; read-only is enforced by staging-tui, not by the "

@@ -7,8 +7,32 @@ from __future__ import annotations
 import json
 import re
 
+from staging_tui.domain import EnvVar
+from staging_tui.env_rules import masked_value
+
 _PLAIN = re.compile(r"^[A-Za-z0-9_./@:+-][A-Za-z0-9 _./@:+=-]*$")
 _RESERVED = {"true", "false", "null", "yes", "no", "on", "off", "~", ""}
+
+
+def masked_resource(resource: dict[str, object]) -> dict[str, object]:
+    """`resource` with every plain env value (`{"name": N, "value": V}` in a container's
+    `env`) as `services --json` and the doctor print it (env_rules.masked_value): the
+    describe view shows the whole resource, but never a secret-like plain value."""
+    masked = _masked(resource)
+    assert isinstance(masked, dict)
+    return masked
+
+
+def _masked(node: object) -> object:
+    if isinstance(node, list):
+        return [_masked(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _masked(value) for key, value in node.items()}
+    name, value = out.get("name"), out.get("value")
+    if isinstance(name, str) and isinstance(value, str) and value:
+        out["value"] = masked_value(EnvVar(name, value))
+    return out
 
 
 def as_json(resource: object) -> str:

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from staging_tui.errors import StagingError
-from staging_tui.render.describe import as_json, as_yaml
+from staging_tui.render.describe import as_json, as_yaml, masked_resource
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.status_line import StatusLine
 
@@ -48,8 +48,8 @@ class DescribeScreen(PaneScreen):
         status = self.query_one(StatusLine)
         status.busy(f"reading {self.service}")
         try:
-            self.resource = await (await self.backend.run()).describe_service(
-                self.service, self.service_region)
+            self.resource = masked_resource(await (await self.backend.run()).describe_service(
+                self.service, self.service_region))
         except StagingError as exc:
             status.error(exc)
             return
