@@ -38,7 +38,7 @@ def test_query_command_with_a_dsn(query_dsn: str, config: str,
 
 def test_query_command_refuses_writes(query_dsn: str, config: str,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", config, "query", "--dsn", query_dsn, "DELETE FROM item"]) == 1
+    assert main(["--config", config, "query", "--dsn", query_dsn, "DELETE FROM item"]) == 2
     assert "read_only = false" in capsys.readouterr().err
 
 
@@ -107,10 +107,10 @@ def test_query_command_csv_jsonl_and_timing(query_dsn: str, config: str,
 def test_query_command_refusal_says_the_command_is_read_only(
         query_dsn: str, config: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", config, "query", "--dsn", query_dsn,
-                 "SET default_transaction_read_only = off"]) == 1
+                 "SET default_transaction_read_only = off"]) == 2  # USAGE
     err = capsys.readouterr().err
     assert "would change read-only mode" in err and "always read-only" in err
-    assert main(["--config", config, "query", "--dsn", query_dsn, "\\c other"]) == 1
+    assert main(["--config", config, "query", "--dsn", query_dsn, "\\c other"]) == 2
     assert "--instance" in capsys.readouterr().err
 
 
@@ -119,10 +119,29 @@ def test_statement_timeout_comes_from_the_profile(query_dsn: str, tmp_path: Path
     path = tmp_path / "timeout.toml"
     path.write_text('[profiles.t]\nproject = "query-test"\nstatement_timeout = 1\n')
     assert main(["--config", str(path), "query", "--dsn", query_dsn,
-                 "SHOW statement_timeout; SELECT pg_sleep(3)"]) == 1
+                 "SHOW statement_timeout; SELECT pg_sleep(3)"]) == 4  # FAILED
     captured = capsys.readouterr()
     assert "1s" in captured.out
     assert "statement timeout" in captured.err and "statement_timeout" in captured.err
     assert main(["--config", str(path), "query", "--dsn", query_dsn, "--timeout", "0",
                  "SHOW statement_timeout"]) == 0
     assert "0" in capsys.readouterr().out.splitlines()[2]
+
+
+def test_query_command_refuses_the_issue_bypass_and_notes_the_role(
+        query_dsn: str, readonly_dsn: str, config: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11: the UESCAPE set_config + setval pair is refused before anything is
+    sent; the superuser is named as a role that can write (once), the read-only one not."""
+    sql = ("SELECT U&\"!0073et_config\" UESCAPE '!' ('default_transaction_read_only','off',"
+           "false); SELECT U&\"!0073etval\" UESCAPE '!' ('sample_id_seq', 99999)")
+    assert main(["--config", config, "query", "--dsn", query_dsn, sql]) == 1
+    err = capsys.readouterr().err
+    assert "refused: function set_config() is not known to be read-only" in err
+    assert err.count("this role can write; read-only is enforced by staging-tui, not by the "
+                     "database (superuser") == 1
+    assert main(["--config", config, "query", "--dsn", readonly_dsn,
+                 "SELECT last_value FROM sample_id_seq"]) == 0
+    captured = capsys.readouterr()
+    assert "can write" not in captured.err
+    assert captured.out.splitlines()[2].strip() == "1"        # setval never ran

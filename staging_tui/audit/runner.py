@@ -21,6 +21,7 @@ from staging_tui.audit.checks.jobs import check_jobs
 from staging_tui.audit.checks.logs import ErrorRateRule, check_error_counts, over_threshold
 from staging_tui.audit.checks.registry import AREAS, CHECKS, checks_of
 from staging_tui.audit.checks.services import check_regions, check_services
+from staging_tui.audit.fix_commands import finding_as_invoked
 from staging_tui.audit.secrets_gather import gather_secret_findings
 from staging_tui.config import Settings
 from staging_tui.domain import (
@@ -97,7 +98,8 @@ class HealthLike(Protocol):
 class ProbesSource(Protocol):
     async def credentials(self) -> CredentialsStatus: ...
     async def database(self, instance: SqlInstance, password: str | None,
-                       timeout_s: float = ...) -> DatabaseStatus: ...
+                       timeout_s: float = ..., reader_password: str | None = ...
+                       ) -> DatabaseStatus: ...
 
 
 class DoctorBackend(Protocol):
@@ -237,6 +239,7 @@ class DoctorRun:
             if check.id in ran and not any(f.check_id == check.id for f in found):
                 out.append(check.passed(passed[check.id]))
         out.sort(key=lambda f: list(CHECKS).index(f.check_id) if f.check_id in CHECKS else 999)
+        out = [finding_as_invoked(f, self.settings) for f in out]  # pasteable as printed
         self.on_progress(AreaProgress(area, "done", tuple(out)))
         return out
 
@@ -386,15 +389,23 @@ class DoctorRun:
                     return DatabaseStatus(instance.connection_name, instance.database,
                                           error=f"password secret {instance.password_secret}: "
                                                 f"{exc.message}", fix=exc.fix)
+            reader: str | None = None
+            if instance.read_only_user and instance.read_only_password_secret and (
+                    secrets_password):
+                try:
+                    reader = await secrets_password(instance.read_only_password_secret)
+                except StagingError:
+                    reader = None       # the login fails, and the check says so
             status: DatabaseStatus = await self.bounded(
-                lambda: probes.database(instance, password, self.options.db_timeout_s))
+                lambda: probes.database(instance, password, self.options.db_timeout_s,
+                                        reader_password=reader))
             return status
 
         statuses = await asyncio.gather(*(look(i) for i in instances))
         found: list[Finding] = []
         for status in statuses:
             found += check_database(status, self.settings.required_extensions,
-                                    self.settings.alembic_head)
+                                    self.settings.alembic_head, self.settings.protected)
         reached = [s for s in statuses if s.connected and s.select_ok]
         passed = {"database.tunnel": f"{len(statuses)} instances"}
         if reached:
@@ -404,6 +415,8 @@ class DoctorRun:
                 or "none required by the profile",
                 "database.matviews": f"{sum(len(s.matviews) for s in reached)} "
                                      "materialized views",
+                "database.read_only_role": ", ".join(sorted({s.query_role for s in reached
+                                                             if s.query_role})) + " can only read",
             })
             if self.settings.alembic_head:
                 passed["database.alembic"] = f"at {self.settings.alembic_head}"

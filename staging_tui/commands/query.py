@@ -13,13 +13,17 @@ import argparse
 import json
 import re
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from staging_tui.backend import Backend
 from staging_tui.commands import Subparsers
-from staging_tui.domain import QueryResult
+from staging_tui.domain import CAN_WRITE_NOTE, QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
+from staging_tui.exit_codes import OK, USAGE, for_error
 from staging_tui.render.query import expanded_lines, row_count_text, table_lines
+
+if TYPE_CHECKING:
+    from staging_tui.db.session import QuerySession
 
 READ_ONLY_FIX = ("`staging-tui query` is always read-only; writes need the Query pane's write "
                  "mode (F2) in a profile with read_only = false")
@@ -120,9 +124,10 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
                                               statement_timeout=args.timeout)
     except StagingError as exc:
         print(f"staging-tui query: {exc}", file=sys.stderr)
-        return 1
+        return for_error(exc)
     session.timing, session.expanded = False, bool(args.expanded)   # psql's defaults
     try:
+        await _note_if_role_can_write(session)
         for n, statement in enumerate(split_statements(sql)):
             if n and not (args.json or args.csv or args.jsonl):
                 out.write("\n")
@@ -142,15 +147,26 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
                     out.write(f"Time: {result.elapsed_s * 1000:.3f} ms\n")
             except ReadOnlyViolation as exc:
                 print(f"ERROR: {exc.message}\n  fix: {READ_ONLY_FIX}", file=sys.stderr)
-                return 1
+                return USAGE  # a write given to a read-only command
             except StagingError as exc:
                 position = exc.position if isinstance(exc, QueryError) else None
                 where = f" (at character {position})" if position else ""
                 print(f"ERROR{where}: {exc}", file=sys.stderr)
-                return 1
-        return 0
+                return for_error(exc)  # a failed statement: 4; \\c here: 2
+        return OK
     finally:
         await session.close()
+
+
+async def _note_if_role_can_write(session: QuerySession) -> None:
+    """The third wall: say once, on stderr, when the login role could write."""
+    try:
+        privileges = await session.write_privileges()
+    except StagingError:
+        return                   # the statements will say why the session cannot connect
+    if privileges:
+        print(f"staging-tui query: note: {CAN_WRITE_NOTE} ({', '.join(privileges[:2])})",
+              file=sys.stderr)
 
 
 def _print(out: TextIO, args: argparse.Namespace, sql: str, result: QueryResult,

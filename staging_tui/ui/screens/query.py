@@ -11,20 +11,22 @@ history live in `query_tools.py` (QueryTools, composed: `self.tools`).
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from contextlib import aclosing
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static, TabbedContent
+from textual.widgets import OptionList, Static, TabbedContent
 
 from staging_tui.db.completion import Catalog
 from staging_tui.db.meta import run_meta
 from staging_tui.db.session import DestructiveStatement, QuerySession
 from staging_tui.db.statements import Statement, split_statements, statement_at
-from staging_tui.domain import Column
+from staging_tui.domain import CAN_WRITE_NOTE, Column
 from staging_tui.errors import QueryError, StagingError
 from staging_tui.render.query import ResultInfo
 from staging_tui.ui.screens.base import PaneScreen
@@ -45,10 +47,14 @@ class QueryScreen(PaneScreen):
     DEFAULT_CSS = """
     #query-session { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
     #query-session.-write { background: $error 40%; color: $text; }
+    #query-popup { height: auto; max-height: 6; margin: 0 4; border: none;
+                   background: $boost; }
     """
     BINDINGS = [
         Binding("f5,ctrl+enter", "run", "Run", id="query.run"),
-        Binding("f9,ctrl+r", "run_all", "Run all", id="query.run-all"),
+        Binding("f9", "run_all", "Run all", id="query.run-all"),
+        Binding("ctrl+r", "search_history", "History search", show=False,
+                id="query.history-search"),
         Binding("ctrl+c", "cancel", "Cancel", priority=True, id="query.cancel"),
         Binding("f2", "write_mode", "Write mode", id="query.write-mode"),
         Binding("f3", "quality", "Quality", id="query.quality"),
@@ -68,14 +74,19 @@ class QueryScreen(PaneScreen):
         self.running = False
         self._started = 0.0
         self._session_line = ""
+        self._role_warned: set[tuple[str, str]] = set()
+        self._dropped_error = ""  # a failed statement's error while its tab is removed
+        self._popup: list[str] = []  # the completion popup's candidates
+        self._popup_word = ""
         self.tools = QueryTools(self)
 
     def compose_body(self) -> ComposeResult:
         yield SqlEditor("", id="query-editor")
+        yield OptionList(id="query-popup", classes="-hidden")
         yield SqlErrorBox(id="query-error")
         yield ResultTabs(id="query-results")
         yield StatusLine("", id="query-status")
-        yield Static("not connected", id="query-session")
+        yield Static("not connected", id="query-session", markup=False)
 
     @property
     def editor(self) -> SqlEditor:
@@ -90,6 +101,7 @@ class QueryScreen(PaneScreen):
         return self.query_one(ResultTabs).results
 
     def on_mount(self) -> None:
+        self.query_one("#query-popup", OptionList).can_focus = False  # the editor keeps it
         self.editor.focus()
         self.editor.move_cursor((0, len(self.editor.text)))
         if self.settings.sql_instances:
@@ -118,6 +130,8 @@ class QueryScreen(PaneScreen):
         try:
             session = await self.backend.query_session(name, pane=True)
             await session.connect()
+            # the third wall: could this role write if the read-only session fell?
+            privileges = await _write_privileges(session) if not session.allow_writes else ()
         except StagingError as error:
             self.status.error(await self._why_not(name, error), f"\\c {short}")
             return
@@ -128,6 +142,12 @@ class QueryScreen(PaneScreen):
         self.status.info(f"connected to {short}: f5 runs the statement under the cursor")
         self.refresh_session_line()
         self._load_catalog()
+        user = session.status().user
+        if privileges and (short, user) not in self._role_warned:   # say it once
+            self._role_warned.add((short, user))
+            self.notify(f"{user} on {short}: {CAN_WRITE_NOTE} "
+                        f"({', '.join(privileges[:2])})",
+                        title="Read-only by staging-tui only", severity="warning", timeout=10)
 
     async def _why_not(self, name: str, error: StagingError) -> StagingError:
         """The tunnel's own last error when it has one (it knows why), else `error`."""
@@ -175,29 +195,32 @@ class QueryScreen(PaneScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running
-        if action == "write_mode" and not self.settings.writable:
-            return None
-        return True
+        return True  # F2 in a read-only profile explains why (action_write_mode)
 
     def action_run(self) -> None:
         editor = self.editor
         selected = editor.selected_text
         if selected.strip():
             start = editor.offset_of(min(editor.selection.start, editor.selection.end))
-            statements = [Statement(s.text, s.start + start, s.end + start)
-                          for s in split_statements(selected)]
+
+            def pick() -> list[Statement]:
+                return [Statement(s.text, s.start + start, s.end + start)
+                        for s in split_statements(selected)]
         else:
-            current = statement_at(editor.text, editor.cursor_offset())
-            statements = [current] if current else []
-        self._run(statements)
+            text, offset = editor.text, editor.cursor_offset()
+
+            def pick() -> list[Statement]:
+                current = statement_at(text, offset)
+                return [current] if current else []
+        self._run(pick)
 
     def action_run_all(self) -> None:
-        self._run(split_statements(self.editor.text))
+        text = self.editor.text
+        self._run(lambda: split_statements(text))
 
-    def _run(self, statements: list[Statement]) -> None:
-        if not statements:
-            self.status.info("nothing to run: type a statement, then f5")
-            return
+    def _run(self, pick: Callable[[], list[Statement]]) -> None:
+        """Run what `pick` finds (it splits the buffer: called in a thread, as a
+        pasted 10 MB statement takes a while to split)."""
         if self.running:
             self.status.info("a statement is running: ctrl+c cancels it")
             return
@@ -209,11 +232,15 @@ class QueryScreen(PaneScreen):
         self.query_one(SqlErrorBox).hide()
         self.running = True
         self.refresh_bindings()
-        self.run_statements(statements)
+        self.run_statements(pick)
 
     @work(exclusive=True, group="query-run", exit_on_error=False)
-    async def run_statements(self, statements: list[Statement]) -> None:
+    async def run_statements(self, pick: Callable[[], list[Statement]]) -> None:
         try:
+            statements = await asyncio.to_thread(pick)
+            if not statements:
+                self.status.info("nothing to run: type a statement, then f5")
+                return
             for statement in statements:
                 self.tools.add_to_history(statement.text)
                 if not await self._run_one(statement):
@@ -230,7 +257,7 @@ class QueryScreen(PaneScreen):
             return await self._run_meta(statement)
         confirm = False
         try:
-            session.check(statement.text)
+            await session.vet(statement.text)       # parsed in a thread: the pane stays live
         except DestructiveStatement as exc:
             if not await self._confirm_destructive(exc, statement):
                 self.status.info("not run: the destructive statement was not confirmed")
@@ -267,9 +294,10 @@ class QueryScreen(PaneScreen):
                         break
                     self._show_info(info)
         except StagingError as exc:
-            if not grid.columns:
-                self.query_one(ResultTabs).drop(info)
             info.error = f"✗ {exc.message}"
+            if not grid.columns:  # no result: its tab goes, and the one shown is older
+                self._dropped_error = info.error
+                self.query_one(ResultTabs).drop(info)
             self.show_error(exc, statement)
             return False
         if statement.text.split(None, 1)[0].lower() in _TRANSACTION_WORDS:
@@ -288,6 +316,8 @@ class QueryScreen(PaneScreen):
         command, _, arg = statement.text.rstrip(";").partition(" ")
         if command in ("\\c", "\\connect"):
             return await self.tools.switch_instance(arg.strip())
+        if command == "\\e":
+            return await self.tools.edit_in_editor(statement)
         try:
             meta = await run_meta(self.session, statement.text)
         except StagingError as exc:
@@ -338,6 +368,23 @@ class QueryScreen(PaneScreen):
         self.run_worker(self.tools.quality(), exclusive=True, group="query-quality",
                         exit_on_error=False)
 
+    @on(SqlEditor.RunRequested)
+    def _enter_runs(self) -> None:
+        self.action_run()
+
+    def action_search_history(self) -> None:
+        """ctrl+r (pgcli, readline): search the profile's history; Enter puts the chosen
+        statement in the editor."""
+        from staging_tui.ui.screens.history_search import HistorySearchScreen
+
+        def chosen(sql: str | None) -> None:
+            if sql:
+                self.editor.load_text(sql)
+                self.editor.move_cursor((sql.count("\n"), len(sql.rsplit("\n", 1)[-1])))
+                self.editor.focus()
+
+        self.app.push_screen(HistorySearchScreen(self.tools.history), callback=chosen)
+
     def action_history(self, step: int) -> None:
         self.tools.step_history(step)
 
@@ -350,14 +397,48 @@ class QueryScreen(PaneScreen):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         active = self.query_one(ResultTabs).active()
-        if active is not None:
-            self._show_info(active[1])
+        dropped, self._dropped_error = self._dropped_error, ""
+        if active is None:
+            return
+        if dropped:  # never let an older tab's "12 rows · 25 ms" read as the failed one's
+            self.status.info(Text(f"{dropped} · no result · the tab shown is an earlier "
+                                  f"statement's ({active[1].summary(self._timing())})",
+                                  style="bold"))
+            return
+        self._show_info(active[1])
+
+    def _timing(self) -> bool:
+        return self.session.timing if self.session else True
 
     @on(ResultGrid.CellSelected)
     def _view_cell(self, event: ResultGrid.CellSelected) -> None:
         column = event.grid.columns[event.col]
         self.app.push_screen(CellScreen(column.name, column.type_name,
                                         event.grid.cell(event.row, event.col)))
+
+    @on(SqlEditor.Suggest)
+    def _suggest(self, event: SqlEditor.Suggest) -> None:
+        popup = self.query_one("#query-popup", OptionList)
+        self._popup_word = event.word
+        self._popup = event.candidates
+        popup.clear_options()
+        if event.candidates:
+            popup.add_options(event.candidates)
+            popup.highlighted = 0
+        popup.set_class(not event.candidates, "-hidden")
+        self.editor.popup_open = bool(event.candidates)
+
+    @on(SqlEditor.Popup)
+    def _popup_key(self, event: SqlEditor.Popup) -> None:
+        popup = self.query_one("#query-popup", OptionList)
+        if event.what == "move" and self._popup:
+            popup.highlighted = ((popup.highlighted or 0) + event.step) % len(self._popup)
+            return
+        if event.what == "accept" and self._popup:
+            self.editor.accept(self._popup_word, self._popup[popup.highlighted or 0])
+        popup.add_class("-hidden")
+        self._popup = []
+        self.editor.popup_open = False
 
     @on(SqlEditor.Completions)
     def _completions(self, event: SqlEditor.Completions) -> None:
@@ -384,3 +465,11 @@ class QueryScreen(PaneScreen):
     async def on_unmount(self) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+async def _write_privileges(session: QuerySession) -> tuple[str, ...]:
+    """What the login role could write ((): nothing, or the check itself failed)."""
+    try:
+        return await session.write_privileges()
+    except StagingError:
+        return ()
