@@ -55,7 +55,8 @@ async def test_golden_signals_follow_the_traffic(mon_sandbox: RunningSandbox) ->
         await adapter.close()
     calls = sum(mon_sandbox.quotas.calls.values()) - sum(before.values())
     assert calls == 6  # one query per metric for all services
-    api, worker = signals["api"], signals["worker"]
+    api, worker = signals["us-central1/api"], signals["us-central1/worker"]
+    assert api.service == "api"
     assert len(api.requests_per_s) == 10 and api.times[-1] == NOW
     assert 35 < sum(api.requests_per_s) / 10 < 65  # 50/s with ±20 % noise
     assert max(api.error_ratio) < 0.05 < min(worker.error_ratio)  # the crash-looping one

@@ -311,9 +311,10 @@ class DoctorRun:
             "health.status": f"{answered} services answered 2xx (slowest {slowest:.0f} ms)"}
 
     async def _logs_area(self) -> tuple[list[Finding], dict[str, str]]:
-        """Counts from Cloud Monitoring (one call), then the newest error entries of the
-        flagged services (at most `max_examples` of them) in one Logging list call: within
-        the project's 60 list calls a minute, however many entries there are."""
+        """Counts per Service.key (region/name) from Cloud Monitoring (one call), then the
+        newest error entries of the flagged services, each in its own region (at most
+        `max_examples` of them) in one Logging list call: within the
+        project's 60 list calls a minute, however many entries there are."""
         rule = self.options.error_rate
         monitoring = await self.backend.monitoring()
         counts: dict[str, tuple[int, int]] = await monitoring.log_error_counts(rule.window_min)
@@ -321,13 +322,15 @@ class DoctorRun:
         found: dict[str, list[LogEntry]] = {}
         if flagged:
             since = datetime.now(UTC) - timedelta(minutes=rule.window_min)
-            names = " OR ".join(f'resource.labels.service_name="{s}"' for s in flagged)
+            names = " OR ".join(
+                f'(resource.labels.service_name="{name}" AND resource.labels.location="{region}")'
+                for region, _, name in (key.partition("/") for key in flagged))
             query = f'resource.type="cloud_run_revision" AND severity>=ERROR AND ({names})'
             logs = await self.backend.logs()
             async for page in logs.list_pages(query, since=since, newest_first=True,
                                               limit=self.options.max_log_entries):
                 for entry in page:
-                    found.setdefault(entry.service, []).append(entry)
+                    found.setdefault(f"{entry.region}/{entry.service}", []).append(entry)
         entries = sum(total for _, total in counts.values())
         return check_error_counts(counts, found, rule), {
             "logs.error-rate": f"{entries:,} entries of {len(counts)} services in the last "

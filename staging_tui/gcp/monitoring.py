@@ -1,7 +1,8 @@
 """Cloud Monitoring adapter: the golden signals of every Cloud Run service.
 
-One `ListTimeSeries` per metric for all services (grouped by service_name), not one
-per service: six calls per refresh against 6,000 time-series queries per minute.
+One `ListTimeSeries` per metric for all services (grouped by service_name and
+location, so same-named services of two regions never mix), not one per service:
+six calls per refresh against 6,000 time-series queries per minute.
 Requests/s and the 5xx ratio come from one request_count query grouped by service
 and response_code_class; latency p50/p95 and CPU/memory p95 reduce distributions
 (ALIGN_DELTA + REDUCE_PERCENTILE_*), instances sum the active instance counts.
@@ -31,7 +32,10 @@ READ_QUOTA_PER_MINUTE = 6_000  # time-series queries per project (Monitoring quo
 RUN = "run.googleapis.com/"
 A = mon.Aggregation.Aligner
 R = mon.Aggregation.Reducer
+# Group-by fields as Google's filter syntax spells resource labels (monitoring/api/v3/filters)
 BY_SERVICE = "resource.labels.service_name"
+BY_LOCATION = "resource.labels.location"
+BY_KEY = [BY_SERVICE, BY_LOCATION]
 # The library retries UNAVAILABLE for 90 s, the auth plugin's too (expired ADC): a pane
 # and the doctor would wait that long for an error no retry fixes.
 READ_RETRY = retry_async.AsyncRetry(initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0,
@@ -79,26 +83,27 @@ class MonitoringAdapter:
 
     async def golden_signals(self, minutes: int = 15, now: datetime | None = None
                              ) -> dict[str, GoldenSignals]:
-        """service -> its signals over the last `minutes` whole minutes (6 calls)."""
+        """Service.key (region/name) -> its signals over the last `minutes` whole minutes
+        (6 calls)."""
         end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
         start = end - timedelta(minutes=minutes)
         times = tuple(start + timedelta(minutes=i + 1) for i in range(minutes))
         pct = R.REDUCE_PERCENTILE_50, R.REDUCE_PERCENTILE_95
         requests, p50, p95, instances, cpu, memory = await asyncio.gather(
             self._series("request_count", A.ALIGN_RATE, R.REDUCE_SUM,
-                         [BY_SERVICE, "metric.labels.response_code_class"], start, end),
-            self._series("request_latencies", A.ALIGN_DELTA, pct[0], [BY_SERVICE], start, end),
-            self._series("request_latencies", A.ALIGN_DELTA, pct[1], [BY_SERVICE], start, end),
-            self._series("container/instance_count", A.ALIGN_MAX, R.REDUCE_SUM, [BY_SERVICE],
+                         [*BY_KEY, "metric.labels.response_code_class"], start, end),
+            self._series("request_latencies", A.ALIGN_DELTA, pct[0], BY_KEY, start, end),
+            self._series("request_latencies", A.ALIGN_DELTA, pct[1], BY_KEY, start, end),
+            self._series("container/instance_count", A.ALIGN_MAX, R.REDUCE_SUM, BY_KEY,
                          start, end, 'metric.labels.state = "active"'),
-            self._series("container/cpu/utilizations", A.ALIGN_DELTA, pct[1], [BY_SERVICE],
+            self._series("container/cpu/utilizations", A.ALIGN_DELTA, pct[1], BY_KEY,
                          start, end),
-            self._series("container/memory/utilizations", A.ALIGN_DELTA, pct[1], [BY_SERVICE],
+            self._series("container/memory/utilizations", A.ALIGN_DELTA, pct[1], BY_KEY,
                          start, end))
         total: dict[str, list[float]] = {}
         errors: dict[str, list[float]] = {}
         for ts in requests:
-            service = ts.resource.labels["service_name"]
+            service = _key(ts)
             values = _per_minute(ts, times)
             total[service] = [a + b for a, b in zip(total.get(service, [0.0] * minutes),
                                                     values, strict=True)]
@@ -114,7 +119,7 @@ class MonitoringAdapter:
             rps = total.get(name, zero)
             err = errors.get(name, zero)
             out[name] = GoldenSignals(
-                service=name, times=times, requests_per_s=tuple(rps),
+                service=name.rpartition("/")[2], times=times, requests_per_s=tuple(rps),
                 errors_per_min=tuple(e * 60 for e in err),
                 error_ratio=tuple(e / r if r else 0.0 for e, r in zip(err, rps, strict=True)),
                 p50_ms=tuple(by_service["p50"].get(name, zero)),
@@ -126,7 +131,7 @@ class MonitoringAdapter:
 
     async def log_error_counts(self, window_min: float, now: datetime | None = None
                                ) -> dict[str, tuple[int, int]]:
-        """service -> (entries at ERROR or worse, all entries) over the last `window_min`
+        """Service.key (region/name) -> (entries at ERROR or worse, all entries) over the last `window_min`
         minutes, from logging.googleapis.com/log_entry_count: one call, whatever the
         volume (the doctor no longer reads thousands of entries to count them)."""
         end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
@@ -140,7 +145,7 @@ class MonitoringAdapter:
             aggregation=mon.Aggregation(
                 alignment_period=duration_pb2.Duration(seconds=seconds),
                 per_series_aligner=A.ALIGN_DELTA, cross_series_reducer=R.REDUCE_SUM,
-                group_by_fields=[BY_SERVICE, "metric.labels.severity"]))
+                group_by_fields=[*BY_KEY, "metric.labels.severity"]))
         counts: dict[str, list[int]] = {}
         async with mapped(request.name):
             await self.budget.acquire()
@@ -148,7 +153,7 @@ class MonitoringAdapter:
             async for response in pager.pages:
                 for ts in type(response).pb(response).time_series:
                     n = round(sum(_value(p) for p in ts.points))
-                    pair = counts.setdefault(ts.resource.labels["service_name"], [0, 0])
+                    pair = counts.setdefault(_key(ts), [0, 0])
                     pair[1] += n
                     if ts.metric.labels.get("severity") in ("ERROR", "CRITICAL", "ALERT",
                                                              "EMERGENCY"):
@@ -165,6 +170,11 @@ def _value(point: Any) -> float:
     return float(getattr(point.value, kind)) if kind in ("double_value", "int64_value") else 0.0
 
 
+def _key(ts: Any) -> str:
+    """Service.key of a series grouped by service_name and location."""
+    return f'{ts.resource.labels["location"]}/{ts.resource.labels["service_name"]}'
+
+
 def _per_minute(ts: Any, times: tuple[datetime, ...]) -> list[float]:
     """The series' values at `times` (oldest first); minutes without a point are 0."""
     at = {p.interval.end_time.seconds: _value(p) for p in ts.points}
@@ -172,4 +182,4 @@ def _per_minute(ts: Any, times: tuple[datetime, ...]) -> list[float]:
 
 
 def _by_service(series: list[Any], times: tuple[datetime, ...]) -> Mapping[str, list[float]]:
-    return {ts.resource.labels["service_name"]: _per_minute(ts, times) for ts in series}
+    return {_key(ts): _per_minute(ts, times) for ts in series}

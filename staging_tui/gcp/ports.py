@@ -105,7 +105,8 @@ class SecretReader(Protocol):
 
 class MetricsSource(Protocol):
     """Cloud Monitoring: every service's golden signals (one query per metric), and log
-    entry counts per service and severity (the doctor's error rate)."""
+    entry counts per service and severity (the doctor's error rate); both keyed by
+    Service.key (region/name)."""
 
     async def golden_signals(self, minutes: int = 15, now: datetime | None = None
                              ) -> dict[str, GoldenSignals]: ...

@@ -4,7 +4,8 @@ The numbers follow the traffic the Logging module generates (`[logs] rates`,
 `error_share`, failing services): per service and minute, deterministic from the
 scenario seed. Metrics (cloud.google.com/monitoring/api/metrics_gcp, run section),
 all on the `cloud_run_revision` resource (labels project_id, service_name,
-revision_name, location, configuration_name):
+revision_name, location, configuration_name; location is the service's own region, so
+the same service name in two regions makes two series):
 
 - run.googleapis.com/request_count           DELTA INT64, labels response_code,
                                               response_code_class
@@ -99,13 +100,20 @@ class Traffic:
         self.seed = scenario.seed
         self.services = service_traffic(scenario)
         self.error_share = float(scenario.tables.get("logs", {}).get("error_share", 0.05))
-        self.scaling = {str(s["name"]): (int(s.get("min_instances", 0)),
-                                         int(s.get("max_instances", 100)))
+        self.scaling = {(str(s.get("region", self.region)), str(s["name"])): (
+                            int(s.get("min_instances", 0)), int(s.get("max_instances", 100)))
                         for s in scenario.tables.get("services", [])}
 
     def _resource(self, s: ServiceLogs) -> dict[str, str]:
         return {"project_id": self.project, "service_name": s.name, "revision_name": s.revision,
-                "location": self.region, "configuration_name": s.name}
+                "location": s.region or self.region, "configuration_name": s.name}
+
+    def _who(self, s: ServiceLogs) -> str:
+        """What a service's noise is drawn for: its name in the project's first region (the
+        figures of one-region worlds stay as they were), region/name elsewhere, so the
+        same name in two regions has its own numbers."""
+        region = s.region or self.region
+        return s.name if region == self.region else f"{region}/{s.name}"
 
     def series(self, metric: str) -> list[Raw]:
         out = []
@@ -128,13 +136,13 @@ class Traffic:
         return out
 
     def requests(self, s: ServiceLogs, minute: int) -> float:
-        return s.rate * 60 * _noise(self.seed, s.name, minute)
+        return s.rate * 60 * _noise(self.seed, self._who(s), minute)
 
     def count(self, metric: str, raw: Raw, minute: int) -> float:
         """A scalar per minute: requests of one code, or instances of one state."""
         s = raw.service
         if metric.endswith("log_entry_count"):
-            total = s.rate * 60 * _noise(self.seed, "log", s.name, minute)
+            total = s.rate * 60 * _noise(self.seed, "log", self._who(s), minute)
             errors = total * error_entry_share(s, self.error_share)
             return float(round(errors if raw.metric["severity"] == "ERROR" else total - errors))
         if metric == RUN + "request_count":
@@ -143,8 +151,8 @@ class Traffic:
             if share is None:
                 share = 1.0 - s.error_share - 0.02
             return float(round(total * share))
-        low, high = self.scaling.get(s.name, (0, 100))
-        active = max(low, min(high, math.ceil(s.rate / 20 * _noise(self.seed, "i", s.name,
+        low, high = self.scaling.get((s.region or self.region, s.name), (0, 100))
+        active = max(low, min(high, math.ceil(s.rate / 20 * _noise(self.seed, "i", self._who(s),
                                                                       minute))))
         if s.errors:  # a crash-looping service keeps starting instances
             active = max(active, 1)
@@ -154,12 +162,12 @@ class Traffic:
         """(mu, sigma, samples) of one minute's log-normal distribution."""
         s = raw.service
         if metric.endswith("request_latencies"):
-            median = (180.0 if s.errors else 45.0) * _noise(self.seed, "l", s.name, minute)
+            median = (180.0 if s.errors else 45.0) * _noise(self.seed, "l", self._who(s), minute)
             return (math.log(median), 0.9 if s.errors else 0.6,
                     max(1, round(self.requests(s, minute))))
         base = 0.35 if "cpu" in metric else 0.5
         median = min(0.95, base * (1.6 if s.errors else 1.0)
-                     * _noise(self.seed, metric, s.name, minute))
+                     * _noise(self.seed, metric, self._who(s), minute))
         return math.log(median), 0.25, 60
 
     def distribution(self, metric: str, raw: Raw, minute: int) -> tuple[list[float], int]:
@@ -305,7 +313,8 @@ def list_time_series(traffic: Traffic, req: Any) -> list[Any]:
     fields = list(agg.group_by_fields)
     for raw in raws:
         key = tuple(_label(raw, f) for f in fields) if reducer != R.REDUCE_NONE else \
-            (repr(sorted(raw.metric.items())), raw.resource["service_name"])
+            (repr(sorted(raw.metric.items())), raw.resource["location"],
+             raw.resource["service_name"])
         groups.setdefault(key, []).append(raw)
     out = []
     for key, members in sorted(groups.items()):

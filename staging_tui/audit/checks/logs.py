@@ -64,25 +64,33 @@ def over_threshold(counts: Mapping[str, tuple[int, int]], rule: ErrorRateRule) -
 def check_error_counts(counts: Mapping[str, tuple[int, int]],
                        examples: Mapping[str, Sequence[LogEntry]], rule: ErrorRateRule
                        ) -> list[Finding]:
-    """The rule over counts from Cloud Monitoring (log_entry_count); the top messages of a
-    flagged service come from its newest error entries (`examples`)."""
+    """The rule over counts from Cloud Monitoring (log_entry_count), keyed by Service.key
+    (region/name); the top messages of a flagged service come from its newest error
+    entries (`examples`, same keys). The title names the region when the counts span
+    several; the evidence and the fix always do."""
     out = []
-    for service in over_threshold(counts, rule):
-        bad, total = counts[service]
+    several = len({key.partition("/")[0] for key in counts}) > 1
+    for key in over_threshold(counts, rule):
+        region, _, service = key.rpartition("/")
+        bad, total = counts[key]
         rate = bad / total
-        top = top_errors(examples.get(service, ()), rule.top)
+        top = top_errors(examples.get(key, ()), rule.top)
         lines = [f"{n}× {msg}" for msg, n in top]
-        sample = f" (top messages of the newest {len(examples.get(service, ()))} errors)" \
+        sample = f" (top messages of the newest {len(examples.get(key, ()))} errors)" \
             if top else ""
-        evidence = (f"{bad} of {total} entries ({rate:.0%}) at ERROR or worse in the last "
-                    f"{rule.window_min:g} min (Cloud Monitoring){sample}; threshold "
+        where = f" in {region}" if region else ""
+        evidence = (f"{bad} of {total} entries ({rate:.0%}) at ERROR or worse{where} in the "
+                    f"last {rule.window_min:g} min (Cloud Monitoring){sample}; threshold "
                     f"{rule.threshold:.0%}\n" + "\n".join(lines))
         headline = f" — top: {top[0][0]}" if top else ""
+        name = f"{service} ({region})" if several and region else service
+        fix = ERROR_RATE.fix.replace("SERVICE", service).replace(
+            "15m", f"{rule.window_min:g}m")
+        if region:
+            fix = fix.replace("   (then", f" --region {region}   (then")
         out.append(ERROR_RATE.found(
             Level.ERROR if rate >= rule.error_threshold else Level.WARNING, evidence, service,
-            title=f"{service}: error rate above {rule.threshold:.0%}{headline}",
-            fix=ERROR_RATE.fix.replace("SERVICE", service).replace(
-                "15m", f"{rule.window_min:g}m")))
+            title=f"{name}: error rate above {rule.threshold:.0%}{headline}", fix=fix))
     return out
 
 

@@ -116,7 +116,7 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         except StagingError as exc:
             self.query_one(StatusLine).error(exc, retry_key="w")
             return
-        self.signals = signals.get(self.service.name)
+        self.signals = signals.get(self.service.key)
         self.show_signals()
 
     def action_cycle_window(self) -> None:

@@ -121,7 +121,7 @@ class ServicesScreen(ServiceActions, PaneScreen):
             self.notify(f"golden signals unavailable: {exc.message}", severity="warning")
             return
         self.query_one(ServicesTable).set_error_rates(
-            {name: [round(e) for e in s.errors_per_min] for name, s in self.signals.items()})
+            {key: [round(e) for e in s.errors_per_min] for key, s in self.signals.items()})
         self.show_rows()
 
     # ------------------------------------------------------------------ rendering
@@ -235,7 +235,7 @@ class ServicesScreen(ServiceActions, PaneScreen):
         if service is not None:
             from staging_tui.ui.screens.service_detail import ServiceDetailScreen
 
-            self.app.push_screen(ServiceDetailScreen(service, self.signals.get(service.name)))
+            self.app.push_screen(ServiceDetailScreen(service, self.signals.get(service.key)))
 
     def action_open_jobs(self) -> None:
         from staging_tui.ui.screens.jobs import JobsScreen

@@ -60,7 +60,7 @@ class ServicesTable(VirtualTable):
             created = Text(raw[3], style="yellow") if raw[3] else ""
             cells = (name, status, raw[2], created, *raw[4:])
             self._cells[key] = cells
-        rates = self.error_rates.get(s.key) or self.error_rates.get(s.name) or []
+        rates = self.error_rates.get(s.key) or []
         spark = sparkline(rates, self._peak)
         return (*cells[:2], Text(spark, style="red") if spark else "", *cells[2:])
 
