@@ -1,5 +1,5 @@
 """RunJob: the sandbox's long-running operation through the real google-cloud-run client,
-the adapter's progress, the pure plan, and headless `run-job`."""
+the adapter's progress, the pure plan, headless `run-job`, and `x` in the Jobs view."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from fixtures_job_runs import JOB_FAILURE, JOBS_PROJECT
 from google.api_core import exceptions as gexc
 from google.cloud import run_v2
 from google.cloud.run_v2.services.jobs.transports.grpc_asyncio import JobsGrpcAsyncIOTransport
-from ui_app import sandbox_profile
+from textual.widgets import DataTable, Input, Static
+from ui_app import make_app, sandbox_profile
+from waiting import until
 
 from staging_tui import errors
 from staging_tui.audit_trail import default_trail_path
@@ -23,6 +25,9 @@ from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.jobs import JobsAdapter
 from staging_tui.render.job_plans import job_audit_fields, job_preview_plain, plan_run_job
 from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.action_dialogs import ActionPreview
+from staging_tui.ui.screens.jobs import JobsScreen
+from staging_tui.ui.widgets.status_line import StatusLine
 
 NIGHTLY = f"projects/{JOBS_PROJECT}/locations/us-central1/jobs/nightly-report"
 
@@ -158,3 +163,76 @@ async def test_headless_failed_execution_exits_1(
     assert "failed: " in err and JOB_FAILURE in err
     [entry] = trail()
     assert entry["outcome"].startswith("failed: ")
+
+
+# ------------------------------------------------------------------------------ console
+
+
+def status_of(screen: Any) -> str:
+    return str(screen.query_one(StatusLine).render())
+
+
+async def open_jobs(app: Any, pilot: Any) -> Any:
+    await pilot.press("J")
+    await until(lambda: isinstance(app.screen, JobsScreen)
+                and app.screen.query_one("#jobs-table", DataTable).row_count == 2, pilot)
+    return app.screen
+
+
+async def test_console_read_only_refuses_with_the_reason(jobs_sandbox: RunningSandbox) -> None:
+    app = make_app(jobs_sandbox)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_jobs(app, pilot)
+        await pilot.press("x")
+        await until(lambda: "read-only: running a job is off" in status_of(screen), pilot)
+        assert "--profile sandbox-actions" in status_of(screen)
+        assert not screen.query(ActionPreview)
+    assert trail() == []
+
+
+async def test_console_preview_run_progress_end_audit(jobs_sandbox: RunningSandbox) -> None:
+    app = make_app(jobs_sandbox, sandbox_profile(jobs_sandbox, read_only=False))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_jobs(app, pilot)
+        jobs = screen.query_one("#jobs-table", DataTable)
+        assert [str(k.value) for k in jobs.rows] == ["us-central1/db-migrate",
+                                                     "us-central1/nightly-report"]
+        await pilot.press("down", "x")
+        await until(lambda: screen.query(ActionPreview), pilot)
+        text = str(screen.query_one("#preview-text", Static).render())
+        assert "Re-run nightly-report" in text
+        assert "gcloud run jobs execute nightly-report --region us-central1" in text
+        await pilot.press("y")
+        await until(lambda: "✓ Re-run nightly-report" in status_of(screen), pilot)
+        end = status_of(screen)
+        assert "operation started → execution nightly-report-" in end
+        assert "running → execution nightly-report-" in end and "succeeded" in end
+        executions = screen.query_one("#executions-table", DataTable)
+        await until(lambda: executions.row_count == 2, pilot)
+        assert "Succeeded" in str(executions.get_row_at(0)[1])
+        # db-migrate's next execution fails: Google's reason in the status line.
+        jobs.focus()
+        await pilot.press("up", "x")
+        await until(lambda: screen.query(ActionPreview), pilot)
+        await pilot.press("y")
+        await until(lambda: JOB_FAILURE[:40] in status_of(screen), pilot)
+    first, second = trail()
+    assert first["action"] == "run-job" and first["job"] == "nightly-report"
+    assert first["outcome"] == "ok" and "/operations/" in first["operation"]
+    assert second["job"] == "db-migrate" and second["outcome"].startswith("failed: ")
+
+
+async def test_console_protected_needs_the_typed_name(jobs_sandbox: RunningSandbox) -> None:
+    app = make_app(jobs_sandbox, sandbox_profile(jobs_sandbox, read_only=False, protected=True))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_jobs(app, pilot)
+        await pilot.press("down", "x")
+        await until(lambda: screen.query("#preview-confirm"), pilot)
+        await pilot.press("y", "enter")
+        await until(lambda: "is not 'nightly-report'" in str(
+            screen.query_one("#preview-error", Static).render()), pilot)
+        screen.query_one("#preview-confirm", Input).value = "nightly-report"
+        await pilot.press("enter")
+        await until(lambda: "✓ Re-run nightly-report" in status_of(screen), pilot)
+    [entry] = trail()
+    assert entry["outcome"] == "ok"
