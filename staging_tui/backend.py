@@ -244,23 +244,28 @@ class Backend:
 
         s = self.settings
         timeout = s.statement_timeout if statement_timeout is None else statement_timeout
+        writes = pane and s.writable
         if dsn:
-            return QuerySession(dsn, environment=s.environment, allow_writes=pane and s.writable,
-                                protected=s.protected, statement_timeout_s=timeout)
+            return QuerySession(dsn, environment=s.environment, allow_writes=writes,
+                                protected=s.protected, statement_timeout_s=timeout,
+                                max_statement_bytes=s.max_statement_bytes)
         if not instance:
             if not s.sql_instances:
                 raise StagingError("no database given", "pass --dsn URL or --instance NAME")
             instance = s.sql_instances[0].connection_name
         tunnels = await self.tunnels()
         name = instance
-        target = await tunnel_target(tunnels, name)
+        # read-only sessions log in as the instance's read_only_user when the profile
+        # names one (the third wall: a role the database itself keeps from writing)
+        target = await tunnel_target(tunnels, name, read_only=not writes)
 
         async def current_dsn() -> str:  # the tunnel may be stopped or restarted meanwhile
-            return (await tunnel_target(tunnels, name)).dsn
+            return (await tunnel_target(tunnels, name, read_only=not writes)).dsn
 
         return QuerySession(target.dsn, environment=s.environment,
-                            allow_writes=pane and s.writable, protected=s.protected,
+                            allow_writes=writes, protected=s.protected,
                             via=target.via, statement_timeout_s=timeout,
+                            max_statement_bytes=s.max_statement_bytes,
                             dsn_provider=current_dsn if pane else None)
 
     async def close(self) -> None:

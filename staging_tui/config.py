@@ -31,11 +31,19 @@ PROFILE_KEYS = {
     "project", "region", "regions", "service_filter", "pr_pattern", "secret_suffix",
     "required_secrets", "sql", "health", "read_only", "protected", "environment",
     "log_buffer", "required_extensions", "alembic_head", "keys", "statement_timeout",
-    "quota_share",
-    "tunnel_max_connections", "query_memory_mb",
+    "tunnel_max_connections", "max_statement_bytes", "export_dir", "quota_share",
+    "query_memory_mb",
 }
 TOP_KEYS = {"default_profile", "profiles"}
-SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port"}
+SQL_KEYS = {"connection_name", "database", "user", "password_secret", "iam_auth", "port",
+            "read_only_user", "read_only_password_secret"}
+DEFAULT_MAX_STATEMENT_BYTES = 1_000_000
+
+
+def default_export_dir() -> Path:
+    """Where exported results and saved logs go: a per-user data directory."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "staging-tui" / "exports"
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,8 @@ class Settings:
     protected: bool = False
     log_buffer: int = 100_000
     statement_timeout: int = 30          # seconds, for the Query pane and `query` (0 = none)
+    max_statement_bytes: int = DEFAULT_MAX_STATEMENT_BYTES   # larger SQL is refused (0 = none)
+    export_dir: str = ""                 # exports and saved logs ("" = default_export_dir())
     quota_share: float = 0.5             # of each per-minute project quota this console may use
     tunnel_max_connections: int = 50     # clients per tunnel beyond which it refuses (0 = none)
     query_memory_mb: int = 400           # a Query pane result's buffers stop loading past it
@@ -68,6 +78,11 @@ class Settings:
     @property
     def region(self) -> str:
         return self.regions[0]
+
+    @property
+    def exports(self) -> Path:
+        """The directory exports and saved logs are written to (0600 files)."""
+        return Path(self.export_dir).expanduser() if self.export_dir else default_export_dir()
 
     @property
     def writable(self) -> bool:
@@ -251,6 +266,9 @@ def _profile(raw: Any, file: str, name: str) -> Settings:
         protected=_bool(raw, "protected", False, file, key),
         log_buffer=_int(raw, "log_buffer", 100_000, file, key),
         statement_timeout=_int(raw, "statement_timeout", 30, file, key),
+        max_statement_bytes=_int(raw, "max_statement_bytes", DEFAULT_MAX_STATEMENT_BYTES, file,
+                                 key),
+        export_dir=_str(raw, "export_dir", "", file, key),
         quota_share=_share(raw, "quota_share", 0.5, file, key),
         tunnel_max_connections=_int(raw, "tunnel_max_connections", 50, file, key),
         query_memory_mb=_int(raw, "query_memory_mb", 400, file, key),
@@ -282,6 +300,8 @@ def _sql(raw: Any, file: str, key: str) -> SqlInstance:
         password_secret=_str(raw, "password_secret", "", file, key),
         iam_auth=_bool(raw, "iam_auth", False, file, key),
         port=_port(raw, file, key),
+        read_only_user=_str(raw, "read_only_user", "", file, key),
+        read_only_password_secret=_str(raw, "read_only_password_secret", "", file, key),
     )
 
 
@@ -381,6 +401,8 @@ required_secrets = ["jwt-secret-key", "secret-key", "postgres-password"]
 read_only = true                       # false enables writes and incident actions (previewed)
 protected = false                      # true: refuse secret writes; actions need the name typed
 # required_extensions = ["postgis"]
+# max_statement_bytes = 1000000         # larger SQL is refused before it is parsed (0 = none)
+# export_dir = "~/staging-exports"      # default: $XDG_DATA_HOME/staging-tui/exports
 # alembic_head = "abc123"
 
 [profiles.staging.health]              # health path per service ("*" = default)
@@ -391,6 +413,8 @@ connection_name = "my-project-staging:us-central1:main-db"
 database = "app"
 user = "app_readonly"
 password_secret = "db-password-staging"   # read from Secret Manager, never typed
+# read_only_user = "app_readonly"         # the Query pane and `query` log in as it when
+# read_only_password_secret = "db-readonly-password-staging"   # the profile is read-only
 # iam_auth = true
 # port = 5433
 

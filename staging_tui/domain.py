@@ -499,6 +499,9 @@ class SqlInstance:
     password_secret: str = ""
     iam_auth: bool = False
     port: int = 0
+    # a role that can only read: the Query pane and `query` log in as it in read-only mode
+    read_only_user: str = ""
+    read_only_password_secret: str = ""
 
     @property
     def short_name(self) -> str:
@@ -749,6 +752,51 @@ class MatView:
     populated: bool = True
 
 
+# What the login role could write if the read-only session fell (the third wall):
+# one row per reason, none for a role that can only read. Read-only catalog functions
+# only; shared by the Query pane, `query` and the doctor.
+WRITE_PRIVILEGES_SQL = """
+SELECT reason FROM (
+  SELECT 1 AS o, 'superuser' AS reason FROM pg_catalog.pg_roles
+    WHERE rolname = current_user AND rolsuper
+  UNION ALL SELECT 2, 'CREATEROLE' FROM pg_catalog.pg_roles
+    WHERE rolname = current_user AND rolcreaterole
+  UNION ALL SELECT 3, 'CREATEDB' FROM pg_catalog.pg_roles
+    WHERE rolname = current_user AND rolcreatedb
+  UNION ALL SELECT 4, 'BYPASSRLS' FROM pg_catalog.pg_roles
+    WHERE rolname = current_user AND rolbypassrls
+  UNION ALL (SELECT 5, 'member of ' || r FROM unnest(ARRAY['cloudsqlsuperuser',
+      'pg_write_all_data', 'pg_write_server_files', 'pg_execute_server_program']) AS r
+    WHERE pg_catalog.to_regrole(r) IS NOT NULL
+      AND pg_catalog.pg_has_role(current_user, pg_catalog.to_regrole(r), 'MEMBER'))
+  UNION ALL SELECT 6, 'CREATE on database ' || current_database()
+    WHERE pg_catalog.has_database_privilege(current_database(), 'CREATE')
+  UNION ALL (SELECT 7, 'CREATE on schema ' || nspname FROM pg_catalog.pg_namespace
+    WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
+      AND pg_catalog.has_schema_privilege(oid, 'CREATE') ORDER BY nspname LIMIT 3)
+  UNION ALL (SELECT 8, 'owns ' || c.oid::regclass::text FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+      AND pg_catalog.pg_has_role(c.relowner, 'USAGE') ORDER BY 1 LIMIT 3)
+  UNION ALL (SELECT 9, 'INSERT/UPDATE/DELETE on ' || c.oid::regclass::text
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+      AND CASE WHEN c.relkind IN ('r', 'p', 'v', 'f')
+          THEN pg_catalog.has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') END
+    ORDER BY 1 LIMIT 3)
+  UNION ALL (SELECT 10, 'nextval/setval on ' || c.oid::regclass::text
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+      AND CASE WHEN c.relkind = 'S'
+          THEN pg_catalog.has_sequence_privilege(c.oid, 'USAGE, UPDATE') END
+    ORDER BY 1 LIMIT 3)
+) AS w ORDER BY o, reason
+"""
+
+CAN_WRITE_NOTE = "this role can write; read-only is enforced by staging-tui, not by the database"
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseStatus:
     """What the doctor saw through the tunnel. `alembic_heads` is None when there is no
@@ -765,6 +813,11 @@ class DatabaseStatus:
     extensions: tuple[str, ...] = ()
     matviews: tuple[MatView, ...] = ()
     alembic_heads: tuple[str, ...] | None = None
+    # the role the Query pane uses in read-only mode (read_only_user, else user), what
+    # it could write (WRITE_PRIVILEGES_SQL), or why the doctor could not log in as it
+    query_role: str = ""
+    query_role_writes: tuple[str, ...] = ()
+    query_role_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)

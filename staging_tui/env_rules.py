@@ -2,7 +2,8 @@
 CORS *, auth disabled, plain values in secret-named vars, and credentials inside any
 value whatever the var is called (`find_credentials` / `mask_credentials`: the one place
 that knows what a credential in a value looks like). Pure; used by the Services detail
-(inline flags), the doctor and anything that prints env values.
+(inline flags), the doctor and anything that prints env values (`masked_value`: the
+doctor's evidence and `services --json` show a value the same way).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ _LOCALHOST = re.compile(r"(^|[/@:=])(localhost|127\.0\.0\.1|0\.0\.0\.0|::1)([:/]
 _HOST_VAR = re.compile(r"(HOST|URL|DSN|ADDR|ADDRESS|URI|ENDPOINT)$")
 _SECRET_NAME = re.compile(r"(_KEY|_PASSWORD|_SECRET|_TOKEN|_PASS|_CREDENTIALS)$")
 _BIND_VARS = re.compile(r"(BIND|LISTEN|SERVER_API_HOST)", re.IGNORECASE)
+PLAIN_SECRET_HIDDEN = "<plain value, hidden>"
 # scheme://user:PASSWORD@host and scheme://:PASSWORD@host (redis); group 1 the password
-_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^@\s/]+)@")
+# (a password may hold an @: it runs to the last @ before the path)
+_URL_USERINFO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:([^\s/]+)@")
 _BEARER = re.compile(r"\b(?:Bearer|Basic|Token)\s+([A-Za-z0-9._~+/=-]{12,})", re.IGNORECASE)
 _PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?"
                           r"(?:-----END (?:[A-Z]+ )?PRIVATE KEY-----|$)")
@@ -122,3 +125,11 @@ def env_flags(var: EnvVar) -> tuple[EnvFlag, ...]:
                              f"holds a credential in plain text ({kinds}): anyone who can "
                              "view the service reads it"))
     return tuple(flags)
+
+
+def masked_value(var: EnvVar) -> str:
+    """`var`'s value as it may be printed: hidden when a secret-like name holds a plain
+    value (the doctor's plain-secret rule), credentials masked otherwise."""
+    if any(f.rule == "plain-secret" for f in env_flags(var)):
+        return PLAIN_SECRET_HIDDEN
+    return mask_credentials(var.value)

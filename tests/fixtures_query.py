@@ -37,8 +37,12 @@ CREATE VIEW logging_view AS SELECT log_it('viewed') AS x;
 CREATE SCHEMA evil;
 CREATE FUNCTION evil.lower(t text) RETURNS text LANGUAGE plpgsql AS
   $$ BEGIN INSERT INTO public.audit (what) VALUES ('shadowed'); RETURN t; END $$;
+CREATE FUNCTION touch(item) RETURNS int LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO audit (what) VALUES ('touched'); RETURN 1; END $$;
+CREATE SEQUENCE sample_id_seq;
 CREATE ROLE app_readonly LOGIN PASSWORD 'ro-password';
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO app_readonly;
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO app_readonly;
 ANALYZE item;
 """
 
@@ -51,6 +55,12 @@ def query_dsn(postgres: PostgresServer) -> str:
     postgres.psql(f"CREATE DATABASE {QUERY_DB}")
     postgres.psql(SEED, database=QUERY_DB)
     return postgres.dsn(QUERY_DB)
+
+
+@pytest.fixture(scope="session")
+def readonly_dsn(query_dsn: str, postgres: PostgresServer) -> str:
+    """The same database as `app_readonly`, a role that can only SELECT."""
+    return postgres.dsn(QUERY_DB, user="app_readonly", password="ro-password")
 
 
 @pytest.fixture
@@ -140,6 +150,7 @@ WRITES = [
     "SELECT * FROM ROWS FROM (nextval('counter'))",
     "SELECT U&\"\\006eextval\"('counter')",
     "(DELETE FROM item)",
+    "SET search_path = evil, pg_catalog, public",
 ]
 
 

@@ -20,6 +20,35 @@ def test_services_json_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> Non
     assert by_name["backend-pr-12"]["labels"] == {"pr": "12", "env": "pr"}
 
 
+def test_services_json_masks_secret_like_values_as_the_doctor_does(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """One rule (env_rules.masked_value) for `services --json` and the doctor."""
+    assert main(["services", "--json", "--sandbox", "--filter", "pr:12"]) == 0
+    out = capsys.readouterr().out
+    assert "sk_test_" not in out
+    env = {v["name"]: v for c in json.loads(out)[0]["containers"] for v in c["env"]}
+    assert env["STRIPE_API_KEY"]["value"] == "<plain value, hidden>"
+    assert env["DATABASE_URL"]["value"].startswith("postgresql://")     # not a secret: shown
+
+
+@pytest.mark.parametrize(("name", "value", "shown"), [
+    ("STRIPE_API_KEY", "sk_test_1", "<plain value, hidden>"),
+    ("DB_PASSWORD", "hunter2", "<plain value, hidden>"),
+    ("API_TOKEN", "changeme", "changeme"),                   # a placeholder, not a secret
+    ("DATABASE_URL", "postgresql://app:p@ss@db:5432/app", "postgresql://app:***@db:5432/app"),
+    ("DATABASE_URL", "postgresql://app@/db?host=/cloudsql/x", "postgresql://app@/db?host=/cloudsql/x"),
+    ("LOG_LEVEL", "debug", "debug"),
+])
+def test_masked_value_is_the_doctors_rule(name: str, value: str, shown: str) -> None:
+    from staging_tui.audit.checks.services import shown_value
+    from staging_tui.domain import EnvVar
+    from staging_tui.env_rules import masked_value
+
+    var = EnvVar(name, value)
+    assert masked_value(var) == shown
+    assert shown_value(var, "plain-secret" if "hidden" in shown else "x").strip("'") == shown
+
+
 def test_global_options_work_before_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--sandbox", "services", "--filter", "pr:12"]) == 0
     out = capsys.readouterr().out.splitlines()

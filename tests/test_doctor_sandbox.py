@@ -34,6 +34,7 @@ PLANTED = {
     ("services.public-invoker", "mcp-server-staging"),
     ("services.plain-secret", "backend-pr-12/STRIPE_API_KEY"),
     ("database.tunnel", P + "legacy-reports"),
+    ("database.read_only_role", P + "netra-shared"),      # the Query pane logs in as the owner
     ("health.status", "backend-staging"),
     ("logs.error-rate", "backend-staging"),
 }

@@ -136,6 +136,7 @@ async def test_severity_floor_mark_wrap_and_save(sandbox: RunningSandbox, tmp_pa
         await pilot.pause(0.2)
         rows = [json.loads(line) for line in target.read_text().splitlines()]
         assert rows and any(r.get("marker") == "mark" for r in rows)
+        assert target.stat().st_mode & 0o777 == 0o600
         assert all(r["severity"] in ("ERROR", "CRITICAL") for r in rows if "severity" in r)
 
 

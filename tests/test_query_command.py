@@ -126,3 +126,22 @@ def test_statement_timeout_comes_from_the_profile(query_dsn: str, tmp_path: Path
     assert main(["--config", str(path), "query", "--dsn", query_dsn, "--timeout", "0",
                  "SHOW statement_timeout"]) == 0
     assert "0" in capsys.readouterr().out.splitlines()[2]
+
+
+def test_query_command_refuses_the_issue_bypass_and_notes_the_role(
+        query_dsn: str, readonly_dsn: str, config: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11: the UESCAPE set_config + setval pair is refused before anything is
+    sent; the superuser is named as a role that can write (once), the read-only one not."""
+    sql = ("SELECT U&\"!0073et_config\" UESCAPE '!' ('default_transaction_read_only','off',"
+           "false); SELECT U&\"!0073etval\" UESCAPE '!' ('sample_id_seq', 99999)")
+    assert main(["--config", config, "query", "--dsn", query_dsn, sql]) == 1
+    err = capsys.readouterr().err
+    assert "refused: function set_config() is not known to be read-only" in err
+    assert err.count("this role can write; read-only is enforced by staging-tui, not by the "
+                     "database (superuser") == 1
+    assert main(["--config", config, "query", "--dsn", readonly_dsn,
+                 "SELECT last_value FROM sample_id_seq"]) == 0
+    captured = capsys.readouterr()
+    assert "can write" not in captured.err
+    assert captured.out.splitlines()[2].strip() == "1"        # setval never ran

@@ -96,6 +96,44 @@ def test_history_redacts_passwords(tmp_path: Path, sql: str, secret: str) -> Non
     assert history.path.stat().st_mode & 0o077 == 0
 
 
+# (statement, what the history keeps): every password gone, nothing else touched
+REDACTION_CASES = [
+    ("ALTER ROLE app PASSWORD 'hunter2'", "ALTER ROLE app PASSWORD '********'"),
+    ("ALTER ROLE app PASSWORD NULL", "ALTER ROLE app PASSWORD NULL"),
+    ("SELECT 'postgresql://u:p@ss@word@db.example:5432/app'",
+     "SELECT 'postgresql://u:********@db.example:5432/app'"),
+    ("SELECT 'postgres://:only@pw@h/db', 'postgresql://u@h/db'",
+     "SELECT 'postgres://:********@h/db', 'postgresql://u@h/db'"),
+    ("SELECT dblink_connect('host=db password=''two words'' user=a')",
+     "SELECT dblink_connect('host=db password=******** user=a')"),
+    ("SELECT dblink_connect('host=db password = ''it\\''s'' user=a')",
+     "SELECT dblink_connect('host=db password = ******** user=a')"),
+    ("SELECT dblink_connect($$host=db password='q uoted' user=a$$)",
+     "SELECT dblink_connect($$host=db password=******** user=a$$)"),
+    ("SELECT dblink_connect('host=db PASSWORD=bare user=a')",
+     "SELECT dblink_connect('host=db PASSWORD=******** user=a')"),
+    ("SELECT secret AS password FROM users", "SELECT secret AS password FROM users"),
+    ("SELECT 'hunter2' AS password, name FROM users",
+     "SELECT '********' AS password, name FROM users"),
+    ("SELECT 'hunter2' password", "SELECT '********' password"),
+    ("SELECT password FROM users WHERE name = 'bob'",
+     "SELECT password FROM users WHERE name = 'bob'"),
+    ("CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'a', password 'pw')",
+     "CREATE USER MAPPING FOR u SERVER s OPTIONS (user 'a', password '********')"),
+]
+
+
+@pytest.mark.parametrize(("sql", "kept"), REDACTION_CASES)
+def test_history_redaction_table(sql: str, kept: str) -> None:
+    assert redact(sql) == kept
+
+
+def test_history_skips_huge_statements(tmp_path: Path) -> None:
+    history = History("staging", tmp_path)
+    assert history.add("SELECT '" + "x" * 200_000 + "'") is None
+    assert history.entries == []
+
+
 def test_history_is_per_profile_in_the_xdg_state_dir(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from fixtures_query import error_box, grid, open_query, put_sql, run_and_wait, status, type_sql
+from textual.app import Notify
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
 from ui_app import make_app, sandbox_profile
@@ -37,7 +39,7 @@ async def test_select_shows_rows_types_and_nulls(sandbox: RunningSandbox) -> Non
         line = "".join(seg.text for seg in g.render_line(1))
         assert "∅" in line and "NULL" in line
         session_line = str(screen.query_one("#query-session", Static).render())
-        assert session_line.startswith("biocirv_app@biocirv via tunnel biocirv-db | idle | "
+        assert session_line.startswith("biocirv_readonly@biocirv via tunnel biocirv-db | idle | "
                                        "read-only")
 
 
@@ -98,17 +100,17 @@ async def test_write_mode_and_destructive_confirmations(sandbox: RunningSandbox)
         await run_and_wait(pilot, screen)
         screen.editor.load_text("DELETE FROM scratch")
         await pilot.press("f5")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot)  # vetted in a thread
         assert "sandbox-env" in str(app.screen.query_one("#confirm-body", Static).render())
         await pilot.press("n")
         await run_and_wait(pilot, screen, "f13")
         assert "not confirmed" in status(screen)
         await pilot.press("f5")
-        await pilot.pause(0.2)
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
         await pilot.press("y")
         await run_and_wait(pilot, screen, "f13")
         assert status(screen).startswith("DELETE 1")
+
 
 
 async def test_meta_commands_quality_cell_viewer_and_export(sandbox: RunningSandbox,
@@ -142,6 +144,8 @@ async def test_meta_commands_quality_cell_viewer_and_export(sandbox: RunningSand
         await until(lambda: target.exists(), pilot)
         await pilot.pause(0.1)
         assert target.read_text() == '{"doc": {"n": 2, "site": "x"}}\n'
+        assert target.stat().st_mode & 0o777 == 0o600
+        assert f"exported 1 rows to {target}" in status(screen)
 
 
 async def test_completion_history_and_cancel(sandbox: RunningSandbox) -> None:
@@ -206,3 +210,77 @@ async def test_escape_leaves_the_editor_so_number_keys_switch_panes(
         assert screen.editor.has_focus  # back in the pane, typing goes to the editor
         await pilot.press("escape", "escape")  # out, and back in
         assert screen.editor.has_focus
+
+
+async def test_issue_bypasses_are_refused_in_the_pane(sandbox: RunningSandbox) -> None:
+    """Issue 11's bypass through the pane, logged in as a role that can write (no
+    read_only_user): refused, the server's read-only mode and the sequence untouched,
+    and the pane says once that only staging-tui keeps the session read-only."""
+    settings = sandbox_profile(sandbox)
+    settings = replace(settings, sql_instances=tuple(
+        replace(i, read_only_user="") for i in settings.sql_instances))
+    app = make_app(sandbox, settings)
+    notes: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            notes.append(message.notification.message)
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        screen = await open_query(pilot)
+        await until(lambda: notes, pilot, what="the can-write note")
+        assert len(notes) == 1 and "biocirv_app on biocirv-db: this role can write" in notes[0]
+        await put_sql(pilot, screen, "SELECT last_value FROM sample_id_seq")
+        await run_and_wait(pilot, screen)
+        await until(lambda: list(grid(screen).rows), pilot)
+        before = list(grid(screen).rows)
+        await put_sql(pilot, screen,
+                      "SELECT U&\"!0073et_config\" UESCAPE '!' "
+                      "('default_transaction_read_only','off',false);\n"
+                      "SELECT U&\"!0073etval\" UESCAPE '!' ('sample_id_seq', 99999)")
+        await run_and_wait(pilot, screen, "f9")
+        assert error_box(screen).startswith("REFUSED: function set_config()")
+        await put_sql(pilot, screen, "SELECT U&\"!0073etval\" UESCAPE '!' ('sample_id_seq', 9)")
+        await run_and_wait(pilot, screen)
+        assert error_box(screen).startswith("REFUSED: function setval()")
+        await put_sql(pilot, screen, "SHOW default_transaction_read_only")
+        await run_and_wait(pilot, screen)
+        await until(lambda: list(grid(screen).rows) == [("on",)], pilot)
+        await put_sql(pilot, screen, "SELECT last_value FROM sample_id_seq")
+        await run_and_wait(pilot, screen)
+        await until(lambda: list(grid(screen).rows) == before, pilot)
+        assert "read-only" in str(screen.query_one("#query-session", Static).render())
+
+
+async def test_a_large_statement_never_freezes_the_pane(sandbox: RunningSandbox) -> None:
+    """Split and vetted in threads: while the pane parses a pasted 1.3 MB statement,
+    keys are still handled; over max_statement_bytes it is refused as too large.
+    (10 MB: bench/classifier.py; Textual's TextArea itself takes long to load that
+    much text, so the test uses less.)"""
+    app = make_app(sandbox)
+    during: list[str] = []     # messages the app handled while the statement was vetted
+
+    def hook(message: Message) -> None:
+        screen = app.screen_stack[-1] if app.screen_stack else None
+        # until the statement is vetted, the status line still shows the last refusal
+        if isinstance(screen, QueryScreen) and screen.running and (
+                "too large" in status(screen)):
+            during.append(type(message).__name__)
+
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        screen = await open_query(pilot)
+        rows = ",\n".join(f"({i}, 'site-{i}', {i}.5)" for i in range(40_000))
+        huge = f"SELECT count(*) FROM (VALUES\n{rows}) AS v(id, site, x)"
+        assert len(huge) > 1_000_000
+        screen.editor.language = None       # highlighting 1 MB is not what is tested
+        screen.editor.load_text(huge)
+        await run_and_wait(pilot, screen)
+        assert "too large to check" in error_box(screen)
+        assert "max_statement_bytes" in error_box(screen)
+        assert screen.session is not None
+        screen.session.max_statement_bytes = 0                # no limit: really parse it
+        await pilot.press("f5")
+        while screen.running:
+            await pilot.press("ctrl+c")
+        # messages (keys, timers, repaints) were handled while the classifier parsed
+        assert during, "the app handled nothing while the statement was vetted"

@@ -50,7 +50,7 @@ async def test_unreachable_instance_says_why(sandbox: RunningSandbox) -> None:
         assert "cannot connect to legacy-reports through its tunnel" in status(screen)
         assert "unreachable" in status(screen)
         # the session stays on the instance that works
-        assert session_line(screen).startswith("biocirv_app@biocirv")
+        assert session_line(screen).startswith("biocirv_readonly@biocirv")
 
 
 async def test_stopped_tunnel_is_restarted_on_the_next_statement(

@@ -65,14 +65,16 @@ async def test_several_statements_in_one_string_are_refused(session: QuerySessio
 
 async def test_server_wall_blocks_what_slips_past_the_classifier(session: QuerySession,
                                                                 query_dsn: str) -> None:
-    """A view calling a writing function, and a schema shadowing lower(): the classifier
-    sees reads; default_transaction_read_only stops them on the server."""
+    """A view calling a writing function: the classifier sees a read;
+    default_transaction_read_only stops it on the server. A schema put before
+    pg_catalog to shadow lower() is refused by the classifier itself."""
     before = await _audit_count(query_dsn)
     with pytest.raises(ReadOnlyViolation, match="refused by the server"):
         await session.run("SELECT * FROM logging_view")
-    await session.run("SET search_path = evil, pg_catalog, public")
-    with pytest.raises(ReadOnlyViolation, match="refused by the server"):
-        await session.run("SELECT lower('x')")
+    with pytest.raises(ReadOnlyViolation, match="put pg_catalog first"):
+        await session.run("SET search_path = evil, pg_catalog, public")
+    await session.run("SET search_path = evil, public")     # pg_catalog is searched first
+    assert (await session.run("SELECT lower('X')")).rows == (("x",),)
     await session.run("SET search_path = public")
     assert await _audit_count(query_dsn) == before
 

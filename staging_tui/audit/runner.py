@@ -97,7 +97,8 @@ class HealthLike(Protocol):
 class ProbesSource(Protocol):
     async def credentials(self) -> CredentialsStatus: ...
     async def database(self, instance: SqlInstance, password: str | None,
-                       timeout_s: float = ...) -> DatabaseStatus: ...
+                       timeout_s: float = ..., reader_password: str | None = ...
+                       ) -> DatabaseStatus: ...
 
 
 class DoctorBackend(Protocol):
@@ -383,15 +384,23 @@ class DoctorRun:
                     return DatabaseStatus(instance.connection_name, instance.database,
                                           error=f"password secret {instance.password_secret}: "
                                                 f"{exc.message}", fix=exc.fix)
+            reader: str | None = None
+            if instance.read_only_user and instance.read_only_password_secret and (
+                    secrets_password):
+                try:
+                    reader = await secrets_password(instance.read_only_password_secret)
+                except StagingError:
+                    reader = None       # the login fails, and the check says so
             status: DatabaseStatus = await self.bounded(
-                lambda: probes.database(instance, password, self.options.db_timeout_s))
+                lambda: probes.database(instance, password, self.options.db_timeout_s,
+                                        reader_password=reader))
             return status
 
         statuses = await asyncio.gather(*(look(i) for i in instances))
         found: list[Finding] = []
         for status in statuses:
             found += check_database(status, self.settings.required_extensions,
-                                    self.settings.alembic_head)
+                                    self.settings.alembic_head, self.settings.protected)
         reached = [s for s in statuses if s.connected and s.select_ok]
         passed = {"database.tunnel": f"{len(statuses)} instances"}
         if reached:
@@ -401,6 +410,8 @@ class DoctorRun:
                 or "none required by the profile",
                 "database.matviews": f"{sum(len(s.matviews) for s in reached)} "
                                      "materialized views",
+                "database.read_only_role": ", ".join(sorted({s.query_role for s in reached
+                                                             if s.query_role})) + " can only read",
             })
             if self.settings.alembic_head:
                 passed["database.alembic"] = f"at {self.settings.alembic_head}"

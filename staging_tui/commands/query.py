@@ -13,13 +13,16 @@ import argparse
 import json
 import re
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from staging_tui.backend import Backend
 from staging_tui.commands import Subparsers
-from staging_tui.domain import QueryResult
+from staging_tui.domain import CAN_WRITE_NOTE, QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
 from staging_tui.render.query import expanded_lines, row_count_text, table_lines
+
+if TYPE_CHECKING:
+    from staging_tui.db.session import QuerySession
 
 READ_ONLY_FIX = ("`staging-tui query` is always read-only; writes need the Query pane's write "
                  "mode (F2) in a profile with read_only = false")
@@ -123,6 +126,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
         return 1
     session.timing, session.expanded = False, bool(args.expanded)   # psql's defaults
     try:
+        await _note_if_role_can_write(session)
         for n, statement in enumerate(split_statements(sql)):
             if n and not (args.json or args.csv or args.jsonl):
                 out.write("\n")
@@ -151,6 +155,17 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
         return 0
     finally:
         await session.close()
+
+
+async def _note_if_role_can_write(session: QuerySession) -> None:
+    """The third wall: say once, on stderr, when the login role could write."""
+    try:
+        privileges = await session.write_privileges()
+    except StagingError:
+        return                   # the statements will say why the session cannot connect
+    if privileges:
+        print(f"staging-tui query: note: {CAN_WRITE_NOTE} ({', '.join(privileges[:2])})",
+              file=sys.stderr)
 
 
 def _print(out: TextIO, args: argparse.Namespace, sql: str, result: QueryResult,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from staging_tui.backend import Backend
 from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json, print_table
+from staging_tui.domain import Service
+from staging_tui.env_rules import masked_value
 from staging_tui.render.services import COLUMNS, filter_services, service_row, spans_regions
 
 
@@ -26,7 +29,7 @@ async def run(args: argparse.Namespace, backend: Backend) -> int:
     services = filter_services(list(listing.services), args.filter,
                                backend.settings.pr_pattern)
     if args.json:
-        print_json(services)
+        print_json([masked(s) for s in services])
     else:
         multi = spans_regions(listing.services)
         print_table(COLUMNS, [service_row(s, multi_region=multi) for s in services])
@@ -34,3 +37,11 @@ async def run(args: argparse.Namespace, backend: Backend) -> int:
         print(f"error: region {failure.region}: {failure.code}: {failure.message}"
               + (f"\n  fix: {failure.fix}" if failure.fix else ""), file=sys.stderr)
     return 1 if listing.failures else 0
+
+
+def masked(service: Service) -> Service:
+    """`service` with its env values as the doctor would show them (env_rules.masked_value):
+    plain values in secret-like vars hidden, URL passwords masked."""
+    containers = tuple(replace(c, env=tuple(replace(v, value=masked_value(v)) for v in c.env))
+                       for c in service.containers)
+    return replace(service, containers=containers)

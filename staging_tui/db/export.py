@@ -1,5 +1,6 @@
 """Export a result to CSV or JSON lines. NULL stays distinct from the string 'NULL':
-an empty unquoted CSV field vs "NULL"; JSON null vs "NULL"."""
+an empty unquoted CSV field vs "NULL"; JSON null vs "NULL". Files are written 0600
+(private_files.open_private)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from uuid import UUID
 
 from staging_tui.db.result_store import SEP, ColumnPart, Kind, ResultStore
 from staging_tui.domain import Column
+from staging_tui.private_files import open_private
 
 try:
     from _json import encode_basestring as _encode_string  # C, as json.dumps uses it
@@ -61,7 +63,7 @@ def write_csv(target: Path | TextIO, columns: Iterable[Column],
 def _opened(target: Path | TextIO) -> Iterator[TextIO]:
     """A file opened for writing (closed after), or the stream given (left open)."""
     if isinstance(target, Path):
-        with target.open("w", newline="", encoding="utf-8") as fh:
+        with open_private(target) as fh:
             yield fh
     else:
         yield target

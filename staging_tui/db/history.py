@@ -14,32 +14,49 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from staging_tui.db.sql_lexer import Kind, tokenize
+from staging_tui.db.sql_lexer import Kind, Token, tokenize
 
 REDACTED = "'********'"
-_CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|[^\s']+)", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+MAX_STATEMENT = 100_000      # longer statements are not kept in the history
+# password= in a conninfo inside a literal: ''quoted'' (quotes doubled by SQL, \\ escapes),
+# 'quoted' (inside a dollar-quoted literal) or bare up to the next space
+_CONNINFO_PASSWORD = re.compile(
+    r"(password\s*=\s*)(''(?:\\(?:''|.)|[^'\\])*''|'(?:\\.|[^'\\])*'|[^\s']+)",
+    re.IGNORECASE)
+# user:password@host in a URL: the password runs to the LAST @ before the host
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)([^\s']*)(@[^@\s']*)")
 
 
 def redact(sql: str) -> str:
-    """`sql` with every password literal replaced."""
+    """`sql` with every password literal replaced: a string after PASSWORD, a string
+    aliased `AS password`, and passwords inside connection strings."""
     tokens = tokenize(sql, strict=False)
-    out: list[str] = []
-    after_password = False
-    for tok in tokens:
-        if tok.kind in (Kind.SPACE, Kind.COMMENT):
-            out.append(tok.text)
+    significant = [i for i, t in enumerate(tokens) if t.kind not in (Kind.SPACE, Kind.COMMENT)]
+    masked: set[int] = set()
+    for n, i in enumerate(significant):
+        if tokens[i].kind is not Kind.STRING:
             continue
-        if after_password and tok.kind in (Kind.STRING, Kind.QUOTED, Kind.WORD, Kind.NUMBER,
-                                           Kind.PARAM) and tok.norm != "null":
+        before = _word(tokens, significant, n - 1)
+        after = [_word(tokens, significant, n + k) for k in (1, 2)]
+        if before == "password" or after[0] == "password" or after == ["as", "password"]:
+            masked.add(i)
+    out: list[str] = []
+    for i, tok in enumerate(tokens):
+        if i in masked:
             out.append(REDACTED)
         elif tok.kind is Kind.STRING:
             text = _CONNINFO_PASSWORD.sub(r"\1********", tok.text)
             out.append(_URL_PASSWORD.sub(r"\1********\3", text))
         else:
             out.append(tok.text)
-        after_password = tok.kind is Kind.WORD and tok.norm == "password"
     return "".join(out)
+
+
+def _word(tokens: list[Token], significant: list[int], n: int) -> str:
+    if n < 0 or n >= len(significant):
+        return ""
+    tok = tokens[significant[n]]
+    return tok.norm if tok.kind is Kind.WORD else ""
 
 
 def history_dir() -> Path:
@@ -77,6 +94,8 @@ class History:
         return out
 
     def add(self, sql: str) -> HistoryEntry | None:
+        if len(sql) > MAX_STATEMENT:
+            return None             # redacting 10 MB would take seconds; nobody recalls it
         text = redact(sql.strip())
         if not text or (self.entries and self.entries[-1].sql == text):
             return None

@@ -1,8 +1,12 @@
-"""Functions known to be read-only: the classifier lets a read call only these.
+"""What a read may call: functions, operators and types known to be read-only.
 
-Anything else called with `name(` (nextval, setval, set_config, pg_terminate_backend,
-lo_import, dblink_exec, user functions ...) makes the statement count as a write.
-Unquoted names are compared lower-cased; quoted names exactly.
+The classifier sees every function call, operator and type cast in PostgreSQL's own
+parse tree (names decoded: quoting, U&"" escapes and schema qualification resolved).
+A read may call only a name below, unqualified or qualified with `pg_catalog`;
+anything else (nextval, setval, set_config, pg_terminate_backend, pg_advisory_lock,
+pg_notify, lo_import, dblink_exec, query_to_xml, user functions ...) makes the
+statement a write. Names are compared exactly as the parser decoded them (unquoted
+names arrive lower-cased; a quoted "Lower" is not lower).
 """
 
 from __future__ import annotations
@@ -60,7 +64,12 @@ pg_encoding_to_char pg_get_keywords pg_options_to_table array_to_tsvector
 to_tsvector to_tsquery plainto_tsquery phraseto_tsquery websearch_to_tsquery ts_rank
 ts_headline
 host hostmask masklen netmask network family broadcast abbrev
-bool int2 int4 int8 float4 float8 text
+bool int2 int4 int8 float4 float8 text numeric date time timestamp timestamptz interval
+name varchar bpchar char
+timezone overlaps similar_to_escape similar_escape like_escape pg_collation_for normalize
+is_normalized currval lastval
+area center width height diameter radius point box path line lseg polygon circle npoints
+isclosed isopen slope isempty lower_inc upper_inc lower_inf upper_inf range_merge
 """
 
 _POSTGIS = """
@@ -72,38 +81,32 @@ st_setsrid st_makepoint st_point st_makeenvelope st_geomfromtext st_geomfromgeoj
 st_buffer st_centroid st_envelope st_npoints st_numgeometries st_union st_collect
 """
 
-# reserved words that precede "(" as syntax: they cannot be function names
-PAREN_KEYWORDS = frozenset([
-    "in", "exists", "any", "all", "some", "as", "values", "on", "using", "and", "or", "not",
-    "select", "where", "from", "join", "lateral", "by", "then", "else", "when", "case", "array",
-    "row", "cast", "nullif", "coalesce", "greatest", "least", "extract", "position", "substring",
-    "trim", "overlay", "interval", "union", "intersect", "except", "having", "limit", "offset",
-    "distinct", "is", "like", "ilike", "similar", "between", "only", "with", "tablesample",
-    "collate", "grouping", "group", "returning", "to", "for", "into", "fetch", "window",
-    "xmlelement", "xmlforest", "xmlattributes", "xmlconcat", "xmlparse", "xmlpi", "xmlroot",
-    "xmlserialize", "xmlexists",
-])
-
-# unreserved words that are syntax before "(" only right after one of these tokens
-# ("" = at the start of the statement)
-PAREN_KEYWORDS_AFTER: dict[str, frozenset[str]] = {
-    "materialized": frozenset({"as", "not"}),
-    "bernoulli": frozenset({"tablesample"}),
-    "system": frozenset({"tablesample"}),
-    "cube": frozenset({"by", ","}),
-    "rollup": frozenset({"by", ","}),
-    "sets": frozenset({"grouping"}),
-    "filter": frozenset({")"}),
-    "over": frozenset({")"}),
-    "within": frozenset({")"}),
-    "recursive": frozenset({"with"}),
-    "explain": frozenset({""}),
-}
-
-# types whose modifiers are written with parentheses: numeric(10,2), varchar(20)
-TYPES_WITH_MODIFIERS = frozenset([
-    "numeric", "decimal", "varchar", "char", "character", "varying", "bit", "timestamp", "time",
-    "interval", "float",
-])
-
 READ_ONLY_FUNCTIONS = frozenset((_AGGREGATES + _SCALARS + _POSTGIS).split())
+
+
+# operators a read may use (A_Expr names; the parser spells BETWEEN and friends as words)
+_OPERATORS = """
+= <> != < > <= >= + - * / % ^ |/ ||/ @ & | # ~ << >> || ~~ ~~* !~~ !~~* ~* !~ !~*
+-> ->> #> #>> @> <@ ? ?| ?& #- @? @@ @@@ && -|- <-> <#> <<->> &< &> <<| |>> &<| |&> ~=
+<<= >>= ^@ !!
+BETWEEN NOT_BETWEEN BETWEEN_SYMMETRIC NOT_BETWEEN_SYMMETRIC
+"""
+READ_ONLY_OPERATORS = frozenset(o.replace("_", " ") for o in _OPERATORS.split())
+
+# types a read may cast to: built-in types whose input functions only read (a cast
+# calls the type's input or cast function; a user type's may write)
+_TYPES = """
+bool int2 int4 int8 float4 float8 numeric money text varchar bpchar char name bytea
+date time timetz timestamp timestamptz interval json jsonb jsonpath uuid xml
+inet cidr macaddr macaddr8 bit varbit oid
+regclass regtype regproc regprocedure regoper regoperator regnamespace regrole
+regconfig regdictionary regcollation
+tsvector tsquery point line lseg box path polygon circle
+int4range int8range numrange tsrange tstzrange daterange
+int4multirange int8multirange nummultirange tsmultirange tstzmultirange datemultirange
+record geometry geography box2d box3d
+"""
+READ_ONLY_TYPES = frozenset(_TYPES.split())
+
+# table sampling methods built into PostgreSQL (TABLESAMPLE calls the method's handler)
+READ_ONLY_SAMPLING = frozenset({"bernoulli", "system"})

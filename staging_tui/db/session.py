@@ -1,8 +1,11 @@
 """A SQL session over psycopg (async): read-only by default, streaming, cancellable.
 
-Two walls keep a read-only session read-only: the classifier refuses writes before
-they are sent, and the connection starts with `default_transaction_read_only = on`
-(plus `standard_conforming_strings = on`, which the classifier's lexer relies on).
+Walls keep a read-only session read-only: the classifier (PostgreSQL's own parser,
+run in a thread so a huge statement never blocks the event loop) refuses writes
+before they are sent, and the connection starts with `default_transaction_read_only
+= on` (plus `standard_conforming_strings = on`, which the statement splitter relies
+on). The third wall is the login role: `write_privileges()` says whether it could
+write if the first two fell.
 Write mode exists only when the profile allows writes and is never available on a
 protected profile; the UI confirms it once per session and confirms each
 destructive statement naming the environment (`confirm_destructive=True`).
@@ -25,10 +28,15 @@ from psycopg import conninfo, postgres
 from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
 
-from staging_tui.db.classifier import WRITES_FIX, Classification, classify
+from staging_tui.db.classifier import (
+    DEFAULT_MAX_STATEMENT_BYTES,
+    WRITES_FIX,
+    Classification,
+    classify,
+)
 from staging_tui.db.server_errors import primary_message, query_error
 from staging_tui.db.statements import strip_trailing_semicolons
-from staging_tui.domain import Column, QueryResult
+from staging_tui.domain import WRITE_PRIVILEGES_SQL, Column, QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation
 
 FIRST_BATCH = 200
@@ -82,6 +90,7 @@ class QuerySession:
     def __init__(self, dsn: str, *, environment: str = "staging", allow_writes: bool = False,
                  protected: bool = False, statement_timeout_s: float = 30.0, via: str = "",
                  read_only_functions: Iterable[str] = (),
+                 max_statement_bytes: int = DEFAULT_MAX_STATEMENT_BYTES,
                  dsn_provider: Callable[[], Awaitable[str]] | None = None) -> None:
         """`dsn_provider`, when given, is asked for the DSN before each (re)connection:
         the tunnel behind it may have been stopped or moved to another port."""
@@ -93,6 +102,8 @@ class QuerySession:
         self.statement_timeout_s = statement_timeout_s
         self.via = via
         self.read_only_functions = tuple(read_only_functions)
+        self.max_statement_bytes = max_statement_bytes
+        self._classified: tuple[tuple[str, int], Classification] | None = None
         self.write_mode = False
         self.timing = True
         self.expanded = False
@@ -171,7 +182,40 @@ class QuerySession:
 
     # ------------------------------------------------------------------ write mode
     def classify(self, sql: str) -> Classification:
-        return classify(sql, self.read_only_functions)
+        """Blocking (parses the statement): call `vet` from the event loop. The last
+        verdict is kept, so vetting then running a statement parses it once."""
+        key = (sql, self.max_statement_bytes)
+        last = self._classified
+        if last is not None and last[0] == key:
+            return last[1]
+        verdict = classify(sql, self.read_only_functions, max_bytes=self.max_statement_bytes)
+        self._classified = (key, verdict)
+        return verdict
+
+    async def vet(self, sql: str, *, confirm_destructive: bool = False) -> Classification:
+        """`check` in a worker thread: a 1 MB statement takes a parse, never the loop."""
+        return await asyncio.to_thread(self.check, sql, confirm_destructive=confirm_destructive)
+
+    async def _refuse_field_functions(self, verdict: Classification) -> None:
+        """`s.f` is `f(s)` when `s` has no column `f`: refuse a read using, in field
+        notation, a name that any function has (lock held, connected)."""
+        if self.write_mode or not verdict.read or not verdict.field_names:
+            return
+        assert self._conn is not None
+        cur = await self._conn.execute(
+            "SELECT DISTINCT proname::text FROM pg_catalog.pg_proc WHERE proname = ANY(%s) "
+            "ORDER BY 1", (sorted(verdict.field_names),))
+        functions = [str(r[0]) for r in await cur.fetchall()]
+        if functions:
+            raise ReadOnlyViolation(
+                f"refused: .{functions[0]} names a function that field notation would call "
+                f"({functions[0]}() is not known to be read-only)", WRITES_FIX)
+
+    async def write_privileges(self) -> tuple[str, ...]:
+        """What the login role could write if the read-only session fell ("" = none):
+        role attributes, CREATE, ownership, INSERT/UPDATE/DELETE, sequences."""
+        result = await self.fetch(WRITE_PRIVILEGES_SQL)
+        return tuple(str(r[0]) for r in result.rows)
 
     def check_writes_allowed(self) -> None:
         if self.protected:
@@ -210,6 +254,8 @@ class QuerySession:
     def check(self, sql: str, *, confirm_destructive: bool = False) -> Classification:
         """Raise ReadOnlyViolation / DestructiveStatement unless `sql` may run now."""
         verdict = self.classify(sql)
+        if verdict.command == "TOO LARGE":
+            raise QueryError(verdict.reason, "statements over max_statement_bytes are never sent")
         if verdict.command == "MULTIPLE":
             raise QueryError(verdict.reason, "select one statement, or run all (each is checked)")
         if verdict.write and not self.write_mode:
@@ -245,10 +291,14 @@ class QuerySession:
         has `done` set. `limit` rows at most (one more is fetched to say "more than").
         `as_text`: every value as PostgreSQL's text (str) or None, loaded in C without a
         Python int/datetime/dict per cell (the Query pane's ResultStore keeps those)."""
-        verdict = self.check(sql, confirm_destructive=confirm_destructive)
-        text = strip_trailing_semicolons(sql)
+        verdict = await self.vet(sql, confirm_destructive=confirm_destructive)
+        text = verdict.text or strip_trailing_semicolons(sql)   # a write: the server decides
         async with self._lock:
             notice = await self._ensure()
+            try:
+                await self._refuse_field_functions(verdict)
+            except psycopg.Error as exc:
+                raise query_error(exc, text) from None
             retry = verdict.read
             while True:
                 assert self._conn is not None

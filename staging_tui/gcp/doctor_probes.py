@@ -8,7 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from staging_tui.domain import CredentialsStatus, DatabaseStatus, MatView, SqlInstance
+from staging_tui.domain import (
+    WRITE_PRIVILEGES_SQL,
+    CredentialsStatus,
+    DatabaseStatus,
+    MatView,
+    SqlInstance,
+)
 from staging_tui.errors import ADC_FIX, CredentialsError, StagingError
 from staging_tui.gcp.endpoints import (
     Endpoints,
@@ -36,8 +42,10 @@ class DoctorProbes:
         return await asyncio.to_thread(probe_adc)
 
     async def database(self, instance: SqlInstance, password: str | None,
-                       timeout_s: float = 10.0) -> DatabaseStatus:
-        return await probe_database(instance, self.endpoints, password, timeout_s)
+                       timeout_s: float = 10.0, reader_password: str | None = None
+                       ) -> DatabaseStatus:
+        return await probe_database(instance, self.endpoints, password, timeout_s,
+                                    reader_password)
 
     async def close(self) -> None:
         """Nothing held between probes (each database look opens and ends its tunnel)."""
@@ -97,8 +105,11 @@ def _token_email(creds: Any) -> str:
 
 
 async def probe_database(instance: SqlInstance, endpoints: Endpoints, password: str | None,
-                         timeout_s: float = 10.0) -> DatabaseStatus:
-    """Open a tunnel, log in read-only, read version / extensions / views / alembic."""
+                         timeout_s: float = 10.0, reader_password: str | None = None
+                         ) -> DatabaseStatus:
+    """Open a tunnel, log in read-only, read version / extensions / views / alembic, and
+    what the role the Query pane uses in read-only mode (read_only_user, else user)
+    could write."""
     import psycopg
 
     from staging_tui.domain import TunnelOptions
@@ -134,12 +145,41 @@ async def probe_database(instance: SqlInstance, endpoints: Endpoints, password: 
             return _replace(base, error=reason, fix=_login_fix(reason, instance))
         async with conn:
             await conn.set_read_only(True)
-            return await _inspect(conn, _replace(base,
-                                                 declared_version=tunnel.database_version))
+            status = await _inspect(conn, _replace(base,
+                                                   declared_version=tunnel.database_version))
+            if not instance.read_only_user:
+                return _replace(status, query_role=instance.user,
+                                query_role_writes=await _write_privileges(conn))
+        return _replace(status, query_role=instance.read_only_user,
+                        **await _reader_privileges(instance, tunnel.port, reader_password,
+                                                   timeout_s))
     except psycopg.Error as exc:
         return _replace(base, connected=True, error=str(exc).strip().splitlines()[0])
     finally:
         await tunnel.stop()  # drains: our session is closed by now
+
+
+async def _write_privileges(conn: Any) -> tuple[str, ...]:
+    rows = await (await conn.execute(WRITE_PRIVILEGES_SQL)).fetchall()
+    return tuple(str(r[0]) for r in rows)
+
+
+async def _reader_privileges(instance: SqlInstance, port: int, password: str | None,
+                             timeout_s: float) -> dict[str, Any]:
+    """Log in as the instance's read_only_user and ask what it could write."""
+    import psycopg
+
+    try:
+        conn = await psycopg.AsyncConnection.connect(
+            host="127.0.0.1", port=port, dbname=instance.database,
+            user=instance.read_only_user, password=password or None,
+            connect_timeout=max(1, int(timeout_s)), sslmode="disable",
+            application_name="staging-tui doctor")
+        async with conn:
+            await conn.set_read_only(True)
+            return {"query_role_writes": await _write_privileges(conn)}
+    except psycopg.Error as exc:  # the server's reason, never the password
+        return {"query_role_error": str(exc).strip().splitlines()[0]}
 
 
 async def _inspect(conn: Any, base: DatabaseStatus) -> DatabaseStatus:

@@ -4,7 +4,7 @@ from the profile's Secret Manager secret. The DSN holds the password: never prin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from staging_tui.gcp.ports import TunnelControl
 
@@ -17,10 +17,19 @@ class QueryTarget:
     database: str
 
 
-async def tunnel_target(tunnels: TunnelControl, name: str) -> QueryTarget:
-    """Start (or reuse) the tunnel to `name` and return how to connect through it."""
+async def tunnel_target(tunnels: TunnelControl, name: str, *, read_only: bool = False
+                        ) -> QueryTarget:
+    """Start (or reuse) the tunnel to `name` and return how to connect through it. With
+    `read_only`, log in as the instance's read_only_user when the profile names one
+    (the third wall: a role that cannot write)."""
     tunnel = tunnels.get(name) or await tunnels.start(name, test=False)
-    password = await tunnels.password(tunnel.instance)
+    instance = tunnel.instance
     state = tunnel.state
-    return QueryTarget(state.url(password), f"tunnel {tunnel.instance.short_name}",
+    if read_only and instance.read_only_user:
+        state = replace(state, user=instance.read_only_user)
+        password = (await tunnels.password(instance, instance.read_only_password_secret)
+                    if instance.read_only_password_secret else "")
+    else:
+        password = await tunnels.password(instance)
+    return QueryTarget(state.url(password), f"tunnel {instance.short_name}",
                        state.user or "postgres", state.database or "postgres")

@@ -120,14 +120,17 @@ class Tunnels:
             await self._own_secrets.close()
             self._own_secrets = None
 
-    async def password(self, instance: SqlInstance) -> str:
-        """The instance's password from its Secret Manager secret ("" for IAM auth)."""
-        if instance.iam_auth or not instance.password_secret:
+    async def password(self, instance: SqlInstance, secret: str = "") -> str:
+        """The instance's password from its Secret Manager secret ("" for IAM auth), or
+        the one in `secret` (a read-only role's)."""
+        if not secret and (instance.iam_auth or not instance.password_secret):
             return ""
-        cached = self._passwords.get(instance.connection_name)
+        secret = secret or instance.password_secret
+        key = f"{instance.connection_name} {secret}"
+        cached = self._passwords.get(key)
         if cached is None:
-            cached = await self._secret(instance.password_secret)
-            self._passwords[instance.connection_name] = cached
+            cached = await self._secret(secret)
+            self._passwords[key] = cached
         return cached
 
 

@@ -136,9 +136,17 @@ def sql_instances(scenario: Scenario) -> tuple[SqlInstance, ...]:
             database=spec.database,
             user=spec.user,
             password_secret=spec.password_secret,
+            read_only_user=_reader(spec).name,
+            read_only_password_secret=_reader(spec).password_secret,
         )
         for spec in sql_specs(scenario)
     )
+
+
+def _reader(spec: SqlSpec) -> RoleSpec:
+    """The instance's first read-only role (seed 000's biocirv_readonly); a nameless
+    one when it has none."""
+    return next((r for r in spec.roles if r.read_only), RoleSpec("", ""))
 
 
 def scenario_settings(scenario: Scenario, profile: str = SANDBOX_PROFILE) -> Settings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from staging_tui.audit.checks.registry import check
+from staging_tui.audit.checks.registry import check, security_level
 from staging_tui.domain import DatabaseStatus, Finding, Level
 
 TUNNEL = check(
@@ -34,6 +34,14 @@ MATVIEWS = check(
     "Every materialized view has been refreshed at least once (a view created WITH NO DATA "
     "fails every query).",
     "REFRESH MATERIALIZED VIEW NAME;")
+READ_ONLY_ROLE = check(
+    "database.read_only_role", "database", "The Query pane's read-only role cannot write",
+    "In read-only mode the Query pane and `staging-tui query` log in as the instance's "
+    "read_only_user (else its user). When that role could write (superuser, CREATE, "
+    "ownership, INSERT/UPDATE/DELETE, sequences), read-only is enforced by staging-tui, "
+    "not by the database.",
+    "name a role that can only SELECT in the profile: read_only_user = \"..._readonly\" and "
+    "read_only_password_secret under [[profiles.NAME.sql]]")
 ALEMBIC = check(
     "database.alembic", "database", "Alembic at the expected head",
     "The profile's alembic_head is the revision in alembic_version.",
@@ -41,7 +49,7 @@ ALEMBIC = check(
 
 
 def check_database(status: DatabaseStatus, required_extensions: Iterable[str] = (),
-                   alembic_head: str = "") -> list[Finding]:
+                   alembic_head: str = "", protected: bool = False) -> list[Finding]:
     target = status.instance
     if not status.connected:
         return [TUNNEL.found(Level.ERROR, f"{status.instance}: {status.error or 'no connection'}",
@@ -64,6 +72,7 @@ def check_database(status: DatabaseStatus, required_extensions: Iterable[str] = 
                 Level.WARNING, f"{status.database}: {view.name} was never refreshed", target,
                 title=f"{status.instance}: materialized view {view.name} not populated",
                 fix=f"REFRESH MATERIALIZED VIEW {view.name};"))
+    out += _read_only_role(status, protected)
     if mismatch := version_mismatch(status):
         out.append(VERSION_MISMATCH.found(
             Level.WARNING, f"{status.instance}/{status.database}: {mismatch}", target,
@@ -83,6 +92,20 @@ def check_database(status: DatabaseStatus, required_extensions: Iterable[str] = 
     return out
 
 
+def _read_only_role(status: DatabaseStatus, protected: bool) -> list[Finding]:
+    role, target = status.query_role, status.instance
+    short = target.rsplit(":", 1)[-1]
+    if status.query_role_error:
+        return [READ_ONLY_ROLE.found(
+            Level.WARNING, f"cannot log in as {role}: {status.query_role_error}", target,
+            title=f"{short}: read-only role {role} cannot log in",
+            fix="check read_only_user and the secret in read_only_password_secret")]
+    if status.query_role_writes:
+        return [READ_ONLY_ROLE.found(
+            security_level(protected), f"{role} can write: {', '.join(status.query_role_writes)}"
+            "; read-only is enforced by staging-tui, not by the database", target,
+            title=f"{short}: the Query pane's role {role} can write")]
+    return []
 def version_mismatch(status: DatabaseStatus) -> str:
     """A sentence when the declared major version is not what the server answers (the
     sandbox runs whatever PostgreSQL it found); "" when they agree or one is unknown."""

@@ -15,7 +15,7 @@ from staging_tui.domain import (
     Revision,
     Service,
 )
-from staging_tui.env_rules import env_flags, mask_credentials
+from staging_tui.env_rules import PLAIN_SECRET_HIDDEN, env_flags, masked_value
 
 READY = check(
     "services.ready", "services", "Every service Ready",
@@ -153,10 +153,10 @@ def check_traffic(services: Iterable[Service],
 
 
 def shown_value(var: EnvVar, rule: str) -> str:
-    """The value as evidence: hidden for plain secrets, URL passwords masked."""
-    if rule == "plain-secret":
-        return "<plain value, hidden>"
-    return repr(mask_credentials(var.value))
+    """The value as evidence: hidden for plain secrets, URL passwords masked (the one
+    rule `services --json` uses too)."""
+    shown = masked_value(var)
+    return shown if shown == PLAIN_SECRET_HIDDEN else repr(shown)
 
 
 def check_env(services: Iterable[Service], protected: bool) -> list[Finding]:

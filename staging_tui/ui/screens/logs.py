@@ -11,7 +11,6 @@ import asyncio
 import re
 from contextlib import aclosing
 from datetime import datetime
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,6 +23,7 @@ from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument, StagingError
 from staging_tui.gcp.log_query import build_filter, filter_problem
 from staging_tui.model.log_view import LogViewModel
+from staging_tui.private_files import export_path, open_private
 from staging_tui.render.log_lines import (
     SINCE_PRESETS,
     save_lines,
@@ -340,15 +340,16 @@ class LogsScreen(PaneScreen):
 
     @work(exclusive=True, group="logs-save", exit_on_error=False)
     async def action_save(self) -> None:
-        default = f"staging-logs-{datetime.now():%Y%m%d-%H%M%S}.log"
-        answer = await self.app.push_screen_wait(SaveLogsScreen(default))
+        exports = self.settings.exports
+        default = export_path(exports, f"staging-logs-{datetime.now():%Y%m%d-%H%M%S}.log")
+        answer = await self.app.push_screen_wait(SaveLogsScreen(str(default)))
         if answer is None:
             return
-        path, everything = answer
+        path, everything = export_path(exports, answer[0]), answer[1]
         items = self.model.buffered(everything)
-        as_json = path.endswith((".jsonl", ".json"))
+        as_json = path.suffix in (".jsonl", ".json")
         try:
-            with Path(path).expanduser().open("w") as out:
+            with open_private(path) as out:
                 for line in save_lines(items, as_json, utc=True):
                     out.write(line + "\n")
         except OSError as exc:

@@ -11,7 +11,9 @@ history live in `query_tools.py` (QueryTools, composed: `self.tools`).
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from contextlib import aclosing
 
 from rich.text import Text
@@ -24,7 +26,7 @@ from staging_tui.db.completion import Catalog
 from staging_tui.db.meta import run_meta
 from staging_tui.db.session import DestructiveStatement, QuerySession
 from staging_tui.db.statements import Statement, split_statements, statement_at
-from staging_tui.domain import Column
+from staging_tui.domain import CAN_WRITE_NOTE, Column
 from staging_tui.errors import QueryError, StagingError
 from staging_tui.render.query import ResultInfo
 from staging_tui.ui.screens.base import PaneScreen
@@ -68,6 +70,7 @@ class QueryScreen(PaneScreen):
         self.running = False
         self._started = 0.0
         self._session_line = ""
+        self._role_warned: set[tuple[str, str]] = set()
         self.tools = QueryTools(self)
 
     def compose_body(self) -> ComposeResult:
@@ -118,6 +121,8 @@ class QueryScreen(PaneScreen):
         try:
             session = await self.backend.query_session(name, pane=True)
             await session.connect()
+            # the third wall: could this role write if the read-only session fell?
+            privileges = await _write_privileges(session) if not session.allow_writes else ()
         except StagingError as error:
             self.status.error(await self._why_not(name, error), f"\\c {short}")
             return
@@ -128,6 +133,12 @@ class QueryScreen(PaneScreen):
         self.status.info(f"connected to {short}: f5 runs the statement under the cursor")
         self.refresh_session_line()
         self._load_catalog()
+        user = session.status().user
+        if privileges and (short, user) not in self._role_warned:   # say it once
+            self._role_warned.add((short, user))
+            self.notify(f"{user} on {short}: {CAN_WRITE_NOTE} "
+                        f"({', '.join(privileges[:2])})",
+                        title="Read-only by staging-tui only", severity="warning", timeout=10)
 
     async def _why_not(self, name: str, error: StagingError) -> StagingError:
         """The tunnel's own last error when it has one (it knows why), else `error`."""
@@ -184,20 +195,25 @@ class QueryScreen(PaneScreen):
         selected = editor.selected_text
         if selected.strip():
             start = editor.offset_of(min(editor.selection.start, editor.selection.end))
-            statements = [Statement(s.text, s.start + start, s.end + start)
-                          for s in split_statements(selected)]
+
+            def pick() -> list[Statement]:
+                return [Statement(s.text, s.start + start, s.end + start)
+                        for s in split_statements(selected)]
         else:
-            current = statement_at(editor.text, editor.cursor_offset())
-            statements = [current] if current else []
-        self._run(statements)
+            text, offset = editor.text, editor.cursor_offset()
+
+            def pick() -> list[Statement]:
+                current = statement_at(text, offset)
+                return [current] if current else []
+        self._run(pick)
 
     def action_run_all(self) -> None:
-        self._run(split_statements(self.editor.text))
+        text = self.editor.text
+        self._run(lambda: split_statements(text))
 
-    def _run(self, statements: list[Statement]) -> None:
-        if not statements:
-            self.status.info("nothing to run: type a statement, then f5")
-            return
+    def _run(self, pick: Callable[[], list[Statement]]) -> None:
+        """Run what `pick` finds (it splits the buffer: called in a thread, as a
+        pasted 10 MB statement takes a while to split)."""
         if self.running:
             self.status.info("a statement is running: ctrl+c cancels it")
             return
@@ -209,11 +225,15 @@ class QueryScreen(PaneScreen):
         self.query_one(SqlErrorBox).hide()
         self.running = True
         self.refresh_bindings()
-        self.run_statements(statements)
+        self.run_statements(pick)
 
     @work(exclusive=True, group="query-run", exit_on_error=False)
-    async def run_statements(self, statements: list[Statement]) -> None:
+    async def run_statements(self, pick: Callable[[], list[Statement]]) -> None:
         try:
+            statements = await asyncio.to_thread(pick)
+            if not statements:
+                self.status.info("nothing to run: type a statement, then f5")
+                return
             for statement in statements:
                 self.tools.add_to_history(statement.text)
                 if not await self._run_one(statement):
@@ -230,7 +250,7 @@ class QueryScreen(PaneScreen):
             return await self._run_meta(statement)
         confirm = False
         try:
-            session.check(statement.text)
+            await session.vet(statement.text)       # parsed in a thread: the pane stays live
         except DestructiveStatement as exc:
             if not await self._confirm_destructive(exc, statement):
                 self.status.info("not run: the destructive statement was not confirmed")
@@ -384,3 +404,11 @@ class QueryScreen(PaneScreen):
     async def on_unmount(self) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+async def _write_privileges(session: QuerySession) -> tuple[str, ...]:
+    """What the login role could write ((): nothing, or the check itself failed)."""
+    try:
+        return await session.write_privileges()
+    except StagingError:
+        return ()

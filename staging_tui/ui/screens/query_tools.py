@@ -15,6 +15,7 @@ from staging_tui.db.quality import column_quality
 from staging_tui.db.statements import Statement, relation_at
 from staging_tui.domain import Column
 from staging_tui.errors import StagingError
+from staging_tui.private_files import export_path
 from staging_tui.ui.screens.query_dialogs import ConfirmScreen, ExportScreen
 from staging_tui.ui.widgets.result_tabs import ResultTabs
 from staging_tui.ui.widgets.sql_editor import SqlEditor
@@ -99,9 +100,12 @@ class QueryTools:
             self.status.info("no result to export")
             return
         grid, _info = active
-        path = await self.screen.app.push_screen_wait(ExportScreen(f"query-{tabs.count}.csv"))
-        if path is None:
+        exports = self.screen.settings.exports
+        default = export_path(exports, f"query-{tabs.count}.csv")
+        answer = await self.screen.app.push_screen_wait(ExportScreen(str(default)))
+        if answer is None:
             return
+        path = export_path(exports, answer)
         writer = write_jsonl if path.suffix in (".jsonl", ".json", ".ndjson") else write_csv
         self.status.busy(f"exporting {grid.row_count:,} rows to {path}")
         try:
