@@ -210,6 +210,8 @@ async def test_console_preview_run_progress_end_audit(jobs_sandbox: RunningSandb
         executions = screen.query_one("#executions-table", DataTable)
         await until(lambda: executions.row_count == 2, pilot)
         assert "Succeeded" in str(executions.get_row_at(0)[1])
+        newest = str(executions.get_row_at(0)[0])
+        await until(lambda: str(jobs.get_row("us-central1/nightly-report")[2]) == newest, pilot)
         # db-migrate's next execution fails: Google's reason in the status line.
         jobs.focus()
         await pilot.press("up", "x")

@@ -57,9 +57,11 @@ class JobsScreen(JobActions, PaneScreen):
         self.load_jobs()
 
     @work(exclusive=True, group="jobs-list", exit_on_error=False)
-    async def load_jobs(self) -> None:
+    async def load_jobs(self, keep_status: bool = False) -> None:
+        """`keep_status`: the status line shows how a run ended; leave it there."""
         status = self.query_one(StatusLine)
-        status.busy("loading Cloud Run jobs")
+        if not keep_status:
+            status.busy("loading Cloud Run jobs")
         try:
             listing = await (await self.backend.jobs()).list_jobs()
         except StagingError as exc:
@@ -80,7 +82,8 @@ class JobsScreen(JobActions, PaneScreen):
         for failure in listing.failures:
             text.append(f"\n✗ region {failure.region}: {failure.code}: {failure.message}",
                         style="bold red")
-        status.info(text)
+        if not keep_status:
+            status.info(text)
 
     @on(DataTable.RowSelected, "#jobs-table")
     def _job_selected(self, event: DataTable.RowSelected) -> None:
@@ -126,6 +129,7 @@ class JobsScreen(JobActions, PaneScreen):
 
     def after_job_run(self, job: Job) -> None:
         self.job = job
+        self.load_jobs(keep_status=True)  # the job's "last execution" moved
         self.load_executions(job, keep_status=True)
 
     def action_open_logs(self) -> None:
