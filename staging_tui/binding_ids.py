@@ -8,6 +8,18 @@ missing here or an id here has no binding: add or remove it in the same change.
 from __future__ import annotations
 
 BINDING_IDS: frozenset[str] = frozenset({
+    "app.command-line",
+    "command.close",
+    "command.complete",
+    "describe.back",
+    "describe.yaml",
+    "describe.json",
+    "describe.copy",
+    "services.describe",
+    "query.history-search",
+    "query.history-cancel",
+    "query.history-next",
+    "query.history-previous",
     "action.cancel",
     "action.confirm",
     "action.input-cancel",

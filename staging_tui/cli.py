@@ -13,13 +13,15 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from staging_tui import __version__
 from staging_tui.commands import COMMAND_MODULES
 from staging_tui.config import CONFIG_NAME, SAMPLE_CONFIG, SANDBOX_PROFILE, Settings, load_settings
-from staging_tui.errors import StagingError
+from staging_tui.errors import SandboxError, StagingError, UsageError
+from staging_tui.exit_codes import INTERRUPTED, OK, USAGE, for_error
 from staging_tui.gcp.endpoints import Endpoints
 
 if TYPE_CHECKING:
@@ -80,8 +82,14 @@ def resolve(args: argparse.Namespace
         from staging_tui.sandbox.process import SandboxProcess
         from staging_tui.sandbox.scenario import load_scenario
 
-        scenario = load_scenario(args.scenario)  # cheap: validates before the child starts
-        settings = sandbox_profile(scenario, args.profile or SANDBOX_PROFILE)
+        try:  # cheap: the scenario (and its seed SQL) is checked before the child starts
+            scenario = load_scenario(args.scenario)
+            settings = sandbox_profile(scenario, SANDBOX_PROFILE if args.config
+                                       else args.profile or SANDBOX_PROFILE)
+        except SandboxError as exc:
+            raise UsageError(exc.message, exc.fix) from None
+        if args.config:  # your profile's rules on the sandbox's project
+            settings = on_the_sandbox(load_settings(args.config, args.profile), settings)
         child = SandboxProcess(args.scenario)
         if getattr(args, "needs_endpoints", lambda _: True)(args):  # `tunnel --list`: no
             child.begin()  # start-up overlaps ours; wait() starts it otherwise
@@ -92,6 +100,15 @@ def resolve(args: argparse.Namespace
         return settings, provider, child
     settings = load_settings(args.config, args.profile, args.project, args.region)
     return settings, Endpoints.google, None
+
+
+def on_the_sandbox(profile: Settings, sandbox: Settings) -> Settings:
+    """A named profile run against the sandbox: its own rules (read_only, protected,
+    required secrets, health paths, keys, ...) with the sandbox's project, regions and
+    SQL instances, so `--sandbox --config mine.toml` tries your profile offline."""
+    return replace(profile, project=sandbox.project, regions=sandbox.regions,
+                   sql_instances=sandbox.sql_instances, sandbox=True,
+                   source=f"{profile.source} (profile {profile.profile}) on the sandbox")
 
 
 def non_utf8_argument(argv: Sequence[str]) -> str | None:
@@ -140,12 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_headless(args, make_backend(settings, endpoints)))
     except StagingError as exc:
         print(f"staging-tui: {exc}", file=sys.stderr)
-        return 2
+        return for_error(exc)
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # `staging-tui services | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        return 0
+        return OK
     finally:
         if sandbox_thread is not None:
             sandbox_thread.stop()
@@ -162,10 +179,10 @@ async def _headless(args: argparse.Namespace, backend: Backend) -> int:
 def _init(path: Path, force: bool) -> int:
     if path.exists() and not force:
         print(f"staging-tui: {path} exists; use --force to overwrite it", file=sys.stderr)
-        return 1
+        return USAGE
     path.write_text(SAMPLE_CONFIG)
     print(f"wrote {path}: edit project, regions and sql, then run: staging-tui")
-    return 0
+    return OK
 
 
 def _serve(args: argparse.Namespace) -> int:

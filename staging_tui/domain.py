@@ -464,6 +464,7 @@ class LogEntry:
 
 class MarkerKind(StrEnum):
     GAP = "gap"
+    OLDER = "older"  # the backfill's cap: older entries of the window were not loaded
     SUPPRESSED = "suppressed"
     RECONNECT = "reconnect"
     MARK = "mark"  # a line the user placed (`m` in the Logs pane)
@@ -542,7 +543,10 @@ class TunnelOptions:
     profile's, else the first free from 5433; ip_type PUBLIC / PRIVATE / PSC /
     AUTO (the first of those the instance has);
     refresh "background" (certificate renewed ahead) or "lazy" (on connect);
-    max_connections: clients beyond it are refused with a PostgreSQL error (0: no limit)."""
+    max_connections: clients beyond it are refused with a PostgreSQL error (0: no limit);
+    first_connect_timeout: the budget of the connection tests until one has passed: an
+    instance's first connection can be slow (Cloud SQL resuming, a cold database; the
+    sandbox starting its PostgreSQL) and must not fail a start that a retry would pass."""
 
     port: int = 0
     address: str = "127.0.0.1"
@@ -551,6 +555,7 @@ class TunnelOptions:
     refresh: str = "background"
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     connect_timeout: float = 15.0
+    first_connect_timeout: float = 90.0
     drain_timeout: float = 5.0
 
 

@@ -30,6 +30,10 @@ class ConfigError(StagingError):
         self.problem = problem
 
 
+class UsageError(StagingError):
+    """What the user typed or pointed at is wrong (an option, a file): exit code 2."""
+
+
 class CredentialsError(StagingError):
     """Application Default Credentials are missing, expired or unusable."""
 

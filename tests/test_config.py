@@ -74,7 +74,7 @@ def test_missing_config_file_is_named(tmp_path: Path) -> None:
 def test_init_writes_a_sample_that_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["init"]) == 0
-    assert main(["init"]) == 1  # refuses to overwrite
+    assert main(["init"]) == 2  # refuses to overwrite: USAGE
     settings = load_settings(None, "staging")
     assert settings.source.endswith("staging-tui.toml")
 

@@ -276,7 +276,7 @@ def test_exit_codes_and_worst_level() -> None:
     err = Finding("x", "services", Level.ERROR, "t")
     assert exit_code([ok, note]) == 0
     assert exit_code([ok, warn]) == 1
-    assert exit_code([warn, err, ok]) == 2
+    assert exit_code([warn, err, ok]) == 3
     assert worst([]) is Level.OK
 
 

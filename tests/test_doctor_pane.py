@@ -66,7 +66,7 @@ async def test_enter_shows_evidence_and_fix(sandbox: RunningSandbox) -> None:
         assert isinstance(detail, DoctorFindingScreen)
         text = str(detail.query_one("#doctor-detail-text", Static).render())
         assert "× ConnectionRefusedError: [Errno 111] Connection refused" in text
-        assert "staging-tui logs backend-staging --severity ERROR" in text
+        assert "staging-tui --sandbox logs backend-staging --severity ERROR" in text
         await pilot.press("escape")
         assert app.screen is screen
 

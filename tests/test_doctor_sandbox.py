@@ -173,7 +173,7 @@ async def test_cli_exit_codes(sandbox: RunningSandbox, capsys: pytest.CaptureFix
     code, out = await run_command(sandbox, ["--only", "logs"], capsys)
     assert code == 1 and "⚠ backend-staging" in out
     code, out = await run_command(sandbox, ["--only", "services", "health"], capsys)
-    assert code == 2
+    assert code == 3  # errors found (2 is a usage error)
     assert "✗ services" in out and "✗ health" in out and "✓ credentials" not in out
     assert "fix: " in out
 
@@ -181,7 +181,7 @@ async def test_cli_exit_codes(sandbox: RunningSandbox, capsys: pytest.CaptureFix
 async def test_cli_json(sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = await run_command(sandbox, ["--json", "--only", "health"], capsys)
     data = json.loads(out)
-    assert code == 2 and data["exit_code"] == 2
+    assert code == 3 and data["exit_code"] == 3
     assert data["findings"] == [{
         "check_id": "health.status", "area": "health", "level": "error",
         "title": "backend-staging: health check failed (HTTP 503)",

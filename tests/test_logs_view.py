@@ -110,8 +110,11 @@ def test_text_json_and_expanded_rendering() -> None:
                      "Traceback (most recent call last):\nConnectionRefusedError: [Errno 111]",
                      None, HttpRequest("GET", "https://b/api", 500, 12.5), {"seq": "1"}, "t/1")
     assert text_line(entry, utc=True) == (
-        "03:04:05.000 ERROR backend-staging-00004-7db  Traceback … "
+        "03:04:05.000 ERROR backend-staging-00004-7db         Traceback … "
         "ConnectionRefusedError: [Errno 111]")
+    short = LogEntry("x2", T0, Severity.INFO, "web", "web-00001-abc", "l", "hello")
+    lines = [text_line(entry, utc=True), text_line(short, utc=True)]
+    assert lines[0].index("Traceback") == lines[1].index("hello")  # columns line up
     assert entry.message == "Traceback (most recent call last):"
     assert summary(_entry(1, text="one line")) == "one line"
     assert summary(_entry(1, text="first\n\n  last  \n")) == "first … last"

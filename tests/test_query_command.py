@@ -38,7 +38,7 @@ def test_query_command_with_a_dsn(query_dsn: str, config: str,
 
 def test_query_command_refuses_writes(query_dsn: str, config: str,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", config, "query", "--dsn", query_dsn, "DELETE FROM item"]) == 1
+    assert main(["--config", config, "query", "--dsn", query_dsn, "DELETE FROM item"]) == 2
     assert "read_only = false" in capsys.readouterr().err
 
 
@@ -107,10 +107,10 @@ def test_query_command_csv_jsonl_and_timing(query_dsn: str, config: str,
 def test_query_command_refusal_says_the_command_is_read_only(
         query_dsn: str, config: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", config, "query", "--dsn", query_dsn,
-                 "SET default_transaction_read_only = off"]) == 1
+                 "SET default_transaction_read_only = off"]) == 2  # USAGE
     err = capsys.readouterr().err
     assert "would change read-only mode" in err and "always read-only" in err
-    assert main(["--config", config, "query", "--dsn", query_dsn, "\\c other"]) == 1
+    assert main(["--config", config, "query", "--dsn", query_dsn, "\\c other"]) == 2
     assert "--instance" in capsys.readouterr().err
 
 
@@ -119,7 +119,7 @@ def test_statement_timeout_comes_from_the_profile(query_dsn: str, tmp_path: Path
     path = tmp_path / "timeout.toml"
     path.write_text('[profiles.t]\nproject = "query-test"\nstatement_timeout = 1\n')
     assert main(["--config", str(path), "query", "--dsn", query_dsn,
-                 "SHOW statement_timeout; SELECT pg_sleep(3)"]) == 1
+                 "SHOW statement_timeout; SELECT pg_sleep(3)"]) == 4  # FAILED
     captured = capsys.readouterr()
     assert "1s" in captured.out
     assert "statement timeout" in captured.err and "statement_timeout" in captured.err

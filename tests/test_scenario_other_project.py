@@ -83,7 +83,7 @@ async def test_doctor_judges_the_project_on_its_own_terms(
     data = json.loads(capsys.readouterr().out)
     found = {(f["check_id"], f["target"]) for f in data["findings"]
              if f["level"] not in ("ok", "info")}
-    assert code == 2
+    assert code == 3  # errors found (the one exit-code scheme; 2 is a usage error)
     assert ("services.credential-in-value", "orders-api/DATABASE_URL") in found
     assert any(c == "services.ready" and t == "billing-worker" for c, t in found)
     assert not any(c.startswith("secrets.") for c, _ in found)

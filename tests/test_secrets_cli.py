@@ -44,7 +44,7 @@ async def test_secrets_list_table_with_filter(sandbox: RunningSandbox,
 
 
 def test_secrets_audit_fails_on_the_planted_problems(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["secrets", "audit", "--sandbox"]) == 1
+    assert main(["secrets", "audit", "--sandbox"]) == 3
     out = capsys.readouterr().out
     assert "✗ secret-key-staging is missing" in out
     assert "✗ found gemini-api-key, expected gemini-api-key-staging" in out
@@ -56,7 +56,7 @@ def test_secrets_audit_fails_on_the_planted_problems(capsys: pytest.CaptureFixtu
 
 async def test_secrets_audit_json(sandbox: RunningSandbox,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    assert await run_command(sandbox, ["secrets", "audit", "--json", "--problems"]) == 1
+    assert await run_command(sandbox, ["secrets", "audit", "--json", "--problems"]) == 3
     data = json.loads(capsys.readouterr().out)
     assert data["failed"] is True
     assert {f["check_id"] for f in data["findings"]} == {
@@ -90,7 +90,8 @@ def test_a_scenario_without_profile_requires_only_what_it_references(
     path.write_text('[project]\nid = "bare"\n'
                     '[[services]]\nname = "api"\n[services.env]\nK = { secret = "k" }\n'
                     '[[secrets]]\nname = "k"\nvalue = "v"\n')
-    assert main(["secrets", "audit", "--scenario", str(path)]) == 0
+    # no error (3); a warning is exit 1 in the one scheme (staging_tui/exit_codes.py)
+    assert main(["secrets", "audit", "--scenario", str(path)]) in (0, 1)
     assert "missing" not in capsys.readouterr().out
 
 

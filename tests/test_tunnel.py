@@ -12,6 +12,7 @@ import subprocess
 import psycopg
 import pytest
 from fixtures_tunnel import SqlSandbox
+from waiting import until
 
 from staging_tui.domain import DEFAULT_MAX_CONNECTIONS, SqlInstance, TunnelOptions, TunnelStatus
 from staging_tui.errors import TunnelError
@@ -193,6 +194,8 @@ async def test_max_connections_refuses_extra_clients(sql_sandbox: SqlSandbox) ->
         assert "connection limit 1 reached: refused 1 client(s)" in state.last_error
         assert len(refused) == 1 and refused[0].startswith(state.last_error + "; fix: close idle")
         assert state.status is TunnelStatus.READY  # the tunnel keeps serving
+        # the first client's session ends on its pipe thread: wait until it is counted
+        await until(lambda: tunnel.state.connections == 0, what="the closed client counted")
         assert await _query(tunnel.port, "SELECT 1", password=password) == [(1,)]
     finally:
         await tunnels.close()

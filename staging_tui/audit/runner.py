@@ -21,6 +21,7 @@ from staging_tui.audit.checks.jobs import check_jobs
 from staging_tui.audit.checks.logs import ErrorRateRule, check_error_counts, over_threshold
 from staging_tui.audit.checks.registry import AREAS, CHECKS, checks_of
 from staging_tui.audit.checks.services import check_regions, check_services
+from staging_tui.audit.fix_commands import finding_as_invoked
 from staging_tui.audit.secrets_gather import gather_secret_findings
 from staging_tui.config import Settings
 from staging_tui.domain import (
@@ -238,6 +239,7 @@ class DoctorRun:
             if check.id in ran and not any(f.check_id == check.id for f in found):
                 out.append(check.passed(passed[check.id]))
         out.sort(key=lambda f: list(CHECKS).index(f.check_id) if f.check_id in CHECKS else 999)
+        out = [finding_as_invoked(f, self.settings) for f in out]  # pasteable as printed
         self.on_progress(AreaProgress(area, "done", tuple(out)))
         return out
 

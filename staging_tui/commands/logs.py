@@ -11,9 +11,11 @@ from typing import TextIO
 
 from staging_tui.backend import Backend
 from staging_tui.commands import Subparsers
+from staging_tui.commands.lookup import unknown_service_or_revision
 from staging_tui.domain import LogEntry, LogMarker
 from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument
+from staging_tui.exit_codes import OK, USAGE
 from staging_tui.gcp.log_query import build_filter, filter_problem
 from staging_tui.render.log_lines import (
     json_line,
@@ -55,22 +57,27 @@ def _write(item: LogEntry | LogMarker, args: argparse.Namespace, out: TextIO) ->
     out.write((json_line(item) if args.json else text_line(item, args.utc)) + "\n")
 
 
-async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdout) -> int:
+async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     try:
         since = datetime.now(UTC) - parse_since(args.since)
         severity = parse_severity(args.severity) if args.severity else None
     except ValueError as exc:
         print(f"staging-tui logs: {exc}", file=sys.stderr)
-        return 2
+        return USAGE
     problem = filter_problem(args.filter)
     if problem:
         print(f"staging-tui logs: --filter: {problem}", file=sys.stderr)
-        return 2
+        return USAGE
+    unknown, revision = await unknown_service_or_revision(backend, args.service, args.revision)
+    if unknown:
+        print(f"staging-tui logs: {unknown}", file=sys.stderr)
+        return USAGE
     # A service's logs are those of its region: --region, else the profile's only one.
     regions = backend.settings.regions
     region = getattr(args, "region", None) or (regions[0] if len(regions) == 1
                                                 and regions[0] != "all" else "")
-    query = build_filter(args.service, args.revision, severity, args.filter,
+    query = build_filter(args.service, revision, severity, args.filter,
                          region if args.service or args.job else "", args.job, args.execution)
     logs = await backend.logs()
     try:
@@ -79,7 +86,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
                 for entry in page:
                     _write(entry, args, out)
             out.flush()
-            return 0
+            return OK
         async for batch in logs.tail(query, since=since):
             for item in batch:
                 _write(item, args, out)
@@ -92,6 +99,6 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
             await logs.check_filter(args.filter)
         except InvalidArgument as own:
             print(f"staging-tui logs: --filter {args.filter!r}: {own.message}", file=sys.stderr)
-            return 2
+            return USAGE
         raise exc from None
-    return 0
+    return OK

@@ -19,6 +19,7 @@ from staging_tui.backend import Backend
 from staging_tui.commands import Subparsers
 from staging_tui.domain import CAN_WRITE_NOTE, QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation, StagingError
+from staging_tui.exit_codes import OK, USAGE, for_error
 from staging_tui.render.query import expanded_lines, row_count_text, table_lines
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
                                               statement_timeout=args.timeout)
     except StagingError as exc:
         print(f"staging-tui query: {exc}", file=sys.stderr)
-        return 1
+        return for_error(exc)
     session.timing, session.expanded = False, bool(args.expanded)   # psql's defaults
     try:
         await _note_if_role_can_write(session)
@@ -146,13 +147,13 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO | None = N
                     out.write(f"Time: {result.elapsed_s * 1000:.3f} ms\n")
             except ReadOnlyViolation as exc:
                 print(f"ERROR: {exc.message}\n  fix: {READ_ONLY_FIX}", file=sys.stderr)
-                return 1
+                return USAGE  # a write given to a read-only command
             except StagingError as exc:
                 position = exc.position if isinstance(exc, QueryError) else None
                 where = f" (at character {position})" if position else ""
                 print(f"ERROR{where}: {exc}", file=sys.stderr)
-                return 1
-        return 0
+                return for_error(exc)  # a failed statement: 4; \\c here: 2
+        return OK
     finally:
         await session.close()
 

@@ -1,4 +1,5 @@
-"""`staging-tui services [--json]`: list Cloud Run services headlessly."""
+"""`staging-tui services [--json] [--filter TEXT]`: list Cloud Run services headlessly.
+Exit 1 (and a line on stderr) when --filter matches nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from staging_tui.commands import Subparsers
 from staging_tui.commands.output import print_json, print_table
 from staging_tui.domain import Service
 from staging_tui.env_rules import masked_value
+from staging_tui.exit_codes import FINDINGS, OK
 from staging_tui.render.services import COLUMNS, filter_services, service_row, spans_regions
+from staging_tui.render.suggestions import closest_names
 
 
 def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -23,11 +26,11 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 async def run(args: argparse.Namespace, backend: Backend) -> int:
-    """Exit 0; 1 when a region could not be listed (its error on stderr, the other
-    regions' services printed)."""
+    """Exit 0; 1 (findings) when a region could not be listed (its error on stderr, the
+    other regions' services printed) or when --filter matched nothing."""
     listing = await backend.service_listing()
-    services = filter_services(list(listing.services), args.filter,
-                               backend.settings.pr_pattern)
+    listed = list(listing.services)
+    services = filter_services(listed, args.filter, backend.settings.pr_pattern)
     if args.json:
         print_json([masked(s) for s in services])
     else:
@@ -36,7 +39,14 @@ async def run(args: argparse.Namespace, backend: Backend) -> int:
     for failure in listing.failures:
         print(f"error: region {failure.region}: {failure.code}: {failure.message}"
               + (f"\n  fix: {failure.fix}" if failure.fix else ""), file=sys.stderr)
-    return 1 if listing.failures else 0
+    if args.filter and not services:
+        # an empty table must not read as "nothing wrong": say what did not match
+        close = closest_names(args.filter, [s.name for s in listed])
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        print(f"staging-tui services: no service matches --filter {args.filter!r} "
+              f"(of {len(listed)} in {backend.settings.project}){hint}", file=sys.stderr)
+        return FINDINGS
+    return FINDINGS if listing.failures else OK
 
 
 def masked(service: Service) -> Service:

@@ -9,17 +9,21 @@ import argparse
 import asyncio
 import signal
 import sys
+import time
 from typing import TextIO
 
+from staging_tui.audit.fix_commands import as_invoked
 from staging_tui.backend import Backend
 from staging_tui.commands import Subparsers
 from staging_tui.domain import DEFAULT_MAX_CONNECTIONS
 from staging_tui.errors import StagingError
+from staging_tui.exit_codes import OK, USAGE
 from staging_tui.render.tunnels import (
     database_url,
     exposure_warning,
     psql_command,
     ready_line,
+    start_progress,
 )
 
 
@@ -124,11 +128,11 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         for instance in backend.settings.sql_instances:
             out.write(instance.connection_name + "\n")
         out.flush()
-        return 0
+        return OK
     if not args.instance:
-        print("staging-tui tunnel: name an instance (see: staging-tui tunnel --list)",
-              file=sys.stderr)
-        return 2
+        print(as_invoked("staging-tui tunnel: name an instance (see: staging-tui tunnel --list)",
+                         backend.settings), file=sys.stderr)
+        return USAGE
     from staging_tui.domain import TunnelOptions
 
     limit = (backend.settings.tunnel_max_connections if args.max_connections is None
@@ -141,7 +145,19 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
         max_connections=limit,
     )
     tunnels = await backend.tunnels()
-    tunnel = await tunnels.start(args.instance, options, test=not args.no_test)
+    started = time.monotonic()
+
+    def progress(step: str) -> None:
+        if sys.stderr.isatty():  # the steps of a slow start, on one line, like doctor's
+            sys.stderr.write(f"\r\x1b[K{start_progress(args.instance, step, time.monotonic() - started)}")
+            sys.stderr.flush()
+
+    try:
+        tunnel = await tunnels.start(args.instance, options, test=not args.no_test,
+                                     progress=progress)
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")
     state = tunnel.state
     tunnel.on_refused = _Throttled(sys.stderr)
     warning = exposure_warning(state, tunnel.instance.iam_auth)
@@ -185,4 +201,4 @@ async def run(args: argparse.Namespace, backend: Backend, out: TextIO = sys.stdo
             # the rest of the shutdown (stopping the sandbox) must not turn it into a
             # KeyboardInterrupt traceback and exit code 130.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return 0
+    return OK

@@ -33,6 +33,24 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
 ORDER BY 1, 2, a.attnum"""
 
+_FUNCTIONS = """
+SELECT DISTINCT p.proname FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'
+ORDER BY 1 LIMIT 2000"""
+
+# built-in functions people type (pg_catalog has ~3,000: these are the everyday ones)
+BUILTIN_FUNCTIONS = (
+    "abs", "array_agg", "avg", "bool_and", "bool_or", "ceil", "coalesce", "concat", "count",
+    "current_date", "current_timestamp", "date_part", "date_trunc", "extract", "floor",
+    "generate_series", "greatest", "json_agg", "json_build_object", "jsonb_agg",
+    "jsonb_build_object", "lag", "lead", "least", "left", "length", "lower", "max", "md5",
+    "min", "now", "nullif", "percentile_cont", "pg_size_pretty", "pg_total_relation_size",
+    "rank", "regexp_replace", "replace", "right", "round", "row_number", "split_part",
+    "string_agg", "substring", "sum", "to_char", "to_date", "to_timestamp", "trim",
+    "upper",
+)
+
 _WORD_BEFORE = re.compile(r'([A-Za-z_][\w$]*\.)?([A-Za-z_\\][\w$]*)?$')
 
 
@@ -41,6 +59,7 @@ class Catalog:
     schemas: set[str] = field(default_factory=set)
     tables: dict[str, set[str]] = field(default_factory=dict)        # schema -> tables
     columns: dict[str, list[str]] = field(default_factory=dict)      # table -> columns
+    functions: list[str] = field(default_factory=lambda: list(BUILTIN_FUNCTIONS))
 
     @classmethod
     async def load(cls, session: QuerySession) -> Catalog:
@@ -53,6 +72,8 @@ class Catalog:
             cols = catalog.columns.setdefault(t, [])
             if column is not None and str(column) not in cols:
                 cols.append(str(column))
+        own = await session.fetch(_FUNCTIONS)
+        catalog.functions = sorted({str(r[0]) for r in own.rows} | set(BUILTIN_FUNCTIONS))
         return catalog
 
     def complete(self, before_cursor: str, limit: int = 50) -> list[str]:
@@ -72,7 +93,7 @@ class Catalog:
         pool_cols = [c for t in mentioned for c in self.columns[t]]
         tables = sorted({t for ts in self.tables.values() for t in ts})
         keywords = [k for k in KEYWORDS if k.lower().startswith(low)]
-        names = [n for n in [*pool_cols, *tables, *sorted(self.schemas)]
+        names = [n for n in [*pool_cols, *tables, *sorted(self.schemas), *self.functions]
                  if n.lower().startswith(low)]
         out: list[str] = []
         for cand in [*names, *keywords] if low else [*names]:

@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from staging_tui.db.export import write_csv, write_jsonl
 from staging_tui.db.session import QuerySession
 from staging_tui.domain import QueryResult
-from staging_tui.errors import QueryError
+from staging_tui.errors import QueryError, ReadOnlyViolation, UsageError
 
 _USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'"
 
@@ -82,7 +85,10 @@ FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
 WHERE x.indrelid = %(oid)s ORDER BY 1"""
 
 COMMANDS = ("\\dt", "\\d", "\\dn", "\\dv", "\\dm", "\\df", "\\dx", "\\l", "\\du", "\\conninfo",
-            "\\timing", "\\x", "\\c")
+            "\\timing", "\\x", "\\c", "\\copy", "\\e")
+# \copy (SELECT ...) TO 'file.csv' [CSV|JSON] [HEADER]  /  \copy TABLE TO file.jsonl
+_COPY = re.compile(r"^(?:\((?P<query>.+)\)|(?P<table>[\w.\"]+))\s+(?P<dir>to|from)\s+"
+                   r"(?P<path>'[^']*'|\S+)(?P<opts>.*)$", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +121,13 @@ async def run_meta(session: QuerySession, text: str) -> MetaResult:
         return MetaResult("conninfo", message=(
             f'You are connected to database "{st.database}" as user "{st.user}" on host '
             f'"{st.host}" at port "{st.port}"{via} ({"write mode" if st.write_mode else "read-only"}).'))
+    if command == "copy":
+        return await copy_to_file(session, arg)
+    if command == "e":
+        raise UsageError("\\e opens $EDITOR in the Query pane only",
+                         "here, write the SQL in a file and pass it as the argument")
     if command in ("c", "connect"):
-        raise QueryError("\\c switches instance in the Query pane only",
+        raise UsageError("\\c switches instance in the Query pane only",
                          "here, pass --instance NAME (or --dsn URL)")
     if command == "d" and arg:
         return await describe(session, arg)
@@ -129,6 +140,31 @@ async def run_meta(session: QuerySession, text: str) -> MetaResult:
         title, sql = _QUERIES[command]
         return MetaResult(title, await session.fetch(sql, {"schema": schema, "name": name}))
     raise QueryError(f"unknown meta command \\{command}", "known: " + " ".join(COMMANDS))
+
+
+async def copy_to_file(session: QuerySession, arg: str) -> MetaResult:
+    """`\\copy (SELECT ...) TO 'path' [CSV|JSON]` (psql's client-side copy): run the
+    query read-only like any statement and write every row to a file on this machine,
+    CSV with a header (or JSON lines for JSON / a .jsonl path)."""
+    m = _COPY.match(arg.strip().rstrip(";").strip())
+    if m is None:
+        raise UsageError(f"\\copy {arg}: not understood",
+                         "write \\copy (SELECT ...) TO 'file.csv' [CSV|JSON]")
+    if m["dir"].lower() == "from":
+        raise ReadOnlyViolation("\\copy ... FROM loads rows into a table: a write",
+                                "this console only copies query results out (TO a file)")
+    sql = m["query"] or f"SELECT * FROM {m['table']}"
+    path = Path(m["path"].strip("'")).expanduser()
+    opts = m["opts"].lower().split()
+    as_json = "json" in opts or "jsonl" in opts or path.suffix in (".jsonl", ".json")
+    result = await session.run(sql, limit=None)
+    try:
+        count = (write_jsonl if as_json else write_csv)(path, result.columns, result.rows)
+    except OSError as exc:
+        raise QueryError(f"cannot write {path}: {exc.strerror or exc}",
+                         "choose a path in a directory you can write") from None
+    return MetaResult("copy", message=f"COPY {count} ({'JSON lines' if as_json else 'CSV'} "
+                      f"to {path})")
 
 
 async def describe(session: QuerySession, name: str) -> MetaResult:

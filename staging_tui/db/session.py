@@ -305,6 +305,9 @@ class QuerySession:
                 idle = self._conn.info.transaction_status == TransactionStatus.IDLE
                 started = time.perf_counter()
                 self._running = True
+                # the last statement's rows and time belong to it: a cancelled or failed
+                # one must not leave them on the session line
+                self._last_elapsed = self._last_rows = None
                 produced = False
                 try:
                     async for chunk in self._stream(self._conn, text, verdict, limit, started,

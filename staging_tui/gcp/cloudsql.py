@@ -208,6 +208,9 @@ class Tunnel:
         self.connections_total = 0
         self.rejected = 0
         self.dial_ms: float = 0.0
+        self.on_step: Callable[[str], None] | None = None  # start progress (Tunnels.start)
+        self._testing = False
+        self._tested_ok = False
         self.database_version = ""  # the instance's declared version, once dialled
 
     @property
@@ -233,6 +236,11 @@ class Tunnel:
     def _set(self, **changes: Any) -> None:
         self._state = replace(self._state, **changes)
 
+    def step(self, name: str) -> None:
+        """Report a start step (certificate, password, dial, login, test) to `on_step`."""
+        if self.on_step is not None:
+            self.on_step(name)
+
     async def start(self) -> TunnelState:
         self._set(status=TunnelStatus.STARTING, last_error="", connection_test=None,
                   error_kind=TunnelErrorKind.NONE)
@@ -243,6 +251,7 @@ class Tunnel:
         self._session = ConnectorSession(self._endpoints, self.instance.connection_name,
                                          iam_auth=self.options.iam_auth,
                                          refresh=self.options.refresh)
+        self.step("certificate")
         try:
             await self._session.target(self.options.ip_type)
         except Exception as exc:
@@ -357,6 +366,8 @@ class Tunnel:
                     raise
                 continue
             self.dial_ms = (time.perf_counter() - started) * 1000
+            if self._testing:
+                self.step("login")
             self.database_version = self._session.database_version
             if self._state.status is TunnelStatus.ERROR:
                 self._set(status=TunnelStatus.READY, last_error="",
@@ -409,13 +420,18 @@ class Tunnel:
 
         s = self._state
         started = time.perf_counter()
+        budget = (self.options.connect_timeout if self._tested_ok
+                  else max(self.options.connect_timeout, self.options.first_connect_timeout))
+        self._testing = True
+        self.step("dial")
         try:
             conn = await psycopg.AsyncConnection.connect(
                 host=s.host if s.host not in ("0.0.0.0", "::") else "127.0.0.1", port=s.port,
                 dbname=self.instance.database, user=self.instance.login_user,
-                password=password or None, connect_timeout=int(self.options.connect_timeout),
+                password=password or None, connect_timeout=max(1, int(budget)),
                 sslmode="disable", application_name="staging-tui connection test")
             async with conn:
+                self.step("test")
                 await conn.execute("SELECT 1")
         except Exception as exc:  # psycopg errors name the server's reason, not the password
             now = self._state  # the dial's own error, set meanwhile, says more than psycopg
@@ -427,6 +443,9 @@ class Tunnel:
             self._set(connection_test=result, status=TunnelStatus.ERROR,
                       last_error=had or detail, error_kind=kind)
             return result
+        finally:
+            self._testing = False
+        self._tested_ok = True
         result = ConnectionTest(True, ms=(time.perf_counter() - started) * 1000)
         self._set(connection_test=result, status=TunnelStatus.READY, last_error="",
                   error_kind=TunnelErrorKind.NONE)

@@ -239,9 +239,9 @@ class LogsAdapter:
             older = len(newest) >= backfill_limit
             newest.reverse()
             if older and newest:
-                yield [LogMarker(MarkerKind.GAP, newest[0].timestamp, 0,
-                                 f"older entries since {_rfc3339(since)} not loaded: "
-                                 f"showing the newest {backfill_limit:,}")]
+                yield [LogMarker(MarkerKind.OLDER, newest[0].timestamp, 0,
+                                 f"since {_rfc3339(since)}: showing the newest "
+                                 f"{backfill_limit:,}")]
             for start in range(0, len(newest), PAGE_SIZE):
                 batch = state.accept(newest[start : start + PAGE_SIZE])
                 if batch:

@@ -323,6 +323,15 @@ class RunAdapter:
         svc = await call(lambda: self._services.get_service(name=full, retry=READ_RETRY), resource=full)
         return service_from_pb(type(svc).pb(svc))
 
+    async def describe_service(self, name: str, region: str = "") -> dict[str, object]:
+        """The whole v2 resource as JSON field names (what `gcloud run services describe
+        --format=json` prints for v2), for the describe view."""
+        full = f"projects/{self.project}/locations/{region or self.regions[0]}/services/{name}"
+        svc = await call(lambda: self._services.get_service(name=full, retry=READ_RETRY), resource=full)
+        raw: dict[str, object] = type(svc).to_dict(svc, preserving_proto_field_name=False,
+                                                  use_integers_for_enums=False)
+        return raw
+
     async def list_revisions(self, service: str, region: str = "") -> list[Revision]:
         """Revisions of one service, newest first."""
         parent = (f"projects/{self.project}/locations/{await self._region(region)}"

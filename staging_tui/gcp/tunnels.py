@@ -75,9 +75,12 @@ class Tunnels:
         return tuple(out)
 
     async def start(self, name: str | SqlInstance, options: TunnelOptions | None = None,
-                    *, test: bool = True) -> Tunnel:
+                    *, test: bool = True, progress: Callable[[str], None] | None = None
+                    ) -> Tunnel:
         """Start (or restart) the instance's tunnel; with `test`, run `SELECT 1` through it.
         Without `options`: the profile's port and the first IP type the instance has.
+        `progress(step)` hears each step as it begins: certificate, password, dial, login
+        (the database's own start-up and authentication), test.
 
         Raises TunnelError when it cannot listen or the Admin API refuses; a failed
         connection test is reported in the state (status error, last_error)."""
@@ -91,9 +94,13 @@ class Tunnels:
                         options or TunnelOptions(iam_auth=instance.iam_auth, ip_type="AUTO",
                                                  max_connections=self.max_connections))
         self._tunnels[instance.connection_name] = tunnel
-        await tunnel.start()
-        if test:
-            await self.test(instance.connection_name)
+        tunnel.on_step = progress
+        try:
+            await tunnel.start()
+            if test:
+                await self.test(instance.connection_name)
+        finally:
+            tunnel.on_step = None
         return tunnel
 
     async def test(self, name: str) -> ConnectionTest:
@@ -101,6 +108,8 @@ class Tunnels:
         if tunnel is None:
             raise TunnelError(f"no tunnel to {name} is running", "start it first")
         try:
+            if tunnel.instance.password_secret and not tunnel.instance.iam_auth:
+                tunnel.step("password")
             password = await self.password(tunnel.instance)
         except StagingError as exc:
             return await tunnel.test("", f"password unavailable ({exc.message}); ")

@@ -81,6 +81,7 @@ class Counters:
     gaps: int = 0
     reconnects: int = 0
     evicted: int = 0
+    older_not_loaded: bool = False  # the backfill's cap (not a gap: nothing was lost)
 
 
 class LogViewModel:
@@ -147,6 +148,8 @@ class LogViewModel:
             self.counters.suppressed += marker.count
         elif marker.kind is MarkerKind.GAP:
             self.counters.gaps += 1
+        elif marker.kind is MarkerKind.OLDER:
+            self.counters.older_not_loaded = True
         elif marker.kind is MarkerKind.RECONNECT:
             self.counters.reconnects += 1
 
@@ -253,4 +256,9 @@ class LogViewModel:
                  f"gaps {c.gaps}", f"reconnects {c.reconnects}", mode]
         if c.evicted:
             parts.insert(2, f"evicted {c.evicted:,}")
+        if c.older_not_loaded:
+            parts.insert(-1, "older entries not loaded")
+        if not self.visible:  # say so: an empty view must not look like a stuck one
+            parts.insert(0, "no entries" if not len(self.ring) else
+                         "no entries match the severity floor or find")
         return " · ".join(parts)

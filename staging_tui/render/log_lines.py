@@ -65,6 +65,8 @@ def marker_text(marker: LogMarker) -> str:
         return f"── {marker.count:,} entries suppressed ── {marker.detail}"
     if marker.kind is MarkerKind.GAP:
         return f"── gap ── {marker.detail}"
+    if marker.kind is MarkerKind.OLDER:
+        return f"── older entries not loaded ── {marker.detail}"
     if marker.kind is MarkerKind.MARK:
         return f"── mark ── {marker.detail}"
     return f"── reconnected ── {marker.detail}"
@@ -92,12 +94,17 @@ def log_row(entry: LogEntry, utc: bool = False, source_width: int = 0) -> LogRow
                   source, summary(entry))
 
 
-def text_line(item: LogEntry | LogMarker, utc: bool = False) -> str:
-    """One plain line: time, severity, source, the message (see `log_row`)."""
+TEXT_SOURCE_WIDTH = 32  # a service and its revision suffix ("-00004-7db") fit
+
+
+def text_line(item: LogEntry | LogMarker, utc: bool = False,
+              source_width: int = TEXT_SOURCE_WIDTH) -> str:
+    """One plain line: time, severity, source, the message (see `log_row`), in columns:
+    the source is padded to `source_width` (never cut: a line must stay greppable)."""
     if isinstance(item, LogMarker):
         return f"{format_time(item.timestamp, utc)} {marker_text(item)}"
     row = log_row(item, utc)
-    return f"{row.when} {row.severity} {row.source}  {row.message}"
+    return f"{row.when} {row.severity} {row.source:<{source_width}}  {row.message}"
 
 
 def full_log_name(entry: LogEntry) -> str:

@@ -152,3 +152,21 @@ def detail_lines(state: TunnelState, now: datetime, password: str | None = None,
     if state.last_error:
         lines.append(("last error", state.last_error))
     return lines
+
+
+START_STEPS = {
+    "certificate": "certificate and instance metadata (Cloud SQL Admin API)",
+    "password": "password from Secret Manager",
+    "dial": "dialling the instance (mTLS)",
+    "login": "login (the database may still be starting)",
+    "test": "SELECT 1",
+}
+
+
+def start_progress(instance: str, step: str, elapsed: float) -> str:
+    """`starting biocirv · 2/5 password from Secret Manager · 3.2 s` for the status line
+    while a tunnel starts, so a slow first start never looks hung."""
+    steps = list(START_STEPS)
+    where = f"{steps.index(step) + 1}/{len(steps)} {START_STEPS[step]}" if step in START_STEPS \
+        else step or "listening"
+    return f"starting {instance} · {where} · {elapsed:.1f} s"

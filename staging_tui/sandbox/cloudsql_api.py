@@ -187,7 +187,8 @@ class CloudSqlState:
         self.ctx = ctx
         self.ca = LocalCA()
         self.specs = {s.name: s for s in sql_specs(ctx.scenario)}
-        self.database = SharedDatabase(tuple(self.specs.values()))
+        self.database = SharedDatabase(tuple(self.specs.values()),
+                                       ctx.scenario.faults.database_start_ms / 1000)
         self.iam_certs: set[bytes] = set()  # sha256 of certificates issued for an IAM token
         self.instances = {name: InstanceServer(spec, self.ca, self.database, self.iam_certs)
                           for name, spec in self.specs.items()}

@@ -28,8 +28,9 @@ class SeedFailed(SandboxError):
 class SharedDatabase:
     """Start lazily with `await ensure()`; `port` is then where to forward."""
 
-    def __init__(self, specs: tuple[SqlSpec, ...]) -> None:
+    def __init__(self, specs: tuple[SqlSpec, ...], start_delay_s: float = 0.0) -> None:
         self.specs = specs
+        self.start_delay_s = start_delay_s  # the database_start_ms fault: a cold instance
         # Known before the server starts: the Secret Manager stores it at install time.
         self.superuser_password = secrets.token_urlsafe(24)
         self.server: PostgresServer | None = None
@@ -61,6 +62,7 @@ class SharedDatabase:
                 server = self._starting = PostgresServer(password=self.superuser_password)
                 try:
                     await asyncio.to_thread(self._start_and_seed, server)
+                    await asyncio.sleep(self.start_delay_s)
                     if server.stopped:
                         raise SandboxError(STOPPED_WHILE_STARTING)
                 except BaseException as exc:

@@ -16,12 +16,15 @@ class Faults:
     unavailable_every   every Nth call (per method) fails with UNAVAILABLE
     permission_denied   glob patterns of resource names refused with PERMISSION_DENIED
     service_disabled    API names (e.g. "run") answering as if the API were disabled
+    database_start_ms   added to the first start of the Cloud SQL instances' database (a
+                        cold instance: the first connection waits that long for it)
     """
 
     latency_ms: float = 0.0
     unavailable_every: int = 0
     permission_denied: tuple[str, ...] = ()
     service_disabled: tuple[str, ...] = ()
+    database_start_ms: float = 0.0
     _counters: dict[str, itertools.count[int]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -31,6 +34,7 @@ class Faults:
             unavailable_every=int(table.get("unavailable_every", 0)),
             permission_denied=tuple(table.get("permission_denied", ())),
             service_disabled=tuple(table.get("service_disabled", ())),
+            database_start_ms=float(table.get("database_start_ms", 0.0)),
         )
 
     async def apply(self, api: str, method: str, resource: str, context: Any) -> None:

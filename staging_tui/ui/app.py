@@ -16,6 +16,7 @@ from pathlib import Path
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -23,6 +24,8 @@ from staging_tui.audit_trail import AuditTrail
 from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import ActionPlan, Severity
+from staging_tui.render.command_line import parse
+from staging_tui.ui.command_actions import CommandNames, pane_actions, run_command
 from staging_tui.ui.panes import PANES, prewarm
 
 # The app's GC policy, decided here for the whole process (make_app's `gc_thresholds`).
@@ -43,6 +46,7 @@ class StagingApp(App[int]):
         *(Binding(p.key, f"switch_pane('{p.mode}')", p.title, show=False, id=f"pane.{p.mode}")
           for p in PANES),
         Binding("question_mark", "toggle_help", "Keys", id="app.help"),
+        Binding("colon", "command_line", ":cmd", show=False, id="app.command-line"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -64,6 +68,7 @@ class StagingApp(App[int]):
         if settings.keys:
             self.set_keymap(dict(settings.keys))
         self._last_input = 0.0  # time.monotonic() of the last key or mouse event
+        self.command_names = CommandNames(backend, settings)  # what `:` completes
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
@@ -86,6 +91,12 @@ class StagingApp(App[int]):
 
         self.set_timer(1.0, lambda: self.run_worker(warm, thread=True, exit_on_error=False,
                                                     group="prewarm"))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications are never markup: they carry key hints ("[a] add") and names
+        and errors from servers and users, whose brackets must show as typed."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def action_switch_pane(self, mode: str) -> None:
         if self.current_mode != mode:
@@ -141,6 +152,22 @@ class StagingApp(App[int]):
         for pane in PANES:
             yield SystemCommand(f"Go to {pane.title}", f"Switch to the {pane.title} pane "
                                 f"(key {pane.key})", lambda m=pane.mode: self.switch_mode(m))
+        yield from pane_actions(screen)
+
+    # ------------------------------------------------------------------ `:` command line
+
+    def action_command_line(self) -> None:
+        from staging_tui.ui.screens.command_line import CommandLineScreen
+
+        line = CommandLineScreen(self.command_names.known())
+        self.push_screen(line, callback=self._run_command_line)
+        if self.command_names.stale():
+            self.run_worker(self.command_names.load(line), group="command-names",
+                            exclusive=True, exit_on_error=False)
+
+    def _run_command_line(self, text: str | None) -> None:
+        if text:
+            run_command(self, parse(text, self.command_names.known()))
 
     async def action_quit(self) -> None:
         self.exit(0)

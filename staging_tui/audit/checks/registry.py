@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from staging_tui.domain import Finding, Level
+from staging_tui.exit_codes import ERRORS_FOUND, FINDINGS, OK
 
 AREAS: tuple[str, ...] = ("credentials", "services", "secrets", "database", "health", "logs")
 LEVEL_RANK = {Level.OK: 0, Level.INFO: 1, Level.WARNING: 2, Level.ERROR: 3}
@@ -59,6 +60,7 @@ def worst(findings: list[Finding] | tuple[Finding, ...]) -> Level:
 
 
 def exit_code(findings: list[Finding] | tuple[Finding, ...]) -> int:
-    """For CI: 0 all pass (notes allowed), 1 warnings only, 2 any error."""
+    """For CI (staging_tui/exit_codes.py): 0 all pass (notes allowed), 1 warnings only,
+    3 any error (2 is a usage error, as for every command)."""
     level = worst(findings)
-    return 2 if level is Level.ERROR else 1 if level is Level.WARNING else 0
+    return ERRORS_FOUND if level is Level.ERROR else FINDINGS if level is Level.WARNING else OK

@@ -6,15 +6,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from staging_tui.audit_trail import AuditTrail
 from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import ActionPlan, Severity
 from staging_tui.ui.widgets.env_header import EnvHeader
+from staging_tui.ui.widgets.status_line import StatusLine
+
+NARROW = 100  # columns below which the footer goes compact
 
 
 class ConsoleApp(Protocol):
@@ -59,6 +64,27 @@ class PaneScreen(Screen[None]):
         yield EnvHeader(self.settings, active=self.PANE_TITLE)
         yield from self.compose_body()
         yield Footer()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died of anything but the errors it handles itself (API errors
+        are shown by the worker): show it in this pane's status line; the pane, its
+        other workers and the app keep running."""
+        error = event.worker.error
+        if event.state is not WorkerState.ERROR or error is None:
+            return
+        lines = self.query(StatusLine)
+        if lines:
+            what = (event.worker.group if event.worker.group != "default"
+                    else event.worker.name) or "a background task"
+            lines.first().failure(what, error)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow terminals (80 columns): a compact footer without the palette hint
+        (ctrl+p still opens it), so the pane's own keys stay visible."""
+        narrow = event.size.width < NARROW
+        for footer in self.query(Footer):
+            footer.compact = narrow
+            footer.show_command_palette = not narrow
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -11,6 +11,7 @@ password go to the audit trail, like the Secrets pane's.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -26,7 +27,7 @@ from staging_tui.domain import (
     tunnel_fix,
 )
 from staging_tui.errors import StagingError, TunnelError
-from staging_tui.render.tunnels import database_url, psql_command
+from staging_tui.render.tunnels import database_url, psql_command, start_progress
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.widgets.status_line import StatusLine
 from staging_tui.ui.widgets.tunnel_view import TunnelDetail, TunnelTable
@@ -64,6 +65,7 @@ class DatabaseScreen(PaneScreen):
         self.busy: dict[str, str] = {}  # instance -> "starting" / "stopping"
         self.ip_choice: dict[str, str] = {}
         self.revealed: dict[str, str] = {}  # never logged; cleared on hide / stop
+        self.starting: dict[str, tuple[str, float]] = {}  # instance -> (step, monotonic start)
         self._initial_instance = ""
 
     def compose_body(self) -> ComposeResult:
@@ -99,6 +101,14 @@ class DatabaseScreen(PaneScreen):
                 if tunnel is not None:
                     self.instances.append(tunnel.instance)
         self.show()
+        self.show_progress()
+
+    def show_progress(self) -> None:
+        """The step of the tunnel starting and the time so far (ticks with the poll)."""
+        if self.starting:
+            name, (step, since) = next(reversed(self.starting.items()))
+            short = name.rsplit(":", 1)[-1]
+            self.query_one(StatusLine).busy(start_progress(short, step, time.monotonic() - since))
 
     @work(group="database-attach", exclusive=True, exit_on_error=False)
     async def attach(self) -> None:
@@ -225,8 +235,15 @@ class DatabaseScreen(PaneScreen):
         if instance.connection_name in self.revealed:
             del self.revealed[instance.connection_name]
             self.show_detail()
+            self._masked_again()
         else:
             self.reveal_password(instance)
+
+    def _masked_again(self) -> None:
+        """The status line must not keep saying "password revealed" once it is masked."""
+        status = self.query_one(StatusLine)
+        if "password revealed" in str(status.render()):
+            status.info("password masked again: v reveals it")
 
     def _copy(self, what: str, text: str, instance: SqlInstance) -> None:
         self.app.copy_to_clipboard(text)
@@ -255,6 +272,7 @@ class DatabaseScreen(PaneScreen):
         if self.revealed:
             self.revealed.clear()
             self.show_detail()
+            self._masked_again()
 
     def action_copy_url(self) -> None:
         instance = self.selected()
@@ -278,19 +296,27 @@ class DatabaseScreen(PaneScreen):
         name = instance.connection_name
         status = self.query_one(StatusLine)
         self.busy[name] = "starting"
+        self.starting[name] = ("", time.monotonic())
         self.show()
-        status.busy(f"starting the tunnel to {instance.short_name} and testing SELECT 1")
+        self.show_progress()
         choice = self.ip_choice.get(name, "auto")
+
+        def step(what: str) -> None:
+            self.starting[name] = (what, self.starting.get(name, ("", time.monotonic()))[1])
+            self.show_progress()
+
         try:
             tunnels = self.tunnels = await self.backend.tunnels()
             tunnel = await tunnels.start(instance, TunnelOptions(
                 ip_type="AUTO" if choice == "auto" else choice, iam_auth=instance.iam_auth,
-                max_connections=self.settings.tunnel_max_connections))
+                max_connections=self.settings.tunnel_max_connections), progress=step)
         except StagingError as exc:
+            self.starting.pop(name, None)
             status.error(exc)
             return
         finally:
             self.busy.pop(name, None)
+            self.starting.pop(name, None)
             self.poll()
         state = tunnel.state
         if state.status is TunnelStatus.READY:

@@ -14,6 +14,7 @@ from staging_tui.audit.checks.registry import AREAS, exit_code, worst
 from staging_tui.audit.runner import AreaProgress, DoctorRun
 from staging_tui.domain import Finding, Level, Service, Severity
 from staging_tui.errors import StagingError
+from staging_tui.exit_codes import FINDINGS, OK
 from staging_tui.render.doctor import (
     STYLE,
     SYMBOL,
@@ -22,6 +23,7 @@ from staging_tui.render.doctor import (
     summary_line,
 )
 from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.widgets.nav_table import NavTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 
@@ -47,8 +49,8 @@ class DoctorScreen(PaneScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="doctor-progress")
-        yield DataTable(id="doctor-table", cursor_type="row", show_header=False,
-                        zebra_stripes=False)
+        yield NavTable(id="doctor-table", show_header=False, zebra_stripes=False,
+                       skip=lambda row: 0 <= row < len(self._rows) and self._rows[row] is None)
         yield StatusLine(id="doctor-status")
 
     def on_mount(self) -> None:
@@ -63,6 +65,7 @@ class DoctorScreen(PaneScreen):
     async def run_checks(self) -> None:
         self.findings = []
         self.running = set(AREAS)
+        self.query_one("#doctor-table", NavTable).user_moved = False
         self.show_rows()
         self.query_one(StatusLine).busy("running the checks")
         run = DoctorRun(self.backend, on_progress=self._progress)
@@ -81,7 +84,7 @@ class DoctorScreen(PaneScreen):
             if first is not None:
                 self.query_one("#doctor-table", DataTable).move_cursor(row=first)
         code = exit_code(findings)
-        verdict = {0: "all pass", 1: "warnings", 2: "errors"}[code]
+        verdict = {OK: "all pass", FINDINGS: "warnings"}.get(code, "errors")
         self.query_one(StatusLine).info(Text(
             f"{verdict}: {summary_line(findings)} · [Enter] details · [g] go to · [r] re-run"))
 
@@ -105,7 +108,7 @@ class DoctorScreen(PaneScreen):
                 level = level if level in (Level.ERROR, Level.WARNING) else Level.OK
                 parts.append(f"{SYMBOL[level]} {area}  ", style=STYLE[level])
         self.query_one("#doctor-progress", Static).update(parts)
-        table = self.query_one("#doctor-table", DataTable)
+        table = self.query_one("#doctor-table", NavTable)
         selected = self.selected_finding()
         table.clear()
         self._rows = []
@@ -115,6 +118,12 @@ class DoctorScreen(PaneScreen):
             self._rows.append(finding)
             if selected is not None and finding == selected:
                 table.move_cursor(row=i)
+        if not table.user_moved:  # until a key moves it: on the first problem, not a header
+            problem = next((i for i, f in enumerate(self._rows)
+                            if f is not None and f.level in (Level.ERROR, Level.WARNING)), None)
+            if problem is not None:
+                table.move_cursor(row=problem)
+        table.settle()
 
     # ------------------------------------------------------------------ actions
 

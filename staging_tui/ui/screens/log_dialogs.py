@@ -67,7 +67,7 @@ class PickerScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text)
+            yield Label(self.title_text, markup=False)
             yield OptionList(*(label for label, _ in self.options), id="picker-options")
 
     def on_mount(self) -> None:

@@ -93,7 +93,7 @@ class LogsScreen(PaneScreen):
             yield Static("query", classes="label")
             yield Input(self.query_text, id="logs-query", select_on_focus=False,
                         placeholder='Logging query, e.g. severity>=WARNING textPayload:"timeout"')
-            yield Static("", id="logs-query-error")
+            yield Static("", id="logs-query-error", markup=False)
         yield Input(placeholder="find: a regex on the text and source (Enter keeps it, "
                     "! inverts, Esc clears)",
                     id="logs-quick", classes="-hidden")
@@ -163,11 +163,44 @@ class LogsScreen(PaneScreen):
                     self._dirty = True
                     await asyncio.sleep(0)  # a stream with data ready never yields: let keys in
         except InvalidArgument as exc:
-            self.query_one("#logs-query-error", Static).update(f"✗ {exc.message}")
-            self.query_one(StatusLine).error(exc, "e")
-            self._point_at_error(exc.message)
+            # the server counts columns in the whole request, our timestamp clause
+            # included: say where in what the user typed instead
+            self._query_rejected(await self._own_error(query, exc))
         except StagingError as exc:
             self.query_one(StatusLine).error(exc, "p")
+
+    async def _own_error(self, query: str, exc: InvalidArgument) -> InvalidArgument:
+        """The server's verdict on `query` alone (no clause of ours), else `exc`."""
+        try:
+            await (await self.backend.logs()).check_filter(query)
+        except InvalidArgument as own:
+            return own
+        except StagingError:
+            pass
+        return exc
+
+    def _query_rejected(self, exc: InvalidArgument, kept: bool = False) -> None:
+        self.query_one("#logs-query-error", Static).update(f"✗ {exc.message}")
+        if kept:
+            exc = InvalidArgument(exc.message, "fix the query (Enter runs it; Esc goes back to "
+                                  f"the running one) · still showing: {self._running_query}")
+        self.query_one(StatusLine).error(exc, "e")
+        self._point_at_error(exc.message)
+
+    @work(exclusive=True, group="logs-check", exit_on_error=False)
+    async def check_then_restart(self, query: str) -> None:
+        """A new query replaces the tail only once the server accepts it: a typo keeps the
+        entries (and the tail) of the running query."""
+        self.query_one(StatusLine).busy("checking the query")
+        try:
+            await (await self.backend.logs()).check_filter(query)
+        except InvalidArgument as exc:
+            self._query_rejected(exc, kept=True)
+            return
+        except StagingError:
+            pass  # not the query's fault: the tail reports it
+        if self.query_one("#logs-query", Input).value == query:  # still what the user wants?
+            self.restart()
 
     def _frame(self) -> None:
         """At most FPS redraws a second, however fast entries arrive."""
@@ -217,9 +250,15 @@ class LogsScreen(PaneScreen):
         box.cursor_position = column - 1 if 0 < column <= len(box.value) + 1 else len(box.value)
 
     @on(Input.Submitted, "#logs-query")
-    def _query_submitted(self) -> None:
+    def _query_submitted(self, event: Input.Submitted) -> None:
         self.query_one(LogView).focus()
-        self.restart()
+        problem = filter_problem(event.value)
+        if problem:  # never sent; the running query and its entries stay
+            self.query_one("#logs-query-error", Static).update(f"✗ {problem}")
+            self.query_one(StatusLine).info("the query was not sent: fix it and press enter "
+                                            f"· still showing: {self._running_query}")
+            return
+        self.check_then_restart(event.value)
 
     def action_quick_filter(self) -> None:
         box = self.query_one("#logs-quick", Input)

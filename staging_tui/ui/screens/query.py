@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static, TabbedContent
+from textual.widgets import OptionList, Static, TabbedContent
 
 from staging_tui.db.completion import Catalog
 from staging_tui.db.meta import run_meta
@@ -47,10 +47,14 @@ class QueryScreen(PaneScreen):
     DEFAULT_CSS = """
     #query-session { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
     #query-session.-write { background: $error 40%; color: $text; }
+    #query-popup { height: auto; max-height: 6; margin: 0 4; border: none;
+                   background: $boost; }
     """
     BINDINGS = [
         Binding("f5,ctrl+enter", "run", "Run", id="query.run"),
-        Binding("f9,ctrl+r", "run_all", "Run all", id="query.run-all"),
+        Binding("f9", "run_all", "Run all", id="query.run-all"),
+        Binding("ctrl+r", "search_history", "History search", show=False,
+                id="query.history-search"),
         Binding("ctrl+c", "cancel", "Cancel", priority=True, id="query.cancel"),
         Binding("f2", "write_mode", "Write mode", id="query.write-mode"),
         Binding("f3", "quality", "Quality", id="query.quality"),
@@ -71,14 +75,18 @@ class QueryScreen(PaneScreen):
         self._started = 0.0
         self._session_line = ""
         self._role_warned: set[tuple[str, str]] = set()
+        self._dropped_error = ""  # a failed statement's error while its tab is removed
+        self._popup: list[str] = []  # the completion popup's candidates
+        self._popup_word = ""
         self.tools = QueryTools(self)
 
     def compose_body(self) -> ComposeResult:
         yield SqlEditor("", id="query-editor")
+        yield OptionList(id="query-popup", classes="-hidden")
         yield SqlErrorBox(id="query-error")
         yield ResultTabs(id="query-results")
         yield StatusLine("", id="query-status")
-        yield Static("not connected", id="query-session")
+        yield Static("not connected", id="query-session", markup=False)
 
     @property
     def editor(self) -> SqlEditor:
@@ -93,6 +101,7 @@ class QueryScreen(PaneScreen):
         return self.query_one(ResultTabs).results
 
     def on_mount(self) -> None:
+        self.query_one("#query-popup", OptionList).can_focus = False  # the editor keeps it
         self.editor.focus()
         self.editor.move_cursor((0, len(self.editor.text)))
         if self.settings.sql_instances:
@@ -186,9 +195,7 @@ class QueryScreen(PaneScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running
-        if action == "write_mode" and not self.settings.writable:
-            return None
-        return True
+        return True  # F2 in a read-only profile explains why (action_write_mode)
 
     def action_run(self) -> None:
         editor = self.editor
@@ -287,9 +294,10 @@ class QueryScreen(PaneScreen):
                         break
                     self._show_info(info)
         except StagingError as exc:
-            if not grid.columns:
-                self.query_one(ResultTabs).drop(info)
             info.error = f"✗ {exc.message}"
+            if not grid.columns:  # no result: its tab goes, and the one shown is older
+                self._dropped_error = info.error
+                self.query_one(ResultTabs).drop(info)
             self.show_error(exc, statement)
             return False
         if statement.text.split(None, 1)[0].lower() in _TRANSACTION_WORDS:
@@ -308,6 +316,8 @@ class QueryScreen(PaneScreen):
         command, _, arg = statement.text.rstrip(";").partition(" ")
         if command in ("\\c", "\\connect"):
             return await self.tools.switch_instance(arg.strip())
+        if command == "\\e":
+            return await self.tools.edit_in_editor(statement)
         try:
             meta = await run_meta(self.session, statement.text)
         except StagingError as exc:
@@ -358,6 +368,23 @@ class QueryScreen(PaneScreen):
         self.run_worker(self.tools.quality(), exclusive=True, group="query-quality",
                         exit_on_error=False)
 
+    @on(SqlEditor.RunRequested)
+    def _enter_runs(self) -> None:
+        self.action_run()
+
+    def action_search_history(self) -> None:
+        """ctrl+r (pgcli, readline): search the profile's history; Enter puts the chosen
+        statement in the editor."""
+        from staging_tui.ui.screens.history_search import HistorySearchScreen
+
+        def chosen(sql: str | None) -> None:
+            if sql:
+                self.editor.load_text(sql)
+                self.editor.move_cursor((sql.count("\n"), len(sql.rsplit("\n", 1)[-1])))
+                self.editor.focus()
+
+        self.app.push_screen(HistorySearchScreen(self.tools.history), callback=chosen)
+
     def action_history(self, step: int) -> None:
         self.tools.step_history(step)
 
@@ -370,14 +397,48 @@ class QueryScreen(PaneScreen):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self) -> None:
         active = self.query_one(ResultTabs).active()
-        if active is not None:
-            self._show_info(active[1])
+        dropped, self._dropped_error = self._dropped_error, ""
+        if active is None:
+            return
+        if dropped:  # never let an older tab's "12 rows · 25 ms" read as the failed one's
+            self.status.info(Text(f"{dropped} · no result · the tab shown is an earlier "
+                                  f"statement's ({active[1].summary(self._timing())})",
+                                  style="bold"))
+            return
+        self._show_info(active[1])
+
+    def _timing(self) -> bool:
+        return self.session.timing if self.session else True
 
     @on(ResultGrid.CellSelected)
     def _view_cell(self, event: ResultGrid.CellSelected) -> None:
         column = event.grid.columns[event.col]
         self.app.push_screen(CellScreen(column.name, column.type_name,
                                         event.grid.cell(event.row, event.col)))
+
+    @on(SqlEditor.Suggest)
+    def _suggest(self, event: SqlEditor.Suggest) -> None:
+        popup = self.query_one("#query-popup", OptionList)
+        self._popup_word = event.word
+        self._popup = event.candidates
+        popup.clear_options()
+        if event.candidates:
+            popup.add_options(event.candidates)
+            popup.highlighted = 0
+        popup.set_class(not event.candidates, "-hidden")
+        self.editor.popup_open = bool(event.candidates)
+
+    @on(SqlEditor.Popup)
+    def _popup_key(self, event: SqlEditor.Popup) -> None:
+        popup = self.query_one("#query-popup", OptionList)
+        if event.what == "move" and self._popup:
+            popup.highlighted = ((popup.highlighted or 0) + event.step) % len(self._popup)
+            return
+        if event.what == "accept" and self._popup:
+            self.editor.accept(self._popup_word, self._popup[popup.highlighted or 0])
+        popup.add_class("-hidden")
+        self._popup = []
+        self.editor.popup_open = False
 
     @on(SqlEditor.Completions)
     def _completions(self, event: SqlEditor.Completions) -> None:

@@ -36,8 +36,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="title")
-            yield Static(self._body, id="confirm-body")
+            yield Label(self._title, classes="title", markup=False)
+            yield Static(self._body, id="confirm-body", markup=False)
             with Horizontal():
                 yield Button(f"{self._yes} (y)", variant="error", id="confirm-yes")
                 yield Button("Cancel (n)", id="confirm-no")

@@ -7,15 +7,23 @@ actions run the tools' coroutines in its workers."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from textual.app import SuspendNotSupported
 
 from staging_tui.db.export import write_csv, write_jsonl
 from staging_tui.db.history import History
 from staging_tui.db.quality import column_quality
 from staging_tui.db.statements import Statement, relation_at
 from staging_tui.domain import Column
-from staging_tui.errors import StagingError
+from staging_tui.errors import ReadOnlyViolation, StagingError
 from staging_tui.private_files import export_path
+from staging_tui.render.write_access import write_mode_refusal
 from staging_tui.ui.screens.query_dialogs import ConfirmScreen, ExportScreen
 from staging_tui.ui.widgets.result_tabs import ResultTabs
 from staging_tui.ui.widgets.sql_editor import SqlEditor
@@ -64,10 +72,16 @@ class QueryTools:
 
     # ------------------------------------------------------------------ write mode
     async def write_mode(self) -> None:
-        """f2: write mode on (confirmed) or off, between statements."""
+        """f2: write mode on (confirmed) or off, between statements; in a profile that
+        does not allow it, say why and how to get one that does."""
         screen = self.screen
+        if not screen.settings.writable:
+            why, how = write_mode_refusal(screen.settings)
+            self.status.error(ReadOnlyViolation(why, how), "")
+            return
         session = screen.session
         if session is None:
+            self.status.info("not connected yet: write mode is for a connected session")
             return
         if screen.running:
             self.status.info("a statement is running: write mode changes between statements")
@@ -90,6 +104,38 @@ class QueryTools:
         except StagingError as exc:
             self.status.error(exc, "f2")
         self.screen.refresh_session_line()
+
+    # ------------------------------------------------------------------ \\e
+    async def edit_in_editor(self, statement: Statement) -> bool:
+        """`\\e` (psql, pgcli): the editor's text (without the `\\e`) in $VISUAL / $EDITOR,
+        the console suspended meanwhile; what the editor saved comes back to the pane."""
+        editor = self.editor
+        text = (editor.text[:statement.start] + editor.text[statement.end:]).strip()
+        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        fd, name = tempfile.mkstemp(prefix="staging-tui-", suffix=".sql")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n" if text else "")
+            argv = [*shlex.split(command), str(path)]
+            try:
+                with self.screen.app.suspend():
+                    done = subprocess.run(argv, check=False)
+            except SuspendNotSupported:  # no terminal to hand over (tests, some drivers)
+                done = await asyncio.to_thread(subprocess.run, argv, check=False)
+            except OSError as exc:
+                self.status.error(StagingError(f"cannot run the editor {command!r}: {exc}",
+                                               "set $EDITOR (or $VISUAL) to an editor"), "")
+                return False
+            edited = path.read_text(encoding="utf-8").rstrip("\n")
+        finally:
+            path.unlink(missing_ok=True)
+        editor.load_text(edited)
+        editor.move_cursor((edited.count("\n"), len(edited.rsplit("\n", 1)[-1])))
+        editor.focus()
+        self.status.info(f"back from {command.split()[0]} (exit {done.returncode}): "
+                         "Enter after a ; runs it")
+        return True
 
     # ------------------------------------------------------------------ export
     async def export(self) -> None:

@@ -73,7 +73,7 @@ class SecretWriteModal(ModalScreen[SecretWrite | None]):
                 yield Input(placeholder="value (typed masked; empty = no version yet)"
                             if self.action == "create" else "new value (typed masked)",
                             password=True, id="write-value")
-            yield Label("", id="write-error")
+            yield Label("", id="write-error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="write-cancel")
                 yield Button("Confirm", variant="warning", id="write-confirm")

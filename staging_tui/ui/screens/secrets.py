@@ -63,9 +63,10 @@ def audit_text(findings: list[Finding]) -> Text:
 class SecretsScreen(SecretPaneBase):
     PANE_TITLE = "Secrets"
     DEFAULT_CSS = """
-    #secrets-filter { dock: top; margin: 0 1; }
-    #secrets-table { height: 1fr; }
-    #secrets-audit { height: 14; border-top: solid $primary 40%; padding: 0 1; }
+    #secrets-filter { height: 1; border: none; padding: 0 1; margin: 0 1; }
+    #secrets-table { height: 1fr; min-height: 4; }
+    #secrets-audit { height: 40%; max-height: 14; min-height: 4;
+                     border-top: solid $primary 40%; padding: 0 1; }
     """
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="secrets.filter"),

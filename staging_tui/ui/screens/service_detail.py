@@ -25,6 +25,7 @@ from staging_tui.render.service_detail import (
 )
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
+from staging_tui.ui.widgets.nav_table import NavTable
 from staging_tui.ui.widgets.signal_charts import SignalCharts
 from staging_tui.ui.widgets.status_line import StatusLine
 
@@ -56,7 +57,7 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
             yield Static(summary_text(self.service, now), id="detail-summary")
             yield Static(conditions_text(self.service), id="detail-conditions")
             yield Static(Text("Revisions", style="bold underline"))
-            yield DataTable(id="detail-revisions", cursor_type="row", zebra_stripes=True)
+            yield NavTable(id="detail-revisions", zebra_stripes=True)
             yield Static(containers_text(self.service), id="detail-containers")
             yield SignalCharts(id="detail-signals")
         yield StatusLine(id="detail-status")

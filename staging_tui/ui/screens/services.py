@@ -37,6 +37,7 @@ class ServicesScreen(ServiceActions, PaneScreen):
     PANE_TITLE = "Services"
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="services.filter"),
+        Binding("d", "describe", "Describe", id="services.describe"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="services.clear-filter"),
         Binding("r", "refresh", "Refresh", id="services.refresh"),
         Binding("s", "cycle_sort", "Sort", id="services.sort"),
@@ -53,6 +54,7 @@ class ServicesScreen(ServiceActions, PaneScreen):
         self.grouped = False
         self.region_failures: tuple[RegionFailure, ...] = ()
         self.refresh_schedule = Refresh(REFRESH_S)
+        self._initial_filter = ""
         self.signals: dict[str, GoldenSignals] = {}
         self._signals_at = -SIGNALS_S
 
@@ -65,6 +67,8 @@ class ServicesScreen(ServiceActions, PaneScreen):
     def on_mount(self) -> None:
         self.query_one(StatusLine).busy("loading Cloud Run services")
         self.query_one(ServicesTable).focus()
+        if self._initial_filter:
+            self._set_filter(self._initial_filter)
         self.refresh_services()
         self.set_interval(TICK_S, self._tick)
 
@@ -170,6 +174,19 @@ class ServicesScreen(ServiceActions, PaneScreen):
         self.refresh_schedule.cancelled()  # r replaces a load in flight
         self.refresh_services()
 
+    def show_filter(self, text: str) -> None:
+        """Filter the table to `text` (the `:svc NAME` command). Safe before mount."""
+        self._initial_filter = text
+        if self.is_mounted:
+            self._set_filter(text)
+
+    def _set_filter(self, text: str) -> None:
+        box = self.query_one("#services-filter", Input)
+        box.value = text
+        box.set_class(not text, "-hidden")
+        self.query_one(ServicesTable).focus()
+        self.show_rows()
+
     def action_filter(self) -> None:
         box = self.query_one("#services-filter", Input)
         box.remove_class("-hidden")
@@ -224,6 +241,13 @@ class ServicesScreen(ServiceActions, PaneScreen):
         from staging_tui.ui.screens.jobs import JobsScreen
 
         self.app.push_screen(JobsScreen())
+
+    def action_describe(self) -> None:
+        service = self.selected_service()
+        if service is not None:
+            from staging_tui.ui.screens.describe import DescribeScreen
+
+            self.app.push_screen(DescribeScreen(service.name, service.region))
 
     def action_open_logs(self) -> None:
         service = self.selected_service()

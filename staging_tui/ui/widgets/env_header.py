@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -16,6 +18,9 @@ from textual.widgets import Static
 
 from staging_tui.config import Settings
 from staging_tui.ui.panes import PANES
+
+SHORT_TITLES = {"Services": "Svc", "Secrets": "Sec", "Logs": "Log", "Database": "DB",
+                "Query": "SQL", "Doctor": "Doc"}
 
 
 def environment_class(settings: Settings) -> str:
@@ -55,6 +60,21 @@ class EnvHeader(Horizontal):
     def watch_account(self) -> None:
         if self.is_mounted:
             self.query_one("#env-identity", Static).update(self._identity())
+            self._fit_tabs()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_tabs()
+
+    def _fit_tabs(self) -> None:
+        """The widest tab labels that fit beside the identity: every title, then short
+        ones (`4 DB`), then numbers only, the current pane always named."""
+        room = self.size.width - cell_len(self._identity().plain)
+        tabs = self._tabs(0)
+        for tier in (1, 2):
+            if cell_len(tabs.plain) <= room:
+                break
+            tabs = self._tabs(tier)
+        self.query_one("#env-tabs", Static).update(tabs)
 
     def _identity(self) -> Text:
         s = self.settings
@@ -67,10 +87,15 @@ class EnvHeader(Horizontal):
         text.append(f" {s.project} │ {', '.join(s.regions)}{who} │ {mode} ")
         return text
 
-    def _tabs(self) -> Text:
+    def _tabs(self, tier: int = 0) -> Text:
+        """tier 0: `1 Services 2 Secrets ...`; 1: other panes short (`2 Sec`); 2: other
+        panes by number only."""
         text = Text(justify="right")
         for pane in PANES:
-            style = "bold reverse" if pane.title == self.active else "dim"
-            text.append(f"{pane.key} {pane.title}", style=style)
+            active = pane.title == self.active
+            style = "bold reverse" if active else "dim"
+            title = (pane.title if tier == 0 or active else
+                     SHORT_TITLES.get(pane.title, pane.title[:3]) if tier == 1 else "")
+            text.append(f"{pane.key} {title}".rstrip(), style=style)
             text.append(" ")
         return text

@@ -33,7 +33,7 @@ _SOURCE = Style(color="cyan")
 _SEVERITY = {severity: Style.parse(style) for severity, style in SEVERITY_STYLE.items()}
 _MATCH = Style(bgcolor="dark_goldenrod", color="black")
 _MARKER_STYLE = {
-    MarkerKind.SUPPRESSED: "bold yellow", MarkerKind.GAP: "bold red",
+    MarkerKind.SUPPRESSED: "bold yellow", MarkerKind.GAP: "bold red", MarkerKind.OLDER: "yellow",
     MarkerKind.RECONNECT: "dim cyan", MarkerKind.MARK: "bold magenta",
 }
 

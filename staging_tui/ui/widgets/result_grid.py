@@ -40,8 +40,8 @@ class ResultGrid(ScrollView, can_focus=True):
     ResultGrid:focus { background-tint: $foreground 3%; }
     """
     BINDINGS = [
-        Binding("up", "move(-1, 0)", "Up", show=False, id="query.grid-up"),
-        Binding("down", "move(1, 0)", "Down", show=False, id="query.grid-down"),
+        Binding("up,k", "move(-1, 0)", "Up", show=False, id="query.grid-up"),
+        Binding("down,j", "move(1, 0)", "Down", show=False, id="query.grid-down"),
         Binding("left", "move(0, -1)", "Left", show=False, id="query.grid-left"),
         Binding("right", "move(0, 1)", "Right", show=False, id="query.grid-right"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="query.grid-page-up"),

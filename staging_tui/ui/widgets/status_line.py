@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
@@ -16,6 +18,12 @@ class StatusLine(Static):
     StatusLine { height: auto; max-height: 4; padding: 0 1; background: $panel; }
     StatusLine.-error { background: $error 30%; }
     """
+
+    def __init__(self, content: str | Text = "", **kwargs: Any) -> None:
+        # Never markup: hints carry keys in brackets ("[h] health check") and errors carry
+        # what servers and users wrote ("[Errno 111]", "[[profiles.NAME.sql]]").
+        kwargs.setdefault("markup", False)
+        super().__init__(content, **kwargs)
 
     _rows = -1  # screen rows of the current text: a same-height update skips the relayout
 
@@ -51,6 +59,32 @@ class StatusLine(Static):
                 text.append(f"\n  fix: {exc.fix}")
         else:
             text.append(f"✗ {type(exc).__name__}: {exc}", style="bold")
-        text.append(f"   [{retry_key}] retry", style="dim")
+        if retry_key:  # "" for a refusal: pressing the key again would not help
+            text.append(f"   [{retry_key}] retry", style="dim")
         self._rows = -1
         self.update(text)
+
+    def failure(self, what: str, exc: BaseException) -> None:
+        """A worker that failed with something other than our own errors: say which work
+        stopped and the details (type, message, where), so it is never invisible."""
+        self.add_class("-error")
+        text = Text()
+        text.append(f"✗ {what} stopped unexpectedly", style="bold")
+        text.append(f" · details: {failure_details(exc)}")
+        text.append("   the pane keeps working; retry its action or switch panes", style="dim")
+        self.update(text)
+        self._rows = -1
+
+
+def failure_details(exc: BaseException) -> str:
+    """`TypeError: message (query.py:123)`: the innermost frame of ours, no locals."""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        path = tb.tb_frame.f_code.co_filename
+        if "staging_tui" in path:
+            where = f"{path.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    message = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}{': ' + message if message else ''}" + (
+        f" ({where})" if where else "")

@@ -11,10 +11,11 @@ from datetime import datetime
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from staging_tui.domain import SqlInstance, TunnelState, TunnelStatus
 from staging_tui.render.tunnels import detail_lines, tunnel_row
+from staging_tui.ui.widgets.nav_table import NavTable
 
 # Fixed widths: cells change every second and must never be cut ("starting",
 # "127.0.0.1:65535", "1023.9 KiB"); the instance column fits its names (auto).
@@ -23,7 +24,7 @@ COLUMNS: dict[str, int | None] = {"INSTANCE": None, "STATUS": 8, "LOCAL ADDRESS"
 STATUS_STYLE = {"ready": "green", "error": "bold red", "starting": "yellow", "stopped": "dim"}
 
 
-class TunnelTable(DataTable[str | Text]):
+class TunnelTable(NavTable):
     """One row per instance, keyed by connection name."""
 
     def __init__(self, *, id: str | None = None) -> None:
