@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ACTIONS = ("reveal", "copy", "create", "add-version", "enable", "disable", "destroy")
-SERVICE_ACTIONS = ("rollback", "traffic", "latest", "restart", "env", "undo")
+SERVICE_ACTIONS = ("rollback", "traffic", "latest", "restart", "env", "undo", "run-job")
 
 
 def _os_user() -> str:

@@ -55,6 +55,7 @@ BINDING_IDS: frozenset[str] = frozenset({
     "doctor.rerun",
     "jobs.back",
     "jobs.logs",
+    "jobs.run",
     "jobs.reload",
     "logs.clear",
     "logs.clear-quick",

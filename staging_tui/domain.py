@@ -266,6 +266,7 @@ class Job:
     service_account: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     secret_volumes: tuple[SecretVolume, ...] = ()
+    etag: str = ""
 
     @property
     def key(self) -> str:
@@ -893,11 +894,26 @@ class ActionPlan:
         return bool(self.template_changes)
 
 
+@dataclass(frozen=True, slots=True)
+class JobRunPlan:
+    """Run (or re-run) a Cloud Run job: one RunJob from the job version previewed (etag)."""
+
+    job: str
+    project: str
+    region: str
+    etag: str
+    summary: str
+    gcloud: str
+    latest_execution: str = ""
+    latest_status: str = ""
+
+
 class ActionStage(StrEnum):
     SENT = "sent"                 # UpdateService accepted, operation running
     CREATING = "creating"         # a new revision is starting
     READY = "ready"               # the new revision is Ready
     ROUTING = "routing"           # traffic is moving
+    RUNNING = "running"           # a job's execution is running (RunJob)
     DONE = "done"
     FAILED = "failed"
 

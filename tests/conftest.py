@@ -23,6 +23,7 @@ pytest_plugins: list[str] = [
     "fixtures_doctor",
     "fixtures_query",
     "fixtures_actions",
+    "fixtures_job_runs",
 ]
 
 

@@ -21,4 +21,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "staging_tui.commands.tunnel",
     "staging_tui.commands.query",
     "staging_tui.commands.actions",
+    "staging_tui.commands.job_actions",
 )

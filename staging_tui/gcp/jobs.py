@@ -8,27 +8,37 @@ come newest first (by creation time, not name).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import run_v2
 from google.cloud.run_v2.services.executions.transports.grpc_asyncio import (
     ExecutionsGrpcAsyncIOTransport,
 )
 from google.cloud.run_v2.services.jobs.transports.grpc_asyncio import JobsGrpcAsyncIOTransport
+from google.longrunning import operations_pb2
+from google.protobuf import duration_pb2
+from google.rpc import code_pb2
 
 from staging_tui import errors
 from staging_tui.domain import (
+    ActionProgress,
+    ActionStage,
     Execution,
     ExecutionStatus,
     Job,
     JobListing,
+    JobRunPlan,
     RegionFailure,
 )
-from staging_tui.gcp.api_errors import mapped
+from staging_tui.errors import ConcurrentModification, OperationFailed
+from staging_tui.gcp.api_errors import call, map_api_error, mapped
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.run import READ_RETRY, _conditions, _containers, _time
+from staging_tui.gcp.run_actions import MAX_OPERATION_S, WAIT_S
 
 PAGE_SIZE = 500
 _REF = run_v2.ExecutionReference.CompletionStatus
@@ -82,7 +92,7 @@ def job_from_pb(pb: Any) -> Job:
         latest_completed=_time(latest.completion_time),
         create_time=_time(pb.create_time), update_time=_time(pb.update_time),
         last_modifier=pb.last_modifier, service_account=task.service_account,
-        labels=dict(pb.labels),
+        labels=dict(pb.labels), etag=pb.etag,
     )
 
 
@@ -148,6 +158,53 @@ class JobsAdapter:
                            for pb in type(response).pb(response).executions)
         return sorted(out, key=lambda e: (e.create_time or datetime.min.replace(tzinfo=UTC),
                                           e.name), reverse=True)
+
+    async def run_job(self, plan: JobRunPlan,
+                      on_progress: Callable[[ActionProgress], None] | None = None) -> Execution:
+        """RunJob and watch its operation to the execution's end: SENT, RUNNING (the new
+        execution's name), then DONE, or FAILED with Google's message (OperationFailed)."""
+        report = on_progress or (lambda _p: None)
+        full = f"projects/{plan.project}/locations/{plan.region}/jobs/{plan.job}"
+        try:
+            operation = await self._jobs.run_job(
+                request=run_v2.RunJobRequest(name=full, etag=plan.etag))
+        except gexc.Aborted as exc:
+            raise ConcurrentModification(
+                f"{plan.job} changed since this preview (someone else updated it): nothing "
+                "was run", "reload the jobs, look at it, and preview again",
+                resource=full) from exc
+        except gexc.GoogleAPIError as exc:
+            raise map_api_error(exc, resource=full) from None
+        raw: operations_pb2.Operation = operation.operation
+        name = raw.name
+        report(ActionProgress(ActionStage.SENT, name))
+        execution = run_v2.Execution.pb()()
+        raw.metadata.Unpack(execution)
+        short = execution.name.rsplit("/", 1)[-1]
+        report(ActionProgress(ActionStage.RUNNING, name, short))
+        deadline = time.monotonic() + MAX_OPERATION_S
+        while not raw.done:
+            if time.monotonic() > deadline:
+                raise OperationFailed(
+                    f"operation {name} still running after {MAX_OPERATION_S // 60} minutes",
+                    "watch it in the Cloud console; nothing was cancelled", operation=name,
+                    code="DEADLINE_EXCEEDED")
+            answer: Any = await call(lambda: self._jobs.wait_operation(
+                request=operations_pb2.WaitOperationRequest(
+                    name=name, timeout=duration_pb2.Duration(seconds=WAIT_S))))
+            # As for services: the generated WaitOperation stub returns the bytes.
+            raw = (operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes)
+                   else answer)
+        if raw.HasField("error"):
+            report(ActionProgress(ActionStage.FAILED, name, short, raw.error.message))
+            raise OperationFailed(
+                f"{plan.job}: execution {short} failed: {raw.error.message}",
+                f"see its logs: staging-tui logs --job {plan.job} --execution {short}", resource=full,
+                operation=name, code=code_pb2.Code.Name(raw.error.code))
+        result = run_v2.Execution.pb()()
+        raw.response.Unpack(result)
+        report(ActionProgress(ActionStage.DONE, name, short))
+        return execution_from_pb(result)
 
     async def close(self) -> None:
         await self._jobs.transport.close()  # type: ignore[no-untyped-call]

@@ -22,6 +22,7 @@ from staging_tui.domain import (
     Execution,
     GoldenSignals,
     JobListing,
+    JobRunPlan,
     LogEntry,
     LogMarker,
     Revision,
@@ -55,6 +56,9 @@ class JobsSource(Protocol):
 
     async def list_jobs(self) -> JobListing: ...
     async def list_executions(self, job: str, region: str) -> list[Execution]: ...
+    async def run_job(self, plan: JobRunPlan,
+                      on_progress: Callable[[ActionProgress], None] | None = None
+                      ) -> Execution: ...
 
 
 class ServiceUpdates(Protocol):

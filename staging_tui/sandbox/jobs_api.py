@@ -17,6 +17,9 @@ Scenario:
     message = "..."               # the Completed condition's message when failed
     logs = ["Running upgrade a1 -> b2", "ERROR ..."]   # default: a start / end line
 
+RunJob (job_runs.py) reads, per job: `run_time` (default "1s": how long a new execution
+runs) and `next_failure` (the next execution fails with this message).
+
 Conditions as Cloud Run reports them on an execution: `Completed` (SUCCEEDED, FAILED
 with execution_reason NON_ZERO_EXIT_CODE, or RECONCILING while running), and
 `ResourcesAvailable` / `Started` (run_v2/types/execution.py, condition.py).
@@ -229,6 +232,7 @@ def install(ctx: SandboxContext) -> None:
         chunk, token = page(sorted(found, key=lambda e: e.name), req.page_size, req.page_token)
         return RAW["ListExecutionsResponse"](executions=chunk, next_page_token=token)
 
+    ctx.shared["jobs_state"] = state
     ctx.add_grpc(service_handler(JOBS, [
         unary(JOBS, "ListJobs", run_v2.ListJobsRequest, run_v2.ListJobsResponse, list_jobs),
         unary(JOBS, "GetJob", run_v2.GetJobRequest, run_v2.Job, get_job),

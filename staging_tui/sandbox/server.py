@@ -36,6 +36,7 @@ API_MODULES: tuple[str, ...] = (
     "staging_tui.sandbox.logging_api",
     "staging_tui.sandbox.monitoring_api",
     "staging_tui.sandbox.jobs_api",  # after Logging: writes the executions' logs
+    "staging_tui.sandbox.job_runs",  # RunJob, on jobs_api's state and run_operations' LROs
     "staging_tui.sandbox.cloudsql_api",  # after the Secret Manager module: stores passwords
 )
 

@@ -15,8 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from staging_tui.config import Settings
-from staging_tui.domain import ActionPlan
+from staging_tui.domain import ActionPlan, JobRunPlan
 from staging_tui.render.action_plans import preview_text
+from staging_tui.render.job_plans import job_preview_plain
 
 
 class ActionPreview(Vertical):
@@ -41,11 +42,14 @@ class ActionPreview(Vertical):
         Binding("escape", "cancel", "Cancel", id="action.cancel"),
     ]
 
-    def __init__(self, plan: ActionPlan, settings: Settings, latest_ready: str = "",
+    def __init__(self, plan: ActionPlan | JobRunPlan, settings: Settings, latest_ready: str = "",
                  on_confirm: Callable[[], None] | None = None,
                  result: asyncio.Future[bool] | None = None) -> None:
         super().__init__(classes="-protected" if settings.protected else "")
         self.plan = plan
+        # What a protected profile makes the user type: the service's (or job's) name.
+        self.target, self.kind = ((plan.service, "service") if isinstance(plan, ActionPlan)
+                                  else (plan.job, "job"))
         self.settings = settings
         self.latest_ready = latest_ready
         # Called at once on confirmation, before the panel goes: the update is on the
@@ -59,14 +63,16 @@ class ActionPreview(Vertical):
         yield Static(f" PREVIEW · {s.environment} · profile {s.profile} · nothing has run yet",
                      id="preview-title")
         with VerticalScroll(id="preview-body"):
-            yield Static(preview_text(self.plan, self.latest_ready,
-                                      environment=s.environment), id="preview-text")
+            yield Static(preview_text(self.plan, self.latest_ready, environment=s.environment)
+                         if isinstance(self.plan, ActionPlan)
+                         else job_preview_plain(self.plan, environment=s.environment),
+                         id="preview-text")
         if s.protected:
             yield Static(Text.assemble(
                 ("Protected profile: ", "bold red"),
-                f"type the service name ({self.plan.service}) and press Enter to run it, "
+                f"type the {self.kind} name ({self.target}) and press Enter to run it, "
                 "Esc to cancel."))
-            yield Input(placeholder="the service's name", id="preview-confirm")
+            yield Input(placeholder=f"the {self.kind}'s name", id="preview-confirm")
         else:
             yield Static(Text.assemble(("[y]", "bold"), " run it   ",
                                        ("[Esc]", "bold"), " cancel"), id="preview-keys")
@@ -121,11 +127,11 @@ class ActionPreview(Vertical):
     @on(Input.Submitted, "#preview-confirm")
     def _typed(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.value.strip() == self.plan.service:
+        if event.value.strip() == self.target:
             self.action_confirm()
         else:
             self.query_one("#preview-error", Static).update(
-                f"✗ {event.value.strip()!r} is not {self.plan.service!r}: type the service's "
+                f"✗ {event.value.strip()!r} is not {self.target!r}: type the {self.kind}'s "
                 "name exactly, or Esc to cancel")
 
 

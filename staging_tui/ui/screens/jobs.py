@@ -20,15 +20,17 @@ from staging_tui.render.jobs import (
     job_row,
 )
 from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.screens.job_actions import RUN_JOB_BINDING, JobActions
 from staging_tui.ui.widgets.status_line import StatusLine
 
 
-class JobsScreen(PaneScreen):
+class JobsScreen(JobActions, PaneScreen):
     PANE_TITLE = "Services"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="jobs.back"),
         Binding("r", "reload", "Reload", id="jobs.reload"),
         Binding("l", "open_logs", "Logs", id="jobs.logs"),
+        RUN_JOB_BINDING,
     ]
 
     def __init__(self) -> None:
@@ -55,9 +57,11 @@ class JobsScreen(PaneScreen):
         self.load_jobs()
 
     @work(exclusive=True, group="jobs-list", exit_on_error=False)
-    async def load_jobs(self) -> None:
+    async def load_jobs(self, keep_status: bool = False) -> None:
+        """`keep_status`: the status line shows how a run ended; leave it there."""
         status = self.query_one(StatusLine)
-        status.busy("loading Cloud Run jobs")
+        if not keep_status:
+            status.busy("loading Cloud Run jobs")
         try:
             listing = await (await self.backend.jobs()).list_jobs()
         except StagingError as exc:
@@ -74,11 +78,12 @@ class JobsScreen(PaneScreen):
                           *cells[4:], key=job.key)
         failed = sum(1 for j in self.jobs if j.latest_status is ExecutionStatus.FAILED)
         text = Text(f"{len(self.jobs)} jobs" + (f" · {failed} last failed" if failed else "")
-                    + " · [Enter] executions · [l] logs · [Esc] back")
+                    + " · [Enter] executions · [l] logs · [x] run · [Esc] back")
         for failure in listing.failures:
             text.append(f"\n✗ region {failure.region}: {failure.code}: {failure.message}",
                         style="bold red")
-        status.info(text)
+        if not keep_status:
+            status.info(text)
 
     @on(DataTable.RowSelected, "#jobs-table")
     def _job_selected(self, event: DataTable.RowSelected) -> None:
@@ -88,9 +93,11 @@ class JobsScreen(PaneScreen):
             self.load_executions(self.job)
 
     @work(exclusive=True, group="jobs-executions", exit_on_error=False)
-    async def load_executions(self, job: Job) -> None:
+    async def load_executions(self, job: Job, keep_status: bool = False) -> None:
+        """`keep_status`: the status line shows how a run ended; leave it there."""
         status = self.query_one(StatusLine)
-        status.busy(f"loading executions of {job.name}")
+        if not keep_status:
+            status.busy(f"loading executions of {job.name}")
         try:
             self.executions = await (await self.backend.jobs()).list_executions(
                 job.name, job.region)
@@ -108,8 +115,22 @@ class JobsScreen(PaneScreen):
             table.add_row(cells[0], Text(cells[1], style=colour), *cells[2:6],
                           Text(cells[6], style="red") if cells[6] else "", key=e.name)
         table.focus()
-        status.info(Text(f"{len(self.executions)} executions of {job.name} · [l] logs of "
-                         "the selected execution · [Esc] back"))
+        if not keep_status:
+            status.info(Text(f"{len(self.executions)} executions of {job.name} · [l] logs of "
+                             "the selected execution · [x] run again · [Esc] back"))
+
+    def selected_job(self) -> Job | None:
+        """The job under the jobs table's cursor, or the one whose executions show."""
+        jobs = self.query_one("#jobs-table", DataTable)
+        if jobs.has_focus and jobs.row_count:
+            key = str(jobs.coordinate_to_cell_key(jobs.cursor_coordinate).row_key.value)
+            return next((j for j in self.jobs if j.key == key), None)
+        return self.job
+
+    def after_job_run(self, job: Job) -> None:
+        self.job = job
+        self.load_jobs(keep_status=True)  # the job's "last execution" moved
+        self.load_executions(job, keep_status=True)
 
     def action_open_logs(self) -> None:
         jobs = self.query_one("#jobs-table", DataTable)
