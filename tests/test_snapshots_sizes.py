@@ -13,6 +13,7 @@ from fixtures_logs import SNAPSHOT_NOW
 from fixtures_query import open_query
 from fixtures_secrets import open_secrets
 from textual.pilot import Pilot
+from textual.widgets import Input
 from ui_app import make_app
 from waiting import until
 
@@ -80,6 +81,8 @@ async def _query(pilot: Pilot[Any]) -> None:
 async def _services_filter(pilot: Pilot[Any]) -> None:
     await _loaded(pilot)
     await pilot.press("slash", *"backend")
+    # a blinking cursor is drawn or not depending on when the picture is taken
+    pilot.app.screen.query_one(Input).cursor_blink = False
     await pilot.app.workers.wait_for_complete()  # the filtered rows' error rates
     await pilot.pause(0.2)
 
