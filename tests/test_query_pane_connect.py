@@ -30,7 +30,8 @@ async def test_backslash_c_lists_and_switches_instances(sandbox: RunningSandbox)
         assert rows["biocirv-db"][4] == "ready" and rows["biocirv-db"][5] == "◀ current"
         await put_sql(pilot, screen, "\\c netra-shared")
         await run_and_wait(pilot, screen)
-        await until(lambda: session_line(screen).startswith("netra@netra via tunnel netra-shared"), pilot)
+        await until(lambda: session_line(screen).startswith(
+            "netra@netra via tunnel netra-shared | idle"), pilot)
         assert session_line(screen).startswith("netra@netra via tunnel netra-shared | idle")
         await put_sql(pilot, screen, "SELECT current_user, current_database()")
         await run_and_wait(pilot, screen)

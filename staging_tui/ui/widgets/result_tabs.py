@@ -34,6 +34,9 @@ class ResultTabs(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="-empty")
         self.results: dict[str, ResultInfo] = {}
+        # pane id -> its grid, kept here: a pane added a moment ago may not have mounted
+        # its grid yet, so it cannot be found by a query
+        self._grids: dict[str, ResultGrid] = {}
         self._count = 0
 
     def compose(self) -> ComposeResult:
@@ -53,6 +56,7 @@ class ResultTabs(Vertical):
         grid.expanded = expanded
         info = ResultInfo(statement)
         self.results[pane_id] = info
+        self._grids[pane_id] = grid
         label = tab_label(self._count, redact(statement))     # no password in a tab title
         self.tabs.add_pane(TabPane(label, grid, id=pane_id))
         self.tabs.active = pane_id
@@ -70,6 +74,7 @@ class ResultTabs(Vertical):
     def _remove(self, pane_id: str) -> None:
         self.tabs.remove_pane(pane_id)
         del self.results[pane_id]
+        self._grids.pop(pane_id, None)
         self.set_class(not self.results, "-empty")
 
     @property
@@ -81,8 +86,8 @@ class ResultTabs(Vertical):
         pane_id = self.tabs.active
         if not pane_id or pane_id not in self.results:
             return None
-        return self.tabs.get_pane(pane_id).query_one(ResultGrid), self.results[pane_id]
+        return self._grids[pane_id], self.results[pane_id]
 
     def set_expanded(self, expanded: bool) -> None:
-        for grid in self.query(ResultGrid):
+        for grid in self._grids.values():
             grid.expanded = expanded
