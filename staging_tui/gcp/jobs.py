@@ -7,7 +7,6 @@ come newest first (by creation time, not name).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -23,7 +22,6 @@ from google.longrunning import operations_pb2
 from google.protobuf import duration_pb2
 from google.rpc import code_pb2
 
-from staging_tui import errors
 from staging_tui.domain import (
     ActionProgress,
     ActionStage,
@@ -32,13 +30,14 @@ from staging_tui.domain import (
     Job,
     JobListing,
     JobRunPlan,
-    RegionFailure,
 )
 from staging_tui.errors import ConcurrentModification, OperationFailed
 from staging_tui.gcp.api_errors import call, map_api_error, mapped
 from staging_tui.gcp.endpoints import Endpoints
-from staging_tui.gcp.run import READ_RETRY, _conditions, _containers, _time
+from staging_tui.gcp.regions import gather_regions
+from staging_tui.gcp.run import READ_RETRY
 from staging_tui.gcp.run_actions import MAX_OPERATION_S, WAIT_S
+from staging_tui.gcp.run_fields import conditions_from_pb, containers_from_pb, timestamp
 
 PAGE_SIZE = 500
 _REF = run_v2.ExecutionReference.CompletionStatus
@@ -72,8 +71,8 @@ def execution_from_pb(pb: Any) -> Execution:
         name=name, job=job, region=region, status=execution_status(pb),
         task_count=pb.task_count, succeeded=pb.succeeded_count, failed=pb.failed_count,
         running=pb.running_count, cancelled=pb.cancelled_count, retried=pb.retried_count,
-        create_time=_time(pb.create_time), start_time=_time(pb.start_time),
-        completion_time=_time(pb.completion_time), conditions=_conditions(pb.conditions),
+        create_time=timestamp(pb.create_time), start_time=timestamp(pb.start_time),
+        completion_time=timestamp(pb.completion_time), conditions=conditions_from_pb(pb.conditions),
         log_uri=pb.log_uri,
     )
 
@@ -83,14 +82,14 @@ def job_from_pb(pb: Any) -> Job:
     latest = pb.latest_created_execution
     task = pb.template.template
     return Job(
-        name=name, project=project, region=region, containers=_containers(task.containers),
+        name=name, project=project, region=region, containers=containers_from_pb(task.containers),
         task_count=pb.template.task_count, parallelism=pb.template.parallelism,
         max_retries=task.max_retries, execution_count=pb.execution_count,
         latest_execution=latest.name.rsplit("/", 1)[-1],
         latest_status=_BY_COMPLETION.get(latest.completion_status, ExecutionStatus.UNKNOWN)
         if latest.name else ExecutionStatus.UNKNOWN,
-        latest_completed=_time(latest.completion_time),
-        create_time=_time(pb.create_time), update_time=_time(pb.update_time),
+        latest_completed=timestamp(latest.completion_time),
+        create_time=timestamp(pb.create_time), update_time=timestamp(pb.update_time),
         last_modifier=pb.last_modifier, service_account=task.service_account,
         labels=dict(pb.labels), etag=pb.etag,
     )
@@ -115,24 +114,9 @@ class JobsAdapter:
 
     async def list_jobs(self) -> JobListing:
         regions = await self._regions()
-        results = await asyncio.gather(*(self._list_region(r) for r in regions),
-                                       return_exceptions=True)
-        jobs: list[Job] = []
-        failures: list[RegionFailure] = []
-        for region, result in zip(regions, results, strict=True):
-            if isinstance(result, errors.StagingError):
-                failures.append(RegionFailure(region, getattr(result, "code", ""),
-                                              result.message, result.fix))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                jobs.extend(result)
-        if failures and len(failures) == len(regions):
-            first = results[0]
-            assert isinstance(first, errors.StagingError)
-            raise first
+        jobs, failures = await gather_regions(regions, self._list_region)
         jobs.sort(key=lambda j: (j.name, j.region))
-        return JobListing(tuple(jobs), tuple(failures))
+        return JobListing(tuple(jobs), failures)
 
     async def _list_region(self, region: str) -> list[Job]:
         parent = f"projects/{self.project}/locations/{region}"
