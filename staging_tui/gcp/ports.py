@@ -1,32 +1,5 @@
-"""Moved to staging_tui/ports.py (below gcp/ and audit/, so the doctor shares them).
-Kept for imports written before the move; new code imports staging_tui.ports."""
+"""Moved to staging_tui/ports.py (a layer below gcp/ and audit/, so that the doctor uses
+the same ports). Kept for imports written before the move; new code imports
+staging_tui.ports."""
 
-from staging_tui.ports import (
-    Batch,
-    HealthCheck,
-    JobsSource,
-    LogSource,
-    MetricsSource,
-    Probes,
-    SecretReader,
-    SecretStore,
-    ServicesSource,
-    ServiceUpdates,
-    TunnelControl,
-    TunnelHandle,
-)
-
-__all__ = [
-    "Batch",
-    "HealthCheck",
-    "JobsSource",
-    "LogSource",
-    "MetricsSource",
-    "Probes",
-    "SecretReader",
-    "SecretStore",
-    "ServiceUpdates",
-    "ServicesSource",
-    "TunnelControl",
-    "TunnelHandle",
-]
+from staging_tui.ports import *  # noqa: F403
