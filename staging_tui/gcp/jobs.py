@@ -32,14 +32,17 @@ from staging_tui.domain import (
     JobRunPlan,
 )
 from staging_tui.errors import ConcurrentModification, OperationFailed
-from staging_tui.gcp.api_errors import call, map_api_error, mapped
+from staging_tui.gcp.api_errors import call, map_api_error
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.regions import gather_regions
-from staging_tui.gcp.run import READ_RETRY
 from staging_tui.gcp.run_actions import MAX_OPERATION_S, WAIT_S
-from staging_tui.gcp.run_fields import conditions_from_pb, containers_from_pb, timestamp
+from staging_tui.gcp.run_fields import (
+    conditions_from_pb,
+    containers_from_pb,
+    list_all,
+    timestamp,
+)
 
-PAGE_SIZE = 500
 _REF = run_v2.ExecutionReference.CompletionStatus
 _BY_COMPLETION = {
     int(_REF.EXECUTION_SUCCEEDED): ExecutionStatus.SUCCEEDED,
@@ -119,27 +122,14 @@ class JobsAdapter:
         return JobListing(tuple(jobs), failures)
 
     async def _list_region(self, region: str) -> list[Job]:
-        parent = f"projects/{self.project}/locations/{region}"
-        out: list[Job] = []
-        async with mapped(parent):
-            pager = await self._jobs.list_jobs(
-                request=run_v2.ListJobsRequest(parent=parent, page_size=PAGE_SIZE),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                out.extend(job_from_pb(pb) for pb in type(response).pb(response).jobs)
-        return out
+        return await list_all(self._jobs.list_jobs, run_v2.ListJobsRequest,
+                              f"projects/{self.project}/locations/{region}", "jobs", job_from_pb)
 
     async def list_executions(self, job: str, region: str) -> list[Execution]:
         """Executions of one job, newest first."""
-        parent = f"projects/{self.project}/locations/{region}/jobs/{job}"
-        out: list[Execution] = []
-        async with mapped(parent):
-            pager = await self._executions.list_executions(
-                request=run_v2.ListExecutionsRequest(parent=parent, page_size=PAGE_SIZE),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                out.extend(execution_from_pb(pb)
-                           for pb in type(response).pb(response).executions)
+        out = await list_all(self._executions.list_executions, run_v2.ListExecutionsRequest,
+                             f"projects/{self.project}/locations/{region}/jobs/{job}",
+                             "executions", execution_from_pb)
         return sorted(out, key=lambda e: (e.create_time or datetime.min.replace(tzinfo=UTC),
                                           e.name), reverse=True)
 

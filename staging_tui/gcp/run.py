@@ -12,7 +12,6 @@ from typing import Any
 
 import grpc
 from google.api_core import exceptions as gexc
-from google.api_core import retry_async
 from google.cloud import run_v2
 from google.cloud.run_v2.services.revisions.transports.grpc_asyncio import (
     RevisionsGrpcAsyncIOTransport,
@@ -30,26 +29,21 @@ from staging_tui.domain import (
     ServiceListing,
     TrafficTarget,
 )
-from staging_tui.gcp.api_errors import call, mapped, transient
+from staging_tui.gcp.api_errors import call, mapped
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.regions import gather_regions
 from staging_tui.gcp.run_fields import (
     CONDITION_STATE,
+    READ_RETRY,
     conditions_from_pb,
     containers_from_pb,
+    list_all,
     secret_ref,
     timestamp,
 )
 
-PAGE_SIZE = 500
 ALL_REGIONS = "all"
 INVOKER_ROLE = "roles/run.invoker"
-# Reads retry transient UNAVAILABLE briefly, then surface the error in the pane (whose
-# own auto-refresh backs off) instead of the library's default of a long silent retry.
-# An UNAVAILABLE from the auth plugin (expired ADC) is not transient: never retried.
-READ_RETRY = retry_async.AsyncRetry(
-    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0, predicate=transient,
-)
 _INGRESS = {1: "all", 2: "internal", 3: "internal-and-cloud-load-balancing", 4: "none"}
 _LATEST = int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST)
 
@@ -213,15 +207,9 @@ class RunAdapter:
         return list((await self.list_listing()).services)
 
     async def _list_region(self, region: str) -> list[Service]:
-        parent = f"projects/{self.project}/locations/{region}"
-        out: list[Service] = []
-        async with mapped(parent):
-            pager = await self._services.list_services(
-                request=run_v2.ListServicesRequest(parent=parent, page_size=PAGE_SIZE),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                out.extend(service_from_pb(pb) for pb in type(response).pb(response).services)
-        return out
+        return await list_all(self._services.list_services, run_v2.ListServicesRequest,
+                              f"projects/{self.project}/locations/{region}", "services",
+                              service_from_pb)
 
     async def get_service(self, name: str, region: str = "") -> Service:
         full = f"projects/{self.project}/locations/{await self._region(region)}/services/{name}"
@@ -241,13 +229,8 @@ class RunAdapter:
         """Revisions of one service, newest first."""
         parent = (f"projects/{self.project}/locations/{await self._region(region)}"
                   f"/services/{service}")
-        out: list[Revision] = []
-        async with mapped(parent):
-            pager = await self._revisions.list_revisions(
-                request=run_v2.ListRevisionsRequest(parent=parent, page_size=PAGE_SIZE),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                out.extend(revision_from_pb(pb) for pb in type(response).pb(response).revisions)
+        out = await list_all(self._revisions.list_revisions, run_v2.ListRevisionsRequest,
+                             parent, "revisions", revision_from_pb)
         # Google documents no order, and names need not sort by age (--revision-suffix).
         return sorted(out, key=_created, reverse=True)
 

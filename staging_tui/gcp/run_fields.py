@@ -1,16 +1,43 @@
-"""Cloud Run Admin API v2 fields that services (gcp/run.py) and jobs (gcp/jobs.py)
-share: timestamps, conditions with their reasons, containers with their env and secret
-references. Read from the raw protobuf, as both adapters do.
+"""Cloud Run Admin API v2 reads that services (gcp/run.py) and jobs (gcp/jobs.py)
+share: every page of a List call, timestamps, conditions with their reasons, containers
+with their env and secret references. Read from the raw protobuf, as both adapters do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from google.api_core import retry_async
 from google.cloud import run_v2
 
 from staging_tui.domain import Condition, ConditionState, Container, EnvVar, SecretRef
+from staging_tui.gcp.api_errors import mapped, transient
+
+T = TypeVar("T")
+PAGE_SIZE = 500
+# Reads retry transient UNAVAILABLE briefly, then surface the error in the pane (whose
+# own auto-refresh backs off) instead of the library's default of a long silent retry.
+# An UNAVAILABLE from the auth plugin (expired ADC) is not transient: never retried.
+READ_RETRY = retry_async.AsyncRetry(
+    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0, predicate=transient,
+)
+
+
+
+async def list_all(list_call: Callable[..., Awaitable[Any]], request_type: Any, parent: str,
+                   field: str, convert: Callable[[Any], T]) -> list[T]:
+    """Every page of a List call under `parent` (PAGE_SIZE a page, READ_RETRY), each item
+    of the raw response's `field` converted; errors mapped with `parent` as the resource."""
+    out: list[T] = []
+    async with mapped(parent):
+        pager = await list_call(request=request_type(parent=parent, page_size=PAGE_SIZE),
+                                retry=READ_RETRY)
+        async for response in pager.pages:
+            out.extend(convert(pb) for pb in getattr(type(response).pb(response), field))
+    return out
+
 
 CONDITION_STATE = {
     1: ConditionState.PENDING,
