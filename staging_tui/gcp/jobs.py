@@ -19,7 +19,6 @@ from google.cloud.run_v2.services.executions.transports.grpc_asyncio import (
 )
 from google.cloud.run_v2.services.jobs.transports.grpc_asyncio import JobsGrpcAsyncIOTransport
 from google.longrunning import operations_pb2
-from google.protobuf import duration_pb2
 from google.rpc import code_pb2
 
 from staging_tui.domain import (
@@ -32,10 +31,10 @@ from staging_tui.domain import (
     JobRunPlan,
 )
 from staging_tui.errors import ConcurrentModification, OperationFailed
-from staging_tui.gcp.api_errors import call, map_api_error
+from staging_tui.gcp.api_errors import map_api_error
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.regions import gather_regions
-from staging_tui.gcp.run_actions import MAX_OPERATION_S, WAIT_S
+from staging_tui.gcp.run_actions import MAX_OPERATION_S, wait_operation
 from staging_tui.gcp.run_fields import (
     conditions_from_pb,
     containers_from_pb,
@@ -158,17 +157,7 @@ class JobsAdapter:
         report(ActionProgress(ActionStage.RUNNING, name, short))
         deadline = time.monotonic() + MAX_OPERATION_S
         while not raw.done:
-            if time.monotonic() > deadline:
-                raise OperationFailed(
-                    f"operation {name} still running after {MAX_OPERATION_S // 60} minutes",
-                    "watch it in the Cloud console; nothing was cancelled", operation=name,
-                    code="DEADLINE_EXCEEDED")
-            answer: Any = await call(lambda: self._jobs.wait_operation(
-                request=operations_pb2.WaitOperationRequest(
-                    name=name, timeout=duration_pb2.Duration(seconds=WAIT_S))))
-            # As for services: the generated WaitOperation stub returns the bytes.
-            raw = (operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes)
-                   else answer)
+            raw = await wait_operation(self._jobs, name, deadline)
         if raw.HasField("error"):
             report(ActionProgress(ActionStage.FAILED, name, short, raw.error.message))
             raise OperationFailed(
