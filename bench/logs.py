@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -71,33 +71,34 @@ max_backlog = 1000000000
 
 
 def start_sandbox(rate: float, entries: int, text: str = SCENARIO
-                  ) -> tuple[subprocess.Popen[str], str, Path]:
+                  ) -> tuple[subprocess.Popen[str], dict[str, str], Path]:
+    """The sandbox in its own process; returns it and its endpoints (gRPC + token)."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     scenario = tmp / "scenario.toml"
     scenario.write_text(text.format(a=rate * 0.5, b=rate * 0.3, c=rate * 0.2,
                                     retention=entries + entries // 2))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "staging_tui.cli", "sandbox", "serve", "--scenario", str(scenario)],
+        [sys.executable, "-m", "staging_tui.cli", "sandbox", "serve", "--endpoints-json",
+         "--scenario", str(scenario)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert proc.stdout is not None
     deadline = time.time() + 60
     while time.time() < deadline:
         line = proc.stdout.readline()
-        match = re.search(r"grpc\s+(\S+)", line)
-        if match:
-            return proc, match.group(1), tmp
+        if line.startswith("{"):
+            return proc, json.loads(line), tmp
     proc.kill()
     raise SystemExit("the sandbox did not start")
 
 
-async def raw_rate(target: str, entries: int, capture: list[bytes] | None = None) -> float:
+async def raw_rate(target: dict[str, str], entries: int, capture: list[bytes] | None = None) -> float:
     from google.cloud.logging_v2 import types
     from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2AsyncClient
     from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio import (
         LoggingServiceV2GrpcAsyncIOTransport,
     )
 
-    channel = Endpoints.for_sandbox({"grpc": target}).grpc_channel()
+    channel = Endpoints.for_sandbox(target).grpc_channel()
     client = LoggingServiceV2AsyncClient(
         transport=LoggingServiceV2GrpcAsyncIOTransport(channel=channel))
     done = asyncio.Event()
@@ -125,8 +126,8 @@ async def raw_rate(target: str, entries: int, capture: list[bytes] | None = None
     return (count - warm) / elapsed
 
 
-async def pipeline_rate(target: str, entries: int) -> tuple[float, LogViewModel]:
-    logs = LogsAdapter(Endpoints.for_sandbox({"grpc": target}), "bench-logs")
+async def pipeline_rate(target: dict[str, str], entries: int) -> tuple[float, LogViewModel]:
+    logs = LogsAdapter(Endpoints.for_sandbox(target), "bench-logs")
     model = LogViewModel(capacity=100_000)
     start, warm = 0.0, 0
     stream = logs.tail("")
@@ -156,8 +157,8 @@ def capacity(responses: list[bytes]) -> tuple[float, float, int]:
     state = TailState(InsertIdWindow(200_000))
     model = LogViewModel(capacity=100_000)
     start = time.perf_counter()
-    for data in responses:
-        model.add_batch(state.response(types.TailLogEntriesResponse.deserialize(data)))
+    for data in responses:  # the wire bytes, as the tail receives them
+        model.add_batch(state.response(data))
     pipe = model.counters.received / (time.perf_counter() - start)
     return raw, pipe, total
 
@@ -269,8 +270,7 @@ async def tui_flood(rate: float, presses: int, separate: bool = False, app_gc: b
     proc: subprocess.Popen[str] | None = None
     thread: SandboxThread | None = None
     if separate:
-        proc, target, _ = start_sandbox(rate, 0, FLOOD_SCENARIO)
-        endpoints = {"grpc": target}
+        proc, endpoints, _ = start_sandbox(rate, 0, FLOOD_SCENARIO)
     else:
         tmp = Path(tempfile.mkdtemp(prefix="bench-flood-"))
         (tmp / "flood.toml").write_text(FLOOD_SCENARIO.format(a=rate * .5, b=rate * .3,

@@ -9,13 +9,21 @@ its own narrower needs in audit/runner.py, since siblings in a layer stay indepe
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+    Sequence,
+)
 from datetime import datetime
 from typing import Protocol
 
 from staging_tui.domain import (
     ActionPlan,
     ActionProgress,
+    CompactEntries,
     ConnectionTest,
     CredentialsStatus,
     DatabaseStatus,
@@ -37,6 +45,7 @@ from staging_tui.domain import (
 )
 
 Batch = list[LogEntry | LogMarker]
+CompactBatch = Sequence[LogEntry | LogMarker | CompactEntries]  # blocks decoded when read
 
 
 class ServicesSource(Protocol):
@@ -86,6 +95,8 @@ class LogSource(Protocol):
     async def check_filter(self, filter_: str) -> None: ...
     def tail(self, filter_: str = "", *, since: datetime | None = None,
              backfill_limit: int = ...) -> AsyncGenerator[Batch, None]: ...
+    def tail_compact(self, filter_: str = "", *, since: datetime | None = None,
+                     backfill_limit: int = ...) -> AsyncGenerator[CompactBatch, None]: ...
     async def write_entries(self, entries: Iterable[LogEntry]) -> None: ...
 
 
