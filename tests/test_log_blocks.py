@@ -120,6 +120,8 @@ def test_the_ring_packs_older_blocks_and_reads_entries_across_packing_and_evicti
         ring.append(marker)
         originals.append(marker)
     assert len(ring) == 50 and ring.total == len(originals)
+    assert [item for _, item in ring.items()] == originals[-50:]  # packed or not yet
+    ring.settle()
     assert [item for _, item in ring.items()] == originals[-50:]
     assert [ring[i] for i in range(ring.first, ring.total)] == originals[-50:]
     packed = {id(s) for s in ring._slots if isinstance(s, EntryBlock) and s.packed}

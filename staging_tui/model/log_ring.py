@@ -5,7 +5,9 @@ compact block (`CompactEntries`: a tail response's wire bytes plus typed arrays)
 A block takes one slot per entry holding a reference to the block, and `_keys` says
 which of its entries the slot is; an entry is decoded when read (`ring[i]`) and the
 last DECODED_KEPT decoded ones are cached. Blocks that are no longer among the newest
-(RAW_ENTRIES) are packed: joined up to PACK_ENTRIES entries and deflated.
+(RAW_ENTRIES) are packed: joined up to PACK_ENTRIES entries and deflated, on a thread
+of their own (zlib lets go of the GIL while it deflates, so this takes another core,
+not the event loop's); the slots point at the packed block once it is ready.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from staging_tui.domain import CompactEntries, LogEntry, LogMarker
 
@@ -21,6 +24,15 @@ Slot = LogEntry | LogMarker | CompactEntries
 DECODED_KEPT = 2_048  # decoded entries cached (the rows on screen, the detail view)
 RAW_ENTRIES = 4_000  # newest block entries left as received (the rows that follow)
 PACK_ENTRIES = 1_000  # entries per packed block (small blocks are joined up to this)
+PACKING_AT_ONCE = 4  # groups being packed; more waits (bounded memory if it falls behind)
+_packer: ThreadPoolExecutor | None = None
+
+
+def _packing_thread() -> ThreadPoolExecutor:
+    global _packer
+    if _packer is None:
+        _packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="log-pack")
+    return _packer
 
 
 class RingBuffer:
@@ -33,6 +45,8 @@ class RingBuffer:
         self._keys = array("l", [0]) * self.capacity  # entry of a block's slot
         self._raw: deque[tuple[int, CompactEntries]] = deque()  # unpacked, oldest first
         self._raw_entries = 0
+        self._packing: deque[tuple[list[tuple[int, CompactEntries]],
+                                   Future[CompactEntries]]] = deque()
         self._decoded: dict[int, LogEntry] = {}
 
     @property
@@ -57,6 +71,7 @@ class RingBuffer:
         self._fill(start, block, 0, len(block))
         self._raw.append((start, block))
         self._raw_entries += len(block)
+        self._swap_packed()
         while self._raw_entries > RAW_ENTRIES:
             self._pack_oldest()
         return start
@@ -86,11 +101,27 @@ class RingBuffer:
                 size += len(block)
         if not group:
             return
-        packed = group[0][1].packed_with([block for _, block in group[1:]])
-        key = 0
-        for start, block in group:
-            self._fill(start, packed, key, len(block))
-            key += len(block)
+        if len(self._packing) >= PACKING_AT_ONCE:
+            self._swap_packed(wait=True)
+        others = [block for _, block in group[1:]]
+        self._packing.append((group, _packing_thread().submit(group[0][1].packed_with, others)))
+
+    def _swap_packed(self, wait: bool = False) -> None:
+        """Point the slots of packed groups at their packed block, oldest first (`wait`:
+        for the oldest one at least)."""
+        while self._packing and (wait or self._packing[0][1].done()):
+            group, future = self._packing.popleft()
+            packed = future.result()
+            wait = False
+            key = 0
+            for start, block in group:
+                self._fill(start, packed, key, len(block))
+                key += len(block)
+
+    def settle(self) -> None:
+        """Wait for every block being packed (tests, benchmarks)."""
+        while self._packing:
+            self._swap_packed(wait=True)
 
     def __getitem__(self, index: int) -> Item:
         if not self.first <= index < self.total:
@@ -143,6 +174,7 @@ class RingBuffer:
     def clear(self) -> None:
         self._slots = [None] * self.capacity
         self._raw.clear()
+        self._packing.clear()  # what is being packed is dropped when done
         self._raw_entries = 0
         self._decoded.clear()
         self.total = 0
