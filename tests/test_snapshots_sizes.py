@@ -12,10 +12,11 @@ from fixtures_doctor import wait_done
 from fixtures_logs import SNAPSHOT_NOW
 from fixtures_query import open_query
 from fixtures_secrets import open_secrets
+from fixtures_services import services_shown
 from textual.pilot import Pilot
 from textual.widgets import Input
 from ui_app import make_app
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.doctor import DoctorScreen
@@ -28,10 +29,7 @@ RESULT_SQL = ("SELECT site, count(*) AS samples, NULL::text AS note, 'NULL' AS l
 
 
 async def _loaded(pilot: Pilot[Any]) -> None:
-    table = pilot.app.screen.query_one(ServicesTable)
-    await until(lambda: table.row_count, pilot)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await services_shown(pilot)
 
 
 async def _on_mcp_token(pilot: Pilot[Any]) -> None:
@@ -83,8 +81,9 @@ async def _services_filter(pilot: Pilot[Any]) -> None:
     await pilot.press("slash", *"backend")
     # a blinking cursor is drawn or not depending on when the picture is taken
     pilot.app.screen.query_one(Input).cursor_blink = False
-    await pilot.app.workers.wait_for_complete()  # the filtered rows' error rates
-    await pilot.pause(0.2)
+    table = pilot.app.screen.query_one(ServicesTable)
+    await until(lambda: table.row_keys and all("backend" in k for k in table.row_keys), pilot)
+    await settled(pilot)
 
 
 PANES: dict[str, Callable[[Pilot[Any]], Awaitable[None]]] = {

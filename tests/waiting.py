@@ -29,6 +29,14 @@ async def until(check: Callable[[], object], pilot: Pilot[Any] | None = None, *,
             await asyncio.sleep(interval)
 
 
+async def settled(pilot: Pilot[Any]) -> None:
+    """After the condition a test waited for: scheduled animations done and the messages
+    already queued handled (a refresh the condition caused is painted), with no fixed
+    pause. The last step of a snapshot's `run_before`."""
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
 def _describe(check: Callable[[], object]) -> str:
     import inspect
 

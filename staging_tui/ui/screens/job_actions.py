@@ -103,11 +103,13 @@ class JobActions(_Base):
         panel = ActionPreview(plan, self.settings, on_confirm=lambda: running.append(
             asyncio.ensure_future(self._run(plan, job, status))), result=answer)
         self.preview_open = True
+        self.refresh_bindings()  # the footer greys the action keys while it is open
         try:
             await self.mount(panel)
             confirmed = await answer
         finally:
             self.preview_open = False
+            self.refresh_bindings()
         if not confirmed or not running:
             status.info(f"{plan.summary}: cancelled, nothing was run")
             return

@@ -218,11 +218,13 @@ class ServiceActions(_Base):
                 asyncio.ensure_future(self._apply(plan, status, base))),
             result=answer)
         self.preview_open = True
+        self.refresh_bindings()  # the footer greys the action keys while it is open
         try:
             await self.mount(panel)
             confirmed = await answer
         finally:
             self.preview_open = False
+            self.refresh_bindings()
         if not confirmed or not running:
             status.info(f"{plan.summary}: cancelled, nothing changed")
             return
