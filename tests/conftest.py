@@ -24,6 +24,7 @@ pytest_plugins: list[str] = [
     "fixtures_query",
     "fixtures_actions",
     "fixtures_job_runs",
+    "fixtures_audit",
 ]
 
 

@@ -87,8 +87,13 @@ class ConnectorSession:
         context = await info.create_ssl_context(self.iam_auth)
         if ip_type.upper() == "AUTO":  # the first the instance has: public, private, PSC
             ip_type = next((t for t in ("PUBLIC", "PRIVATE", "PSC")
-                            if IPTypes._from_str(t).value in info.ip_addrs), "PUBLIC")
-        host = info.get_preferred_ip(IPTypes._from_str(ip_type))
+                            if IPTypes[t].value in info.ip_addrs), "PUBLIC")
+        try:  # by member name: PUBLIC is the enum's PRIMARY address
+            preferred = IPTypes[ip_type.upper()]
+        except KeyError:
+            raise ValueError(f"Incorrect value for ip_type, got {ip_type!r}. Want one of: "
+                             "'PUBLIC', 'PRIVATE', 'PSC'.") from None
+        host = info.get_preferred_ip(preferred)
         self.ip_type = ip_type.upper()
         self.database_version = str(getattr(info, "database_version", "") or "")
         return str(host), int(SERVER_PROXY_PORT), context, info.expiration

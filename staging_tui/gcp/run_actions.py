@@ -42,6 +42,25 @@ _RECONCILING = int(run_v2.Condition.State.CONDITION_RECONCILING)
 Progress = Callable[[ActionProgress], None]
 
 
+async def wait_operation(client: Any, name: str, deadline: float,
+                         on_call: Callable[[], None] | None = None) -> operations_pb2.Operation:
+    """One WaitOperation long-poll (WAIT_S) of the running operation `name`: its newer
+    state. Past `deadline` (time.monotonic()) it gives up watching: OperationFailed."""
+    if time.monotonic() > deadline:
+        raise OperationFailed(
+            f"operation {name} still running after {MAX_OPERATION_S // 60} minutes",
+            "watch it in the Cloud console; nothing was cancelled", operation=name,
+            code="DEADLINE_EXCEEDED")
+    if on_call is not None:
+        on_call()
+    answer: Any = await call(lambda: client.wait_operation(
+        request=operations_pb2.WaitOperationRequest(
+            name=name, timeout=duration_pb2.Duration(seconds=WAIT_S))))
+    # google-cloud-run's generated WaitOperation stub has no response deserializer
+    # (GetOperation's has): it hands back the Operation's bytes.
+    return operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes) else answer
+
+
 def traffic_pb(targets: tuple[TrafficTarget, ...]) -> list[Any]:
     pb = run_v2.TrafficTarget.pb()
     return [pb(type_=_LATEST, percent=t.percent, tag=t.tag) if t.latest else
@@ -110,6 +129,9 @@ class RunActions:
     async def close(self) -> None:
         await self._services.transport.close()  # type: ignore[no-untyped-call]
 
+    def _count_call(self) -> None:
+        self.calls += 1
+
     async def read(self, name: str, region: str) -> tuple[Service, object]:
         """The service to plan from, and its raw message for `apply(base=...)`: the console
         reads it once for the preview, so the confirmed action goes straight to the update."""
@@ -166,19 +188,7 @@ class RunActions:
                     report(ActionProgress(ActionStage.READY, name, last[1]))
                 report(ActionProgress(stage[0], name, stage[1]))
                 last = stage
-            if time.monotonic() > deadline:
-                raise OperationFailed(
-                    f"operation {name} still running after {MAX_OPERATION_S // 60} minutes",
-                    "watch it in the Cloud console; nothing was cancelled", operation=name,
-                    code="DEADLINE_EXCEEDED")
-            self.calls += 1
-            answer: Any = await call(lambda: self._services.wait_operation(
-                request=operations_pb2.WaitOperationRequest(
-                    name=name, timeout=duration_pb2.Duration(seconds=WAIT_S))))
-            # google-cloud-run's generated WaitOperation stub has no response deserializer
-            # (GetOperation's has): it hands back the Operation's bytes.
-            raw = (operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes)
-                   else answer)
+            raw = await wait_operation(self._services, name, deadline, self._count_call)
         if raw.HasField("error"):
             code = code_pb2.Code.Name(raw.error.code)
             report(ActionProgress(ActionStage.FAILED, name, _short(service.latest_created_revision),

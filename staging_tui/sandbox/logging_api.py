@@ -24,12 +24,11 @@ from google.cloud.logging_v2 import types as log_types
 from staging_tui.sandbox.log_filter import CompiledFilter, FilterError, compile_filter
 from staging_tui.sandbox.log_generator import (
     LogGenerator,
-    LogStore,
-    StoredEntry,
     history_origin,
     length_delimited,
     varint,
 )
+from staging_tui.sandbox.log_store import LogStore, StoredEntry
 from staging_tui.sandbox.rpc import service_handler, unary
 from staging_tui.sandbox.scenario import Scenario, parse_duration
 from staging_tui.sandbox.server_context import SandboxContext
