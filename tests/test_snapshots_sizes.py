@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXED_NOW
 from fixtures_doctor import wait_done
 from fixtures_logs import SNAPSHOT_NOW
-from fixtures_query import open_query
+from fixtures_query import open_query, run_and_wait
 from fixtures_secrets import open_secrets
 from fixtures_services import services_shown
 from textual.pilot import Pilot
@@ -19,6 +19,7 @@ from ui_app import make_app
 from waiting import settled, until
 
 from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.database import DatabaseScreen
 from staging_tui.ui.screens.doctor import DoctorScreen
 from staging_tui.ui.screens.logs import LogsScreen
 from staging_tui.ui.widgets.secrets_table import SecretsTable
@@ -36,7 +37,9 @@ async def _on_mcp_token(pilot: Pilot[Any]) -> None:
     screen = await open_secrets(pilot)
     table = screen.query_one(SecretsTable)
     table.move_cursor(table.get_row_index("mcp-bearer-token-staging"))
-    await pilot.pause(0.1)
+    await until(lambda: screen.selected() is not None and screen.selected().versions_known,  # type: ignore[union-attr]
+                pilot)
+    await settled(pilot)
 
 
 async def _logs_loaded(pilot: Pilot[Any]) -> None:
@@ -46,7 +49,7 @@ async def _logs_loaded(pilot: Pilot[Any]) -> None:
     await until(lambda: len(screen.model) >= 45, pilot)
     await pilot.press("u")  # UTC: the same picture in every time zone
     screen.update_chart()
-    await pilot.pause(0.3)
+    await settled(pilot)
 
 
 async def _done(pilot: Pilot[Any]) -> None:
@@ -60,7 +63,10 @@ SIZES = [(80, 24), (200, 50)]
 
 async def _database(pilot: Pilot[Any]) -> None:
     await pilot.press("4")
-    await pilot.pause(0.2)
+    screen = pilot.app.screen
+    assert isinstance(screen, DatabaseScreen)
+    await until(lambda: screen.tunnels is not None, pilot)  # attached to the tunnels
+    await settled(pilot)
 
 
 async def _query(pilot: Pilot[Any]) -> None:
@@ -69,11 +75,9 @@ async def _query(pilot: Pilot[Any]) -> None:
     screen.session.timing = False  # no wall-clock figures in a snapshot
     screen.editor.load_text(RESULT_SQL)
     screen.editor.move_cursor((0, 0))
-    await pilot.press("f5")
-    await pilot.pause(0.1)
-    await until(lambda: not screen.running, pilot)
+    await run_and_wait(pilot, screen)
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await settled(pilot)
 
 
 async def _services_filter(pilot: Pilot[Any]) -> None:
