@@ -37,6 +37,14 @@ async def settled(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def workers_done(pilot: Pilot[Any], *groups: str) -> None:
+    """Until the app's workers of these groups (`@work(group=...)`) that exist now have
+    ended, then settled. For a pane whose other workers never end (a log tail)."""
+    for worker in [w for w in pilot.app.workers if w.group in groups]:
+        await worker.wait()
+    await settled(pilot)
+
+
 def _describe(check: Callable[[], object]) -> str:
     import inspect
 
