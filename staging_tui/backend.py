@@ -1,5 +1,5 @@
 """Backend: what the console reaches Google (and the database) through, built from
-Settings. It hands out the ports of gcp/ports.py, never an adapter class.
+Settings. It hands out the ports of ports.py, never an adapter class.
 
 Adapters are created on first use, and their modules (which import google.*) are
 imported in a thread, so the TUI's first frame never waits for those imports nor
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 from staging_tui.config import Settings
 from staging_tui.domain import Service, ServiceListing, Workload
 from staging_tui.gcp.endpoints import Endpoints
-from staging_tui.gcp.ports import (
+from staging_tui.ports import (
     HealthCheck,
     JobsSource,
     LogSource,

@@ -3,41 +3,21 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 from fixtures_actions import FAILURE
-from ui_app import sandbox_profile
+from fixtures_audit import AuditEntries
+from headless_cli import run_command
 
-from staging_tui.audit_trail import default_trail_path
-from staging_tui.backend import Backend
 from staging_tui.cli import build_parser, main
 from staging_tui.errors import StagingError
-from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.sandbox.server import RunningSandbox
 
 ACTIONS = {"read_only": False}
 PROTECTED = {"read_only": False, "protected": True}
 
 
-async def run_command(sandbox: RunningSandbox, argv: list[str], **profile: Any) -> int:
-    args = build_parser().parse_args(argv)
-    backend = Backend(sandbox_profile(sandbox, **profile), Endpoints.for_sandbox(sandbox.endpoints))
-    try:
-        code: int = await args.run(args, backend)
-    finally:
-        await backend.close()
-    return code
-
-
-def trail() -> list[dict[str, Any]]:
-    path = default_trail_path()
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 async def test_rollback_without_yes_prints_the_preview_and_exits_3(
-        actions_sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+        actions_sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str], trail: AuditEntries) -> None:
     assert await run_command(actions_sandbox, ["rollback", "backend-staging"], **ACTIONS) == 3
     out = capsys.readouterr()
     assert "Roll back backend-staging: 100% to backend-staging-00003-" in out.out
@@ -47,7 +27,7 @@ async def test_rollback_without_yes_prints_the_preview_and_exits_3(
     assert trail() == []
 
 
-async def test_read_only_profile_refuses(actions_sandbox: RunningSandbox) -> None:
+async def test_read_only_profile_refuses(actions_sandbox: RunningSandbox, trail: AuditEntries) -> None:
     with pytest.raises(StagingError, match="read-only: nothing was changed") as info:
         await run_command(actions_sandbox, ["rollback", "backend-staging", "--yes"])
     assert "--profile sandbox-actions" in info.value.fix
@@ -57,7 +37,8 @@ async def test_read_only_profile_refuses(actions_sandbox: RunningSandbox) -> Non
 
 
 async def test_protected_profile_needs_confirm(actions_sandbox: RunningSandbox,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+                                               capsys: pytest.CaptureFixture[str],
+                                               trail: AuditEntries) -> None:
     with pytest.raises(StagingError, match="protected") as info:
         await run_command(actions_sandbox, ["rollback", "backend-staging", "--yes"], **PROTECTED)
     assert "--confirm backend-staging" in info.value.fix
@@ -100,7 +81,7 @@ async def test_traffic_bad_input_is_one_clear_error(actions_sandbox: RunningSand
 
 
 async def test_restart_that_fails_exits_1_with_googles_reason(
-        actions_sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+        actions_sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str], trail: AuditEntries) -> None:
     assert await run_command(actions_sandbox, ["restart", "backend-staging", "--yes"],
                              **ACTIONS) == 1
     err = capsys.readouterr().err

@@ -4,17 +4,16 @@ a failing revision, a concurrent change, undo and the audit line."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from fixtures_actions import FAILURE
+from fixtures_audit import AuditEntries
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from ui_app import make_app, sandbox_profile
 from waiting import until
 
-from staging_tui.audit_trail import default_trail_path
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.run import RunAdapter
 from staging_tui.gcp.run_actions import RunActions
@@ -55,11 +54,6 @@ async def select(pilot: Pilot[Any], app: StagingApp, service: str) -> None:
     await pilot.pause()
 
 
-def trail() -> list[dict[str, Any]]:
-    path = default_trail_path()
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 async def traffic_of(sandbox: RunningSandbox, name: str) -> list[tuple[str, int, str]]:
     run = RunAdapter(Endpoints.for_sandbox(sandbox.endpoints), sandbox.scenario.project,
                      sandbox.scenario.regions)
@@ -68,7 +62,8 @@ async def traffic_of(sandbox: RunningSandbox, name: str) -> list[tuple[str, int,
     return [("LATEST" if t.latest else t.revision, t.percent, t.tag) for t in svc.traffic]
 
 
-async def test_read_only_profile_refuses_and_says_why(actions_sandbox: RunningSandbox) -> None:
+async def test_read_only_profile_refuses_and_says_why(actions_sandbox: RunningSandbox,
+        trail: AuditEntries) -> None:
     app = app_for(actions_sandbox)  # the sandbox's default profile: read-only
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
@@ -85,7 +80,7 @@ async def test_read_only_profile_refuses_and_says_why(actions_sandbox: RunningSa
 
 
 async def test_rollback_preview_confirm_progress_and_audit(
-        actions_sandbox: RunningSandbox) -> None:
+        actions_sandbox: RunningSandbox, trail: AuditEntries) -> None:
     r3 = revision_name("backend-staging", 3)
     app = app_for(actions_sandbox, **ACTIONS)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -109,7 +104,7 @@ async def test_rollback_preview_confirm_progress_and_audit(
     assert entry["operation"].startswith("projects/actions-test/locations/us-central1/operations/")
 
 
-async def test_cancel_changes_nothing(actions_sandbox: RunningSandbox) -> None:
+async def test_cancel_changes_nothing(actions_sandbox: RunningSandbox, trail: AuditEntries) -> None:
     app = app_for(actions_sandbox, **ACTIONS)
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
@@ -121,7 +116,8 @@ async def test_cancel_changes_nothing(actions_sandbox: RunningSandbox) -> None:
     assert await traffic_of(actions_sandbox, "backend-staging") == [("LATEST", 100, "")]
 
 
-async def test_protected_profile_needs_the_name_typed(actions_sandbox: RunningSandbox) -> None:
+async def test_protected_profile_needs_the_name_typed(actions_sandbox: RunningSandbox,
+        trail: AuditEntries) -> None:
     app = app_for(actions_sandbox, **PROTECTED)
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
@@ -137,7 +133,7 @@ async def test_protected_profile_needs_the_name_typed(actions_sandbox: RunningSa
 
 
 async def test_restart_that_fails_shows_googles_reason_and_leaves_traffic(
-        actions_sandbox: RunningSandbox) -> None:
+        actions_sandbox: RunningSandbox, trail: AuditEntries) -> None:
     app = app_for(actions_sandbox, **ACTIONS)
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")
@@ -180,7 +176,7 @@ async def test_concurrent_change_fails_with_a_clear_message(
     assert plan_latest  # the action pressed was "to latest"
 
 
-async def test_traffic_split_then_undo(actions_sandbox: RunningSandbox) -> None:
+async def test_traffic_split_then_undo(actions_sandbox: RunningSandbox, trail: AuditEntries) -> None:
     r5, r4 = revision_name("web-staging", 5), revision_name("web-staging", 4)
     before = await traffic_of(actions_sandbox, "web-staging")
     app = app_for(actions_sandbox, **ACTIONS)
@@ -248,7 +244,7 @@ async def test_detail_rolls_back_to_the_revision_under_the_cursor(
 
 
 async def test_escape_in_the_detail_cancels_the_preview_not_the_detail(
-        actions_sandbox: RunningSandbox) -> None:
+        actions_sandbox: RunningSandbox, trail: AuditEntries) -> None:
     app = app_for(actions_sandbox, **ACTIONS)
     async with app.run_test(size=(120, 40)) as pilot:
         await select(pilot, app, "backend-staging")

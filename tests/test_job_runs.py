@@ -3,22 +3,20 @@ the adapter's progress, the pure plan, headless `run-job`, and `x` in the Jobs v
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
+from fixtures_audit import AuditEntries
 from fixtures_job_runs import JOB_FAILURE, JOBS_PROJECT
 from google.api_core import exceptions as gexc
 from google.cloud import run_v2
 from google.cloud.run_v2.services.jobs.transports.grpc_asyncio import JobsGrpcAsyncIOTransport
+from headless_cli import run_command
 from textual.widgets import DataTable, Input, Static
 from ui_app import make_app, sandbox_profile
 from waiting import until
 
 from staging_tui import errors
-from staging_tui.audit_trail import default_trail_path
-from staging_tui.backend import Backend
-from staging_tui.cli import build_parser
 from staging_tui.domain import ActionProgress, ActionStage, ExecutionStatus, Job
 from staging_tui.errors import StagingError
 from staging_tui.gcp.endpoints import Endpoints
@@ -112,23 +110,8 @@ async def test_adapter_reports_progress_and_googles_reason(jobs_sandbox: Running
 # ------------------------------------------------------------------------------ headless
 
 
-async def run_command(sandbox: RunningSandbox, argv: list[str], **profile: Any) -> int:
-    args = build_parser().parse_args(argv)
-    backend = Backend(sandbox_profile(sandbox, **profile), Endpoints.for_sandbox(sandbox.endpoints))
-    try:
-        code: int = await args.run(args, backend)
-    finally:
-        await backend.close()
-    return code
-
-
-def trail() -> list[dict[str, Any]]:
-    path = default_trail_path()
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 async def test_headless_preview_refusal_confirm_and_audit(
-        jobs_sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+        jobs_sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str], trail: AuditEntries) -> None:
     assert await run_command(jobs_sandbox, ["run-job", "nightly-report"]) == 3
     out = capsys.readouterr()
     assert "Re-run nightly-report" in out.out
@@ -156,7 +139,7 @@ async def test_headless_preview_refusal_confirm_and_audit(
 
 
 async def test_headless_failed_execution_exits_1(
-        jobs_sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str]) -> None:
+        jobs_sandbox: RunningSandbox, capsys: pytest.CaptureFixture[str], trail: AuditEntries) -> None:
     assert await run_command(jobs_sandbox, ["run-job", "db-migrate", "--region", "us-central1",
                                             "--yes"], read_only=False) == 1
     err = capsys.readouterr().err
@@ -179,7 +162,8 @@ async def open_jobs(app: Any, pilot: Any) -> Any:
     return app.screen
 
 
-async def test_console_read_only_refuses_with_the_reason(jobs_sandbox: RunningSandbox) -> None:
+async def test_console_read_only_refuses_with_the_reason(jobs_sandbox: RunningSandbox,
+        trail: AuditEntries) -> None:
     app = make_app(jobs_sandbox)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_jobs(app, pilot)
@@ -190,7 +174,8 @@ async def test_console_read_only_refuses_with_the_reason(jobs_sandbox: RunningSa
     assert trail() == []
 
 
-async def test_console_preview_run_progress_end_audit(jobs_sandbox: RunningSandbox) -> None:
+async def test_console_preview_run_progress_end_audit(jobs_sandbox: RunningSandbox,
+        trail: AuditEntries) -> None:
     app = make_app(jobs_sandbox, sandbox_profile(jobs_sandbox, read_only=False))
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_jobs(app, pilot)
@@ -224,7 +209,8 @@ async def test_console_preview_run_progress_end_audit(jobs_sandbox: RunningSandb
     assert second["job"] == "db-migrate" and second["outcome"].startswith("failed: ")
 
 
-async def test_console_protected_needs_the_typed_name(jobs_sandbox: RunningSandbox) -> None:
+async def test_console_protected_needs_the_typed_name(jobs_sandbox: RunningSandbox,
+        trail: AuditEntries) -> None:
     app = make_app(jobs_sandbox, sandbox_profile(jobs_sandbox, read_only=False, protected=True))
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await open_jobs(app, pilot)

@@ -25,6 +25,7 @@ from staging_tui.sandbox.scenario import scenario_from_dict
 from staging_tui.sandbox.server import RunningSandbox, SandboxThread
 from staging_tui.ui.screens.logs import LogsScreen
 from staging_tui.ui.screens.secrets import SecretsScreen
+from staging_tui.ui.widgets.freshness import Freshness
 from staging_tui.ui.widgets.secrets_table import SecretsTable
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
@@ -179,10 +180,12 @@ async def test_spent_quota_is_named_and_the_pane_recovers(quota_sandbox: Running
         shown = str(status.render())
         assert "Cloud Run Admin read quota: 1,000/min for the project, shared with your team" \
             in shown
-        assert "retrying in" in shown
+        freshness = app.screen.query_one(Freshness)
+        assert freshness.text.startswith("stale: load failed once, next try in ")
         table = app.screen.query_one(ServicesTable)
         await _until(pilot, lambda: table.row_count > 0, 20)  # the next minute: served
         assert "RESOURCE_EXHAUSTED" not in str(status.render())
+        assert freshness.text == "updated just now" or freshness.text.endswith("s ago")
     assert book.refused[LIST_SERVICES] == 1  # one refused call, then the wait: no loop
 
 

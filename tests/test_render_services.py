@@ -116,11 +116,19 @@ def test_refresh_schedule_backs_off_after_errors_and_never_overlaps() -> None:
     r.begin()
     r.succeeded(now)
     assert (r.delay, r.failures, r.loaded_at, r.age(now)) == (30.0, 0, now, 0.0)
-    on_demand = Refresh(0.0)
+    on_demand = Refresh(0.0, retry_s=10.0, jitter=0.0)
     assert not on_demand.tick(1e9)
     on_demand.begin()
+    on_demand.failed()  # an on-demand pane retries a failed load, backing off too
+    assert on_demand.delay == 10.0 and not on_demand.tick(9.0) and on_demand.tick(1.0)
+    on_demand.begin()
+    assert on_demand.failed(retry_after=42.0) == 42.0  # Google's RetryInfo wins
+    on_demand.begin()
     on_demand.failed()
-    assert on_demand.delay == 0.0 and not on_demand.tick(1e9)
+    assert on_demand.delay == 84.0
+    on_demand.begin()
+    on_demand.succeeded(now)
+    assert not on_demand.tick(1e9)  # back to on demand
 
 
 def test_refresh_schedule_stops_after_a_failure_no_retry_fixes() -> None:
@@ -136,3 +144,86 @@ def test_refresh_schedule_stops_after_a_failure_no_retry_fixes() -> None:
     r.begin()
     r.succeeded(datetime(2026, 1, 1, tzinfo=UTC))
     assert r.tick(30.0)
+
+
+def test_freshness_reads_the_same_for_every_schedule() -> None:
+    """The words every pane shows beside its status line."""
+    from datetime import UTC, datetime, timedelta
+
+    from staging_tui.model.refresh import Refresh
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    auto, on_demand = Refresh(30.0, jitter=0.0), Refresh(0.0, retry_s=20.0, jitter=0.0)
+    assert (auto.freshness(now), on_demand.freshness(now)) == ("loading…", "not loaded")
+    for schedule in (auto, on_demand):
+        schedule.begin()
+        assert schedule.freshness(now) == "loading…"
+        schedule.succeeded(now)
+        assert schedule.freshness(now) == "updated just now"
+        assert schedule.freshness(now + timedelta(seconds=12)) == "updated 12s ago"
+        schedule.begin()
+        schedule.failed()
+        schedule.tick(5.0)
+        assert schedule.freshness(now).startswith("stale: load failed once, next try in ")
+        schedule.begin()
+        schedule.failed(retry_after=40.0)
+        assert schedule.freshness(now) == "stale: load failed 2 times, next try in 40s"
+        schedule.begin()
+        schedule.stopped()
+        assert schedule.freshness(now) == "stale: load failed 3 times, r retries"
+
+
+async def test_run_sorts_errors_and_ignores_a_replaced_load() -> None:
+    """`run()` counts our errors (RetryInfo honoured, credentials stop the schedule) and
+    a load the user's r replaced reports nothing."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from staging_tui.errors import CredentialsError, QuotaExceeded, Unavailable
+    from staging_tui.model.refresh import Refresh
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    r = Refresh(30.0, jitter=0.0)
+
+    async def fail(exc: Exception) -> None:
+        raise exc
+
+    quota = QuotaExceeded("spent", retry_after=7.0)
+    assert await r.run(lambda: fail(quota), lambda: now) is quota
+    assert (r.failures, r.remaining()) == (1, 7.0)
+    assert isinstance(await r.run(lambda: fail(Unavailable("down")), lambda: now), Unavailable)
+    assert r.delay == 14.0
+    await r.run(lambda: fail(CredentialsError("expired")), lambda: now)
+    assert not r.tick(1e9)
+    assert await r.run(lambda: asyncio.sleep(0), lambda: now) is None
+    assert (r.failures, r.loaded_at) == (0, now)
+
+    gate = asyncio.Event()
+    first = asyncio.ensure_future(r.run(gate.wait, lambda: now))
+    await asyncio.sleep(0)
+    assert r.running and await r.run(gate.wait, lambda: now) is None  # never two at once
+    r.cancelled()  # the user's r replaces the load in flight
+    second = asyncio.ensure_future(r.run(gate.wait, lambda: now))
+    await asyncio.sleep(0)
+    first.cancel()
+    await asyncio.sleep(0)
+    assert r.running  # the cancelled load does not end the one that replaced it
+    gate.set()
+    assert await second is None and not r.running
+
+
+async def test_run_counts_a_bug_as_a_failed_load_and_raises_it() -> None:
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from staging_tui.model.refresh import Refresh
+
+    r = Refresh(30.0, jitter=0.0)
+
+    async def buggy() -> None:
+        raise KeyError("oops")
+
+    with pytest.raises(KeyError):
+        await r.run(buggy, lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    assert (r.running, r.failures, r.delay) == (False, 1, 60.0)

@@ -2,14 +2,15 @@
 checks, report progress, return findings. An area whose gathering fails becomes a
 finding with the error; the run itself never raises a StagingError.
 
-The Backend is reached through the small protocols below (audit/ may not import gcp/).
+The Backend is reached through the ports (staging_tui/ports.py: audit/ may not import
+gcp/, both import the ports below them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
@@ -37,13 +38,21 @@ from staging_tui.domain import (
     LogEntry,
     RegionFailure,
     Revision,
-    Secret,
     Service,
     ServiceListing,
     SqlInstance,
     Workload,
 )
 from staging_tui.errors import StagingError
+from staging_tui.ports import (
+    HealthCheck,
+    JobsSource,
+    LogSource,
+    MetricsSource,
+    Probes,
+    SecretReader,
+    ServicesSource,
+)
 
 T = TypeVar("T")
 
@@ -51,71 +60,20 @@ T = TypeVar("T")
 # ------------------------------------------------------------------ what we need of the Backend
 
 
-class RunSource(Protocol):
-    async def with_access(self, service: Service) -> Service: ...
-    async def list_revisions(self, service: str, region: str = "") -> list[Revision]: ...
-
-
-class JobsLike(Protocol):
-    async def list_jobs(self) -> JobListing: ...
-    async def list_executions(self, job: str, region: str) -> list[Execution]: ...
-
-
-class LogsSource(Protocol):
-    def list_pages(self, filter_: str = "", *, since: datetime | None = None,
-                   until: datetime | None = None, newest_first: bool = False,
-                   limit: int = 0, page_size: int = ...) -> AsyncIterator[list[LogEntry]]: ...
-
-
-class MetricsSource(Protocol):
-    async def log_error_counts(self, window_min: float, now: datetime | None = None
-                               ) -> dict[str, tuple[int, int]]: ...
-
-
-class PayloadLike(Protocol):
-    @property
-    def data(self) -> bytes: ...
-
-
-class SecretsSource(Protocol):
-    async def list_secrets(self, filter: str = "", *, with_versions: bool = True,
-                           versions_for: Collection[str] | None = None) -> list[Secret]: ...
-    async def fill_versions(self, secrets: Iterable[Secret]) -> list[Secret]: ...
-    async def access(self, secret: str, version: str = "latest") -> PayloadLike: ...
-
-
-class HealthLike(Protocol):
-    @property
-    def url(self) -> str: ...
-    @property
-    def status(self) -> int: ...
-    @property
-    def latency_ms(self) -> float: ...
-    @property
-    def error(self) -> str: ...
-
-
-class ProbesSource(Protocol):
-    async def credentials(self) -> CredentialsStatus: ...
-    async def database(self, instance: SqlInstance, password: str | None,
-                       timeout_s: float = ..., reader_password: str | None = ...
-                       ) -> DatabaseStatus: ...
-
-
 class DoctorBackend(Protocol):
     """What the doctor needs of the Backend (backend.py implements it)."""
 
     @property
     def settings(self) -> Settings: ...
-    async def run(self) -> RunSource: ...
+    async def run(self) -> ServicesSource: ...
     async def services(self) -> list[Service]: ...
     async def service_listing(self) -> ServiceListing: ...
-    async def jobs(self) -> JobsLike: ...
-    async def logs(self) -> LogsSource: ...
+    async def jobs(self) -> JobsSource: ...
+    async def logs(self) -> LogSource: ...
     async def monitoring(self) -> MetricsSource: ...
-    async def secrets(self) -> SecretsSource: ...
-    async def probes(self) -> ProbesSource: ...
-    async def health(self, service: Service, path: str = "") -> HealthLike: ...
+    async def secrets(self) -> SecretReader: ...
+    async def probes(self) -> Probes: ...
+    async def health(self, service: Service, path: str = "") -> HealthCheck: ...
 
 
 # ------------------------------------------------------------------ options and progress
@@ -301,7 +259,7 @@ class DoctorRun:
         services = [s for s in await self.services() if s.uri]
 
         async def probe(s: Service) -> HealthObservation:
-            r: HealthLike = await self.bounded(lambda: self.backend.health(s))
+            r: HealthCheck = await self.bounded(lambda: self.backend.health(s))
             return HealthObservation(s.name, r.url, r.status, r.latency_ms, r.error, s.ingress)
 
         observations = await asyncio.gather(*(probe(s) for s in services))

@@ -1,7 +1,7 @@
 """The doctor's secrets area: runs the secrets audit (audit/secrets_audit.py, issue 3)
 over the Secret Manager listing and passes its findings on; and reads DB passwords
 from Secret Manager for the database area. The adapter is reached through the
-runner's DoctorBackend protocol, since audit/ may not import gcp/.
+runner's DoctorBackend protocol (its SecretReader port), since audit/ may not import gcp/.
 """
 
 from __future__ import annotations

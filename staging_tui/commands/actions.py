@@ -9,14 +9,17 @@ it, progress on stderr. A read-only profile refuses (exit 2); a protected one al
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from staging_tui.audit_trail import AuditTrail
 from staging_tui.backend import Backend
+from staging_tui.commands.action_guard import (
+    add_confirm_options,
+    guard,
+    run_recorded,
+)
 from staging_tui.domain import ActionPlan, ActionProgress, ActionStage, Revision, Service
-from staging_tui.errors import ApiError, NotFound, StagingError
+from staging_tui.errors import NotFound, StagingError
 from staging_tui.render.action_plans import (
     audit_fields,
     plan_restart,
@@ -25,14 +28,10 @@ from staging_tui.render.action_plans import (
     preview_plain,
 )
 
-PREVIEW_ONLY = 3
-
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("service", metavar="SERVICE", help="Cloud Run service name")
-    p.add_argument("--yes", action="store_true", help="run it (without: print the preview, exit 3)")
-    p.add_argument("--confirm", metavar="SERVICE", default="",
-                   help="the service's name again: required with --yes in a protected profile")
+    add_confirm_options(p, "service", "SERVICE")
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -104,8 +103,8 @@ async def run_restart(args: argparse.Namespace, backend: Backend) -> int:
     return await _run(args, backend, service, plan_restart(service, datetime.now(UTC)))
 
 
-def _progress(p: ActionProgress) -> None:
-    text = {
+def _progress_text(p: ActionProgress) -> str:
+    return {
         ActionStage.SENT: f"operation {p.operation} started",
         ActionStage.CREATING: f"revision {p.revision} creating",
         ActionStage.READY: f"revision {p.revision} ready",
@@ -113,45 +112,20 @@ def _progress(p: ActionProgress) -> None:
         ActionStage.DONE: "traffic moved",
         ActionStage.FAILED: f"failed: {p.message}",
     }[p.stage]
-    print(f"  {text}", file=sys.stderr, flush=True)
 
 
 async def _run(args: argparse.Namespace, backend: Backend, service: Service,
                plan: ActionPlan) -> int:
     s = backend.settings
     print(preview_plain(plan, service.latest_ready_revision, environment=s.environment), end="")
-    fix = "use a profile with read_only = false" + (
-        " (--profile sandbox-actions)" if s.sandbox else "")
-    if not args.yes:
-        print("\npreview only: add --yes to run it"
-              + (f" (in a profile that allows it: {fix})" if not s.actions_allowed else ""),
-              file=sys.stderr)
-        return PREVIEW_ONLY
-    if not s.actions_allowed:
-        raise StagingError(f"profile {s.profile!r} is read-only: nothing was changed", fix)
-    if s.protected and args.confirm != plan.service:
-        raise StagingError(f"profile {s.profile!r} is protected: confirm with the service's name",
-                           f"add --confirm {plan.service}")
+    refused = guard(args, s, plan.service, "service", "nothing was changed")
+    if refused is not None:
+        return refused
     actions = await backend.run_actions()
-    trail = AuditTrail()
-    operation = ""
-
-    def progress(p: ActionProgress) -> None:
-        nonlocal operation
-        operation = operation or p.operation
-        _progress(p)
-
-    common: dict[str, Any] = dict(account=backend.account, profile=s.profile,
-                                  environment=s.environment)
-    try:
-        done = await actions.apply(plan, progress)
-    except ApiError as exc:
-        trail.record_service_action(audit_fields(plan), operation=operation,
-                                    outcome=f"failed: {exc.message}", **common)
-        print(f"staging-tui: {exc}", file=sys.stderr)
+    done = await run_recorded(backend, audit_fields(plan),
+                              lambda progress: actions.apply(plan, progress), _progress_text)
+    if done is None:
         return 1
-    trail.record_service_action(audit_fields(plan), operation=operation, outcome="ok",
-                                **common)
     shares = ", ".join(
         f"{t.percent}% {'LATEST' if t.latest else t.revision}" + (f" (tag {t.tag})" if t.tag else "")
         for t in done.traffic)

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from staging_tui.domain import (
     TUNNEL_FIXES,
@@ -39,6 +39,9 @@ from staging_tui.domain import (
 from staging_tui.errors import TunnelError
 from staging_tui.gcp.endpoints import Endpoints, quota_project_of
 from staging_tui.gcp.socket_pipe import SocketPipe, open_tls
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials as AuthCredentials
 
 DEFAULT_PORT = 5433
 PORT_SEARCH = 100
@@ -87,8 +90,13 @@ class ConnectorSession:
         context = await info.create_ssl_context(self.iam_auth)
         if ip_type.upper() == "AUTO":  # the first the instance has: public, private, PSC
             ip_type = next((t for t in ("PUBLIC", "PRIVATE", "PSC")
-                            if IPTypes._from_str(t).value in info.ip_addrs), "PUBLIC")
-        host = info.get_preferred_ip(IPTypes._from_str(ip_type))
+                            if IPTypes[t].value in info.ip_addrs), "PUBLIC")
+        try:  # by member name: PUBLIC is the enum's PRIMARY address
+            preferred = IPTypes[ip_type.upper()]
+        except KeyError:
+            raise ValueError(f"Incorrect value for ip_type, got {ip_type!r}. Want one of: "
+                             "'PUBLIC', 'PRIVATE', 'PSC'.") from None
+        host = info.get_preferred_ip(preferred)
         self.ip_type = ip_type.upper()
         self.database_version = str(getattr(info, "database_version", "") or "")
         return str(host), int(SERVER_PROXY_PORT), context, info.expiration
@@ -105,7 +113,7 @@ class ConnectorSession:
             await self._client.close()
 
 
-def _credentials(endpoints: Endpoints, iam_auth: bool) -> Any:
+def _credentials(endpoints: Endpoints, iam_auth: bool) -> AuthCredentials:
     if endpoints.sandbox and iam_auth:
         # IAM authn down-scopes and refreshes the credentials: give the sandbox's token
         # endpoint something to refresh.

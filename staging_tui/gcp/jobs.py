@@ -7,23 +7,18 @@ come newest first (by creation time, not name).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import run_v2
 from google.cloud.run_v2.services.executions.transports.grpc_asyncio import (
     ExecutionsGrpcAsyncIOTransport,
 )
 from google.cloud.run_v2.services.jobs.transports.grpc_asyncio import JobsGrpcAsyncIOTransport
-from google.longrunning import operations_pb2
-from google.protobuf import duration_pb2
 from google.rpc import code_pb2
 
-from staging_tui import errors
 from staging_tui.domain import (
     ActionProgress,
     ActionStage,
@@ -32,15 +27,18 @@ from staging_tui.domain import (
     Job,
     JobListing,
     JobRunPlan,
-    RegionFailure,
 )
-from staging_tui.errors import ConcurrentModification, OperationFailed
-from staging_tui.gcp.api_errors import call, map_api_error, mapped
+from staging_tui.errors import OperationFailed
 from staging_tui.gcp.endpoints import Endpoints
-from staging_tui.gcp.run import READ_RETRY, _conditions, _containers, _time
-from staging_tui.gcp.run_actions import MAX_OPERATION_S, WAIT_S
+from staging_tui.gcp.regions import gather_regions
+from staging_tui.gcp.run_actions import MAX_OPERATION_S, start_operation, wait_operation
+from staging_tui.gcp.run_fields import (
+    conditions_from_pb,
+    containers_from_pb,
+    list_all,
+    timestamp,
+)
 
-PAGE_SIZE = 500
 _REF = run_v2.ExecutionReference.CompletionStatus
 _BY_COMPLETION = {
     int(_REF.EXECUTION_SUCCEEDED): ExecutionStatus.SUCCEEDED,
@@ -72,8 +70,8 @@ def execution_from_pb(pb: Any) -> Execution:
         name=name, job=job, region=region, status=execution_status(pb),
         task_count=pb.task_count, succeeded=pb.succeeded_count, failed=pb.failed_count,
         running=pb.running_count, cancelled=pb.cancelled_count, retried=pb.retried_count,
-        create_time=_time(pb.create_time), start_time=_time(pb.start_time),
-        completion_time=_time(pb.completion_time), conditions=_conditions(pb.conditions),
+        create_time=timestamp(pb.create_time), start_time=timestamp(pb.start_time),
+        completion_time=timestamp(pb.completion_time), conditions=conditions_from_pb(pb.conditions),
         log_uri=pb.log_uri,
     )
 
@@ -83,14 +81,14 @@ def job_from_pb(pb: Any) -> Job:
     latest = pb.latest_created_execution
     task = pb.template.template
     return Job(
-        name=name, project=project, region=region, containers=_containers(task.containers),
+        name=name, project=project, region=region, containers=containers_from_pb(task.containers),
         task_count=pb.template.task_count, parallelism=pb.template.parallelism,
         max_retries=task.max_retries, execution_count=pb.execution_count,
         latest_execution=latest.name.rsplit("/", 1)[-1],
         latest_status=_BY_COMPLETION.get(latest.completion_status, ExecutionStatus.UNKNOWN)
         if latest.name else ExecutionStatus.UNKNOWN,
-        latest_completed=_time(latest.completion_time),
-        create_time=_time(pb.create_time), update_time=_time(pb.update_time),
+        latest_completed=timestamp(latest.completion_time),
+        create_time=timestamp(pb.create_time), update_time=timestamp(pb.update_time),
         last_modifier=pb.last_modifier, service_account=task.service_account,
         labels=dict(pb.labels), etag=pb.etag,
     )
@@ -115,47 +113,19 @@ class JobsAdapter:
 
     async def list_jobs(self) -> JobListing:
         regions = await self._regions()
-        results = await asyncio.gather(*(self._list_region(r) for r in regions),
-                                       return_exceptions=True)
-        jobs: list[Job] = []
-        failures: list[RegionFailure] = []
-        for region, result in zip(regions, results, strict=True):
-            if isinstance(result, errors.StagingError):
-                failures.append(RegionFailure(region, getattr(result, "code", ""),
-                                              result.message, result.fix))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                jobs.extend(result)
-        if failures and len(failures) == len(regions):
-            first = results[0]
-            assert isinstance(first, errors.StagingError)
-            raise first
+        jobs, failures = await gather_regions(regions, self._list_region)
         jobs.sort(key=lambda j: (j.name, j.region))
-        return JobListing(tuple(jobs), tuple(failures))
+        return JobListing(tuple(jobs), failures)
 
     async def _list_region(self, region: str) -> list[Job]:
-        parent = f"projects/{self.project}/locations/{region}"
-        out: list[Job] = []
-        async with mapped(parent):
-            pager = await self._jobs.list_jobs(
-                request=run_v2.ListJobsRequest(parent=parent, page_size=PAGE_SIZE),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                out.extend(job_from_pb(pb) for pb in type(response).pb(response).jobs)
-        return out
+        return await list_all(self._jobs.list_jobs, run_v2.ListJobsRequest,
+                              f"projects/{self.project}/locations/{region}", "jobs", job_from_pb)
 
     async def list_executions(self, job: str, region: str) -> list[Execution]:
         """Executions of one job, newest first."""
-        parent = f"projects/{self.project}/locations/{region}/jobs/{job}"
-        out: list[Execution] = []
-        async with mapped(parent):
-            pager = await self._executions.list_executions(
-                request=run_v2.ListExecutionsRequest(parent=parent, page_size=PAGE_SIZE),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                out.extend(execution_from_pb(pb)
-                           for pb in type(response).pb(response).executions)
+        out = await list_all(self._executions.list_executions, run_v2.ListExecutionsRequest,
+                             f"projects/{self.project}/locations/{region}/jobs/{job}",
+                             "executions", execution_from_pb)
         return sorted(out, key=lambda e: (e.create_time or datetime.min.replace(tzinfo=UTC),
                                           e.name), reverse=True)
 
@@ -165,17 +135,9 @@ class JobsAdapter:
         execution's name), then DONE, or FAILED with Google's message (OperationFailed)."""
         report = on_progress or (lambda _p: None)
         full = f"projects/{plan.project}/locations/{plan.region}/jobs/{plan.job}"
-        try:
-            operation = await self._jobs.run_job(
-                request=run_v2.RunJobRequest(name=full, etag=plan.etag))
-        except gexc.Aborted as exc:
-            raise ConcurrentModification(
-                f"{plan.job} changed since this preview (someone else updated it): nothing "
-                "was run", "reload the jobs, look at it, and preview again",
-                resource=full) from exc
-        except gexc.GoogleAPIError as exc:
-            raise map_api_error(exc, resource=full) from None
-        raw: operations_pb2.Operation = operation.operation
+        raw = await start_operation(
+            lambda: self._jobs.run_job(request=run_v2.RunJobRequest(name=full, etag=plan.etag)),
+            target=plan.job, nothing="nothing was run", reload="the jobs", resource=full)
         name = raw.name
         report(ActionProgress(ActionStage.SENT, name))
         execution = run_v2.Execution.pb()()
@@ -184,17 +146,7 @@ class JobsAdapter:
         report(ActionProgress(ActionStage.RUNNING, name, short))
         deadline = time.monotonic() + MAX_OPERATION_S
         while not raw.done:
-            if time.monotonic() > deadline:
-                raise OperationFailed(
-                    f"operation {name} still running after {MAX_OPERATION_S // 60} minutes",
-                    "watch it in the Cloud console; nothing was cancelled", operation=name,
-                    code="DEADLINE_EXCEEDED")
-            answer: Any = await call(lambda: self._jobs.wait_operation(
-                request=operations_pb2.WaitOperationRequest(
-                    name=name, timeout=duration_pb2.Duration(seconds=WAIT_S))))
-            # As for services: the generated WaitOperation stub returns the bytes.
-            raw = (operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes)
-                   else answer)
+            raw = await wait_operation(self._jobs, name, deadline)
         if raw.HasField("error"):
             report(ActionProgress(ActionStage.FAILED, name, short, raw.error.message))
             raise OperationFailed(

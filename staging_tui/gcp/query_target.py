@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from staging_tui.gcp.ports import TunnelControl
+from staging_tui.ports import TunnelControl
 
 
 @dataclass(frozen=True, slots=True)

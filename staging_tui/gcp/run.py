@@ -6,14 +6,12 @@ is several times slower, which shows with thousands of services.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 from google.api_core import exceptions as gexc
-from google.api_core import retry_async
 from google.cloud import run_v2
 from google.cloud.run_v2.services.revisions.transports.grpc_asyncio import (
     RevisionsGrpcAsyncIOTransport,
@@ -22,98 +20,36 @@ from google.cloud.run_v2.services.services.transports.grpc_asyncio import (
     ServicesGrpcAsyncIOTransport,
 )
 
-from staging_tui import errors
 from staging_tui.domain import (
-    Condition,
     ConditionState,
-    Container,
-    EnvVar,
     Readiness,
-    RegionFailure,
     Revision,
-    SecretRef,
     SecretVolume,
     Service,
     ServiceListing,
     TrafficTarget,
 )
-from staging_tui.gcp.api_errors import call, mapped, transient
+from staging_tui.gcp.api_errors import call, mapped
 from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.gcp.regions import gather_regions
+from staging_tui.gcp.run_fields import (
+    CONDITION_STATE,
+    READ_RETRY,
+    conditions_from_pb,
+    containers_from_pb,
+    list_all,
+    secret_ref,
+    timestamp,
+)
 
-PAGE_SIZE = 500
 ALL_REGIONS = "all"
 INVOKER_ROLE = "roles/run.invoker"
-# Reads retry transient UNAVAILABLE briefly, then surface the error in the pane (whose
-# own auto-refresh backs off) instead of the library's default of a long silent retry.
-# An UNAVAILABLE from the auth plugin (expired ADC) is not transient: never retried.
-READ_RETRY = retry_async.AsyncRetry(
-    initial=0.1, maximum=1.0, multiplier=2.0, timeout=3.0, predicate=transient,
-)
-_STATE = {
-    1: ConditionState.PENDING,
-    2: ConditionState.RECONCILING,
-    3: ConditionState.FAILED,
-    4: ConditionState.SUCCEEDED,
-}
 _INGRESS = {1: "all", 2: "internal", 3: "internal-and-cloud-load-balancing", 4: "none"}
 _LATEST = int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST)
 
 
-def _time(ts: Any) -> datetime | None:
-    if not ts.seconds and not ts.nanos:
-        return None
-    return datetime.fromtimestamp(ts.seconds + ts.nanos / 1e9, UTC)
-
-
 def _short(name: str) -> str:
     return name.rsplit("/", 1)[-1]
-
-
-_REASONS: dict[str, Any] = {
-    "reason": run_v2.Condition.CommonReason,
-    "revision_reason": run_v2.Condition.RevisionReason,
-    "execution_reason": run_v2.Condition.ExecutionReason,
-}
-
-
-def enum_name(enum: Any, value: int) -> str:
-    """An enum value's name; a value this library does not know yet (a newer API)
-    reads as e.g. "RevisionReason(999)" instead of raising ValueError."""
-    try:
-        return str(enum(value).name)
-    except ValueError:
-        return f"{enum.__name__}({value})"
-
-
-def _reason(c: Any) -> str:
-    """The condition's reason, whichever of the `reasons` oneof is set."""
-    which = c.WhichOneof("reasons")
-    value = getattr(c, which) if which else 0
-    return enum_name(_REASONS[which], value) if which and value else ""
-
-
-def _conditions(raw: Any) -> tuple[Condition, ...]:
-    return tuple(
-        Condition(
-            type=c.type_,
-            state=_STATE.get(c.state, ConditionState.UNKNOWN),
-            message=c.message,
-            reason=_reason(c),
-            severity=enum_name(run_v2.Condition.Severity, c.severity) if c.severity else "",
-            last_transition=_time(c.last_transition_time),
-        )
-        for c in raw
-    )
-
-
-def secret_ref(secret: str, version: str) -> SecretRef:
-    """A reference as Cloud Run holds it: `NAME`, or `projects/P/secrets/NAME` (P an id or,
-    as Terraform and Pulumi write it, the project number)."""
-    project = ""
-    if secret.startswith("projects/"):
-        parts = secret.split("/")
-        project, secret = parts[1], parts[-1]
-    return SecretRef(secret, version or "latest", project)
 
 
 def _secret_volumes(template: Any) -> tuple[SecretVolume, ...]:
@@ -128,30 +64,8 @@ def _secret_volumes(template: Any) -> tuple[SecretVolume, ...]:
     return tuple(out)
 
 
-def _containers(raw: Any) -> tuple[Container, ...]:
-    out = []
-    for c in raw:
-        env = []
-        for e in c.env:
-            if e.HasField("value_source"):
-                ref = e.value_source.secret_key_ref
-                env.append(EnvVar(e.name, secret=secret_ref(ref.secret, ref.version)))
-            else:
-                env.append(EnvVar(e.name, e.value))
-        limits = c.resources.limits
-        out.append(Container(
-            name=c.name,
-            image=c.image,
-            env=tuple(env),
-            cpu=limits.get("cpu", ""),
-            memory=limits.get("memory", ""),
-            ports=tuple(p.container_port for p in c.ports),
-        ))
-    return tuple(out)
-
-
 def readiness_of(terminal: Any, reconciling: bool) -> Readiness:
-    state = _STATE.get(terminal.state)
+    state = CONDITION_STATE.get(terminal.state)
     if state is ConditionState.FAILED:
         return Readiness.FAILED
     if reconciling or state in (ConditionState.PENDING, ConditionState.RECONCILING):
@@ -164,7 +78,7 @@ def readiness_of(terminal: Any, reconciling: bool) -> Readiness:
 def service_from_pb(pb: Any) -> Service:
     _, project, _, region, _, name = pb.name.split("/")
     terminal = pb.terminal_condition
-    conditions = _conditions([terminal, *pb.conditions]) if terminal.type_ else _conditions(
+    conditions = conditions_from_pb([terminal, *pb.conditions]) if terminal.type_ else conditions_from_pb(
         pb.conditions)
     return Service(
         name=name,
@@ -178,14 +92,14 @@ def service_from_pb(pb: Any) -> Service:
         traffic=tuple(
             TrafficTarget(t.revision, t.percent, t.tag, t.type_ == _LATEST) for t in pb.traffic
         ),
-        containers=_containers(pb.template.containers),
+        containers=containers_from_pb(pb.template.containers),
         min_instances=pb.template.scaling.min_instance_count,
         max_instances=pb.template.scaling.max_instance_count,
         ingress=_INGRESS.get(pb.ingress, "all"),
         creator=pb.creator,
         last_modifier=pb.last_modifier,
-        create_time=_time(pb.create_time),
-        update_time=_time(pb.update_time),
+        create_time=timestamp(pb.create_time),
+        update_time=timestamp(pb.update_time),
         service_account=pb.template.service_account,
         labels=dict(pb.labels),
         invoker_iam_disabled=pb.invoker_iam_disabled,
@@ -202,16 +116,16 @@ def service_from_pb(pb: Any) -> Service:
 
 
 def revision_from_pb(pb: Any) -> Revision:
-    conditions = _conditions(pb.conditions)
+    conditions = conditions_from_pb(pb.conditions)
     ready = next((c for c in pb.conditions if c.type_ == "Ready"), None)
     readiness = readiness_of(ready, pb.reconciling) if ready is not None else Readiness.UNKNOWN
     return Revision(
         name=_short(pb.name),
         service=_short(pb.service),
         readiness=readiness,
-        create_time=_time(pb.create_time),
+        create_time=timestamp(pb.create_time),
         conditions=conditions,
-        containers=_containers(pb.containers),
+        containers=containers_from_pb(pb.containers),
         min_instances=pb.scaling.min_instance_count,
         max_instances=pb.scaling.max_instance_count,
         service_account=pb.service_account,
@@ -278,24 +192,9 @@ class RunAdapter:
     async def list_listing(self) -> ServiceListing:
         """Services of every region; a failing region is reported, not fatal."""
         regions = await self.locations()
-        results = await asyncio.gather(*(self._list_region(r) for r in regions),
-                                       return_exceptions=True)
-        services: list[Service] = []
-        failures: list[RegionFailure] = []
-        for region, result in zip(regions, results, strict=True):
-            if isinstance(result, errors.StagingError):
-                failures.append(RegionFailure(region, getattr(result, "code", ""),
-                                              result.message, result.fix))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                services.extend(result)
-        if failures and not services and len(failures) == len(regions):
-            first = results[0]
-            assert isinstance(first, errors.StagingError)
-            raise first
+        services, failures = await gather_regions(regions, self._list_region)
         services.sort(key=lambda s: (s.name, s.region))
-        return ServiceListing(tuple(services), tuple(failures))
+        return ServiceListing(tuple(services), failures)
 
     @property
     def services_client(self) -> run_v2.ServicesAsyncClient:
@@ -308,15 +207,9 @@ class RunAdapter:
         return list((await self.list_listing()).services)
 
     async def _list_region(self, region: str) -> list[Service]:
-        parent = f"projects/{self.project}/locations/{region}"
-        out: list[Service] = []
-        async with mapped(parent):
-            pager = await self._services.list_services(
-                request=run_v2.ListServicesRequest(parent=parent, page_size=PAGE_SIZE),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                out.extend(service_from_pb(pb) for pb in type(response).pb(response).services)
-        return out
+        return await list_all(self._services.list_services, run_v2.ListServicesRequest,
+                              f"projects/{self.project}/locations/{region}", "services",
+                              service_from_pb)
 
     async def get_service(self, name: str, region: str = "") -> Service:
         full = f"projects/{self.project}/locations/{await self._region(region)}/services/{name}"
@@ -336,13 +229,8 @@ class RunAdapter:
         """Revisions of one service, newest first."""
         parent = (f"projects/{self.project}/locations/{await self._region(region)}"
                   f"/services/{service}")
-        out: list[Revision] = []
-        async with mapped(parent):
-            pager = await self._revisions.list_revisions(
-                request=run_v2.ListRevisionsRequest(parent=parent, page_size=PAGE_SIZE),
-                retry=READ_RETRY)
-            async for response in pager.pages:
-                out.extend(revision_from_pb(pb) for pb in type(response).pb(response).revisions)
+        out = await list_all(self._revisions.list_revisions, run_v2.ListRevisionsRequest,
+                             parent, "revisions", revision_from_pb)
         # Google documents no order, and names need not sort by age (--revision-suffix).
         return sorted(out, key=_created, reverse=True)
 

@@ -10,7 +10,7 @@ the client's default 1 s -> 60 s polling back-off.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -40,6 +40,41 @@ _LATEST = int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_
 _REVISION = int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION)
 _RECONCILING = int(run_v2.Condition.State.CONDITION_RECONCILING)
 Progress = Callable[[ActionProgress], None]
+
+
+async def start_operation(send: Callable[[], Awaitable[Any]], *, target: str, nothing: str,
+                          reload: str, resource: str) -> operations_pb2.Operation:
+    """Send the update (or run) that starts a long-running operation, carrying the etag
+    previewed: Google refusing it (ABORTED) means `target` changed since the preview."""
+    try:
+        operation = await send()
+    except gexc.Aborted as exc:
+        raise ConcurrentModification(
+            f"{target} changed since this preview (someone else updated it): {nothing}",
+            f"reload {reload}, look at it, and preview again", resource=resource) from exc
+    except gexc.GoogleAPIError as exc:
+        raise map_api_error(exc, resource=resource) from None
+    raw: operations_pb2.Operation = operation.operation
+    return raw
+
+
+async def wait_operation(client: Any, name: str, deadline: float,
+                         on_call: Callable[[], None] | None = None) -> operations_pb2.Operation:
+    """One WaitOperation long-poll (WAIT_S) of the running operation `name`: its newer
+    state. Past `deadline` (time.monotonic()) it gives up watching: OperationFailed."""
+    if time.monotonic() > deadline:
+        raise OperationFailed(
+            f"operation {name} still running after {MAX_OPERATION_S // 60} minutes",
+            "watch it in the Cloud console; nothing was cancelled", operation=name,
+            code="DEADLINE_EXCEEDED")
+    if on_call is not None:
+        on_call()
+    answer: Any = await call(lambda: client.wait_operation(
+        request=operations_pb2.WaitOperationRequest(
+            name=name, timeout=duration_pb2.Duration(seconds=WAIT_S))))
+    # google-cloud-run's generated WaitOperation stub has no response deserializer
+    # (GetOperation's has): it hands back the Operation's bytes.
+    return operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes) else answer
 
 
 def traffic_pb(targets: tuple[TrafficTarget, ...]) -> list[Any]:
@@ -110,6 +145,9 @@ class RunActions:
     async def close(self) -> None:
         await self._services.transport.close()  # type: ignore[no-untyped-call]
 
+    def _count_call(self) -> None:
+        self.calls += 1
+
     async def read(self, name: str, region: str) -> tuple[Service, object]:
         """The service to plan from, and its raw message for `apply(base=...)`: the console
         reads it once for the preview, so the confirmed action goes straight to the update."""
@@ -136,17 +174,11 @@ class RunActions:
         for field in ("traffic_statuses", "conditions", "terminal_condition"):
             wanted.ClearField(field)
         self.calls += 1
-        try:
-            operation = await self._services.update_service(
-                request=run_v2.UpdateServiceRequest(service=run_v2.Service.wrap(wanted)))
-        except gexc.Aborted as exc:
-            raise ConcurrentModification(
-                f"{plan.service} changed since this preview (someone else updated it): "
-                "nothing was changed", "reload the service, look at it, and preview again",
-                resource=full) from exc
-        except gexc.GoogleAPIError as exc:
-            raise map_api_error(exc, resource=full) from None
-        raw: operations_pb2.Operation = operation.operation
+        raw = await start_operation(
+            lambda: self._services.update_service(
+                request=run_v2.UpdateServiceRequest(service=run_v2.Service.wrap(wanted))),
+            target=plan.service, nothing="nothing was changed", reload="the service",
+            resource=full)
         return await self._watch(plan, raw, report)
 
     async def _watch(self, plan: ActionPlan, raw: operations_pb2.Operation,
@@ -166,19 +198,7 @@ class RunActions:
                     report(ActionProgress(ActionStage.READY, name, last[1]))
                 report(ActionProgress(stage[0], name, stage[1]))
                 last = stage
-            if time.monotonic() > deadline:
-                raise OperationFailed(
-                    f"operation {name} still running after {MAX_OPERATION_S // 60} minutes",
-                    "watch it in the Cloud console; nothing was cancelled", operation=name,
-                    code="DEADLINE_EXCEEDED")
-            self.calls += 1
-            answer: Any = await call(lambda: self._services.wait_operation(
-                request=operations_pb2.WaitOperationRequest(
-                    name=name, timeout=duration_pb2.Duration(seconds=WAIT_S))))
-            # google-cloud-run's generated WaitOperation stub has no response deserializer
-            # (GetOperation's has): it hands back the Operation's bytes.
-            raw = (operations_pb2.Operation.FromString(answer) if isinstance(answer, bytes)
-                   else answer)
+            raw = await wait_operation(self._services, name, deadline, self._count_call)
         if raw.HasField("error"):
             code = code_pb2.Code.Name(raw.error.code)
             report(ActionProgress(ActionStage.FAILED, name, _short(service.latest_created_revision),

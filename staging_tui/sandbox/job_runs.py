@@ -26,7 +26,7 @@ from google.rpc import code_pb2, status_pb2
 
 from staging_tui.sandbox.jobs_api import _COMPLETION, JOBS, RAW, JobsState, execution_id
 from staging_tui.sandbox.rpc import service_handler, unary
-from staging_tui.sandbox.run_api import COND, _condition, _ts
+from staging_tui.sandbox.run_api import COND, condition_pb, timestamp_pb
 from staging_tui.sandbox.run_operations import Operations
 from staging_tui.sandbox.scenario import parse_duration
 from staging_tui.sandbox.server_context import SandboxContext
@@ -65,15 +65,15 @@ class JobRunner:
         execution = RAW["Execution"](
             name=f"{req.name}/executions/{ex_name}",
             uid=hashlib.md5(f"{req.name}/{number}".encode()).hexdigest(),
-            job=short, generation=1, create_time=_ts(now), start_time=_ts(now),
+            job=short, generation=1, create_time=timestamp_pb(now), start_time=timestamp_pb(now),
             task_count=tasks, template=job.template.template, observed_generation=1,
             running_count=tasks, reconciling=True,
             log_uri=f"https://console.cloud.google.com/logs/viewer?project={self.state.scenario.project}",
             etag=f'"{hashlib.sha1(ex_name.encode()).hexdigest()[:16]}"',
         )
-        execution.conditions.extend([_condition("Completed", None, when=now),
-                                     _condition("ResourcesAvailable", True, when=now),
-                                     _condition("Started", True, when=now)])
+        execution.conditions.extend([condition_pb("Completed", None, when=now),
+                                     condition_pb("ResourcesAvailable", True, when=now),
+                                     condition_pb("Started", True, when=now)])
         executions.append(execution)
         job.execution_count = len(executions)
         ref = job.latest_created_execution
@@ -96,8 +96,8 @@ class JobRunner:
         tasks = execution.task_count
         execution.running_count = 0
         execution.reconciling = False
-        execution.completion_time.CopyFrom(_ts(done))
-        completed = _condition("Completed", not failure, failure, when=done)
+        execution.completion_time.CopyFrom(timestamp_pb(done))
+        completed = condition_pb("Completed", not failure, failure, when=done)
         if failure:
             completed.execution_reason = int(COND.ExecutionReason.NON_ZERO_EXIT_CODE)
             execution.failed_count = tasks

@@ -38,7 +38,7 @@ from google.cloud import run_v2
 from staging_tui.sandbox.log_generator import STDERR_LOG, STDOUT_LOG, LogEntryPb
 from staging_tui.sandbox.logging_api import SHARED_KEY as LOGS_KEY
 from staging_tui.sandbox.rpc import page, service_handler, unary
-from staging_tui.sandbox.run_api import COND, PB, _condition, _env, _ts
+from staging_tui.sandbox.run_api import COND, PB, condition_pb, env_pb, timestamp_pb
 from staging_tui.sandbox.scenario import Scenario, parse_duration
 from staging_tui.sandbox.server_context import SandboxContext
 
@@ -77,7 +77,7 @@ class JobsState:
             containers=[PB["Container"](
                 name=name,
                 image=str(spec.get("image", f"{region}-docker.pkg.dev/{sc.project}/jobs/{name}")),
-                env=_env(spec.get("env", {})),
+                env=env_pb(spec.get("env", {})),
                 resources=PB["ResourceRequirements"](limits={
                     "cpu": str(spec.get("cpu", "1")), "memory": str(spec.get("memory", "512Mi"))}),
             )],
@@ -105,15 +105,15 @@ class JobsState:
             uid=hashlib.md5(full.encode()).hexdigest(),
             generation=1,
             labels=dict(spec.get("labels", {})),
-            create_time=_ts(created),
-            update_time=_ts(updated),
+            create_time=timestamp_pb(created),
+            update_time=timestamp_pb(updated),
             creator=str(spec.get("creator", "deployer@example.com")),
             last_modifier=str(spec.get("last_modifier", "deployer@example.com")),
             template=RAW["ExecutionTemplate"](task_count=tasks,
                                               parallelism=int(spec.get("parallelism", 0)),
                                               template=task),
             observed_generation=1,
-            terminal_condition=_condition("Ready", True, when=updated),
+            terminal_condition=condition_pb("Ready", True, when=updated),
             execution_count=len(executions),
             latest_created_execution=reference,
             etag=f'"{hashlib.sha1(full.encode()).hexdigest()[:16]}"',
@@ -137,8 +137,8 @@ class JobsState:
             uid=hashlib.md5(ex_name.encode()).hexdigest(),
             job=job,
             generation=1,
-            create_time=_ts(started - timedelta(seconds=5)),
-            start_time=_ts(started),
+            create_time=timestamp_pb(started - timedelta(seconds=5)),
+            start_time=timestamp_pb(started),
             task_count=tasks,
             template=task,
             observed_generation=1,
@@ -152,8 +152,8 @@ class JobsState:
             etag=f'"{hashlib.sha1(ex_name.encode()).hexdigest()[:16]}"',
         )
         if status != "running":
-            execution.completion_time.CopyFrom(_ts(done))
-        completed = _condition("Completed", {"succeeded": True, "running": None}.get(status, False),
+            execution.completion_time.CopyFrom(timestamp_pb(done))
+        completed = condition_pb("Completed", {"succeeded": True, "running": None}.get(status, False),
                                message if status == "failed" else "", when=done)
         if status == "failed":
             completed.execution_reason = int(COND.ExecutionReason.NON_ZERO_EXIT_CODE)
@@ -161,8 +161,8 @@ class JobsState:
             completed.execution_reason = int(COND.ExecutionReason.CANCELLED)
         execution.conditions.extend([
             completed,
-            _condition("ResourcesAvailable", True, when=started),
-            _condition("Started", True, when=started),
+            condition_pb("ResourcesAvailable", True, when=started),
+            condition_pb("Started", True, when=started),
         ])
         lines = run.get("logs") or [f"Starting {job} ({ex_name})"] + (
             [message] if status == "failed" else [f"{job} finished"])
@@ -188,8 +188,8 @@ class JobsState:
                           f"{STDERR_LOG if severity == 'ERROR' else STDOUT_LOG}")
             e.severity = 500 if severity == "ERROR" else 200
             e.text_payload = line
-            e.timestamp.CopyFrom(_ts(when))
-            e.receive_timestamp.CopyFrom(_ts(when))
+            e.timestamp.CopyFrom(timestamp_pb(when))
+            e.receive_timestamp.CopyFrom(timestamp_pb(when))
             e.insert_id = f"job{n:08d}"
             store.write(e)
 

@@ -39,7 +39,7 @@ INGRESS = {
 }
 
 
-def _ts(dt: Any) -> timestamp_pb2.Timestamp:
+def timestamp_pb(dt: Any) -> timestamp_pb2.Timestamp:
     ts = timestamp_pb2.Timestamp()
     ts.FromDatetime(dt)
     return ts
@@ -62,7 +62,7 @@ def _secret_volumes(specs: list[Mapping[str, Any]]) -> list[Any]:
     ) for i, v in enumerate(specs)]
 
 
-def _env(table: Mapping[str, Any]) -> list[Any]:
+def env_pb(table: Mapping[str, Any]) -> list[Any]:
     out = []
     for name, value in table.items():
         if isinstance(value, Mapping):
@@ -75,7 +75,7 @@ def _env(table: Mapping[str, Any]) -> list[Any]:
     return out
 
 
-def _condition(kind: str, ok: bool | None, message: str = "", reason: str | int = "",
+def condition_pb(kind: str, ok: bool | None, message: str = "", reason: str | int = "",
                when: Any = None, severity: str = "") -> Any:
     """A Run v2 Condition. `reason` is a CommonReason or RevisionReason name (set in
     the matching member of the `reasons` oneof) or a raw CommonReason number, as a
@@ -95,7 +95,7 @@ def _condition(kind: str, ok: bool | None, message: str = "", reason: str | int 
     if severity:
         cond.severity = int(COND.Severity.__members__[severity])
     if when is not None:
-        cond.last_transition_time.CopyFrom(_ts(when))
+        cond.last_transition_time.CopyFrom(timestamp_pb(when))
     return cond
 
 
@@ -107,14 +107,14 @@ def _revision_conditions(ready: bool | None, msg: str, reason: str | int, servin
     that serves no traffic (not a failure)."""
     failed_reason = reason or "HEALTH_CHECK_CONTAINER_ERROR"
     conditions = [
-        _condition("Ready", ready, msg, "" if ready else failed_reason if ready is False
+        condition_pb("Ready", ready, msg, "" if ready else failed_reason if ready is False
                    else "PENDING", when),
-        _condition("ResourcesAvailable", True, when=when),
-        _condition("ContainerHealthy", ready, msg, "" if ready or ready is None
+        condition_pb("ResourcesAvailable", True, when=when),
+        condition_pb("ContainerHealthy", ready, msg, "" if ready or ready is None
                    else failed_reason, when, severity="" if ready else "ERROR"),
     ]
     if ready and not serving:
-        conditions.append(_condition("Active", False, "Revision retired.", "RETIRED", when,
+        conditions.append(condition_pb("Active", False, "Revision retired.", "RETIRED", when,
                                      severity="INFO"))
     return conditions
 
@@ -149,7 +149,7 @@ class RunState:
         container = PB["Container"](
             name=str(spec.get("container", name)),
             image=str(spec.get("image", f"{region}-docker.pkg.dev/{scenario.project}/apps/{name}:latest")),
-            env=_env(spec.get("env", {})),
+            env=env_pb(spec.get("env", {})),
             resources=PB["ResourceRequirements"](
                 limits={"cpu": str(spec.get("cpu", "1")), "memory": str(spec.get("memory", "512Mi"))}
             ),
@@ -183,8 +183,8 @@ class RunState:
                 uid=hashlib.md5(rname.encode()).hexdigest(),
                 generation=number,
                 service=full,
-                create_time=_ts(when),
-                update_time=_ts(when),
+                create_time=timestamp_pb(when),
+                update_time=timestamp_pb(when),
                 containers=[container],
                 scaling=PB["RevisionScaling"](min_instance_count=min_i, max_instance_count=max_i),
                 service_account=account,
@@ -228,8 +228,8 @@ class RunState:
             uid=hashlib.md5(full.encode()).hexdigest(),
             generation=count,
             labels=dict(spec.get("labels", {})),
-            create_time=_ts(created),
-            update_time=_ts(updated),
+            create_time=timestamp_pb(created),
+            update_time=timestamp_pb(updated),
             creator=str(spec.get("creator", "deployer@example.com")),
             last_modifier=str(spec.get("last_modifier", "deployer@example.com")),
             ingress=int(INGRESS.get(str(spec.get("ingress", "all")), INGRESS["all"])),
@@ -244,11 +244,11 @@ class RunState:
             traffic=traffic,
             # While reconciling, observed_generation lags generation (service.proto).
             observed_generation=count - 1 if deploying else count,
-            terminal_condition=_condition("Ready", service_ok, service_msg, when=updated),
+            terminal_condition=condition_pb("Ready", service_ok, service_msg, when=updated),
             conditions=[
-                _condition("ConfigurationsReady", service_ok, service_msg, when=updated,
+                condition_pb("ConfigurationsReady", service_ok, service_msg, when=updated,
                            severity="" if service_ok else "ERROR"),
-                _condition("RoutesReady", True, when=updated),
+                condition_pb("RoutesReady", True, when=updated),
             ],
             latest_ready_revision=f"{full}/revisions/{ready_name}" if ready_name else "",
             latest_created_revision=f"{full}/revisions/{created_name}",

@@ -27,6 +27,7 @@ from staging_tui.domain import ActionPlan, Severity
 from staging_tui.process_memory import TRIM_EVERY_S, freeze_start_up, release_free_memory, thaw
 from staging_tui.render.command_line import parse
 from staging_tui.ui.command_actions import CommandNames, pane_actions, run_command
+from staging_tui.ui.malloc_policy import fix_mmap_threshold
 from staging_tui.ui.panes import PANES, prewarm
 
 # The app's GC policy, decided here for the whole process (make_app's `gc_thresholds`).
@@ -83,6 +84,8 @@ class StagingApp(App[int]):
         await super().on_event(event)
 
     def on_mount(self) -> None:
+        if self.gc_thresholds is not None:  # the app's memory policy (not for --gc default)
+            fix_mmap_threshold()
         before = gc.get_threshold()
         if self.gc_thresholds is not None and before[0] < self.gc_thresholds[0]:
             self._gc_before = before

@@ -33,7 +33,7 @@ from staging_tui.ui.widgets.status_line import StatusLine
 from staging_tui.ui.widgets.tunnel_view import TunnelDetail, TunnelTable
 
 if TYPE_CHECKING:
-    from staging_tui.gcp.ports import TunnelControl
+    from staging_tui.ports import TunnelControl
 
 IP_TYPES = ("auto", "PUBLIC", "PRIVATE", "PSC")
 

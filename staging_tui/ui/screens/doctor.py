@@ -1,5 +1,10 @@
 """The Doctor pane: the staging checks, run concurrently with progress, grouped by area
-with ✓ / ⚠ / ✗; Enter shows evidence and fix, `g` goes to the place, `r` re-runs."""
+with ✓ / ⚠ / ✗; Enter shows evidence and fix, `g` goes to the place, `r` re-runs.
+
+A run costs quota (every check's calls), so the pane runs on demand under a
+`Refresh(0)` schedule: a run that could not gather an area (an API error, a spent
+quota) counts as a failed load and is retried by itself after a back-off (from
+RETRY_S, doubling); the freshness beside the status line says when the checks ran."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from staging_tui.audit.runner import AreaProgress, DoctorRun
 from staging_tui.domain import Finding, Level, Service, Severity
 from staging_tui.errors import StagingError
 from staging_tui.exit_codes import FINDINGS, OK
+from staging_tui.model.refresh import Refresh
 from staging_tui.render.doctor import (
     STYLE,
     SYMBOL,
@@ -23,8 +29,22 @@ from staging_tui.render.doctor import (
     summary_line,
 )
 from staging_tui.ui.screens.base import PaneScreen
+from staging_tui.ui.widgets.freshness import Freshness, StatusRow
 from staging_tui.ui.widgets.nav_table import NavTable
 from staging_tui.ui.widgets.status_line import StatusLine
+
+RETRY_S = 60.0  # a run whose areas could not be gathered: first retry (then doubling)
+
+
+def incomplete_run(findings: list[Finding]) -> StagingError | None:
+    """The run could not gather some areas (their `.gather` findings say why): an
+    error naming them, with the first one's fix; None when every area was read."""
+    failed = [f for f in findings if f.check_id.endswith(".gather")]
+    if not failed:
+        return None
+    names = ", ".join(f.area for f in failed)
+    return StagingError(f"could not gather {names}: {failed[0].evidence}",
+                        failed[0].fix or "see the area's finding (Enter)")
 
 
 class DoctorScreen(PaneScreen):
@@ -44,14 +64,18 @@ class DoctorScreen(PaneScreen):
         self.findings: list[Finding] = []
         self.running: set[str] = set()
         self.services: list[Service] = []
-        self._rows: list[Finding | None] = []
+        self.finding_rows: list[Finding | None] = []  # per table row; None: an area header
         self.progress_events = 0
+        self.refresh_schedule = Refresh(0, retry_s=RETRY_S)  # on demand: a run costs quota
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="doctor-progress")
         yield NavTable(id="doctor-table", show_header=False, zebra_stripes=False,
-                       skip=lambda row: 0 <= row < len(self._rows) and self._rows[row] is None)
-        yield StatusLine(id="doctor-status")
+                       skip=lambda row: (0 <= row < len(self.finding_rows)
+                                         and self.finding_rows[row] is None))
+        yield StatusRow(StatusLine(id="doctor-status"),
+                        Freshness(self.refresh_schedule, self.now, self.run_checks,
+                                  id="doctor-freshness"))
 
     def on_mount(self) -> None:
         table = self.query_one("#doctor-table", DataTable)
@@ -63,23 +87,26 @@ class DoctorScreen(PaneScreen):
 
     @work(exclusive=True, group="doctor-run", exit_on_error=False)
     async def run_checks(self) -> None:
+        """One run under the pane's schedule (never two at once; an incomplete run
+        backs off and retries); the findings stay, the status line says what failed."""
+        error = await self.refresh_schedule.run(self._run_once, self.now)
+        if error is not None:
+            self.query_one(StatusLine).error(error)
+
+    async def _run_once(self) -> None:
         self.findings = []
         self.running = set(AREAS)
         self.query_one("#doctor-table", NavTable).user_moved = False
         self.show_rows()
         self.query_one(StatusLine).busy("running the checks")
         run = DoctorRun(self.backend, on_progress=self._progress)
-        try:
-            findings = await run.run()
-        except StagingError as exc:  # only a bad area name; gather errors are findings
-            self.query_one(StatusLine).error(exc)
-            return
+        findings = await run.run()  # gather errors are findings
         self.services = run.listed_services
         self.findings = findings
         self.running.clear()
         self.show_rows()
         if self.selected_finding() is None:  # start on the first problem, if any
-            first = next((i for i, f in enumerate(self._rows)
+            first = next((i for i, f in enumerate(self.finding_rows)
                           if f is not None and f.level in (Level.ERROR, Level.WARNING)), None)
             if first is not None:
                 self.query_one("#doctor-table", DataTable).move_cursor(row=first)
@@ -87,6 +114,9 @@ class DoctorScreen(PaneScreen):
         verdict = {OK: "all pass", FINDINGS: "warnings"}.get(code, "errors")
         self.query_one(StatusLine).info(Text(
             f"{verdict}: {summary_line(findings)} · [Enter] details · [g] go to · [r] re-run"))
+        error = incomplete_run(findings)
+        if error is not None:
+            raise error
 
     def _progress(self, progress: AreaProgress) -> None:
         self.progress_events += 1
@@ -111,15 +141,15 @@ class DoctorScreen(PaneScreen):
         table = self.query_one("#doctor-table", NavTable)
         selected = self.selected_finding()
         table.clear()
-        self._rows = []
+        self.finding_rows = []
         for i, (text, finding, style) in enumerate(
                 checklist_rows(self.findings, self.running, AREAS)):
             table.add_row(Text(text, style=style), key=f"row-{i}")
-            self._rows.append(finding)
+            self.finding_rows.append(finding)
             if selected is not None and finding == selected:
                 table.move_cursor(row=i)
         if not table.user_moved:  # until a key moves it: on the first problem, not a header
-            problem = next((i for i, f in enumerate(self._rows)
+            problem = next((i for i, f in enumerate(self.finding_rows)
                             if f is not None and f.level in (Level.ERROR, Level.WARNING)), None)
             if problem is not None:
                 table.move_cursor(row=problem)
@@ -130,7 +160,7 @@ class DoctorScreen(PaneScreen):
     def selected_finding(self) -> Finding | None:
         table = self.query_one("#doctor-table", DataTable)
         row = table.cursor_row
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self.finding_rows[row] if 0 <= row < len(self.finding_rows) else None
 
     @on(DataTable.RowSelected, "#doctor-table")
     def _row_selected(self) -> None:
@@ -147,6 +177,7 @@ class DoctorScreen(PaneScreen):
             self.go_to(finding)
 
     def action_rerun(self) -> None:
+        self.refresh_schedule.cancelled()  # r replaces a run in flight
         self.run_checks()
 
     def go_to(self, finding: Finding) -> None:

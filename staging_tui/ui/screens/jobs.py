@@ -1,6 +1,10 @@
 """Cloud Run jobs (reached with `J` from Services): each job with its last execution;
 Enter lists the job's executions (status, tasks, start / end, failure reason); `l`
-shows the logs of the job or of the selected execution (resource.type cloud_run_job)."""
+shows the logs of the job or of the selected execution (resource.type cloud_run_job).
+
+The jobs list loads on demand (`r`, after a run) under a `Refresh(0)` schedule, like
+the Secrets pane: a failed load backs off and retries by itself, the freshness beside
+the status line says how old the list is. A job's executions load when it is opened."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from textual.widgets import DataTable, Static
 
 from staging_tui.domain import Execution, ExecutionStatus, Job
 from staging_tui.errors import StagingError
+from staging_tui.model.refresh import Refresh
 from staging_tui.render.jobs import (
     EXECUTION_COLUMNS,
     JOB_COLUMNS,
@@ -21,6 +26,7 @@ from staging_tui.render.jobs import (
 )
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.job_actions import RUN_JOB_BINDING, JobActions
+from staging_tui.ui.widgets.freshness import Freshness, StatusRow
 from staging_tui.ui.widgets.status_line import StatusLine
 
 
@@ -38,6 +44,7 @@ class JobsScreen(JobActions, PaneScreen):
         self.jobs: list[Job] = []
         self.executions: list[Execution] = []
         self.job: Job | None = None
+        self.refresh_schedule = Refresh(0)  # on demand: one listing per region
 
     def compose_body(self) -> ComposeResult:
         yield Static(Text("Cloud Run jobs", style="bold underline"))
@@ -45,7 +52,9 @@ class JobsScreen(JobActions, PaneScreen):
         yield Static(Text("Executions (Enter on a job)", style="bold underline"),
                      id="executions-title")
         yield DataTable(id="executions-table", cursor_type="row", zebra_stripes=True)
-        yield StatusLine(id="jobs-status")
+        yield StatusRow(StatusLine(id="jobs-status"),
+                        Freshness(self.refresh_schedule, self.now, self.load_jobs,
+                                  id="jobs-freshness"))
 
     def on_mount(self) -> None:
         self.query_one("#jobs-table", DataTable).add_columns(*JOB_COLUMNS)
@@ -54,19 +63,23 @@ class JobsScreen(JobActions, PaneScreen):
         self.load_jobs()
 
     def action_reload(self) -> None:
+        self.refresh_schedule.cancelled()  # r replaces a load in flight
         self.load_jobs()
 
     @work(exclusive=True, group="jobs-list", exit_on_error=False)
     async def load_jobs(self, keep_status: bool = False) -> None:
-        """`keep_status`: the status line shows how a run ended; leave it there."""
+        """One load of the list under the pane's schedule. `keep_status`: the status
+        line shows how a run ended; leave it there."""
+        error = await self.refresh_schedule.run(lambda: self._load_jobs(keep_status),
+                                                self.now)
+        if error is not None:
+            self.query_one(StatusLine).error(error)
+
+    async def _load_jobs(self, keep_status: bool) -> None:
         status = self.query_one(StatusLine)
         if not keep_status:
             status.busy("loading Cloud Run jobs")
-        try:
-            listing = await (await self.backend.jobs()).list_jobs()
-        except StagingError as exc:
-            status.error(exc)
-            return
+        listing = await (await self.backend.jobs()).list_jobs()
         self.jobs = list(listing.jobs)
         table = self.query_one("#jobs-table", DataTable)
         table.clear()
@@ -129,6 +142,7 @@ class JobsScreen(JobActions, PaneScreen):
 
     def after_job_run(self, job: Job) -> None:
         self.job = job
+        self.refresh_schedule.cancelled()  # this load replaces one in flight
         self.load_jobs(keep_status=True)  # the job's "last execution" moved
         self.load_executions(job, keep_status=True)
 

@@ -8,7 +8,9 @@ audit (✓/✗ with the gcloud fix).
 Quota (600 reads/min per project, shared): the names come from one call; versions are
 fetched for the secrets services reference and the profile requires (the audit's
 needs), progressively, then for the secret under the cursor when it rests there;
-never one call per secret of the project.
+never one call per secret of the project. So the pane loads on demand (`r`, a write)
+under a `Refresh(0)` schedule: a failed load backs off and retries by itself, the
+freshness beside the status line says how old the listing is.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from staging_tui.audit.secrets_audit import (
 )
 from staging_tui.domain import Finding, Level, Secret, Workload
 from staging_tui.errors import StagingError
+from staging_tui.model.refresh import Refresh
 from staging_tui.render.secrets import MARK, audit_summary, filter_secrets
 from staging_tui.ui.screens.secret_base import SecretPaneBase
 from staging_tui.ui.screens.secret_write import SecretWrite
+from staging_tui.ui.widgets.freshness import Freshness, StatusRow
 from staging_tui.ui.widgets.secret_value import SecretValue
 from staging_tui.ui.widgets.secrets_table import SecretsTable
 from staging_tui.ui.widgets.status_line import StatusLine
@@ -85,6 +89,7 @@ class SecretsScreen(SecretPaneBase):
         self.versions_loaded = False
         self._initial_filter = ""
         self._select_timer: Timer | None = None
+        self.refresh_schedule = Refresh(0)  # on demand: a load costs quota
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="filter: name, label or service — Esc clears",
@@ -94,7 +99,9 @@ class SecretsScreen(SecretPaneBase):
         with VerticalScroll(id="secrets-audit"):
             yield Static(Text("Secrets audit: waiting for data…", style="dim"),
                          id="secrets-audit-text")
-        yield StatusLine(id="secrets-status")
+        yield StatusRow(StatusLine(id="secrets-status"),
+                        Freshness(self.refresh_schedule, self.now, self.load,
+                                  id="secrets-freshness"))
 
     def on_mount(self) -> None:
         table = self.query_one(SecretsTable)
@@ -106,18 +113,26 @@ class SecretsScreen(SecretPaneBase):
 
     # ------------------------------------------------------------------ data
 
+    def reload(self) -> None:
+        """Load again now (r, after a write), replacing a load in flight."""
+        self.refresh_schedule.cancelled()
+        self.load()
+
     @work(exclusive=True, group="secrets-load", exit_on_error=False)
     async def load(self) -> None:
+        """One load under the pane's schedule (never two at once, backing off after
+        errors); the error shows in the status line, the last listing stays."""
+        error = await self.refresh_schedule.run(self._load_secrets, self.now)
+        if error is not None:
+            self.query_one(StatusLine).error(error)
+
+    async def _load_secrets(self) -> None:
         status = self.query_one(StatusLine)
         status.busy("loading secrets")
-        try:
-            secrets_api = await self.backend.secrets()
-            bare, services = await asyncio.gather(
-                secrets_api.list_secrets(with_versions=False),
-                self.backend.workloads())  # a secret a job uses is used
-        except StagingError as exc:
-            status.error(exc)
-            return
+        secrets_api = await self.backend.secrets()
+        bare, services = await asyncio.gather(
+            secrets_api.list_secrets(with_versions=False),
+            self.backend.workloads())  # a secret a job uses is used
         first = not self.secrets
         self.services = services
         self.users = secret_users(self.services, own_projects(self.settings.project, bare))
@@ -202,7 +217,7 @@ class SecretsScreen(SecretPaneBase):
             super().action_copy_value()
 
     def after_write(self, write: SecretWrite) -> None:
-        self.load()
+        self.reload()
 
     # ------------------------------------------------------------------ rendering
 
@@ -249,7 +264,7 @@ class SecretsScreen(SecretPaneBase):
     # ------------------------------------------------------------------ actions
 
     def action_reload(self) -> None:
-        self.load()
+        self.reload()
 
     def action_filter(self) -> None:
         box = self.query_one("#secrets-filter", Input)
@@ -295,8 +310,9 @@ class SecretsScreen(SecretPaneBase):
             return
         from staging_tui.ui.screens.secret_versions import SecretVersionsScreen
 
-        self.app.push_screen(SecretVersionsScreen(secret, self.users.get(secret.name, []),
-                                                  on_change=self.load))
+        self.app.push_screen(SecretVersionsScreen(
+            secret, self.users.get(secret.name, []), on_change=self.reload,
+            loaded_at=self.refresh_schedule.loaded_at))
 
     def action_new_secret(self) -> None:
         self.ask_write("create", "")

@@ -10,15 +10,13 @@ disables the keys and the status line says why when one is pressed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.binding import Binding
 
-from staging_tui.domain import ActionPlan, ActionProgress, ActionStage, Revision, Service
+from staging_tui.domain import ActionPlan, ActionStage, Revision, Service
 from staging_tui.errors import StagingError
 from staging_tui.render.action_plans import (
     audit_fields,
@@ -33,25 +31,18 @@ from staging_tui.render.action_plans import (
     plan_undo,
     traffic_text_of,
 )
-from staging_tui.ui.screens.action_dialogs import ActionInput, ActionPreview
+from staging_tui.ui.screens.action_dialogs import ActionInput
+from staging_tui.ui.screens.action_runner import ActionRunner, Failed, Progress
 from staging_tui.ui.widgets.status_line import StatusLine
-
-if TYPE_CHECKING:
-    from staging_tui.ui.screens.base import PaneScreen
-
-    _Base = PaneScreen
-else:
-    _Base = object
 
 ACTIONS = ("rollback", "rollback_to", "traffic", "latest", "restart", "env", "undo")
 Planner = Callable[[Service, list[Revision]], ActionPlan]
 _STEP = {
     ActionStage.SENT: "operation started",
-    ActionStage.CREATING: "revision {rev} creating",
-    ActionStage.READY: "revision {rev} ready",
+    ActionStage.CREATING: "revision {name} creating",
+    ActionStage.READY: "revision {name} ready",
     ActionStage.ROUTING: "traffic moving",
     ActionStage.DONE: "traffic moved",
-    ActionStage.FAILED: "failed",
 }
 
 
@@ -67,11 +58,12 @@ def action_bindings(prefix: str) -> list[Binding]:
     ]
 
 
-class ServiceActions(_Base):
+class ServiceActions(ActionRunner):
     """Mixed into a PaneScreen that has a StatusLine and knows its current service."""
 
+    GUARDED_ACTIONS = ACTIONS
+    READ_ONLY_OFF = "incident actions are off"
     action_note: Text | None = None  # how the last action ended (kept on refreshes)
-    preview_open = False  # one preview at a time: the action keys wait for its answer
 
     def action_service(self) -> Service | None:
         """The service the actions apply to (the selected row, the detail's service)."""
@@ -84,39 +76,9 @@ class ServiceActions(_Base):
     def after_action(self, service: Service) -> None:
         """Called with the service as the operation left it (refresh what is shown)."""
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ACTIONS and (self.preview_open or not self.settings.actions_allowed):
-            return None  # shown greyed in the footer; pressing it says why (on_key)
-        return True
-
-    def on_key(self, event: events.Key) -> None:
-        """While a preview is open its keys (`y`, `esc`) answer it; a disabled action key
-        (read-only profile) is not silently ignored: the status line says why."""
-        if self.preview_open:
-            for panel in self.query(ActionPreview):
-                if panel.handle_preview_key(event.key):
-                    event.stop()
-                    event.prevent_default()
-                    return
-            return
-        if self.settings.actions_allowed:
-            return
-        bound = self._bindings.key_to_bindings.get(event.key, [])
-        if any(b.action in ACTIONS for b in bound):
-            event.stop()
-            self._refuse_read_only()
-
-    def _refuse_read_only(self) -> bool:
-        if self.settings.actions_allowed:
-            return False
-        hint = " (--sandbox --profile sandbox-actions)" if self.settings.sandbox else ""
-        error = StagingError(
-            f"profile {self.settings.profile!r} is read-only: incident actions are off",
-            f"use a profile with read_only = false{hint}")
-        self.query_one(StatusLine).error(error, retry_key="?")
+    def note_refusal(self, error: StagingError) -> None:
         # Kept when the pane refreshes its status line (Services: counts, error rates).
         self.action_note = Text(f"✗ {error.message}\n  fix: {error.fix}", style="red")
-        return True
 
     # ------------------------------------------------------------------ the keys
 
@@ -209,27 +171,8 @@ class ServiceActions(_Base):
         except StagingError as exc:
             status.error(exc, retry_key=what[0])
             return
-        status.info(f"{plan.summary}: previewed, waiting for your confirmation")
-        running: list[asyncio.Future[None]] = []
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        panel = ActionPreview(
-            plan, self.settings, service.latest_ready_revision,
-            on_confirm=lambda: running.append(
-                asyncio.ensure_future(self._apply(plan, status, base))),
-            result=answer)
-        self.preview_open = True
-        try:
-            await self.mount(panel)
-            confirmed = await answer
-        finally:
-            self.preview_open = False
-        if not confirmed or not running:
-            status.info(f"{plan.summary}: cancelled, nothing changed")
-            return
-        try:
-            await running[0]
-        finally:
-            await panel.remove()
+        await self.preview_then_run(plan, status, lambda: self._apply(plan, status, base),
+                                    service.latest_ready_revision)
 
     async def _show_after_failure(self, plan: ActionPlan) -> None:
         """The service as the failed operation left it (e.g. its new, failed revision)."""
@@ -241,42 +184,23 @@ class ServiceActions(_Base):
         self.after_action(service)
 
     async def _apply(self, plan: ActionPlan, status: StatusLine, base: object) -> None:
-        steps: list[str] = []
-        operation = ""
-
-        def progress(p: ActionProgress) -> None:
-            nonlocal operation
-            operation = operation or p.operation
-            if p.stage is not ActionStage.FAILED:
-                steps.append(_STEP[p.stage].format(rev=p.revision))
-                status.busy(f"{plan.summary} · " + " → ".join(steps))
-
         self.action_note = None
-        status.busy(f"{plan.summary} · sending")
-        s = self.settings
-        common = dict(account=self.backend.account, profile=s.profile,
-                      environment=s.environment)
-        trail = self.console.audit_trail
-        try:
+
+        async def operate(progress: Progress) -> Service:
             actions = await self.backend.run_actions()
-            done = await actions.apply(plan, progress, base)
-        except StagingError as exc:
-            trail.record_service_action(audit_fields(plan), operation=operation,
-                                        outcome=f"failed: {exc.message}", **common)
-            status.error(exc, retry_key="r")
+            return await actions.apply(plan, progress, base)
+
+        outcome = await self.run_operation(plan, status, audit_fields(plan), operate, _STEP,
+                                           retry_key="r")
+        if isinstance(outcome, Failed):
+            exc = outcome.error
             code = getattr(exc, "code", "")
             self.action_note = Text(
-                f"✗ {plan.summary} · {' → '.join([*steps, 'failed'])}\n"
+                f"✗ {plan.summary} · {' → '.join([*outcome.steps, 'failed'])}\n"
                 f"{code + ': ' if code else ''}{exc.message}\n  fix: {exc.fix}", style="red")
             await self._show_after_failure(plan)
             return
-        trail.record_service_action(audit_fields(plan), operation=operation, outcome="ok",
-                                    **common)
         if plan.changes_traffic:
             self.console.last_traffic_action = plan
-        ok = Text(f"✓ {plan.summary} · " + " → ".join(steps), style="green")
-        if trail.last_error:
-            ok.append(f"   ({trail.last_error})", style="yellow")
-        status.info(ok)
-        self.action_note = ok
-        self.after_action(done)
+        self.action_note = outcome.ok
+        self.after_action(outcome.result)

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from staging_tui.domain import GoldenSignals, RegionFailure, Service
-from staging_tui.errors import CredentialsError, QuotaExceeded, StagingError
+from staging_tui.errors import StagingError
 from staging_tui.model.refresh import Refresh
 from staging_tui.render.error_rates import WINDOW_MINUTES
 from staging_tui.render.services import (
@@ -24,11 +24,11 @@ from staging_tui.render.services import (
 )
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
+from staging_tui.ui.widgets.freshness import Freshness, StatusRow
 from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 REFRESH_S = 30.0
-TICK_S = 1.0  # cheap: the schedule decides; fine enough to honour a RetryInfo of a few s
 SIGNALS_S = 55.0  # golden signals at most once a minute (metrics are per minute)
 SORT_KEYS = ("name", "status", "modified")
 
@@ -62,7 +62,9 @@ class ServicesScreen(ServiceActions, PaneScreen):
         yield Input(placeholder="filter: substring, regex, or pr:12 — Esc clears",
                     id="services-filter", classes="-hidden")
         yield ServicesTable(id="services-table")
-        yield StatusLine(id="services-status")
+        yield StatusRow(StatusLine(id="services-status"),
+                        Freshness(self.refresh_schedule, self.now, self.refresh_services,
+                                  id="services-freshness"))
 
     def on_mount(self) -> None:
         self.query_one(StatusLine).busy("loading Cloud Run services")
@@ -70,38 +72,20 @@ class ServicesScreen(ServiceActions, PaneScreen):
         if self._initial_filter:
             self._set_filter(self._initial_filter)
         self.refresh_services()
-        self.set_interval(TICK_S, self._tick)
 
     # ------------------------------------------------------------------ loading
 
-    def _tick(self) -> None:
-        """Auto-refresh: every REFRESH_S, backing off after errors; never overlapping."""
-        if self.refresh_schedule.tick(TICK_S):
-            self.refresh_services()
-
     @work(exclusive=True, group="services-refresh", exit_on_error=False)
     async def refresh_services(self) -> None:
-        if not self.refresh_schedule.begin():
-            return
-        status = self.query_one(StatusLine)
-        try:
-            listing = await self.backend.service_listing()
-            services = list(listing.services)
-        except CredentialsError as exc:
-            # Expired or revoked ADC: every refresh would fail (and call the token
-            # endpoint again): no automatic refresh until the user presses r.
-            self.refresh_schedule.stopped()
-            status.error(exc)
-            return
-        except StagingError as exc:
-            retry_after = exc.retry_after if isinstance(exc, QuotaExceeded) else None
-            status.error(exc, retrying_in=self.refresh_schedule.failed(retry_after))
-            return
-        except BaseException:  # cancelled (r replaces it)
-            self.refresh_schedule.cancelled()
-            raise
-        self.refresh_schedule.succeeded(self.now())
-        self.services = services
+        """One load under the pane's schedule (every REFRESH_S, backing off after errors,
+        never two at once; the Freshness widget ticks it and says how fresh it is)."""
+        error = await self.refresh_schedule.run(self._load_services, self.now)
+        if error is not None:
+            self.query_one(StatusLine).error(error)
+
+    async def _load_services(self) -> None:
+        listing = await self.backend.service_listing()
+        self.services = list(listing.services)
         self.region_failures = listing.failures
         self.query_one(ServicesTable).forget_cells()
         self.show_rows()
