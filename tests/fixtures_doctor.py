@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from ui_app import sandbox_profile
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.config import Settings
 from staging_tui.sandbox.scenario import load_scenario
@@ -37,5 +37,5 @@ def healthy_sandbox() -> Iterator[RunningSandbox]:
 async def wait_done(pilot: Any, screen: DoctorScreen) -> None:
     """Until the run has ended and the status line says so."""
     await until(lambda: not screen.running and screen.findings and not screen.query_one(
-        StatusLine).render().plain.startswith("⟳"), pilot)
-    await pilot.pause(0.1)
+        StatusLine).render().plain.startswith("⟳"), pilot, what="the doctor's run to end")
+    await settled(pilot)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.db.session import QuerySession
 from staging_tui.sandbox.postgres import PostgresServer
@@ -183,10 +183,11 @@ async def put_sql(pilot: Pilot[Any], screen: QueryScreen, sql: str) -> None:
 
 
 async def run_and_wait(pilot: Pilot[Any], screen: QueryScreen, key: str = "f5") -> None:
+    """Run (F5: `running` is set while the key is handled), until the pane is no longer
+    running, then until what the run updated has been handled and painted."""
     await pilot.press(key)
-    await pilot.pause(0.05)
-    await until(lambda: not screen.running, pilot)
-    await pilot.pause(0.05)
+    await until(lambda: not screen.running, pilot, what="the statement to end")
+    await settled(pilot)
 
 
 def grid(screen: QueryScreen) -> ResultGrid:

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 from conftest import FIXED_NOW
+from fixtures_services import services_shown
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from ui_app import make_app
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.render.command_line import Command, complete, parse
 from staging_tui.render.describe import as_yaml
@@ -115,7 +116,7 @@ def test_describe_snapshot(snap_compare: Any, fixed_sandbox: RunningSandbox) -> 
         await _type_line(pilot, *"describe backend-staging", "enter")
         text = pilot.app.screen.query_one("#describe-text", Static)
         await until(lambda: "services/backend-staging" in str(text.render()), pilot)
-        await pilot.pause(0.1)
+        await settled(pilot)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=describe)
@@ -123,12 +124,17 @@ def test_describe_snapshot(snap_compare: Any, fixed_sandbox: RunningSandbox) -> 
 
 def test_command_line_snapshot(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
     async def typing(pilot: Pilot[Any]) -> None:
-        table = pilot.app.screen.query_one(ServicesTable)
-        await until(lambda: table.row_count, pilot)
+        await services_shown(pilot)
         await _type_line(pilot, *"logs ")
         await until(lambda: "service" in pilot.app.command_names.known(), pilot)  # type: ignore[attr-defined]
         await pilot.press(*"back")
-        await pilot.pause(0.3)
+        screen = pilot.app.screen
+        # cursor_blink: a blinking cursor is drawn or not depending on when it is taken
+        line = screen.query_one(Input)
+        line.cursor_blink = False
+        candidates = screen.query_one("#command-candidates", Static)
+        await until(lambda: "logs backend-staging" in str(candidates.render()), pilot)
+        await settled(pilot)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=typing)

@@ -10,7 +10,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 from ui_app import make_app
-from waiting import until
+from waiting import settled, until, workers_done
 
 from staging_tui.domain import LogEntry, MarkerKind, Severity
 from staging_tui.render.log_lines import format_time
@@ -25,7 +25,7 @@ async def _open_logs(pilot: Pilot[Any], rows: int = 5) -> LogsScreen:
     screen = pilot.app.screen
     assert isinstance(screen, LogsScreen)
     await until(lambda: len(screen.model) >= rows, pilot)
-    await pilot.pause(0.15)
+    await settled(pilot)
     return screen
 
 
@@ -44,12 +44,14 @@ async def test_follow_pause_resume_and_expand(sandbox: RunningSandbox) -> None:
         await pilot.press("up", "up")
         assert not view.following
         paused_at = view.cursor
-        await pilot.pause(0.6)  # entries keep arriving; the cursor stays
+        arrived = len(screen.model)
+        await until(lambda: len(screen.model) > arrived + 5, pilot)  # entries keep arriving
+        await settled(pilot)  # ... and are shown: the cursor stays
         assert view.cursor == paused_at and not view.following
         assert "paused" in str(screen.query_one("#logs-status").render())
         await pilot.press("f")
         assert view.following
-        await pilot.pause(0.3)
+        await settled(pilot)
         view.data_changed()  # what the next frame does with entries that just arrived
         assert view.cursor == len(screen.model) - 1
         await pilot.press("up", "end")
@@ -62,7 +64,7 @@ async def test_follow_pause_resume_and_expand(sandbox: RunningSandbox) -> None:
             item = screen.model.row(view.cursor)
         await pilot.press("enter")
         assert isinstance(app.screen, LogEntryScreen)
-        await pilot.pause(0.1)
+        await settled(pilot)
         shown = app.export_screenshot()
         assert item.insert_id in shown and "logName" in shown
         await pilot.press("escape")
@@ -97,7 +99,7 @@ async def test_server_filter_errors_and_quick_filter(sandbox: RunningSandbox) ->
         # client-side quick filter with highlight, then inverse
         # a traceback's first line does not say "refused": its last line does
         await pilot.press("slash", *"refused")
-        await pilot.pause(0.1)
+        await until(lambda: screen.model.pattern == "refused", pilot)
         shown = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
         assert shown and all("refused" in e.text.lower() for e in shown)
         view = screen.query_one(LogView)
@@ -122,18 +124,19 @@ async def test_severity_floor_mark_wrap_and_save(sandbox: RunningSandbox, tmp_pa
         entries = [x for x in screen.model.rows(0, len(screen.model)) if isinstance(x, LogEntry)]
         assert entries and all(e.severity >= Severity.ERROR for e in entries)
         await pilot.press("m")
-        await pilot.pause(0.15)
+        await until(lambda: any(getattr(x, "kind", None) is MarkerKind.MARK
+                                for x in screen.model.rows(0, len(screen.model))), pilot)
         assert any(getattr(x, "kind", None) is MarkerKind.MARK
                    for x in screen.model.rows(0, len(screen.model)))
         await pilot.press("w")
         assert screen.query_one(LogView).wrap
         target = tmp_path / "saved.jsonl"
         await pilot.press("ctrl+s")
-        await pilot.pause(0.1)
+        await until(lambda: app.screen.query("#save-path"), pilot)
         box = app.screen.query_one("#save-path")
         box.value = str(target)  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await workers_done(pilot, "logs-save")
         rows = [json.loads(line) for line in target.read_text().splitlines()]
         assert rows and any(r.get("marker") == "mark" for r in rows)
         assert target.stat().st_mode & 0o777 == 0o600
@@ -162,8 +165,7 @@ async def test_l_in_services_opens_logs_for_the_service(sandbox: RunningSandbox)
         await until(lambda: table.row_count, pilot)
         table.move_cursor(row=table.get_row_index("backend-staging"))
         await pilot.press("l")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, LogsScreen)
+        await until(lambda: isinstance(app.screen, LogsScreen), pilot)
         assert app.screen.service == "backend-staging"
 
 
@@ -171,7 +173,7 @@ async def test_open_logs_recipe_from_the_services_pane(sandbox: RunningSandbox) 
     """What `StagingApp.open_logs` does: switch to the Logs mode, then show_service."""
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         await app.switch_mode("logs")
         screen = app.screen
         assert isinstance(screen, LogsScreen)
@@ -189,7 +191,7 @@ async def test_after_clear_the_view_shows_new_rows_not_cached_old_ones(
         screen = await _open_logs(pilot, rows=50)
         view = screen.query_one(LogView)
         await pilot.press("home")  # renders, and caches, the rows at the first indexes
-        await pilot.pause(0.1)
+        await settled(pilot)
         assert not view.following
         await pilot.press("c")
         await until(lambda: len(screen.model) >= 10, pilot)
@@ -209,7 +211,6 @@ async def test_l_on_a_revision_in_service_detail_while_an_entry_is_expanded(
 
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
         logs = await _open_logs(pilot)
         await pilot.press("enter")
         assert isinstance(app.screen, LogEntryScreen)
@@ -221,11 +222,10 @@ async def test_l_on_a_revision_in_service_detail_while_an_entry_is_expanded(
         revisions = app.screen.query_one("#detail-revisions", DataTable)
         await until(lambda: revisions.row_count, pilot)
         revisions.focus()
-        await pilot.pause(0.05)
+        await settled(pilot)
         failed = str(revisions.coordinate_to_cell_key(revisions.cursor_coordinate).row_key.value)
         await pilot.press("l")
-        await pilot.pause(0.2)
-        assert app.screen is logs
+        await until(lambda: app.screen is logs, pilot)
         assert (logs.service, logs.revision) == ("backend-staging", failed)
         await until(lambda: len(logs.model) > 1, pilot)
         entries = [x for x in logs.model.rows(0, len(logs.model)) if isinstance(x, LogEntry)]

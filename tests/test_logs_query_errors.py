@@ -48,7 +48,7 @@ async def test_query_error_names_the_typed_text_and_keeps_entries(sandbox: Runni
         query.value = running + ' AND severity>=ERROR'
         await pilot.press("enter")
         for _ in range(200):
-            if str(error.render()) == "" and screen._running_query.endswith("ERROR"):
+            if str(error.render()) == "" and screen.running_query.endswith("ERROR"):
                 break
             await pilot.pause(0.05)
-        assert screen._running_query == running + " AND severity>=ERROR"
+        assert screen.running_query == running + " AND severity>=ERROR"

@@ -8,8 +8,10 @@ from conftest import FIXED_NOW
 from fixtures_doctor import wait_done
 from textual.pilot import Pilot
 from ui_app import make_app
+from waiting import settled, until
 
 from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.doctor import DoctorFindingScreen
 
 
 async def _done(pilot: Pilot[Any]) -> None:
@@ -26,7 +28,8 @@ def test_doctor_finding_detail(snap_compare: Any, fixed_sandbox: RunningSandbox)
     async def detail(pilot: Pilot[Any]) -> None:
         await _done(pilot)
         await pilot.press("down", "enter")  # the cursor starts on the first problem
-        await pilot.pause(0.2)
+        await until(lambda: isinstance(pilot.app.screen, DoctorFindingScreen), pilot)
+        await settled(pilot)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=detail)

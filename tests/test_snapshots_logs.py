@@ -7,9 +7,10 @@ from typing import Any
 from fixtures_logs import SNAPSHOT_NOW
 from textual.pilot import Pilot
 from ui_app import make_app
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.log_dialogs import LogEntryScreen
 from staging_tui.ui.screens.logs import LogsScreen
 
 
@@ -20,7 +21,7 @@ async def _logs_loaded(pilot: Pilot[Any]) -> None:
     await until(lambda: len(screen.model) >= 45, pilot)
     await pilot.press("u")  # UTC: the same picture in every time zone
     screen.update_chart()
-    await pilot.pause(0.3)
+    await settled(pilot)
 
 
 def test_logs_pane(snap_compare: Any, quiet_logs_sandbox: RunningSandbox) -> None:
@@ -33,9 +34,10 @@ def test_logs_pane_find_and_expand_json(snap_compare: Any,
     async def find_and_expand(pilot: Pilot[Any]) -> None:
         await _logs_loaded(pilot)
         await pilot.press("slash", *"handled", "enter")
-        await pilot.pause(0.2)
+        await settled(pilot)
         await pilot.press("up", "enter")
-        await pilot.pause(0.3)
+        await until(lambda: isinstance(pilot.app.screen, LogEntryScreen), pilot)
+        await settled(pilot)
 
     app = make_app(quiet_logs_sandbox, clock=lambda: SNAPSHOT_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=find_and_expand)
@@ -47,7 +49,7 @@ def test_logs_pane_wrapped_errors(snap_compare: Any, quiet_logs_sandbox: Running
         for _ in range(5):
             await pilot.press("greater_than_sign")
         await pilot.press("w")
-        await pilot.pause(0.3)
+        await settled(pilot)
 
     app = make_app(quiet_logs_sandbox, clock=lambda: SNAPSHOT_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=errors_wrapped)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FIXED_NOW
-from fixtures_query import open_query
+from fixtures_query import open_query, run_and_wait
 from textual.pilot import Pilot
 from ui_app import make_app, sandbox_profile
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.query import QueryScreen
+from staging_tui.ui.screens.query_dialogs import ConfirmScreen
 
 RESULT_SQL = ("SELECT site, count(*) AS samples, NULL::text AS note, 'NULL' AS literal\n"
               "FROM sample GROUP BY site ORDER BY site;")
@@ -28,11 +29,9 @@ async def _ready(pilot: Pilot[Any]) -> QueryScreen:
 async def _run(pilot: Pilot[Any], screen: QueryScreen, sql: str, key: str = "f5") -> None:
     screen.editor.load_text(sql)
     screen.editor.move_cursor((0, 0))
-    await pilot.press(key)
-    await pilot.pause(0.1)
-    await until(lambda: not screen.running, pilot)
+    await run_and_wait(pilot, screen, key)
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await settled(pilot)
 
 
 def test_query_result(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
@@ -61,7 +60,8 @@ def test_query_destructive_confirmation(snap_compare: Any,
         await screen.session.enable_writes()
         screen.editor.load_text("DELETE FROM sample")
         await pilot.press("f5")
-        await pilot.pause(0.3)
+        await until(lambda: isinstance(pilot.app.screen, ConfirmScreen), pilot)
+        await settled(pilot)
 
     settings = sandbox_profile(fixed_sandbox, read_only=False)
     app = make_app(fixed_sandbox, settings, clock=lambda: FIXED_NOW)
@@ -76,7 +76,7 @@ def test_query_quality_of_a_view(snap_compare: Any, fixed_sandbox: RunningSandbo
         await pilot.press("f3")
         await until(lambda: "quality" in str(screen.status.render()), pilot)
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause(0.1)
+        await settled(pilot)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=run)

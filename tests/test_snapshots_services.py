@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import FIXED_NOW
+from fixtures_services import services_shown
 from textual.pilot import Pilot
 from ui_app import make_app
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.sandbox.server import RunningSandbox
-from staging_tui.ui.widgets.services_table import ServicesTable
+from staging_tui.ui.widgets.services_table import GROUP_PREFIX, ServicesTable
 
 
 async def _loaded(pilot: Pilot[Any]) -> None:
-    table = pilot.app.screen.query_one(ServicesTable)
-    await until(lambda: table.row_count, pilot)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await services_shown(pilot)
 
 
 def test_services_screen(snap_compare: Any, fixed_sandbox: RunningSandbox) -> None:
@@ -35,7 +33,7 @@ def test_service_detail_of_the_failed_service(snap_compare: Any,
         await until(lambda: pilot.app.screen.query("#detail-revisions") and pilot.app.screen.query_one(
             "#detail-revisions").row_count, pilot)
         await pilot.app.workers.wait_for_complete()  # the IAM policy too
-        await pilot.pause(0.1)
+        await settled(pilot)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=open_backend)
@@ -45,7 +43,9 @@ def test_services_grouped_by_pr(snap_compare: Any, fixed_sandbox: RunningSandbox
     async def grouped(pilot: Pilot[Any]) -> None:
         await _loaded(pilot)
         await pilot.press("g")
-        await pilot.pause(0.1)
+        await until(lambda: any(k.startswith(GROUP_PREFIX)
+                                for k in pilot.app.screen.query_one(ServicesTable).row_keys), pilot)
+        await settled(pilot)
 
     app = make_app(fixed_sandbox, clock=lambda: FIXED_NOW)
     assert snap_compare(app, terminal_size=(120, 40), run_before=grouped)

@@ -10,14 +10,16 @@ import pytest
 from conftest import FIXED_NOW
 from fixtures_doctor import wait_done
 from fixtures_logs import SNAPSHOT_NOW
-from fixtures_query import open_query
+from fixtures_query import open_query, run_and_wait
 from fixtures_secrets import open_secrets
+from fixtures_services import services_shown
 from textual.pilot import Pilot
 from textual.widgets import Input
 from ui_app import make_app
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.sandbox.server import RunningSandbox
+from staging_tui.ui.screens.database import DatabaseScreen
 from staging_tui.ui.screens.doctor import DoctorScreen
 from staging_tui.ui.screens.logs import LogsScreen
 from staging_tui.ui.widgets.secrets_table import SecretsTable
@@ -28,17 +30,16 @@ RESULT_SQL = ("SELECT site, count(*) AS samples, NULL::text AS note, 'NULL' AS l
 
 
 async def _loaded(pilot: Pilot[Any]) -> None:
-    table = pilot.app.screen.query_one(ServicesTable)
-    await until(lambda: table.row_count, pilot)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await services_shown(pilot)
 
 
 async def _on_mcp_token(pilot: Pilot[Any]) -> None:
     screen = await open_secrets(pilot)
     table = screen.query_one(SecretsTable)
     table.move_cursor(table.get_row_index("mcp-bearer-token-staging"))
-    await pilot.pause(0.1)
+    await until(lambda: screen.selected() is not None and screen.selected().versions_known,  # type: ignore[union-attr]
+                pilot)
+    await settled(pilot)
 
 
 async def _logs_loaded(pilot: Pilot[Any]) -> None:
@@ -48,7 +49,7 @@ async def _logs_loaded(pilot: Pilot[Any]) -> None:
     await until(lambda: len(screen.model) >= 45, pilot)
     await pilot.press("u")  # UTC: the same picture in every time zone
     screen.update_chart()
-    await pilot.pause(0.3)
+    await settled(pilot)
 
 
 async def _done(pilot: Pilot[Any]) -> None:
@@ -62,7 +63,10 @@ SIZES = [(80, 24), (200, 50)]
 
 async def _database(pilot: Pilot[Any]) -> None:
     await pilot.press("4")
-    await pilot.pause(0.2)
+    screen = pilot.app.screen
+    assert isinstance(screen, DatabaseScreen)
+    await until(lambda: screen.tunnels is not None, pilot)  # attached to the tunnels
+    await settled(pilot)
 
 
 async def _query(pilot: Pilot[Any]) -> None:
@@ -71,11 +75,9 @@ async def _query(pilot: Pilot[Any]) -> None:
     screen.session.timing = False  # no wall-clock figures in a snapshot
     screen.editor.load_text(RESULT_SQL)
     screen.editor.move_cursor((0, 0))
-    await pilot.press("f5")
-    await pilot.pause(0.1)
-    await until(lambda: not screen.running, pilot)
+    await run_and_wait(pilot, screen)
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
+    await settled(pilot)
 
 
 async def _services_filter(pilot: Pilot[Any]) -> None:
@@ -83,8 +85,9 @@ async def _services_filter(pilot: Pilot[Any]) -> None:
     await pilot.press("slash", *"backend")
     # a blinking cursor is drawn or not depending on when the picture is taken
     pilot.app.screen.query_one(Input).cursor_blink = False
-    await pilot.app.workers.wait_for_complete()  # the filtered rows' error rates
-    await pilot.pause(0.2)
+    table = pilot.app.screen.query_one(ServicesTable)
+    await until(lambda: table.row_keys and all("backend" in k for k in table.row_keys), pilot)
+    await settled(pilot)
 
 
 PANES: dict[str, Callable[[Pilot[Any]], Awaitable[None]]] = {

@@ -29,6 +29,22 @@ async def until(check: Callable[[], object], pilot: Pilot[Any] | None = None, *,
             await asyncio.sleep(interval)
 
 
+async def settled(pilot: Pilot[Any]) -> None:
+    """After the condition a test waited for: scheduled animations done and the messages
+    already queued handled (a refresh the condition caused is painted), with no fixed
+    pause. The last step of a snapshot's `run_before`."""
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def workers_done(pilot: Pilot[Any], *groups: str) -> None:
+    """Until the app's workers of these groups (`@work(group=...)`) that exist now have
+    ended, then settled. For a pane whose other workers never end (a log tail)."""
+    for worker in [w for w in pilot.app.workers if w.group in groups]:
+        await worker.wait()
+    await settled(pilot)
+
+
 def _describe(check: Callable[[], object]) -> str:
     import inspect
 

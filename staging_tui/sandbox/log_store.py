@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +29,10 @@ class StoredEntry:
 class LogStore:
     """All entries produced so far (bounded), sorted by timestamp."""
 
-    def __init__(self, generator: LogGenerator, retention: int) -> None:
+    def __init__(self, generator: LogGenerator, retention: int,
+                 clock: Callable[[], float] = time.time) -> None:
         self.generator = generator
+        self.clock = clock  # the sandbox's (Scenario.clock)
         self.retention = max(retention, 1000)
         self.entries: list[StoredEntry] = []
         self.next_seq = 0  # next generated sequence number
@@ -42,7 +44,7 @@ class LogStore:
 
     def advance(self, now: float | None = None) -> int:
         """Produce every entry due by `now`; returns the new count. Cheap when idle."""
-        target = self.generator.index_at(time.time() if now is None else now)
+        target = self.generator.index_at(self.clock() if now is None else now)
         if not self.generator.services:
             return self.next_seq
         if target - self.next_seq > self.retention:

@@ -95,15 +95,20 @@ class LoggingState:
 def build_state(scenario: Scenario) -> LoggingState:
     table = scenario.tables.get("logs", {})
     where = f"{scenario.source}: logs"
-    now = time.time()
+    now = scenario.clock()
     generator = LogGenerator(scenario, history_origin(scenario, now))
     return LoggingState(
         scenario=scenario,
-        store=LogStore(generator, int(table.get("retention", 200_000))),
+        store=LogStore(generator, int(table.get("retention", 200_000)), scenario.clock),
         faults=LogFaults.from_table(table.get("faults", {})),
         session_length=parse_duration(table.get("session_length", "1h"), where=where),
         tick=parse_duration(table.get("tick", "50ms"), where=where),
     )
+
+
+def _ns(seconds: float) -> int:
+    """Nanoseconds since the epoch of the sandbox clock's `seconds`."""
+    return round(seconds * 1_000_000_000)
 
 
 async def _checked_filter(text: str, context: grpc.aio.ServicerContext) -> CompiledFilter:
@@ -166,8 +171,8 @@ def install(ctx: SandboxContext) -> None:
                             context: grpc.aio.ServicerContext) -> log_types.WriteLogEntriesResponse:
         await faults.apply("logging", "WriteLogEntries", req.log_name, context)
         raw = type(req).pb(req)
-        now = time.time()
-        state.store.advance(now)
+        now_ns = _ns(state.store.clock())
+        state.store.advance(now_ns / 1e9)
         for entry in raw.entries:
             pb = _LogEntryPb()
             pb.CopyFrom(entry)
@@ -179,10 +184,10 @@ def install(ctx: SandboxContext) -> None:
                 if key not in pb.labels:
                     pb.labels[key] = value
             if not pb.HasField("timestamp"):
-                pb.timestamp.FromNanoseconds(time.time_ns())
+                pb.timestamp.FromNanoseconds(now_ns)
             if not pb.insert_id:
                 pb.insert_id = f"w{state.store.written:011d}"
-            pb.receive_timestamp.FromNanoseconds(time.time_ns())
+            pb.receive_timestamp.FromNanoseconds(now_ns)
             state.store.write(pb)
         return log_types.WriteLogEntriesResponse()
 
@@ -304,7 +309,8 @@ async def _tail(state: LoggingState, flt: CompiledFilter, outcome: _TailOutcome,
     f = state.faults
     store.advance()
     # what is stamped within the window before the start is still to come
-    cursor = (time.time_ns() - window_ns, -1) if window_ns else store.newest_key()
+    clock = store.clock
+    cursor = (_ns(clock()) - window_ns, -1) if window_ns else store.newest_key()
     written = store.written
     deadline = time.monotonic() + state.session_length
     allowance = f.rate_limit / 4  # token bucket: a quarter second's burst
@@ -313,11 +319,11 @@ async def _tail(state: LoggingState, flt: CompiledFilter, outcome: _TailOutcome,
         now_m = time.monotonic()
         if now_m >= deadline:
             return
-        next_due = store.generator.time_of(store.next_seq) - time.time()
+        next_due = store.generator.time_of(store.next_seq) - clock()
         wait = state.tick if window_ns else max(next_due, state.tick)
         await asyncio.sleep(min(wait, deadline - now_m, 1.0))
         store.advance()
-        horizon = time.time_ns() - window_ns if window_ns else None
+        horizon = _ns(clock()) - window_ns if window_ns else None
         passed = cursor
         fresh, cursor = _due(store, flt, cursor, horizon)
         if store.written != written:  # written behind the cursor: late, but sent

@@ -98,6 +98,7 @@ class Traffic:
         self.project = scenario.project
         self.region = scenario.region
         self.seed = scenario.seed
+        self.clock = scenario.clock  # no figures for a minute that has not ended on it
         self.services = service_traffic(scenario)
         self.error_share = float(scenario.tables.get("logs", {}).get("error_share", 0.05))
         self.scaling = {(str(s.get("region", self.region)), str(s["name"])): (
@@ -289,7 +290,9 @@ def list_time_series(traffic: Traffic, req: Any) -> list[Any]:
     step = period or 60
     ends = list(range(end - (end - start) % step if start != end else end, start, -step)) \
         if start != end else [end]
-    windows = [(e - step, e) for e in ends]  # newest first
+    # newest first; a window still open on the sandbox's clock has no point yet
+    now = traffic.clock()
+    windows = [(e - step, e) for e in ends if e <= now]
 
     def aligned(raw: Raw, lo: int, hi: int) -> Any:
         minutes = range(lo // 60, max(lo // 60 + 1, hi // 60))

@@ -8,8 +8,9 @@ from `Scenario.tables`, so adding an API is one new module. See docs/scenarios.m
 from __future__ import annotations
 
 import hashlib
+import time
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -32,6 +33,9 @@ class Scenario:
     faults: Faults
     tables: Mapping[str, Any]
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The sandbox's clock (seconds since the epoch): when generated logs are due, and
+    # which minutes Monitoring has figures for. The wall clock, unless frozen (`freeze`).
+    clock: Callable[[], float] = time.time
 
     @property
     def region(self) -> str:
@@ -53,6 +57,14 @@ class Scenario:
         """The scenario shipped with staging-tui (its seeds are tested; not re-parsed on
         every start, which would put pglast's import on the console's start-up path)."""
         return self.source.startswith("<built-in ")
+
+    def freeze(self, at: datetime) -> None:
+        """Stop the sandbox's clock at `at` (it started there too): logs are generated up
+        to `at` and no further, Monitoring answers up to `at`. For pictures that must not
+        depend on when they are taken (the snapshot tests' fixed clock)."""
+        self.now = at
+        frozen = at.timestamp()
+        self.clock = lambda: frozen
 
     def ago(self, value: str | int | float | None, *, key: str = "") -> datetime:
         """A timestamp `value` before the scenario's start ("3h", "2d", seconds)."""

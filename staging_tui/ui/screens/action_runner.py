@@ -111,11 +111,13 @@ class ActionRunner(_Base):
                               on_confirm=lambda: running.append(asyncio.ensure_future(run())),
                               result=answer)
         self.preview_open = True
+        self.refresh_bindings()  # the footer greys the action keys while it is open
         try:
             await self.mount(panel)
             confirmed = await answer
         finally:
             self.preview_open = False
+            self.refresh_bindings()
         if not confirmed or not running:
             status.info(f"{plan.summary}: cancelled, {cancelled}")
             return

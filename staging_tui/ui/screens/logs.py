@@ -89,6 +89,11 @@ class LogsScreen(PaneScreen):
         except Exception:  # not mounted in an app yet (constructed by a mode factory)
             return 100_000
 
+    @property
+    def running_query(self) -> str:
+        """The query the view shows entries of (not what is being typed)."""
+        return self._running_query
+
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="logs-bar"):
             yield Static("query", classes="label")
