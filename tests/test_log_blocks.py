@@ -71,6 +71,23 @@ def test_a_block_skips_insert_ids_already_seen_and_says_when_nothing_is_new() ->
     assert again is None
 
 
+def test_a_re_read_entry_is_a_duplicate_of_the_streamed_one_even_when_its_time_rounds_up(
+) -> None:
+    """A LogEntry's datetime has microseconds: 12.9999996 s shows as 13.000000 s."""
+    state = TailState(InsertIdWindow(1000))
+    late = _pb(7)
+    late.timestamp.seconds, late.timestamp.nanos = 1_700_000_012, 999_999_600
+    early = _pb(8)
+    early.timestamp.seconds, early.timestamp.nanos = 1_700_000_020, 0
+    streamed = types.TailLogEntriesResponse.pb()(entries=[late])
+    assert len(state.response(bytes(streamed.SerializeToString()))[0]) == 1  # type: ignore[arg-type]
+    reread = [entry_from_pb(late), entry_from_pb(early)]
+    assert reread[0].timestamp.timestamp() == 1_700_000_013  # rounded up
+    assert state.accept(reread) == [reread[1]]  # the streamed one is not shown twice
+    again = types.TailLogEntriesResponse.pb()(entries=[early])
+    assert state.response(bytes(again.SerializeToString())) == []  # and the other way
+
+
 def test_packing_joins_blocks_into_one_deflated_block_that_decodes_the_same() -> None:
     first, second = _block(range(0, 30)), _block(range(100, 110))
     packed = first.packed_with([second])
