@@ -7,8 +7,7 @@ import asyncio
 
 import psycopg
 import pytest
-from fixtures_query import WRITES
-from waiting import until
+from fixtures_query import WRITES, sleeping_on_the_server
 
 from staging_tui.db.session import DestructiveStatement, QuerySession
 from staging_tui.errors import QueryError, ReadOnlyViolation
@@ -112,10 +111,9 @@ async def test_error_position_points_into_the_statement(session: QuerySession) -
     assert "nosuch" in info.value.message
 
 
-async def test_cancel_keeps_the_connection(session: QuerySession) -> None:
+async def test_cancel_keeps_the_connection(session: QuerySession, query_dsn: str) -> None:
     task = asyncio.create_task(session.run("SELECT pg_sleep(30)"))
-    await until(lambda: session.status().transaction == "running", interval=0.01)
-    await asyncio.sleep(0.2)
+    await sleeping_on_the_server(query_dsn)
     await session.cancel()
     with pytest.raises(QueryError, match="cancelled"):
         await task
