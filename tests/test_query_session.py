@@ -8,8 +8,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from fixtures_query import WRITES
-from waiting import until
+from fixtures_query import WRITES, sleeping_on_the_server
 
 from staging_tui.db.classifier import Classification
 from staging_tui.db.session import INLINE_PARSE_CHARS, DestructiveStatement, QuerySession
@@ -114,10 +113,9 @@ async def test_error_position_points_into_the_statement(session: QuerySession) -
     assert "nosuch" in info.value.message
 
 
-async def test_cancel_keeps_the_connection(session: QuerySession) -> None:
+async def test_cancel_keeps_the_connection(session: QuerySession, query_dsn: str) -> None:
     task = asyncio.create_task(session.run("SELECT pg_sleep(30)"))
-    await until(lambda: session.status().transaction == "running", interval=0.01)
-    await asyncio.sleep(0.2)
+    await sleeping_on_the_server(query_dsn)
     await session.cancel()
     with pytest.raises(QueryError, match="cancelled"):
         await task
