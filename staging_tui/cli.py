@@ -185,7 +185,16 @@ def _init(path: Path, force: bool) -> int:
     return OK
 
 
+async def _release_now_and_then() -> None:
+    from staging_tui.process_memory import TRIM_EVERY_S, release_free_memory
+
+    while True:
+        await asyncio.sleep(TRIM_EVERY_S)
+        release_free_memory()
+
+
 def _serve(args: argparse.Namespace) -> int:
+    from staging_tui.process_memory import freeze_start_up, release_free_memory
     from staging_tui.sandbox.cloudsql_api import version_notes
     from staging_tui.sandbox.scenario import load_scenario
     from staging_tui.sandbox.server import start_sandbox
@@ -202,6 +211,11 @@ def _serve(args: argparse.Namespace) -> int:
             for note in version_notes(scenario):
                 print(f"  note: {note}")
         sys.stdout.flush()
+        # Serving from now on: start-up objects out of GC scans, freed heap back to the
+        # system now and every TRIM_EVERY_S (docs/performance.md "Idle footprint").
+        freeze_start_up()
+        release_free_memory()
+        trimming = asyncio.create_task(_release_now_and_then())
         done = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Stop (and so stop PostgreSQL and remove its dir) on SIGTERM, SIGHUP and SIGINT,
@@ -215,6 +229,7 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             await done.wait()
         finally:
+            trimming.cancel()
             await running.stop()
 
     try:

@@ -10,13 +10,21 @@ so that both may import it: the doctor (audit/runner.py) states its needs with t
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Collection, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+    Sequence,
+)
 from datetime import datetime
 from typing import Protocol
 
 from staging_tui.domain import (
     ActionPlan,
     ActionProgress,
+    CompactEntries,
     ConnectionTest,
     CredentialsStatus,
     DatabaseStatus,
@@ -38,6 +46,7 @@ from staging_tui.domain import (
 )
 
 Batch = list[LogEntry | LogMarker]
+CompactBatch = Sequence[LogEntry | LogMarker | CompactEntries]  # blocks decoded when read
 
 
 class ServicesSource(Protocol):
@@ -87,6 +96,8 @@ class LogSource(Protocol):
     async def check_filter(self, filter_: str) -> None: ...
     def tail(self, filter_: str = "", *, since: datetime | None = None,
              backfill_limit: int = ...) -> AsyncGenerator[Batch, None]: ...
+    def tail_compact(self, filter_: str = "", *, since: datetime | None = None,
+                     backfill_limit: int = ...) -> AsyncGenerator[CompactBatch, None]: ...
     async def write_entries(self, entries: Iterable[LogEntry]) -> None: ...
 
 

@@ -42,6 +42,6 @@ async def test_query_error_names_the_typed_text_and_keeps_entries(sandbox: Runni
         # a valid query then replaces them
         query.value = running + ' AND severity>=ERROR'
         await pilot.press("enter")
-        await until(lambda: str(error.render()) == "" and screen._running_query.endswith("ERROR"),
+        await until(lambda: str(error.render()) == "" and screen.running_query.endswith("ERROR"),
                     pilot)
-        assert screen._running_query == running + " AND severity>=ERROR"
+        assert screen.running_query == running + " AND severity>=ERROR"

@@ -90,7 +90,7 @@ async def test_doctor_skips_group_headers(sandbox: RunningSandbox) -> None:
         await until(pilot, lambda: not screen.running and bool(screen.findings) and not str(
             screen.query_one(StatusLine).render()).startswith("⟳"))
         table = screen.query_one("#doctor-table", NavTable)
-        items = [i for i, f in enumerate(screen._rows) if f is not None]
+        items = [i for i, f in enumerate(screen.finding_rows) if f is not None]
         await pilot.press("home")
         assert table.cursor_row == items[0] and items[0] > 0  # row 0 is a header
         seen = [table.cursor_row]
@@ -102,9 +102,9 @@ async def test_doctor_skips_group_headers(sandbox: RunningSandbox) -> None:
         assert table.cursor_row == items[-1]
         for _ in range(3):
             await pilot.press("k")
-            assert screen._rows[table.cursor_row] is not None
+            assert screen.finding_rows[table.cursor_row] is not None
         await pilot.press("pageup")
-        assert screen._rows[table.cursor_row] is not None
+        assert screen.finding_rows[table.cursor_row] is not None
 
 
 async def test_query_result_grid(sandbox: RunningSandbox) -> None:

@@ -292,3 +292,25 @@ async def test_a_large_statement_never_freezes_the_pane(sandbox: RunningSandbox)
             await pilot.press("ctrl+c")
         # messages (keys, timers, repaints) were handled while the classifier parsed
         assert during, "the app handled nothing while the statement was vetted"
+
+
+async def test_the_cancel_key_shows_in_the_footer_while_a_statement_runs(
+        sandbox: RunningSandbox) -> None:
+    """ctrl+c works as soon as the run starts; its footer hint comes a moment later (the
+    footer's rebuild no longer holds back the first rows) and goes when the run ends."""
+    from textual.widgets._footer import FooterKey
+
+    def cancel_shown() -> bool:
+        return any(key.action == "cancel" for key in app.screen.query(FooterKey))
+
+    app = make_app(sandbox)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_query(pilot)
+        assert not cancel_shown()
+        await put_sql(pilot, screen, "SELECT pg_sleep(20)")
+        await pilot.press("f5")
+        await until(cancel_shown, pilot, what="ctrl+c in the footer while running")
+        await pilot.press("ctrl+c")
+        await until(lambda: not screen.running, pilot)
+        assert "query cancelled" in error_box(screen)
+        await until(lambda: not cancel_shown(), pilot, what="no ctrl+c once it ended")

@@ -4,12 +4,14 @@ limits, NULLs, cancel, timeout, reconnect, write mode and destructive confirmati
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import psycopg
 import pytest
 from fixtures_query import WRITES, sleeping_on_the_server
 
-from staging_tui.db.session import DestructiveStatement, QuerySession
+from staging_tui.db.classifier import Classification
+from staging_tui.db.session import INLINE_PARSE_CHARS, DestructiveStatement, QuerySession
 from staging_tui.errors import QueryError, ReadOnlyViolation
 
 
@@ -208,3 +210,35 @@ async def test_write_mode_changes_only_between_transactions(writable_session: Qu
         await s.enable_writes()
     await s.run("ROLLBACK")
     assert not s.write_mode
+
+
+def _finished_without_waiting(coro: Any) -> object:
+    """The coroutine's result when it ran to the end at its first step (never awaited
+    a thread or the loop); raises AssertionError when it suspended."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise AssertionError("vet() suspended: it went to a thread")
+
+
+def test_vet_checks_a_short_statement_on_the_loop() -> None:
+    """The first rows wait for vet(): a short statement is parsed right away, without
+    the hop to a worker thread and back (tens of ms on a loaded machine)."""
+    session = QuerySession("postgresql://nowhere/none")
+    verdict = _finished_without_waiting(session.vet("SELECT * FROM big"))
+    assert isinstance(verdict, Classification) and verdict.read and verdict.streamable
+    with pytest.raises(ReadOnlyViolation):
+        _finished_without_waiting(session.vet("DELETE FROM big WHERE id = 1"))
+
+
+async def test_vet_parses_a_long_statement_in_a_thread_once() -> None:
+    session = QuerySession("postgresql://nowhere/none")
+    long_sql = "SELECT " + ", ".join(f"{i} AS c{i}" for i in range(2000))
+    assert len(long_sql) > INLINE_PARSE_CHARS
+    with pytest.raises(AssertionError, match="went to a thread"):
+        _finished_without_waiting(session.vet(long_sql))
+    await session.vet(long_sql)         # vetted in a thread; the run vets it again:
+    verdict = _finished_without_waiting(session.vet(long_sql))
+    assert isinstance(verdict, Classification) and verdict.read

@@ -210,3 +210,20 @@ async def test_run_sorts_errors_and_ignores_a_replaced_load() -> None:
     assert r.running  # the cancelled load does not end the one that replaced it
     gate.set()
     assert await second is None and not r.running
+
+
+async def test_run_counts_a_bug_as_a_failed_load_and_raises_it() -> None:
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from staging_tui.model.refresh import Refresh
+
+    r = Refresh(30.0, jitter=0.0)
+
+    async def buggy() -> None:
+        raise KeyError("oops")
+
+    with pytest.raises(KeyError):
+        await r.run(buggy, lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    assert (r.running, r.failures, r.delay) == (False, 1, 60.0)

@@ -58,9 +58,9 @@ def test_internal_names_and_signatures_we_use() -> None:
     assert _params(ConnectionInfo.get_preferred_ip) == ["self", "ip_type"]
     assert {"expiration", "ip_addrs", "database_version"} <= set(
         ConnectionInfo.__dataclass_fields__)
-    assert IPTypes._from_str("public") is IPTypes.PUBLIC
-    assert IPTypes._from_str("PRIVATE") is IPTypes.PRIVATE
-    assert IPTypes._from_str("psc") is IPTypes.PSC
+    # cloudsql.py picks a member by name; PUBLIC is the instance's PRIMARY address
+    assert [IPTypes[n].value for n in ("PUBLIC", "PRIVATE", "PSC")] == ["PRIMARY", "PRIVATE",
+                                                                        "PSC"]
     name = _parse_connection_name("p:us-central1:i")
     assert (name.project, name.region, name.instance_name) == ("p", "us-central1", "i")
 

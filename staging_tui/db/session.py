@@ -40,6 +40,7 @@ from staging_tui.domain import WRITE_PRIVILEGES_SQL, Column, QueryResult
 from staging_tui.errors import QueryError, ReadOnlyViolation
 
 FIRST_BATCH = 200
+INLINE_PARSE_CHARS = 4096   # vet() parses shorter statements on the loop
 MAX_BATCH = 20_000
 MAX_TEXT_BATCH = 10_000   # text mode: a batch's Python strings are transient, keep them few
 _names = itertools.count(1)
@@ -193,7 +194,14 @@ class QuerySession:
         return verdict
 
     async def vet(self, sql: str, *, confirm_destructive: bool = False) -> Classification:
-        """`check` in a worker thread: a 1 MB statement takes a parse, never the loop."""
+        """`check` in a worker thread: a 1 MB statement takes a parse, never the loop. A
+        statement already classified (vetted, then run) or short (a parse of a few KB
+        takes well under a millisecond) is checked right here: the hop to a thread and
+        back costs more than that on a loaded machine, and the first rows wait for it."""
+        last = self._classified
+        if len(sql) <= INLINE_PARSE_CHARS or (
+                last is not None and last[0] == (sql, self.max_statement_bytes)):
+            return self.check(sql, confirm_destructive=confirm_destructive)
         return await asyncio.to_thread(self.check, sql, confirm_destructive=confirm_destructive)
 
     async def _refuse_field_functions(self, verdict: Classification) -> None:

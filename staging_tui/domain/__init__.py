@@ -43,6 +43,7 @@ from staging_tui.domain.doctor import (
     access_verdict,
 )
 from staging_tui.domain.logs import (
+    CompactEntries,
     HttpRequest,
     LogEntry,
     LogMarker,
@@ -91,6 +92,7 @@ __all__ = [
     "ActionProgress",
     "ActionStage",
     "Column",
+    "CompactEntries",
     "Condition",
     "ConditionState",
     "ConnectionTest",

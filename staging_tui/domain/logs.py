@@ -3,10 +3,11 @@ between them (gaps, suppressed entries, reconnects, the user's marks)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
+from typing import Protocol
 
 
 class Severity(IntEnum):
@@ -86,6 +87,30 @@ class LogEntry:
     @property
     def project(self) -> str:
         return self.resource_labels.get("project_id", "")
+
+
+class CompactEntries(Protocol):
+    """Log entries kept compact (a response's wire bytes; gcp/log_blocks.py) and
+    decoded only when shown: per entry kept, its epoch second and severity number."""
+
+    @property
+    def seconds(self) -> Sequence[int]: ...
+    @property
+    def severities(self) -> Sequence[int]: ...
+    @property
+    def positions(self) -> Sequence[int]: ...  # of the entries kept, in the wire
+    @property
+    def total(self) -> int: ...  # entries in the wire, kept or not
+
+    def __len__(self) -> int: ...
+    def wire(self) -> bytes: ...
+    @property
+    def packed(self) -> bool: ...
+    @property
+    def nbytes(self) -> int: ...
+    def entry(self, k: int) -> LogEntry: ...
+    def entries(self) -> list[LogEntry]: ...
+    def packed_with(self, others: Sequence[CompactEntries] = ()) -> CompactEntries: ...
 
 
 class MarkerKind(StrEnum):

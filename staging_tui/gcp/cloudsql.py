@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from staging_tui.domain import (
     TUNNEL_FIXES,
@@ -39,6 +39,9 @@ from staging_tui.domain import (
 from staging_tui.errors import TunnelError
 from staging_tui.gcp.endpoints import Endpoints, quota_project_of
 from staging_tui.gcp.socket_pipe import SocketPipe, open_tls
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials as AuthCredentials
 
 DEFAULT_PORT = 5433
 PORT_SEARCH = 100
@@ -110,7 +113,7 @@ class ConnectorSession:
             await self._client.close()
 
 
-def _credentials(endpoints: Endpoints, iam_auth: bool) -> Any:
+def _credentials(endpoints: Endpoints, iam_auth: bool) -> AuthCredentials:
     if endpoints.sandbox and iam_auth:
         # IAM authn down-scopes and refreshes the credentials: give the sandbox's token
         # endpoint something to refresh.

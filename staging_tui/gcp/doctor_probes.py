@@ -58,8 +58,8 @@ def probe_sandbox_token(endpoints: Endpoints, project: str) -> CredentialsStatus
 
     creds = endpoints.credentials()
     try:
-        if creds.refresh_token:
-            creds.refresh(Request())
+        if getattr(creds, "refresh_token", None):  # user credentials, not a bare token
+            creds.refresh(Request())  # type: ignore[no-untyped-call]
     except RefreshError as exc:
         return CredentialsStatus(sandbox=True, valid=False, account="sandbox", project=project,
                                  error=f"ADC could not be refreshed: {exc}", fix=ADC_FIX)
@@ -76,7 +76,7 @@ def probe_adc() -> CredentialsStatus:
     from google.auth.transport.requests import Request
 
     try:
-        creds.refresh(Request())
+        creds.refresh(Request())  # type: ignore[no-untyped-call]
     except RefreshError as exc:
         return CredentialsStatus(valid=False, account=account_of(creds), project=project,
                                  error=f"ADC could not be refreshed: {exc}", fix=ADC_FIX)

@@ -10,9 +10,13 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from staging_tui.errors import ADC_FIX, CredentialsError
+
+if TYPE_CHECKING:
+    import grpc
+    from google.auth.credentials import Credentials
 
 SANDBOX_TOKEN = "sandbox"
 SANDBOX_REFRESH_TOKEN = "sandbox-refresh-token"
@@ -42,7 +46,7 @@ class Endpoints:
             token_uri=endpoints.get("token", ""),
         )
 
-    def credentials(self) -> Any:
+    def credentials(self) -> Credentials:
         """google.auth credentials: ADC, or for the sandbox user credentials that
         refresh from its token endpoint (so an expired grant fails as on Google)."""
         if self.sandbox:
@@ -55,7 +59,7 @@ class Endpoints:
                 client_id="sandbox", client_secret="sandbox")
         return application_default_credentials()[0]
 
-    def grpc_channel(self) -> Any:
+    def grpc_channel(self) -> grpc.aio.Channel:
         """A grpc.aio channel to the sandbox (must be called in the loop): local
         channel credentials plus google-auth's metadata plugin, which puts a bearer
         token on every call (refreshing it as on Google); every call on it is counted by
@@ -81,7 +85,7 @@ class Endpoints:
             interceptors=[MeterInterceptor()],
         )
 
-    def google_channel(self, transport: Any) -> Any:
+    def google_channel(self, transport: Any) -> grpc.aio.Channel:
         """A channel to Google for a client library's gRPC asyncio `transport` class, with
         ADC and the session's call meter (gcp/call_meter.py) on it."""
         from staging_tui.gcp.call_meter import MeterInterceptor
@@ -124,7 +128,7 @@ disable_gce_probe()
 logging.getLogger("grpc._plugin_wrapping").setLevel(logging.CRITICAL)
 
 
-def application_default_credentials() -> tuple[Any, str]:
+def application_default_credentials() -> tuple[Credentials, str]:
     """(credentials, project) from ADC, or a CredentialsError with the fix.
 
     Without an ADC file we stop before google.auth looks any further; a
@@ -158,7 +162,7 @@ def application_default_credentials() -> tuple[Any, str]:
     return creds, project or ""
 
 
-def quota_project_of(credentials: Any) -> str:
+def quota_project_of(credentials: Credentials) -> str:
     """The project billed for API quota: GOOGLE_CLOUD_QUOTA_PROJECT (as the Cloud SQL
     connector reads it), else the credentials' own quota_project_id (ADC's
     `quota_project_id`, set by `gcloud auth application-default set-quota-project`)."""
@@ -167,7 +171,7 @@ def quota_project_of(credentials: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def account_of(credentials: Any) -> str:
+def account_of(credentials: Credentials) -> str:
     """The account email ADC stands for, when the credentials say."""
     for attr in ("service_account_email", "_service_account_email", "account"):
         value = getattr(credentials, attr, "")

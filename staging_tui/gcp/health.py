@@ -54,7 +54,7 @@ def identity_token(endpoints: Endpoints, audience: str) -> str:
         from google.oauth2 import id_token
 
         return str(id_token.fetch_id_token(request, audience))  # type: ignore[no-untyped-call]
-    creds.refresh(request)
+    creds.refresh(request)  # type: ignore[no-untyped-call]
     return str(getattr(creds, "id_token", "") or "")
 
 

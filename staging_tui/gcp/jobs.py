@@ -12,13 +12,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
 from google.cloud import run_v2
 from google.cloud.run_v2.services.executions.transports.grpc_asyncio import (
     ExecutionsGrpcAsyncIOTransport,
 )
 from google.cloud.run_v2.services.jobs.transports.grpc_asyncio import JobsGrpcAsyncIOTransport
-from google.longrunning import operations_pb2
 from google.rpc import code_pb2
 
 from staging_tui.domain import (
@@ -30,11 +28,10 @@ from staging_tui.domain import (
     JobListing,
     JobRunPlan,
 )
-from staging_tui.errors import ConcurrentModification, OperationFailed
-from staging_tui.gcp.api_errors import map_api_error
+from staging_tui.errors import OperationFailed
 from staging_tui.gcp.endpoints import Endpoints
 from staging_tui.gcp.regions import gather_regions
-from staging_tui.gcp.run_actions import MAX_OPERATION_S, wait_operation
+from staging_tui.gcp.run_actions import MAX_OPERATION_S, start_operation, wait_operation
 from staging_tui.gcp.run_fields import (
     conditions_from_pb,
     containers_from_pb,
@@ -138,17 +135,9 @@ class JobsAdapter:
         execution's name), then DONE, or FAILED with Google's message (OperationFailed)."""
         report = on_progress or (lambda _p: None)
         full = f"projects/{plan.project}/locations/{plan.region}/jobs/{plan.job}"
-        try:
-            operation = await self._jobs.run_job(
-                request=run_v2.RunJobRequest(name=full, etag=plan.etag))
-        except gexc.Aborted as exc:
-            raise ConcurrentModification(
-                f"{plan.job} changed since this preview (someone else updated it): nothing "
-                "was run", "reload the jobs, look at it, and preview again",
-                resource=full) from exc
-        except gexc.GoogleAPIError as exc:
-            raise map_api_error(exc, resource=full) from None
-        raw: operations_pb2.Operation = operation.operation
+        raw = await start_operation(
+            lambda: self._jobs.run_job(request=run_v2.RunJobRequest(name=full, etag=plan.etag)),
+            target=plan.job, nothing="nothing was run", reload="the jobs", resource=full)
         name = raw.name
         report(ActionProgress(ActionStage.SENT, name))
         execution = run_v2.Execution.pb()()

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.api_core import exceptions as gexc
-from google.api_core import retry_async
+from google.api_core import gapic_v1, retry_async
 from google.cloud.logging_v2 import types as log_types
 from google.cloud.logging_v2.services.logging_service_v2 import LoggingServiceV2AsyncClient
+from google.cloud.logging_v2.services.logging_service_v2.transports.base import (
+    DEFAULT_CLIENT_INFO,
+)
 from google.cloud.logging_v2.services.logging_service_v2.transports.grpc_asyncio import (
     LoggingServiceV2GrpcAsyncIOTransport,
 )
@@ -38,12 +41,15 @@ from staging_tui.errors import InvalidArgument, QuotaExceeded
 from staging_tui.gcp.api_errors import is_auth_failure, map_api_error, mapped, quota_error, transient
 from staging_tui.gcp.call_budget import Backoff, CallBudget, quota_share_budget
 from staging_tui.gcp.endpoints import Endpoints
+from staging_tui.gcp.insert_id_window import InsertIdWindow
 from staging_tui.gcp.log_entries import entry_from_pb
+from staging_tui.gcp.log_tail_state import Batch, CompactBatch, TailState
 
-Batch = list[LogEntry | LogMarker]
+__all__ = ["Batch", "CompactBatch", "InsertIdWindow", "LogsAdapter", "ReconnectPolicy",
+           "TailState"]
 PAGE_SIZE = 1000
 READ_QUOTA_PER_MINUTE = 60  # entries.list per project (cloud.google.com/logging/quotas)
-_REASONS = {1: "rate limit", 2: "client too slow (not consumed)"}
+TAIL_METHOD = "/google.logging.v2.LoggingServiceV2/TailLogEntries"
 
 
 # The library's default retries UNAVAILABLE for a minute, and so the auth plugin's
@@ -69,32 +75,8 @@ class ReconnectPolicy:
     short_session: float = 10.0
     first_response_wait: float = 0.5  # how long to wait for the new stream before refilling
     refill_limit: int = 2_000  # entries re-read at most per reconnect (else a GAP marker)
-    dedupe_window: int = 200_000  # insertIds remembered
+    dedupe_window: int = 200_000  # (insertId, second) pairs remembered
     tail_calls_per_minute: int = 10  # list calls of one tail (backfill + re-reads)
-
-
-class InsertIdWindow:
-    """The last `size` insertIds seen (as 64-bit hashes): drops duplicates in bounded
-    memory. A hash collision could hide one entry in ~10^13 pairs; we accept that."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._order: deque[int] = deque()
-        self._seen: set[int] = set()
-
-    def add(self, insert_id: str) -> bool:
-        """True when `insert_id` is new (and remember it)."""
-        key = hash(insert_id)
-        if key in self._seen:
-            return False
-        self._seen.add(key)
-        self._order.append(key)
-        if len(self._order) > self.size:
-            self._seen.discard(self._order.popleft())
-        return True
-
-    def __len__(self) -> int:
-        return len(self._order)
 
 
 def _rfc3339(when: datetime) -> str:
@@ -124,6 +106,7 @@ class LogsAdapter:
                    else endpoints.google_channel(LoggingServiceV2GrpcAsyncIOTransport))
         transport = LoggingServiceV2GrpcAsyncIOTransport(channel=channel)
         self._client = LoggingServiceV2AsyncClient(transport=transport)
+        self._raw_tail: Any = None
 
     # ------------------------------------------------------------------ list / write
 
@@ -210,8 +193,19 @@ class LogsAdapter:
 
     async def tail(self, filter_: str = "", *, since: datetime | None = None,
                    backfill_limit: int = 2_000) -> AsyncGenerator[Batch, None]:
+        """`tail_compact` with every entry decoded (the headless `logs --follow`)."""
+        async with aclosing(self.tail_compact(filter_, since=since,
+                                              backfill_limit=backfill_limit)) as batches:
+            async for batch in batches:
+                yield [entry for item in batch for entry in (
+                    (item,) if isinstance(item, LogEntry | LogMarker) else item.entries())]
+
+    async def tail_compact(self, filter_: str = "", *, since: datetime | None = None,
+                           backfill_limit: int = 2_000) -> AsyncGenerator[CompactBatch, None]:
         """Backfill from `since` (if given; the newest `backfill_limit` entries: two list
-        calls), then follow forever, reconnecting.
+        calls), then follow forever, reconnecting. What the stream delivers comes as
+        compact blocks (`CompactEntries`, decoded when read); backfill and re-reads
+        (a few thousand at most) as LogEntry.
 
         Raises only what retrying cannot fix (InvalidArgument, PermissionDenied ...).
         """
@@ -243,9 +237,9 @@ class LogsAdapter:
                                  f"since {_rfc3339(since)}: showing the newest "
                                  f"{backfill_limit:,}")]
             for start in range(0, len(newest), PAGE_SIZE):
-                batch = state.accept(newest[start : start + PAGE_SIZE])
-                if batch:
-                    yield batch
+                accepted = state.accept(newest[start : start + PAGE_SIZE])
+                if accepted:
+                    yield accepted
             state.resume_from = max(state.last_ts or until, until)
             state.overlap = False  # the backfill ended exactly at `until`
         failures = 0
@@ -253,10 +247,10 @@ class LogsAdapter:
         while True:
             opened = asyncio.get_running_loop().time()
             try:
-                async for batch in self._session(filter_, state):
+                async for compact in self._session(filter_, state):
                     failures = 0
                     exhausted.reset()
-                    yield batch
+                    yield compact
                 # never reopen at once: a stream that keeps ending would be a tight loop
                 if asyncio.get_running_loop().time() - opened >= p.short_session:
                     clean.reset()
@@ -289,7 +283,20 @@ class LogsAdapter:
             state.overlap = True
             await asyncio.sleep(delay)
 
-    async def _session(self, filter_: str, state: TailState) -> AsyncIterator[Batch]:
+    def _tail_rpc(self) -> Any:
+        """TailLogEntries as the client library calls it (its x-goog-api-client header,
+        errors mapped to google.api_core exceptions), but answering each response's wire
+        bytes: they are parsed once, by log_blocks, and kept as the entries' storage."""
+        if self._raw_tail is None:
+            transport: Any = self._client.transport
+            stub = transport.grpc_channel.stream_stream(
+                TAIL_METHOD, request_serializer=log_types.TailLogEntriesRequest.serialize,
+                response_deserializer=None)
+            self._raw_tail = gapic_v1.method_async.wrap_method(  # type: ignore[no-untyped-call]
+                stub, default_timeout=None, client_info=DEFAULT_CLIENT_INFO)
+        return self._raw_tail
+
+    async def _session(self, filter_: str, state: TailState) -> AsyncIterator[CompactBatch]:
         """One TailLogEntries stream; refills the gap before it if resuming."""
         closed = asyncio.Event()
 
@@ -298,16 +305,15 @@ class LogsAdapter:
                                                   filter=filter_)
             await closed.wait()
 
-        call: Any = await self._client.tail_log_entries(requests=requests(), timeout=None,
-                                                   retry=None)
+        call: Any = await self._tail_rpc()(requests(), timeout=None, retry=None)
         responses = call.__aiter__()
         try:
             if state.resume_from is not None:
                 first = asyncio.ensure_future(anext(responses))
                 await asyncio.wait({first}, timeout=self.policy.first_response_wait)
                 try:
-                    async for batch in self._refill(filter_, state):
-                        yield batch
+                    async for page in self._refill(filter_, state):
+                        yield page
                 except BaseException:
                     first.cancel()
                     raise
@@ -357,40 +363,3 @@ class LogsAdapter:
     async def close(self) -> None:
         transport: Any = self._client.transport
         await transport.close()
-
-
-class TailState:
-    """Dedupe window, last timestamp seen and counters of one tail."""
-
-    def __init__(self, seen: InsertIdWindow) -> None:
-        self.seen = seen
-        self.last_ts: datetime | None = None
-        self.resume_from: datetime | None = None
-        self.overlap = True  # re-read `policy.overlap` before resume_from
-        self.reconnects = 0
-        self.budget: CallBudget | None = None  # list calls of this tail
-
-    def accept(self, entries: Sequence[LogEntry]) -> Batch:
-        add = self.seen.add
-        out: Batch = [e for e in entries if add(e.insert_id)]
-        if entries:
-            newest = max(entries[0].timestamp, entries[-1].timestamp)
-            if self.last_ts is None or newest > self.last_ts:
-                self.last_ts = newest
-        return out
-
-    def response(self, response: Any) -> Batch:
-        pb = type(response).pb(response)
-        add = self.seen.add
-        out: Batch = [entry_from_pb(e) for e in pb.entries if add(e.insert_id)]
-        if out:
-            newest = out[-1]
-            assert isinstance(newest, LogEntry)
-            if self.last_ts is None or newest.timestamp > self.last_ts:
-                self.last_ts = newest.timestamp
-        for info in pb.suppression_info:
-            if info.suppressed_count:
-                out.append(LogMarker(MarkerKind.SUPPRESSED, _now(), info.suppressed_count,
-                                     f"suppressed by the server: "
-                                     f"{_REASONS.get(info.reason, 'unknown reason')}"))
-        return out

@@ -10,7 +10,7 @@ the client's default 1 s -> 60 s polling back-off.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -40,6 +40,22 @@ _LATEST = int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_
 _REVISION = int(run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION)
 _RECONCILING = int(run_v2.Condition.State.CONDITION_RECONCILING)
 Progress = Callable[[ActionProgress], None]
+
+
+async def start_operation(send: Callable[[], Awaitable[Any]], *, target: str, nothing: str,
+                          reload: str, resource: str) -> operations_pb2.Operation:
+    """Send the update (or run) that starts a long-running operation, carrying the etag
+    previewed: Google refusing it (ABORTED) means `target` changed since the preview."""
+    try:
+        operation = await send()
+    except gexc.Aborted as exc:
+        raise ConcurrentModification(
+            f"{target} changed since this preview (someone else updated it): {nothing}",
+            f"reload {reload}, look at it, and preview again", resource=resource) from exc
+    except gexc.GoogleAPIError as exc:
+        raise map_api_error(exc, resource=resource) from None
+    raw: operations_pb2.Operation = operation.operation
+    return raw
 
 
 async def wait_operation(client: Any, name: str, deadline: float,
@@ -158,17 +174,11 @@ class RunActions:
         for field in ("traffic_statuses", "conditions", "terminal_condition"):
             wanted.ClearField(field)
         self.calls += 1
-        try:
-            operation = await self._services.update_service(
-                request=run_v2.UpdateServiceRequest(service=run_v2.Service.wrap(wanted)))
-        except gexc.Aborted as exc:
-            raise ConcurrentModification(
-                f"{plan.service} changed since this preview (someone else updated it): "
-                "nothing was changed", "reload the service, look at it, and preview again",
-                resource=full) from exc
-        except gexc.GoogleAPIError as exc:
-            raise map_api_error(exc, resource=full) from None
-        raw: operations_pb2.Operation = operation.operation
+        raw = await start_operation(
+            lambda: self._services.update_service(
+                request=run_v2.UpdateServiceRequest(service=run_v2.Service.wrap(wanted))),
+            target=plan.service, nothing="nothing was changed", reload="the service",
+            resource=full)
         return await self._watch(plan, raw, report)
 
     async def _watch(self, plan: ActionPlan, raw: operations_pb2.Operation,

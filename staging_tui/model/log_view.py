@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from staging_tui.domain import LogEntry, LogMarker, MarkerKind, Severity
+from staging_tui.domain import CompactEntries, LogEntry, LogMarker, MarkerKind, Severity
+from staging_tui.model.log_ring import EveryIndex, Item, RingBuffer
 
-Item = LogEntry | LogMarker
+__all__ = ["Counters", "Item", "LogViewModel", "RingBuffer", "severity_band"]
 RATE_WINDOW = 5.0  # seconds over which entries/s is averaged
 SPARK_SECONDS = 300  # per-second history kept for the sparkline
 SEVERITY_BANDS = ("debug", "info", "warning", "error")
@@ -33,43 +34,14 @@ def severity_band(severity: Severity) -> int:
     return 0
 
 
-class RingBuffer:
-    """The newest `capacity` items, addressed by a monotonic absolute index."""
+_BANDS = {int(s): severity_band(s) for s in Severity}
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity = max(1, capacity)
-        self._slots: list[Item | None] = [None] * self.capacity
-        self.total = 0  # items ever appended; absolute index of the next one
 
-    @property
-    def first(self) -> int:
-        """Absolute index of the oldest item still held."""
-        return max(0, self.total - self.capacity)
-
-    def __len__(self) -> int:
-        return self.total - self.first
-
-    def append(self, item: Item) -> int:
-        """Add `item`, evicting the oldest when full; returns its absolute index."""
-        index = self.total
-        self._slots[index % self.capacity] = item
-        self.total = index + 1
-        return index
-
-    def __getitem__(self, index: int) -> Item:
-        if not self.first <= index < self.total:
-            raise IndexError(index)
-        item = self._slots[index % self.capacity]
-        assert item is not None
-        return item
-
-    def items(self) -> Iterator[tuple[int, Item]]:
-        for index in range(self.first, self.total):
-            yield index, self[index]
-
-    def clear(self) -> None:
-        self._slots = [None] * self.capacity
-        self.total = 0
+def _band(number: int) -> int:
+    """severity_band of a severity number (a value between the named ones too)."""
+    band = _BANDS.get(number)
+    return severity_band(Severity.DEFAULT if number < 0 else Severity(
+        max(s for s in Severity if s <= number))) if band is None else band
 
 
 @dataclass
@@ -91,7 +63,7 @@ class LogViewModel:
                  ) -> None:
         """`clock` gives "now" in epoch seconds: rates count entries by their timestamp."""
         self.ring = RingBuffer(capacity)
-        self.visible: deque[int] = deque()
+        self.visible: deque[int] | EveryIndex = EveryIndex(self.ring)  # no filter: all
         self.counters = Counters()
         self.follow = True
         self.severity_floor = Severity.DEFAULT
@@ -104,8 +76,9 @@ class LogViewModel:
 
     # ------------------------------------------------------------------ feeding
 
-    def add_batch(self, batch: Iterable[Item]) -> int:
-        """Append a batch from the tail; returns how many became visible."""
+    def add_batch(self, batch: Iterable[Item | CompactEntries]) -> int:
+        """Append a batch from the tail (entries, markers and compact blocks of
+        entries); returns how many became visible."""
         ring = self.ring
         visible = self.visible
         matches = self.matches
@@ -116,8 +89,8 @@ class LogViewModel:
         append = ring.append
         plain = self._regex is None and self.severity_floor == Severity.DEFAULT
         for item in batch:
-            index = append(item)
             if isinstance(item, LogEntry):
+                index = append(item)
                 entries += 1
                 second = int(item.timestamp.timestamp())
                 counts = spark.get(second)
@@ -127,10 +100,14 @@ class LogViewModel:
                 if plain or matches(item):
                     visible.append(index)
                     added += 1
-            else:
+            elif isinstance(item, LogMarker):
+                index = append(item)
                 self._count_marker(item)
                 visible.append(index)
                 added += 1
+            else:
+                entries += len(item)
+                added += self._add_block(item)
         counters.received += entries
         first = ring.first
         if first:
@@ -142,6 +119,29 @@ class LogViewModel:
         if len(spark) > 2 * SPARK_SECONDS:
             self._prune()
         return added
+
+    def _add_block(self, block: CompactEntries) -> int:
+        """A compact block: counted by (second, severity) in one pass of C code, and
+        indexed by its severities unless a find needs its entries decoded."""
+        first = self.ring.extend(block)
+        spark = self.spark
+        for (second, number), count in Counter(zip(block.seconds, block.severities, strict=True)).items():
+            counts = spark.get(second)
+            if counts is None:
+                counts = spark[second] = [0, 0, 0, 0]
+            counts[_band(number)] += count
+        held = self.ring.first
+        if self._regex is not None:
+            matches = self.matches
+            shown = [first + k for k, e in enumerate(block.entries()) if matches(e)]
+        elif self.severity_floor > Severity.DEFAULT:
+            floor = int(self.severity_floor)
+            shown = [first + k for k, n in enumerate(block.severities) if n >= floor]
+        else:
+            self.visible.extend(range(max(first, held), first + len(block)))
+            return len(block)
+        self.visible.extend(i for i in shown if i >= held)
+        return len(shown)
 
     def _count_marker(self, marker: LogMarker) -> None:
         if marker.kind is MarkerKind.SUPPRESSED:
@@ -182,12 +182,22 @@ class LogViewModel:
             self.inverse = inverse
         if severity_floor is not None:
             self.severity_floor = severity_floor
-        self.visible = deque(i for i, item in self.ring.items() if self.matches(item))
+        ring = self.ring
+        if self._regex is None and self.severity_floor == Severity.DEFAULT:
+            self.visible = EveryIndex(ring)
+            return
+        if self._regex is None:  # by the severity numbers: nothing to decode
+            floor = int(self.severity_floor)
+            severity_of = ring.severity_of
+            self.visible = deque(i for i in range(ring.first, ring.total)
+                                 if (n := severity_of(i)) is None or n >= floor)
+            return
+        self.visible = deque(i for i, item in ring.items() if self.matches(item))
 
     def clear(self) -> None:
         """Forget the buffered entries (counters of loss stay)."""
         self.ring.clear()
-        self.visible.clear()
+        self.visible.clear()  # (the ring's own indexes restart at 0 too)
         self.generation += 1
 
     def reset(self) -> None:

@@ -119,7 +119,9 @@ class Refresh:
                   now: Callable[[], datetime]) -> StagingError | None:
         """Run one load under the schedule: nothing when another one runs; our errors
         come back (already counted: RetryInfo honoured, credentials stop the automatic
-        loads) for the pane to show; a cancelled load lets the next one begin."""
+        loads) for the pane to show; any other exception counts as a failure and is
+        raised (the pane's worker handler shows it); a cancelled load lets the next
+        one begin."""
         if not self.begin():
             return None
         mine = self.generation
@@ -135,7 +137,11 @@ class Refresh:
             if mine == self.generation:
                 self.failed(exc.retry_after if isinstance(exc, QuotaExceeded) else None)
             return exc
-        except BaseException:  # cancelled (r replaces it) or a bug the pane shows
+        except Exception:  # a bug: the pane shows it; what was shown is stale
+            if mine == self.generation:
+                self.failed()
+            raise
+        except BaseException:  # cancelled (r replaces it, the pane closes)
             if mine == self.generation:
                 self.cancelled()
             raise

@@ -35,6 +35,11 @@ class SandboxProcess:
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True)
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process id once begun (the start-up bench samples its RSS)."""
+        return None if self._proc is None else self._proc.pid
+
     def wait(self, timeout: float = 60.0) -> dict[str, str]:
         with self._lock:
             if self._endpoints is not None:

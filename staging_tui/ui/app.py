@@ -24,6 +24,13 @@ from staging_tui.audit_trail import AuditTrail
 from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import ActionPlan, Severity
+from staging_tui.process_memory import (
+    TRIM_EVERY_S,
+    fix_mmap_threshold,
+    freeze_start_up,
+    release_free_memory,
+    thaw,
+)
 from staging_tui.render.command_line import parse
 from staging_tui.ui.command_actions import CommandNames, pane_actions, run_command
 from staging_tui.ui.panes import PANES, prewarm
@@ -35,6 +42,11 @@ from staging_tui.ui.panes import PANES, prewarm
 # collects less often while it runs and restores the previous thresholds when it ends.
 # Entries are freed by reference counting anyway; only cycles wait for the GC.
 GC_THRESHOLDS = (10_000, 50, 100)
+# With that policy, the objects of start-up (every pane's module) are frozen out of
+# later collections once the panes are prewarmed, and the heap pages freed meanwhile
+# go back to the system every TRIM_EVERY_S while no key was pressed for a few seconds
+# (staging_tui/process_memory.py; docs/performance.md "Idle footprint").
+IDLE_BEFORE_TRIM_S = 5.0
 
 
 class StagingApp(App[int]):
@@ -58,6 +70,7 @@ class StagingApp(App[int]):
         super().__init__()
         self.gc_thresholds = gc_thresholds
         self._gc_before: tuple[int, int, int] | None = None
+        self._frozen = False   # start-up objects moved out of GC scans (_settle)
         self.settings = settings
         self.backend = backend
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -76,6 +89,8 @@ class StagingApp(App[int]):
         await super().on_event(event)
 
     def on_mount(self) -> None:
+        if self.gc_thresholds is not None:  # the app's memory policy (not for --gc default)
+            fix_mmap_threshold()
         before = gc.get_threshold()
         if self.gc_thresholds is not None and before[0] < self.gc_thresholds[0]:
             self._gc_before = before
@@ -88,9 +103,26 @@ class StagingApp(App[int]):
             worker = get_current_worker()
             prewarm(lambda: time.monotonic() - self._last_input >= 0.5,
                     lambda: worker.is_cancelled)
+            if not worker.is_cancelled:
+                self.call_from_thread(self._settle)
 
         self.set_timer(1.0, lambda: self.run_worker(warm, thread=True, exit_on_error=False,
                                                     group="prewarm"))
+        self.set_interval(TRIM_EVERY_S, self._release_when_idle)
+
+    def _settle(self) -> None:
+        """Start-up is over (every pane's module imported): with the app's GC policy, its
+        objects leave the collector's scans (process_memory.freeze_start_up), and the
+        heap the imports freed goes back to the system."""
+        if self.gc_thresholds is not None:
+            self._frozen = freeze_start_up() or self._frozen
+        release_free_memory()
+
+    def _release_when_idle(self) -> None:
+        """Every TRIM_EVERY_S: the heap pages freed since (a pane's first load, finished
+        RPCs) go back to the system, unless a key or the mouse was used just now."""
+        if time.monotonic() - self._last_input >= IDLE_BEFORE_TRIM_S:
+            release_free_memory()
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -177,6 +209,8 @@ class StagingApp(App[int]):
         await self.backend.close()
         if self._gc_before is not None:
             gc.set_threshold(*self._gc_before)
+        if self._frozen:
+            thaw()
 
     def _fatal_error(self) -> None:
         """Like Textual's, but never with locals: they may hold a revealed secret."""

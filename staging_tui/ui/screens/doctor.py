@@ -64,14 +64,15 @@ class DoctorScreen(PaneScreen):
         self.findings: list[Finding] = []
         self.running: set[str] = set()
         self.services: list[Service] = []
-        self._rows: list[Finding | None] = []
+        self.finding_rows: list[Finding | None] = []  # per table row; None: an area header
         self.progress_events = 0
         self.refresh_schedule = Refresh(0, retry_s=RETRY_S)  # on demand: a run costs quota
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="doctor-progress")
         yield NavTable(id="doctor-table", show_header=False, zebra_stripes=False,
-                       skip=lambda row: 0 <= row < len(self._rows) and self._rows[row] is None)
+                       skip=lambda row: (0 <= row < len(self.finding_rows)
+                                         and self.finding_rows[row] is None))
         yield StatusRow(StatusLine(id="doctor-status"),
                         Freshness(self.refresh_schedule, self.now, self.run_checks,
                                   id="doctor-freshness"))
@@ -105,7 +106,7 @@ class DoctorScreen(PaneScreen):
         self.running.clear()
         self.show_rows()
         if self.selected_finding() is None:  # start on the first problem, if any
-            first = next((i for i, f in enumerate(self._rows)
+            first = next((i for i, f in enumerate(self.finding_rows)
                           if f is not None and f.level in (Level.ERROR, Level.WARNING)), None)
             if first is not None:
                 self.query_one("#doctor-table", DataTable).move_cursor(row=first)
@@ -140,15 +141,15 @@ class DoctorScreen(PaneScreen):
         table = self.query_one("#doctor-table", NavTable)
         selected = self.selected_finding()
         table.clear()
-        self._rows = []
+        self.finding_rows = []
         for i, (text, finding, style) in enumerate(
                 checklist_rows(self.findings, self.running, AREAS)):
             table.add_row(Text(text, style=style), key=f"row-{i}")
-            self._rows.append(finding)
+            self.finding_rows.append(finding)
             if selected is not None and finding == selected:
                 table.move_cursor(row=i)
         if not table.user_moved:  # until a key moves it: on the first problem, not a header
-            problem = next((i for i, f in enumerate(self._rows)
+            problem = next((i for i, f in enumerate(self.finding_rows)
                             if f is not None and f.level in (Level.ERROR, Level.WARNING)), None)
             if problem is not None:
                 table.move_cursor(row=problem)
@@ -159,7 +160,7 @@ class DoctorScreen(PaneScreen):
     def selected_finding(self) -> Finding | None:
         table = self.query_one("#doctor-table", DataTable)
         row = table.cursor_row
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self.finding_rows[row] if 0 <= row < len(self.finding_rows) else None
 
     @on(DataTable.RowSelected, "#doctor-table")
     def _row_selected(self) -> None:

@@ -1,6 +1,7 @@
 """The Logs pane: a live tail that keeps up and says what it could not show.
 
-A worker feeds `LogsAdapter.tail()` batches into the LogViewModel; a timer redraws
+A worker feeds `LogsAdapter.tail_compact()` batches (compact blocks, decoded when
+shown) into the LogViewModel; a timer redraws
 at most FPS times a second (a flood never queues frames). `show_service()` is what
 the Services pane's `l` reaches (through `StagingApp.open_logs`).
 """
@@ -88,6 +89,11 @@ class LogsScreen(PaneScreen):
         except Exception:  # not mounted in an app yet (constructed by a mode factory)
             return 100_000
 
+    @property
+    def running_query(self) -> str:
+        """The query the view shows entries of (not what is being typed)."""
+        return self._running_query
+
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="logs-bar"):
             yield Static("query", classes="label")
@@ -157,7 +163,7 @@ class LogsScreen(PaneScreen):
         start = self.now() - parse_since(since)
         try:
             logs = await self.backend.logs()
-            async with aclosing(logs.tail(query, since=start)) as batches:
+            async with aclosing(logs.tail_compact(query, since=start)) as batches:
                 async for batch in batches:
                     self.model.add_batch(batch)
                     self._dirty = True

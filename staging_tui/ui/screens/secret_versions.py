@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from rich.text import Text
 from textual import work
@@ -11,10 +12,11 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from staging_tui.domain import Secret, VersionState
-from staging_tui.errors import StagingError
+from staging_tui.model.refresh import Refresh
 from staging_tui.render.secrets import labels_text
 from staging_tui.ui.screens.secret_base import SecretPaneBase
 from staging_tui.ui.screens.secret_write import SecretWrite
+from staging_tui.ui.widgets.freshness import Freshness, StatusRow
 from staging_tui.ui.widgets.secret_value import SecretValue
 from staging_tui.ui.widgets.secrets_table import VersionsTable
 from staging_tui.ui.widgets.status_line import StatusLine
@@ -35,17 +37,23 @@ class SecretVersionsScreen(SecretPaneBase):
     ]
 
     def __init__(self, secret: Secret, users: Sequence[str],
-                 on_change: Callable[[], object] | None = None) -> None:
+                 on_change: Callable[[], object] | None = None,
+                 loaded_at: datetime | None = None) -> None:
         super().__init__()
         self.secret = secret
         self.users = list(users)
         self.on_change = on_change
+        self.refresh_schedule = Refresh(0)  # on demand: r, after a write
+        if loaded_at is not None:  # the Secrets pane's listing brought these versions
+            self.refresh_schedule.succeeded(loaded_at)
 
     def compose_body(self) -> ComposeResult:
         yield Static(self.summary(), id="versions-summary")
         yield VersionsTable(id="versions-table")
         yield SecretValue(self.now, id="versions-value")
-        yield StatusLine(id="versions-status")
+        yield StatusRow(StatusLine(id="versions-status"),
+                        Freshness(self.refresh_schedule, self.now, self.load,
+                                  id="versions-freshness"))
 
     def summary(self) -> Text:
         s = self.secret
@@ -90,14 +98,20 @@ class SecretVersionsScreen(SecretPaneBase):
     def _cursor_moved(self) -> None:
         self.point_value_box()
 
+    def action_reload(self) -> None:
+        self.refresh_schedule.cancelled()  # r replaces a load in flight
+        self.load()
+
     @work(exclusive=True, group="secrets-versions", exit_on_error=False)
-    async def action_reload(self) -> None:
-        try:
-            api = await self.backend.secrets()
-            self.secret = await api.get_secret(self.secret.name)
-        except StagingError as exc:
-            self.query_one(StatusLine).error(exc)
-            return
+    async def load(self) -> None:
+        """This secret again, under the view's schedule (a failed load backs off)."""
+        error = await self.refresh_schedule.run(self._load_secret, self.now)
+        if error is not None:
+            self.query_one(StatusLine).error(error)
+
+    async def _load_secret(self) -> None:
+        api = await self.backend.secrets()
+        self.secret = await api.get_secret(self.secret.name)
         self.show_rows()
 
     def after_write(self, write: SecretWrite) -> None:

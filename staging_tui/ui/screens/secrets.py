@@ -310,8 +310,9 @@ class SecretsScreen(SecretPaneBase):
             return
         from staging_tui.ui.screens.secret_versions import SecretVersionsScreen
 
-        self.app.push_screen(SecretVersionsScreen(secret, self.users.get(secret.name, []),
-                                                  on_change=self.reload))
+        self.app.push_screen(SecretVersionsScreen(
+            secret, self.users.get(secret.name, []), on_change=self.reload,
+            loaded_at=self.refresh_schedule.loaded_at))
 
     def action_new_secret(self) -> None:
         self.ask_write("create", "")

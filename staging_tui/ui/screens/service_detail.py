@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 
 from staging_tui.domain import GoldenSignals, Revision, Service
 from staging_tui.errors import StagingError
+from staging_tui.model.refresh import Refresh
 from staging_tui.render.golden_signals import WINDOWS_MIN, window_label
 from staging_tui.render.service_detail import (
     REVISION_COLUMNS,
@@ -25,6 +26,7 @@ from staging_tui.render.service_detail import (
 )
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.service_actions import ServiceActions, action_bindings
+from staging_tui.ui.widgets.freshness import Freshness, StatusRow
 from staging_tui.ui.widgets.nav_table import NavTable
 from staging_tui.ui.widgets.signal_charts import SignalCharts
 from staging_tui.ui.widgets.status_line import StatusLine
@@ -50,6 +52,7 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         self.revisions: list[Revision] = []
         self.signals = signals  # the Services pane's last 15 minutes, if it has them
         self.window = WINDOWS_MIN[0]
+        self.refresh_schedule = Refresh(0)  # the revisions: on open, r, after an action
 
     def compose_body(self) -> ComposeResult:
         now = self.now()
@@ -60,7 +63,9 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
             yield NavTable(id="detail-revisions", zebra_stripes=True)
             yield Static(containers_text(self.service), id="detail-containers")
             yield SignalCharts(id="detail-signals")
-        yield StatusLine(id="detail-status")
+        yield StatusRow(StatusLine(id="detail-status"),
+                        Freshness(self.refresh_schedule, self.now, self.load_revisions,
+                                  id="detail-freshness"))
 
     def on_mount(self) -> None:
         table = self.query_one("#detail-revisions", DataTable)
@@ -83,15 +88,19 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
 
     @work(exclusive=True, group="detail-revisions", exit_on_error=False)
     async def load_revisions(self, keep_status: bool = False) -> None:
+        """The revisions, on demand under the view's schedule (`r`, after an action; a
+        failed load backs off and retries). `keep_status`: an action's end stays shown."""
+        error = await self.refresh_schedule.run(lambda: self._load_revisions(keep_status),
+                                                self.now)
+        if error is not None:
+            self.query_one(StatusLine).error(error)
+
+    async def _load_revisions(self, keep_status: bool) -> None:
         status = self.query_one(StatusLine)
         if not keep_status:
             status.busy(f"loading revisions of {self.service.name}")
-        try:
-            run = await self.backend.run()
-            self.revisions = await run.list_revisions(self.service.name, self.service.region)
-        except StagingError as exc:
-            status.error(exc)
-            return
+        run = await self.backend.run()
+        self.revisions = await run.list_revisions(self.service.name, self.service.region)
         table = self.query_one("#detail-revisions", DataTable)
         table.clear()
         now = self.now()
@@ -124,6 +133,7 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         self.load_signals()
 
     def action_reload(self) -> None:
+        self.refresh_schedule.cancelled()  # r replaces a load in flight
         self.load_revisions()
 
     def action_service(self) -> Service | None:
@@ -142,6 +152,7 @@ class ServiceDetailScreen(ServiceActions, PaneScreen):
         self.query_one("#detail-summary", Static).update(summary_text(service, now))
         self.query_one("#detail-conditions", Static).update(conditions_text(service))
         self.query_one("#detail-containers", Static).update(containers_text(service))
+        self.refresh_schedule.cancelled()
         self.load_revisions(keep_status=True)
 
     @work(exclusive=True, group="detail-health", exit_on_error=False)

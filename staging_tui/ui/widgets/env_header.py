@@ -6,7 +6,7 @@ for the sandbox: protected = red, sandbox = blue, otherwise = the staging colour
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -18,6 +18,9 @@ from textual.widgets import Static
 
 from staging_tui.config import Settings
 from staging_tui.ui.panes import PANES
+
+if TYPE_CHECKING:
+    from staging_tui.backend import Backend
 
 SHORT_TITLES = {"Services": "Svc", "Secrets": "Sec", "Logs": "Log", "Database": "DB",
                 "Query": "SQL", "Doctor": "Doc"}
@@ -53,7 +56,7 @@ class EnvHeader(Horizontal):
                 self.run_worker(self._load_account(backend), group="header-account",
                                 exclusive=True, exit_on_error=False)
 
-    async def _load_account(self, backend: Any) -> None:
+    async def _load_account(self, backend: Backend) -> None:
         """The ADC account (a refresh away for user credentials), when known."""
         self.account = await backend.load_account()
 

@@ -44,17 +44,14 @@ class StatusLine(Static):
         self.remove_class("-error")
         self._show(text)
 
-    def error(self, exc: BaseException, retry_key: str = "r",
-              retrying_in: float | None = None) -> None:
-        """The error and its fix; `retrying_in` seconds when the pane retries by itself
-        (a spent quota says so: "...; retrying in 12 s")."""
+    def error(self, exc: BaseException, retry_key: str = "r") -> None:
+        """The error and its fix. When the pane retries by itself, its Freshness (beside
+        this line) says when: "stale: load failed once, next try in 12s"."""
         self.add_class("-error")
         text = Text()
         if isinstance(exc, StagingError):
             code = getattr(exc, "code", "")
             text.append(f"✗ {code + ': ' if code else ''}{exc.message}", style="bold")
-            if retrying_in is not None:
-                text.append(f"; retrying in {retrying_in:.0f} s", style="bold")
             if exc.fix:
                 text.append(f"\n  fix: {exc.fix}")
         else:
