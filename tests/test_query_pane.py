@@ -11,10 +11,10 @@ from typing import Any
 from fixtures_query import (
     error_box,
     grid,
+    instances_admin_dsn,
     open_query,
     put_sql,
     run_and_wait,
-    session_dsn,
     sleeping_on_the_server,
     status,
     type_sql,
@@ -167,7 +167,7 @@ async def test_completion_history_and_cancel(sandbox: RunningSandbox) -> None:
         assert screen.editor.text == "SELECT * FROM analysis_average_view"
         await put_sql(pilot, screen, "SELECT pg_sleep(20)")
         await pilot.press("f5")
-        await sleeping_on_the_server(session_dsn(screen))
+        await sleeping_on_the_server(instances_admin_dsn(sandbox))
         await pilot.press("ctrl+c")
         await run_and_wait(pilot, screen, "f13")
         assert "query cancelled" in error_box(screen)

@@ -139,7 +139,13 @@ async def test_reconnects_after_the_backend_is_terminated(session: QuerySession,
     pid = (await session.run("SELECT pg_backend_pid()")).rows[0][0]
     async with await psycopg.AsyncConnection.connect(query_dsn, autocommit=True) as other:
         await other.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    await asyncio.sleep(0.1)
+        gone = False
+        while not gone:  # terminate only signals: until the backend has exited
+            row = await (await other.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))).fetchone()
+            gone = bool(row and row[0] == 0)
+            if not gone:
+                await asyncio.sleep(0.02)
     result = await session.run("SELECT 42")
     assert result.rows == ((42,),)
     assert "reconnected" in result.notice

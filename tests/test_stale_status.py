@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fixtures_logs import logs_adapter
-from fixtures_query import open_query, put_sql, run_and_wait, session_dsn, sleeping_on_the_server
+from fixtures_query import instances_admin_dsn, open_query, put_sql, run_and_wait, sleeping_on_the_server
 from fixtures_tunnel import SqlSandbox
 from textual.widgets import Static
 from ui_app import make_app
@@ -75,7 +75,7 @@ async def test_a_cancelled_statement_does_not_wear_the_older_tabs_rows(sandbox: 
         assert str(screen.status.render()).startswith("12 rows")
         await put_sql(pilot, screen, "SELECT pg_sleep(5)")
         await pilot.press("f5")
-        await sleeping_on_the_server(session_dsn(screen))
+        await sleeping_on_the_server(instances_admin_dsn(sandbox))
         await pilot.press("ctrl+c")
         await until(lambda: not screen.running, pilot, what="the cancelled statement to end")
         await settled(pilot)
