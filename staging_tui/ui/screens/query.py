@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 
 from rich.text import Text
 from textual import on, work
@@ -24,10 +24,11 @@ from textual.widgets import OptionList, Static, TabbedContent
 
 from staging_tui.db.completion import Catalog
 from staging_tui.db.meta import run_meta
-from staging_tui.db.session import DestructiveStatement, QuerySession
+from staging_tui.db.session import INLINE_PARSE_CHARS, DestructiveStatement, QuerySession
 from staging_tui.db.statements import Statement, split_statements, statement_at
 from staging_tui.domain import CAN_WRITE_NOTE, Column
 from staging_tui.errors import QueryError, StagingError
+from staging_tui.process_memory import release_free_memory
 from staging_tui.render.query import ResultInfo
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.query_dialogs import CellScreen, ConfirmScreen
@@ -39,6 +40,8 @@ from staging_tui.ui.widgets.sql_error import SqlErrorBox
 from staging_tui.ui.widgets.status_line import StatusLine
 
 ROW_LIMIT = 1_000_000
+CANCEL_HINT_AFTER_S = 0.3   # the footer's ctrl+c hint, after the first rows
+FIRST_FRAME_WAIT_S = 0.1   # the next batch waits that long at most for the first rows' frame
 _TRANSACTION_WORDS = ("set", "reset", "begin", "commit", "rollback", "end", "abort", "start")
 
 
@@ -170,6 +173,7 @@ class QueryScreen(PaneScreen):
         except StagingError:
             return
         self.editor.completer = self.catalog.complete
+        release_free_memory()   # what connecting and loading the catalog freed
 
     def _tick(self) -> None:
         self.refresh_session_line()
@@ -206,21 +210,24 @@ class QueryScreen(PaneScreen):
             def pick() -> list[Statement]:
                 return [Statement(s.text, s.start + start, s.end + start)
                         for s in split_statements(selected)]
+            size = len(selected)
         else:
             text, offset = editor.text, editor.cursor_offset()
 
             def pick() -> list[Statement]:
                 current = statement_at(text, offset)
                 return [current] if current else []
-        self._run(pick)
+            size = len(text)
+        self._run(pick, size)
 
     def action_run_all(self) -> None:
         text = self.editor.text
-        self._run(lambda: split_statements(text))
+        self._run(lambda: split_statements(text), len(text))
 
-    def _run(self, pick: Callable[[], list[Statement]]) -> None:
-        """Run what `pick` finds (it splits the buffer: called in a thread, as a
-        pasted 10 MB statement takes a while to split)."""
+    def _run(self, pick: Callable[[], list[Statement]], size: int) -> None:
+        """Run what `pick` finds (it splits the `size` characters of the buffer: in a
+        thread when they are many, as a pasted 10 MB statement takes a while to split;
+        a few KB split faster than a hop to a thread and back)."""
         if self.running:
             self.status.info("a statement is running: ctrl+c cancels it")
             return
@@ -231,13 +238,20 @@ class QueryScreen(PaneScreen):
             return
         self.query_one(SqlErrorBox).hide()
         self.running = True
-        self.refresh_bindings()
-        self.run_statements(pick)
+        # ctrl+c works from now on (check_action); the footer shows it a moment later:
+        # rebuilding the footer costs tens of ms that the first rows would wait for
+        self.set_timer(CANCEL_HINT_AFTER_S, self._show_cancel_hint)
+        self.run_statements(pick, size)
+
+    def _show_cancel_hint(self) -> None:
+        if self.running:
+            self.refresh_bindings()
 
     @work(exclusive=True, group="query-run", exit_on_error=False)
-    async def run_statements(self, pick: Callable[[], list[Statement]]) -> None:
+    async def run_statements(self, pick: Callable[[], list[Statement]], size: int) -> None:
         try:
-            statements = await asyncio.to_thread(pick)
+            statements = (pick() if size <= INLINE_PARSE_CHARS
+                          else await asyncio.to_thread(pick))
             if not statements:
                 self.status.info("nothing to run: type a statement, then f5")
                 return
@@ -274,6 +288,7 @@ class QueryScreen(PaneScreen):
             budget = self.settings.query_memory_mb * 1024 * 1024
             stream = session.stream(statement.text, limit=ROW_LIMIT,
                                     confirm_destructive=confirm, as_text=True)
+            first = True
             async with aclosing(stream):
                 async for chunk in stream:
                     if not grid.columns and chunk.columns:
@@ -293,6 +308,11 @@ class QueryScreen(PaneScreen):
                         self._show_info(info)
                         break
                     self._show_info(info)
+                    if first and chunk.rows and not chunk.done:
+                        # the first page is drawn before the next batch is fetched and
+                        # appended (that batch's work would hold the frame back)
+                        first = False
+                        await _drawn(grid)
         except StagingError as exc:
             info.error = f"✗ {exc.message}"
             if not grid.columns:  # no result: its tab goes, and the one shown is older
@@ -465,6 +485,15 @@ class QueryScreen(PaneScreen):
     async def on_unmount(self) -> None:
         if self.session is not None:
             await self.session.close()
+
+
+async def _drawn(grid: ResultGrid) -> None:
+    """Until the screen was refreshed with what `grid` holds now (FIRST_FRAME_WAIT_S at
+    most: a pane in the background is not refreshed)."""
+    drawn = asyncio.Event()
+    if grid.call_after_refresh(drawn.set):
+        with suppress(TimeoutError):
+            await asyncio.wait_for(drawn.wait(), FIRST_FRAME_WAIT_S)
 
 
 async def _write_privileges(session: QuerySession) -> tuple[str, ...]:
