@@ -12,6 +12,11 @@ footprint"); nothing here changes what the program does, only what its RSS holds
 - `release_free_memory()`: glibc keeps memory freed by `free()` (a pane's first load,
   a finished RPC's buffers, thread arenas) in its arenas; `malloc_trim(0)` returns the
   free pages to the system. A few ms; called when the user has been idle a while.
+- `fix_mmap_threshold()`: glibc serves big blocks by mmap, but raises its threshold to
+  the size of the first such block freed; from then on the Logs tail's ~0.5 MB
+  responses came from the heap, between small objects that outlive them, and their
+  holes stayed in the RSS (~30 MB under a 20k/s flood, bench/logs.py). A fixed
+  threshold keeps them mmapped: freed, they go back to the system at once.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import gc
 from functools import cache
 
 TRIM_EVERY_S = 30.0   # how often an idle process hands free heap pages back
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 256 * 1024  # glibc starts at 128 KiB, then grows it up to 32 MiB
 
 
 @cache
@@ -36,6 +43,21 @@ def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
     return trim
+
+
+def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD) -> bool:
+    """Blocks of `threshold` bytes and more always by mmap; False where there is no
+    `mallopt` (not glibc) or it refused."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to tune
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(M_MMAP_THRESHOLD, threshold))
 
 
 def release_free_memory() -> bool:

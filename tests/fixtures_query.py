@@ -5,16 +5,20 @@ classifier's write cases; and the helpers that drive the Query pane."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psycopg
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
-from waiting import settled, until
+from waiting import TIMEOUT_S, settled, until
 
 from staging_tui.db.session import QuerySession
+from staging_tui.sandbox.cloudsql_api import CloudSqlState
 from staging_tui.sandbox.postgres import PostgresServer
+from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.query import QueryScreen
 from staging_tui.ui.widgets.result_grid import ResultGrid
 
@@ -188,6 +192,32 @@ async def run_and_wait(pilot: Pilot[Any], screen: QueryScreen, key: str = "f5") 
     await pilot.press(key)
     await until(lambda: not screen.running, pilot, what="the statement to end")
     await settled(pilot)
+
+
+async def sleeping_on_the_server(dsn: str) -> None:
+    """Until PostgreSQL is inside a `pg_sleep` of another session (pg_stat_activity's
+    wait event, seen from a superuser connection of our own; the statement's text may be
+    a FETCH from its cursor): a cancel sent before the server has read the statement
+    cancels nothing."""
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as watcher:
+        async def sleeping() -> bool:
+            row = await (await watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' "
+                "AND pid <> pg_backend_pid()")).fetchone()
+            return bool(row and row[0])
+
+        deadline = asyncio.get_running_loop().time() + TIMEOUT_S
+        while not await sleeping():
+            assert asyncio.get_running_loop().time() < deadline, "no pg_sleep on the server"
+            await asyncio.sleep(0.02)
+
+
+def instances_admin_dsn(sandbox: RunningSandbox) -> str:
+    """A superuser DSN of the PostgreSQL behind the sandbox's Cloud SQL instances."""
+    state: CloudSqlState = sandbox.shared["cloudsql"]
+    server = state.database.server
+    assert server is not None, "no instance has been connected to yet"
+    return server.dsn()
 
 
 def grid(screen: QueryScreen) -> ResultGrid:

@@ -81,6 +81,7 @@ def test_the_sandbox_parser_bounds_its_recursion() -> None:
 async def test_the_logs_pane_says_so_instead_of_sending_it(sandbox: object) -> None:
     from textual.widgets import Input
     from ui_app import make_app
+    from waiting import settled
 
     from staging_tui.ui.screens.logs import LogsScreen
 
@@ -89,7 +90,7 @@ async def test_the_logs_pane_says_so_instead_of_sending_it(sandbox: object) -> N
         await pilot.press("3")
         screen = app.screen
         assert isinstance(screen, LogsScreen)
-        await pilot.pause(0.1)
+        await settled(pilot)
         await pilot.press("e")
         screen.query_one("#logs-query", Input).value = "(" * 5000 + "a" + ")" * 5000
         await pilot.press("enter")

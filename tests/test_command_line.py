@@ -85,7 +85,7 @@ async def test_command_line_jumps_with_completion(sandbox: RunningSandbox) -> No
 async def test_palette_lists_the_panes_actions(sandbox: RunningSandbox) -> None:
     app = make_app(sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Go to Logs" in titles
         assert "Services: Refresh" in titles and "Services: Describe" in titles

@@ -17,6 +17,7 @@ import grpc
 import pytest
 from google.cloud import run_v2
 from ui_app import make_app
+from waiting import until
 
 from staging_tui import errors
 from staging_tui.audit.checks.credentials import account_evidence
@@ -121,10 +122,7 @@ async def test_services_pane_says_log_in_and_stops_refreshing(expired: RunningSa
     app = make_app(expired)
     async with app.run_test(size=(120, 40)) as pilot:
         status = app.screen.query_one(StatusLine)
-        for _ in range(200):
-            if "fix" in str(status.render()):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: "fix" in str(status.render()), pilot)
         text = str(status.render())
         assert "gcloud auth application-default login" in text and "expired" in text
         assert app.screen.refresh_schedule.delay == float("inf")  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from typing import Any
 from fixtures_doctor import wait_done
 from textual.widgets import DataTable, Input, Static
 from ui_app import make_app
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.domain import Severity
 from staging_tui.sandbox.server import RunningSandbox
@@ -61,7 +61,7 @@ async def test_enter_shows_evidence_and_fix(sandbox: RunningSandbox) -> None:
         await wait_done(pilot, screen)
         select_row(screen, "⚠ backend-staging: error rate")
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await until(lambda: isinstance(app.screen, DoctorFindingScreen), pilot)
         detail = app.screen
         assert isinstance(detail, DoctorFindingScreen)
         text = str(detail.query_one("#doctor-detail-text", Static).render())
@@ -78,7 +78,7 @@ async def test_go_to_opens_the_service_detail(sandbox: RunningSandbox) -> None:
         await wait_done(pilot, screen)
         select_row(screen, "✗ backend-staging is not Ready")
         await pilot.press("g")
-        await pilot.pause(0.2)
+        await until(lambda: isinstance(app.screen, ServiceDetailScreen), pilot)
         assert app.current_mode == "services"
         assert isinstance(app.screen, ServiceDetailScreen)
         assert app.screen.service.name == "backend-staging"
@@ -91,7 +91,8 @@ async def test_go_to_a_secret_filters_the_secrets_pane(sandbox: RunningSandbox) 
         await wait_done(pilot, screen)
         select_row(screen, "✗ found gemini-api-key, expected")
         await pilot.press("g")
-        await pilot.pause(0.2)
+        await until(lambda: app.current_mode == "secrets" and app.screen.query(
+            "#secrets-filter") and app.screen.query_one("#secrets-filter", Input).value, pilot)
         assert app.current_mode == "secrets"
         box = app.screen.query_one("#secrets-filter", Input)
         assert box.value == "gemini-api-key"
@@ -105,7 +106,8 @@ async def test_go_to_an_instance_selects_it_in_the_database_pane(
         await wait_done(pilot, screen)
         select_row(screen, "✗ sandbox-staging:us-central1:legacy-reports")
         await pilot.press("g")
-        await pilot.pause(0.2)
+        await until(lambda: app.current_mode == "database", pilot)
+        await settled(pilot)
         assert app.current_mode == "database"
         selected = app.screen.selected()  # type: ignore[attr-defined]
         assert selected is not None
@@ -134,7 +136,7 @@ async def test_go_to_logs_filters_the_service(sandbox: RunningSandbox) -> None:
         await wait_done(pilot, screen)
         select_row(screen, "⚠ backend-staging: error rate")
         await pilot.press("g")
-        await pilot.pause(0.2)
+        await until(lambda: isinstance(app.screen, LogsScreen), pilot)
         assert app.current_mode == "logs"
         logs = app.screen
         assert isinstance(logs, LogsScreen)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from ui_app import make_app
+from waiting import settled, until
 
 from staging_tui.errors import StagingError
 from staging_tui.sandbox.server import RunningSandbox
@@ -26,12 +27,8 @@ def assert_keys_shown(texts: list[str]) -> None:
         assert not LOST_KEY.search(text), f"a key hint vanished: {text!r}"
 
 
-async def wait_for(pilot: Any, check: Any, tries: int = 200) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("not reached")
+async def wait_for(pilot: Any, check: Any) -> None:
+    await until(check, pilot)
 
 
 async def test_status_line_never_reads_markup() -> None:
@@ -66,5 +63,5 @@ async def test_every_pane_and_the_service_detail_show_their_keys(sandbox: Runnin
         await pilot.press("escape")
         for key in "123456":
             await pilot.press(key)
-            await pilot.pause(0.4)
+            await settled(pilot)
             assert_keys_shown(status_texts(app))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 from ui_app import make_app
+from waiting import settled, until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.logs import LogsScreen
@@ -19,10 +20,7 @@ async def test_query_error_names_the_typed_text_and_keeps_entries(sandbox: Runni
         await pilot.press("3")
         screen = app.screen
         assert isinstance(screen, LogsScreen)
-        for _ in range(200):
-            if len(screen.model) >= 5:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: len(screen.model) >= 5, pilot)
         before = len(screen.model)
         assert before >= 5
         query = screen.query_one("#logs-query", Input)
@@ -32,23 +30,18 @@ async def test_query_error_names_the_typed_text_and_keeps_entries(sandbox: Runni
         query.value = typed
         await pilot.press("enter")
         error = screen.query_one("#logs-query-error")
-        for _ in range(200):
-            if "column" in str(error.render()):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: "column" in str(error.render()), pilot)
         text = str(error.render())
         assert "timestamp" not in text, text
         assert f"column {len(typed) + 1}" in text, text
         status = str(screen.query_one(StatusLine).render())
         assert "still showing" in status
-        await pilot.pause(0.3)
+        await settled(pilot)
         assert len(screen.model) >= before  # the old entries (and the tail) are kept
         assert query.has_focus and query.value == typed
         # a valid query then replaces them
         query.value = running + ' AND severity>=ERROR'
         await pilot.press("enter")
-        for _ in range(200):
-            if str(error.render()) == "" and screen.running_query.endswith("ERROR"):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: str(error.render()) == "" and screen.running_query.endswith("ERROR"),
+                    pilot)
         assert screen.running_query == running + " AND severity>=ERROR"

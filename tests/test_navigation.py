@@ -9,6 +9,7 @@ from typing import Any
 from fixtures_query import open_query, put_sql, run_and_wait
 from textual.pilot import Pilot
 from ui_app import make_app
+from waiting import until as wait_until
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.doctor import DoctorScreen
@@ -20,12 +21,8 @@ from staging_tui.ui.widgets.services_table import ServicesTable
 from staging_tui.ui.widgets.status_line import StatusLine
 
 
-async def until(pilot: Pilot[Any], check: Callable[[], bool], tries: int = 400) -> None:
-    for _ in range(tries):
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("not reached")
+async def until(pilot: Pilot[Any], check: Callable[[], bool]) -> None:
+    await wait_until(check, pilot)
 
 
 async def assert_model(pilot: Pilot[Any], row: Callable[[], int], count: int) -> None:

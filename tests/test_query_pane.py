@@ -8,13 +8,23 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from fixtures_query import error_box, grid, open_query, put_sql, run_and_wait, status, type_sql
+from fixtures_query import (
+    error_box,
+    grid,
+    instances_admin_dsn,
+    open_query,
+    put_sql,
+    run_and_wait,
+    sleeping_on_the_server,
+    status,
+    type_sql,
+)
 from textual.app import Notify
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
 from ui_app import make_app, sandbox_profile
-from waiting import until
+from waiting import settled, until, workers_done
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.query import QueryScreen
@@ -78,7 +88,9 @@ async def test_writes_refused_and_errors_point_at_the_position(sandbox: RunningS
 
 async def _write_mode_available(pilot: Pilot[Any], screen: QueryScreen) -> bool:
     await pilot.press("f2")
-    await pilot.pause(0.1)
+    await until(lambda: isinstance(pilot.app.screen, ConfirmScreen) or not any(
+        w.group == "query-write" and w.is_running for w in pilot.app.workers), pilot,
+        what="f2 to ask, or to end without asking")
     return isinstance(pilot.app.screen, ConfirmScreen)
 
 
@@ -88,12 +100,12 @@ async def test_write_mode_and_destructive_confirmations(sandbox: RunningSandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_query(pilot)
         await pilot.press("f2")
-        await pilot.pause(0.1)
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot)
         confirm = app.screen
         assert isinstance(confirm, ConfirmScreen)
         assert "sandbox-env" in str(confirm.query_one(".title", Label).render())
         await pilot.press("y")
-        await pilot.pause(0.2)
+        await workers_done(pilot, "query-write")
         assert screen.session is not None and screen.session.write_mode
         assert "WRITE" in str(screen.query_one("#query-session", Static).render())
         await put_sql(pilot, screen, "CREATE TEMP TABLE scratch AS SELECT 1 AS a")
@@ -124,25 +136,23 @@ async def test_meta_commands_quality_cell_viewer_and_export(sandbox: RunningSand
         await put_sql(pilot, screen, "SELECT * FROM analysis_average_view")
         await pilot.press("f3")
         await until(lambda: "quality" in status(screen), pilot)
-        await pilot.pause(0.1)
+        await settled(pilot)
         quality = {row[0]: row for row in grid(screen).rows}
         assert quality["average_value"][1] > 0          # the NULLs seed 000 found
         await put_sql(pilot, screen, "SELECT jsonb_build_object('site', 'x', 'n', 2) AS doc")
         await run_and_wait(pilot, screen)
         await pilot.press("f4")
         await pilot.press("enter")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, CellScreen)
+        await until(lambda: isinstance(app.screen, CellScreen), pilot)
         assert '"site": "x"' in str(app.screen.query_one("#cell-value", Static).render())
         await pilot.press("escape")
         target = tmp_path / "out.jsonl"
         await pilot.press("ctrl+s")
-        await pilot.pause(0.1)
+        await until(lambda: app.screen.query("#export-path"), pilot)
         field = app.screen.query_one("#export-path")
         field.value = str(target)  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await until(lambda: target.exists(), pilot)
-        await pilot.pause(0.1)
+        await until(lambda: f"exported 1 rows to {target}" in status(screen), pilot)
         assert target.read_text() == '{"doc": {"n": 2, "site": "x"}}\n'
         assert target.stat().st_mode & 0o777 == 0o600
         assert f"exported 1 rows to {target}" in status(screen)
@@ -157,9 +167,7 @@ async def test_completion_history_and_cancel(sandbox: RunningSandbox) -> None:
         assert screen.editor.text == "SELECT * FROM analysis_average_view"
         await put_sql(pilot, screen, "SELECT pg_sleep(20)")
         await pilot.press("f5")
-        await until(lambda: screen.session is not None
-                    and screen.session.status().transaction == "running", pilot, interval=0.02)
-        await pilot.pause(0.2)
+        await sleeping_on_the_server(instances_admin_dsn(sandbox))
         await pilot.press("ctrl+c")
         await run_and_wait(pilot, screen, "f13")
         assert "query cancelled" in error_box(screen)

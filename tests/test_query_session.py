@@ -8,8 +8,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from fixtures_query import WRITES
-from waiting import until
+from fixtures_query import WRITES, sleeping_on_the_server
 
 from staging_tui.db.classifier import Classification
 from staging_tui.db.session import INLINE_PARSE_CHARS, DestructiveStatement, QuerySession
@@ -114,10 +113,9 @@ async def test_error_position_points_into_the_statement(session: QuerySession) -
     assert "nosuch" in info.value.message
 
 
-async def test_cancel_keeps_the_connection(session: QuerySession) -> None:
+async def test_cancel_keeps_the_connection(session: QuerySession, query_dsn: str) -> None:
     task = asyncio.create_task(session.run("SELECT pg_sleep(30)"))
-    await until(lambda: session.status().transaction == "running", interval=0.01)
-    await asyncio.sleep(0.2)
+    await sleeping_on_the_server(query_dsn)
     await session.cancel()
     with pytest.raises(QueryError, match="cancelled"):
         await task
@@ -141,7 +139,13 @@ async def test_reconnects_after_the_backend_is_terminated(session: QuerySession,
     pid = (await session.run("SELECT pg_backend_pid()")).rows[0][0]
     async with await psycopg.AsyncConnection.connect(query_dsn, autocommit=True) as other:
         await other.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    await asyncio.sleep(0.1)
+        gone = False
+        while not gone:  # terminate only signals: until the backend has exited
+            row = await (await other.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))).fetchone()
+            gone = bool(row and row[0] == 0)
+            if not gone:
+                await asyncio.sleep(0.02)
     result = await session.run("SELECT 42")
     assert result.rows == ((42,),)
     assert "reconnected" in result.notice

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from ui_app import make_app, sandbox_profile
+from waiting import TIMEOUT_S, until, workers_done
 
 from staging_tui.audit.runner import run_doctor
 from staging_tui.audit.secrets_audit import audit_input, needed_secrets
@@ -89,11 +90,8 @@ def _no_exhausted(app: Any, book: QuotaBook) -> None:
     assert not book.refused, book.refused
 
 
-async def _until(pilot: Pilot[Any], predicate: Any, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached"
-        await pilot.pause(0.05)
+async def _until(pilot: Pilot[Any], predicate: Any, seconds: float = TIMEOUT_S) -> None:
+    await until(predicate, pilot, timeout=max(seconds, TIMEOUT_S))  # a busy machine: never less
 
 
 async def test_secrets_pane_on_5000_secrets(quota_sandbox: RunningSandbox,
@@ -148,8 +146,8 @@ async def test_services_pane_refreshes_within_budget(quota_sandbox: RunningSandb
         await _until(pilot, lambda: table.row_count > 0 and book.calls[LIST_TS] >= 6)
         for _ in range(5):  # a user hammering refresh
             await pilot.press("r")
-            await pilot.pause(0.2)
-        await pilot.pause(0.5)
+            await pilot.pause(0.2)  # the user's rhythm, not a wait for something
+        await workers_done(pilot, "services-refresh", "services-errors")
         _no_exhausted(app, book)
     assert book.calls[LIST_SERVICES] <= 6
     assert book.calls[LIST_TS] == 6  # golden signals: six calls, at most once a minute

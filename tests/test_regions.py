@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from ui_app import make_app, sandbox_profile
+from waiting import until
 
 from staging_tui.cli import main
 from staging_tui.config import parse_config
@@ -120,20 +121,14 @@ async def test_services_pane_shows_both_regions_and_the_failing_one(
     app = make_app(regional, replace(sandbox_profile(regional), regions=REGIONS))
     async with app.run_test(size=(140, 40)) as pilot:
         table = app.screen.query_one(ServicesTable)
-        for _ in range(200):
-            if table.row_count:
-                break
-            await pilot.pause(0.05)
+        await until(lambda: table.row_count, pilot)
         assert table.row_keys == ["api@europe-west1", "api@us-central1", "web@europe-west1"]
         status = str(app.screen.query_one(StatusLine).render())
         assert "region asia-east1: PERMISSION_DENIED" in status
         table.move_cursor(row=table.get_row_index("api@europe-west1"))
         await pilot.press("enter")
-        for _ in range(100):
-            if app.screen.query("#detail-revisions") and app.screen.query_one(
-                    "#detail-revisions").row_count:  # type: ignore[attr-defined]
-                break
-            await pilot.pause(0.05)
+        await until(lambda: app.screen.query("#detail-revisions") and app.screen.query_one(
+            "#detail-revisions").row_count, pilot)  # type: ignore[attr-defined]
         assert app.screen.query_one("#detail-revisions").row_count == 5  # type: ignore[attr-defined]
 
 

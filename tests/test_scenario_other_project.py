@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from ui_app import backend_for, make_app, sandbox_profile
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.cli import build_parser
 from staging_tui.commands import logs as logs_command
@@ -115,7 +115,7 @@ async def _open_logs(pilot: Pilot[Any]) -> LogsScreen:
     screen = pilot.app.screen
     assert isinstance(screen, LogsScreen)
     await until(lambda: len(screen.model) >= 20, pilot, what="20 entries in the Logs pane")
-    await pilot.pause(0.15)
+    await settled(pilot)
     return screen
 
 

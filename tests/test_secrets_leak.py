@@ -152,7 +152,7 @@ async def test_a_crash_while_revealed_prints_no_value(sandbox: RunningSandbox,
                 raise RuntimeError("forced while revealed")
 
             screen.call_next(crash)
-            await pilot.pause(0.2)
+            await until(lambda: app.return_code is not None, what="the crash to end the app")
     printed = capsys.readouterr().err  # what Textual printed as the error output
     assert "forced while revealed" in printed and "crash" in printed
     assert MCP_VALUE not in printed

@@ -13,7 +13,7 @@ import pytest
 from fixtures_secrets import FakeClock, open_secrets, select
 from textual.widgets import Input, Static
 from ui_app import make_app, sandbox_profile
-from waiting import until
+from waiting import until, workers_done
 
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.secret_versions import SecretVersionsScreen
@@ -52,11 +52,11 @@ async def test_reveal_shows_the_value_then_masks_after_15s(sandbox: RunningSandb
         await pilot.press("v")
         await until(lambda: box.revealed, pilot)
         assert MCP_VALUE in text_of(box) and "masks in 15 s" in text_of(box)
-        clock.advance(10)
-        await pilot.pause(0.3)
-        assert box.revealed and "masks in 5 s" in text_of(box)
+        clock.advance(10)  # the box ticks every 0.2 s: it reads the clock
+        await until(lambda: "masks in 5 s" in text_of(box), pilot)
+        assert box.revealed
         clock.advance(5.5)
-        await pilot.pause(0.3)
+        await until(lambda: not box.revealed, pilot)
         assert not box.revealed and MCP_VALUE not in text_of(box)
     [entry] = trail(state_dir)
     assert (entry["action"], entry["secret"], entry["version"], entry["profile"]) == (
@@ -156,7 +156,7 @@ async def test_versions_view_reveals_only_enabled_versions(sandbox: RunningSandb
         await pilot.press("down")
         assert not box.revealed and "version 2 is disabled" in text_of(box)
         await pilot.press("v")
-        await pilot.pause(0.2)
+        await workers_done(pilot, "secrets-value")
         assert not box.revealed
         await pilot.press("escape")
         assert isinstance(app.screen, SecretsScreen)
@@ -168,7 +168,7 @@ async def test_writes_are_hidden_in_a_read_only_profile(sandbox: RunningSandbox)
         screen = await open_secrets(pilot)
         assert screen.check_action("add_version", ()) is False
         await pilot.press("a", "n")
-        await pilot.pause(0.1)
+        await workers_done(pilot, "secrets-write")
         assert not isinstance(app.screen, SecretWriteModal)
 
 
@@ -211,8 +211,7 @@ async def test_cancelled_write_changes_nothing(secrets_sandbox: RunningSandbox,
         assert "Disable version 1 of bulk-004" in text_of(app.screen.query_one(
             "#write-question", Static))
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, SecretVersionsScreen)
+        await until(lambda: isinstance(app.screen, SecretVersionsScreen), pilot)
     assert trail(state_dir) == []
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from textual.widgets import DataTable, Input, Static
 from ui_app import make_app
-from waiting import until
+from waiting import settled, until
 
 from staging_tui.sandbox.scenario import scenario_from_dict
 from staging_tui.sandbox.server import RunningSandbox, SandboxThread
@@ -32,7 +32,7 @@ async def test_failed_service_reason_is_visible_in_detail(sandbox: RunningSandbo
         table = await wait_loaded(pilot, app)
         table.move_cursor(row=table.get_row_index("backend-staging"))
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await until(lambda: isinstance(app.screen, ServiceDetailScreen), pilot)
         assert isinstance(app.screen, ServiceDetailScreen)
         conditions = str(app.screen.query_one("#detail-conditions", Static).render())
         assert "ConnectionRefusedError: [Errno 111] Connection refused" in conditions
@@ -42,7 +42,7 @@ async def test_failed_service_reason_is_visible_in_detail(sandbox: RunningSandbo
         env = str(app.screen.query_one("#detail-containers", Static).render())
         assert "secret:postgres-password-staging@latest" in env
         await pilot.press("h")
-        await pilot.pause(0.5)
+        await until(lambda: "HTTP" in str(app.screen.query_one(StatusLine).render()), pilot)
         assert "HTTP 503" in str(app.screen.query_one(StatusLine).render())
         await pilot.press("escape")
         assert not isinstance(app.screen, ServiceDetailScreen)
@@ -54,7 +54,8 @@ async def test_env_problems_are_flagged_inline(sandbox: RunningSandbox) -> None:
         table = await wait_loaded(pilot, app)
         table.move_cursor(row=table.get_row_index("auth-staging"))
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await until(lambda: isinstance(app.screen, ServiceDetailScreen), pilot)
+        await settled(pilot)
         env = str(app.screen.query_one("#detail-containers", Static).render())
         assert "placeholder value 'REPLACE_ME'" in env
         assert "points at localhost" in env

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fixtures_logs import logs_adapter
-from fixtures_query import open_query, put_sql, run_and_wait
+from fixtures_query import instances_admin_dsn, open_query, put_sql, run_and_wait, sleeping_on_the_server
 from fixtures_tunnel import SqlSandbox
 from textual.widgets import Static
 from ui_app import make_app
+from waiting import settled, until
 
 from staging_tui.domain import LogEntry, LogMarker, MarkerKind, Severity
 from staging_tui.model.log_view import LogViewModel
@@ -58,11 +59,7 @@ async def test_masked_password_is_not_left_revealed(sql_sandbox: SqlSandbox) -> 
         await pilot.press("4")
         status = app.screen.query_one(StatusLine)
         await pilot.press("v")
-        for _ in range(200):
-            if "password revealed" in str(status.render()):
-                break
-            await pilot.pause(0.05)
-        assert "password revealed" in str(status.render())
+        await until(lambda: "password revealed" in str(status.render()), pilot)
         await pilot.press("v")
         assert "revealed" not in str(status.render())
         assert "masked again" in str(status.render())
@@ -78,13 +75,10 @@ async def test_a_cancelled_statement_does_not_wear_the_older_tabs_rows(sandbox: 
         assert str(screen.status.render()).startswith("12 rows")
         await put_sql(pilot, screen, "SELECT pg_sleep(5)")
         await pilot.press("f5")
-        await pilot.pause(0.5)
+        await sleeping_on_the_server(instances_admin_dsn(sandbox))
         await pilot.press("ctrl+c")
-        for _ in range(200):
-            if not screen.running:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause(0.3)
+        await until(lambda: not screen.running, pilot, what="the cancelled statement to end")
+        await settled(pilot)
         status = str(screen.status.render())
         assert status.startswith("✗ ") and "no result" in status, status
         assert "the tab shown is an earlier statement's (12 rows" in status

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fixtures_query import open_query
 from ui_app import make_app, sandbox_profile
+from waiting import until
 
 from staging_tui.config import Settings
 from staging_tui.render.write_access import write_mode_refusal
@@ -28,7 +29,8 @@ async def test_f2_in_a_read_only_profile_explains(sandbox: RunningSandbox) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         await open_query(pilot)  # connected: nothing overwrites the status meanwhile
         await pilot.press("f2")
-        await pilot.pause(0.1)
+        await until(lambda: "write mode is off" in str(app.screen.query_one(StatusLine).render()),
+                    pilot)
         status = str(app.screen.query_one(StatusLine).render())
         assert "write mode is off: profile 'sandbox' is read-only" in status
         assert "--sandbox --config" in status and "retry" not in status

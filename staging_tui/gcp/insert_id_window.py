@@ -52,6 +52,12 @@ class InsertIdWindow:
         """True when the entry is new (and remember it)."""
         return bool(self.new([insert_id], [second]))
 
+    def __contains__(self, entry: tuple[str, int]) -> bool:
+        """Whether (insert_id, second) was seen (without remembering it)."""
+        key = hash(entry)
+        return key in self._current or (entry[1] <= self._sealed_last
+                                        and self._sealed_has(key, entry[1]))
+
     def new(self, insert_ids: Sequence[str], seconds: Sequence[int]) -> list[int]:
         """The positions of the entries not seen before (a repeat within these too),
         remembering them: one call per response."""

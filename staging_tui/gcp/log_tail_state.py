@@ -33,9 +33,16 @@ class TailState:
         self.budget: CallBudget | None = None  # list calls of this tail
 
     def accept(self, entries: Sequence[LogEntry]) -> Batch:
-        new = self.seen.new([e.insert_id for e in entries],
-                            [int(e.timestamp.timestamp()) for e in entries])
-        out: Batch = [entries[p] for p in new]
+        seen = self.seen
+        ids = [e.insert_id for e in entries]
+        seconds = [int(e.timestamp.timestamp()) for e in entries]
+        # A LogEntry's datetime is rounded to the microsecond: one at .9999995 s or later
+        # shows the next second, and is the stream's entry of the second before.
+        rounded = [p for p, e in enumerate(entries) if e.timestamp.microsecond == 0]
+        before = {p for p in rounded if (ids[p], seconds[p] - 1) in seen}
+        new = seen.new(ids, seconds)
+        seen.new([ids[p] for p in rounded], [seconds[p] - 1 for p in rounded])
+        out: Batch = [entries[p] for p in new if p not in before]
         if entries:
             newest = max(entries[0].timestamp, entries[-1].timestamp)
             if self.last_ts is None or newest > self.last_ts:

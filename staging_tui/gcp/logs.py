@@ -75,7 +75,7 @@ class ReconnectPolicy:
     short_session: float = 10.0
     first_response_wait: float = 0.5  # how long to wait for the new stream before refilling
     refill_limit: int = 2_000  # entries re-read at most per reconnect (else a GAP marker)
-    dedupe_window: int = 200_000  # insertIds remembered
+    dedupe_window: int = 200_000  # (insertId, second) pairs remembered
     tail_calls_per_minute: int = 10  # list calls of one tail (backfill + re-reads)
 
 

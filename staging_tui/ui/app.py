@@ -24,10 +24,15 @@ from staging_tui.audit_trail import AuditTrail
 from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import ActionPlan, Severity
-from staging_tui.process_memory import TRIM_EVERY_S, freeze_start_up, release_free_memory, thaw
+from staging_tui.process_memory import (
+    TRIM_EVERY_S,
+    fix_mmap_threshold,
+    freeze_start_up,
+    release_free_memory,
+    thaw,
+)
 from staging_tui.render.command_line import parse
 from staging_tui.ui.command_actions import CommandNames, pane_actions, run_command
-from staging_tui.ui.malloc_policy import fix_mmap_threshold
 from staging_tui.ui.panes import PANES, prewarm
 
 # The app's GC policy, decided here for the whole process (make_app's `gc_thresholds`).
