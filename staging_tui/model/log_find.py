@@ -15,7 +15,8 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, repeat
+from operator import add
 
 from staging_tui.domain import CompactEntries, LogEntry, LogMarker
 
@@ -118,8 +119,8 @@ def _block_run(found: list[int], keys: array[int], start: int, out: list[int]) -
     those indexes."""
     key0, count = keys[0], len(keys)
     if keys[-1] - key0 == count - 1:  # consecutive, as the ring fills them
-        out.extend(start + k - key0 for k in found[bisect_left(found, key0):
-                                                     bisect_left(found, key0 + count)])
+        out.extend(map(add, found[bisect_left(found, key0):bisect_left(found, key0 + count)],
+                       repeat(start - key0)))
         return
     passing = set(found)
     out.extend(start + i for i, k in enumerate(keys) if k in passing)

@@ -26,6 +26,7 @@ from staging_tui.errors import InvalidArgument, StagingError
 from staging_tui.gcp.log_query import build_filter, filter_problem
 from staging_tui.model.log_view import FindJob, LogViewModel, run_find
 from staging_tui.private_files import export_path, open_private
+from staging_tui.process_memory import release_free_memory
 from staging_tui.render.log_lines import (
     SINCE_PRESETS,
     save_lines,
@@ -133,8 +134,10 @@ class LogsScreen(PaneScreen):
         self.service, self.revision, self.extra = service, revision, ""
         self.service_region = region if service else ""
         self.job = self.execution = ""
-        if severity is not None:
-            self.model.set_filter(severity_floor=severity)
+        if severity is not None:  # (mounted, the restart below drops what is held)
+            job = self.model.begin_find(severity_floor=severity)
+            if job is not None and not self.is_mounted:
+                self.model.finish_find(job, run_find(job) or [])
         if self.is_mounted:
             self.query_one("#logs-query", Input).value = self.query_text
             self.restart()
@@ -311,6 +314,7 @@ class LogsScreen(PaneScreen):
     @work(thread=True, exclusive=True, group="logs-find", exit_on_error=False)
     def find_on_thread(self, job: FindJob) -> None:
         found = run_find(job, self.find_checkpoint)
+        release_free_memory()  # the parsed responses it freed sit in this thread's arena
         if found is not None and not job.cancelled:
             self.app.call_from_thread(self._found, job, found)
 
