@@ -265,6 +265,8 @@ async def throughput(args: argparse.Namespace) -> None:
 def find_figures(responses: list[bytes]) -> None:
     """A find over the full 100k ring (issue 18's compact blocks): whole, and the part
     the event loop runs when the pane runs the rest on a thread."""
+    import gc
+
     from staging_tui.gcp.logs import InsertIdWindow, TailState
     from staging_tui.model.log_view import run_find
 
@@ -274,13 +276,17 @@ def find_figures(responses: list[bytes]) -> None:
         model.add_batch(state.response(data))
     model.ring.settle()
     before = model.ring.nbytes()
+    gc.collect()
+    rss0 = rss_mb()
     print(f"find over the {len(model.ring):,}-entry ring (load average "
           f"{os.getloadavg()[0]:.1f}; blocks {before / 1e6:.1f} MB):")
     steps: list[tuple[str, dict[str, Any]]] = [
         ("first find /refused/ (computes the search texts)", {"pattern": "refused"}),
         ("find /timeout/ (texts kept)", {"pattern": "timeout"}),
         ("inverse !/timeout/", {"inverse": True}),
-        ("find /GET .* 50[0-9]/", {"pattern": "GET .* 50[0-9]", "inverse": False}),
+        ("find /GET .* 50[0-9]/ (a regex: per text)", {"pattern": "GET .* 50[0-9]",
+                                                        "inverse": False}),
+        ("find /^GET/", {"pattern": "^GET"}),
         ("clear", {"pattern": ""})]
     for label, change in steps:
         start = time.perf_counter()
@@ -294,7 +300,9 @@ def find_figures(responses: list[bytes]) -> None:
         loop_ms = ((begun - start) + (end - ran)) * 1000
         print(f"  {label:<52} {(end - start) * 1000:>7,.0f} ms   on the event loop "
               f"{loop_ms:>5.1f} ms   shown {len(model):,}")
-    print(f"  search texts kept: +{(model.ring.nbytes() - before) / 1e6:.2f} MB")
+    gc.collect()
+    print(f"  search texts kept: +{(model.ring.nbytes() - before) / 1e6:.2f} MB; RSS "
+          f"{rss0:,.0f} MB before the finds, {rss_mb():,.0f} MB after")
 
 
 # ---------------------------------------------------------------------- the TUI under a flood

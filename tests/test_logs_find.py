@@ -28,7 +28,7 @@ SEVERITIES = (Severity.DEBUG, Severity.INFO, Severity.WARNING, Severity.ERROR)
 # patterns that would go wrong on one text of many joined: anchors, separators, spans
 PATTERNS = ("refused", "^GET", "^$", r"\d+$", r"a\sb", "[^x]{3}", r"\x00", ".", "",
             "(?<=a)b", r"\Aerr", r"Error\Z", "a.*b", "api-0000[12]", "(?s)x.y", "é|Σ", "^",
-            "ok\n", r"\bok\b")
+            "ok\n", r"\bok\b", "ok", "a b", "É", "-get", "0 x", "api-00002")
 
 
 def _pb(i: int, text: str, severity: int, revision: str = "api-00001-abc") -> Any:
@@ -185,3 +185,7 @@ def test_a_spec_matches_a_decoded_entry_like_a_block_entry() -> None:
     assert spec.item_matches(entry) and not spec.trivial
     assert not FindSpec(spec.regex, True, 0).item_matches(entry)
     assert FindSpec(None, False, 0).trivial
+    # a plain string is searched over a block's joined texts: one search per hit
+    assert FindSpec(re.compile("a b-É", re.IGNORECASE), False, 0).literal
+    for pattern in ("^a", "a.b", r"a\x00", "(?s)ab", "a|b"):
+        assert not FindSpec(re.compile(pattern, re.IGNORECASE), False, 0).literal

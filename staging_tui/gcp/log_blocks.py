@@ -93,6 +93,13 @@ class EntryBlock:
         flat = self.search_texts()
         return list(zip(flat[0::2], flat[1::2], strict=True))
 
+    def search_joined(self) -> str | None:
+        """The search texts joined by SEP (text, source, text ...), or None when a text
+        holds a SEP itself (then only `search_texts` says where each one ends)."""
+        if self._search is None:
+            self.search_texts()
+        return zlib.decompress(self._search, -15).decode() if self._search else None
+
     def search_texts(self) -> list[str]:
         """text, source, text, source ... of the entries kept (log_entries.search_text):
         from the deflated copy once computed. Safe on another thread than the event

@@ -23,6 +23,8 @@ from staging_tui.domain import CompactEntries, LogEntry, LogMarker
 Item = LogEntry | LogMarker
 Slot = LogEntry | LogMarker | CompactEntries
 CHECK_EVERY = 2_000  # entries between two progress checkpoints
+SEP = "\0"  # between a block's joined search texts (gcp/log_blocks.py)
+_META = frozenset(".^$*+?{}[]\\|()")  # a pattern without these is a literal
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,13 @@ class FindSpec:
     regex: re.Pattern[str] | None
     inverse: bool
     floor: int
+
+    @property
+    def literal(self) -> bool:
+        """The regex is a plain string (no anchor, class, group...): it matches within
+        one text of a joined block exactly where it matches that text alone."""
+        return (self.regex is not None and self.regex.flags & ~re.UNICODE == re.IGNORECASE
+                and not _META.intersection(self.regex.pattern) and SEP not in self.regex.pattern)
 
     @property
     def trivial(self) -> bool:
@@ -58,12 +67,38 @@ class FindSpec:
         if self.regex is None:
             return [k for k, n in enumerate(severities) if n >= floor]
         search, inverse = self.regex.search, self.inverse
+        if self.literal:
+            joined = block.search_joined()
+            if joined is not None:
+                hit = _literal_hits(search, joined)
+                return [k for k, n in enumerate(severities)
+                        if n >= floor and (k in hit) != inverse]
         flat = block.search_texts()
         sources = flat[1::2]
         by_source = {s: search(s) is not None for s in set(sources)}  # a few distinct ones
         return [k for k, (text, source, n) in enumerate(zip(flat[0::2], sources, severities,
                                                             strict=True))
                 if n >= floor and (by_source[source] or search(text) is not None) != inverse]
+
+
+def _literal_hits(search: Callable[[str, int], re.Match[str] | None], joined: str
+                  ) -> set[int]:
+    """The entries of which the text or source holds a literal, from one search per hit
+    over the block's joined texts (a literal cannot span a SEP)."""
+    hits: set[int] = set()
+    pos = counted = texts = 0  # texts: SEPs before `counted`
+    while (match := search(joined, pos)) is not None:
+        texts += joined.count(SEP, counted, match.start())
+        entry = texts // 2
+        hits.add(entry)
+        counted = match.start()
+        for _ in range(2 * entry + 2 - texts):  # on to the next entry's text
+            counted = joined.find(SEP, counted) + 1
+            if not counted:
+                return hits
+        texts = 2 * entry + 2
+        pos = counted
+    return hits
 
 
 class FindJob:
