@@ -402,6 +402,9 @@ async def tui_flood(rate: float, presses: int, separate: bool = False, app_gc: b
             find_s, stall_ms = await _timed_find(pilot, screen)
             gc.collect()
             rss_find = rss_mb()
+            await asyncio.sleep(5.0)  # the flood goes on, the find's garbage is gone
+            gc.collect()
+            rss_later = rss_mb()
             c = screen.model.counters
             buffered = len(screen.model.ring)
     finally:
@@ -424,7 +427,8 @@ async def tui_flood(rate: float, presses: int, separate: bool = False, app_gc: b
           f"   target <= 150 MB  "
           f"{'OK' if rss_after <= 150 else 'MISSED'}")
     print(f"  find /refused/ typed under the flood: rows shown after {find_s:.2f} s; the "
-          f"event loop's longest stall meanwhile {stall_ms:.0f} ms; RSS after {rss_find:,.0f} MB")
+          f"event loop's longest stall meanwhile {stall_ms:.0f} ms; RSS after {rss_find:,.0f} MB, "
+          f"5 s later {rss_later:,.0f} MB")
 
 
 async def _timed_find(pilot: Any, screen: Any) -> tuple[float, float]:

@@ -3,7 +3,10 @@ markers, the client-side filter (regex, inverse, severity floor) as an index of
 visible rows, follow/pause, and the counters the status bar shows.
 
 Pure and synchronous: the pane feeds it batches from `LogsAdapter.tail()` and
-asks for rows by position; the headless command and the benchmark use it too.
+asks for rows by position; the headless command and the benchmark use it too. A find
+over many entries can be split (`begin_find`, `run_find` on any thread, `finish_find`:
+model/log_find.py) so the pane's event loop does not wait for it; `set_filter` does
+all three here.
 """
 
 from __future__ import annotations
