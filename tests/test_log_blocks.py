@@ -88,6 +88,33 @@ def test_a_re_read_entry_is_a_duplicate_of_the_streamed_one_even_when_its_time_r
     assert state.response(bytes(again.SerializeToString())) == []  # and the other way
 
 
+def test_a_find_searches_what_the_entry_shows_without_building_it() -> None:
+    from staging_tui.gcp.log_entries import search_text
+
+    def shapes() -> list[Any]:
+        text = _pb(1)
+        no_text = _pb(2)
+        no_text.text_payload = ""
+        json_message = _pb(3)
+        json_message.json_payload.update({"message": "first\nsecond", "n": 1})
+        json_number = _pb(4)
+        json_number.json_payload.update({"message": 5})
+        request = _pb(5)
+        request.ClearField("text_payload")
+        request.http_request.request_method = "GET"
+        request.http_request.status = 503
+        request.http_request.request_url = "https://api.run.app/x"
+        no_revision = _pb(6)
+        no_revision.resource.labels.pop("revision_name")
+        audit = _pb(7)
+        audit.proto_payload.type_url = "type.googleapis.com/google.cloud.audit.AuditLog"
+        return [text, no_text, json_message, json_number, request, no_revision, audit]
+
+    for pb in shapes():
+        entry = entry_from_pb(pb)
+        assert search_text(pb) == (entry.text or entry.message, entry.revision or entry.service)
+
+
 def test_packing_joins_blocks_into_one_deflated_block_that_decodes_the_same() -> None:
     first, second = _block(range(0, 30)), _block(range(100, 110))
     packed = first.packed_with([second])

@@ -85,13 +85,13 @@ async def test_a_failed_secrets_load_backs_off_and_a_reload_clears_it(
         assert isinstance(app.screen, SecretsScreen)
         await until(lambda: "RESOURCE_EXHAUSTED" in _status(pilot), pilot)
         assert "Secret Manager" in _status(pilot) and "[r] retry" in _status(pilot)
-        stale = _freshness(pilot)  # RetryInfo: the minute ends in ~55 s
+        stale = _freshness(pilot)  # RetryInfo: when the spent minute ends (< 55 s)
         assert stale.startswith("stale: load failed once, next try in "), stale
-        assert 40 <= int(stale.rsplit(" ", 1)[1].rstrip("s")) <= 70, stale
+        assert 0 < int(stale.rsplit(" ", 1)[1].rstrip("s")) <= 70, stale
         assert "stale: load failed once" in _screen_text(app)
         await pilot.press("1")  # the rest keeps working
         await until(lambda: app.screen.query_one(ServicesTable).row_count == 1, pilot)
-        assert _freshness(pilot).startswith("updated "), _freshness(pilot)  # fresh, not stale
+        await until(lambda: _freshness(pilot).startswith("updated "), pilot)
         await pilot.press("2")
         book.refill()  # the quota is back; the user does not wait for the retry
         await pilot.press("r")

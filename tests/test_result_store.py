@@ -6,8 +6,11 @@ from __future__ import annotations
 import io
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from staging_tui.db.export import write_csv, write_jsonl
-from staging_tui.db.result_store import Kind, ResultStore
+from staging_tui.db.result_store import SEP, Kind, ResultStore
 from staging_tui.domain import Column
 
 COLUMNS = (Column("id", "int4"), Column("name", "text"), Column("ok", "bool"),
@@ -67,3 +70,39 @@ def test_a_store_equals_the_list_of_its_typed_rows() -> None:
     s = ResultStore((Column("a", "int4"), Column("b", "text")))
     s.append([("1", "x"), ("2", None)])
     assert s == [(1, "x"), (2, None)] and s != [(1, "x")] and s != [(1, "y"), (2, None)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="ab+0 -", max_size=6)),
+                min_size=1, max_size=150),
+       st.sampled_from(["", "2026-01-0", "name "]), st.sampled_from(["", "+00", "b"]))
+def test_values_round_trip_through_shared_starts_and_ends(
+        middles: list[str | None], start: str, end: str) -> None:
+    """A batch keeps the start and end its values share once (no NULL in the batch):
+    every read gives the values back exactly, however short or alike they are."""
+    values = [None if m is None else start + m + end for m in middles]
+    store = ResultStore([Column("v", "text")])
+    store.append([(v,) for v in values])
+    assert [store.text(r, 0) for r in range(len(values))] == values
+    assert [store.row(r)[0] for r in range(len(values))] == values
+    assert [p[0].values() for p in store.batches()] == [values]
+    part = next(store.batches())[0]
+    assert part.full_text().split(SEP) == ["" if v is None else v for v in values]
+
+
+def test_a_timestamp_batch_keeps_its_shared_start_and_end_once() -> None:
+    rows = [(f"2026-01-01 00:{i // 60:02d}:{i % 60:02d}+00",) for i in range(3600)]
+    store = ResultStore([Column("created", "timestamptz")])
+    store.append(rows)
+    part = next(store.batches())[0]
+    assert (part.prefix, part.suffix) == ("2026-01-01 00:", "+00")
+    assert store.nbytes < 3600 * 7                   # "mm:ss" + separator, not 23 bytes
+    assert store.text(3599, 0) == "2026-01-01 00:59:59+00"
+    assert list(store)[1234] == rows[1234]
+    out = io.StringIO()
+    write_csv(out, store.columns, store)
+    assert out.getvalue().splitlines()[1:3] == ['"2026-01-01 00:00:00+00"',
+                                                '"2026-01-01 00:00:01+00"']
+    out = io.StringIO()
+    write_jsonl(out, store.columns, store)
+    assert json.loads(out.getvalue().splitlines()[-1]) == {"created": rows[-1][0]}

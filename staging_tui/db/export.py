@@ -127,7 +127,7 @@ def _with_nulls(cells: list[str], part: ColumnPart, null: str) -> list[str]:
 def _csv_column(kind: Kind, part: ColumnPart) -> list[str]:
     """A batch's column as CSV fields, by whole-string operations in C (a NULL is
     stored as '' and stays an empty, unquoted field)."""
-    text = part.text
+    text = part.full_text()
     if kind.numeric:
         return text.split(SEP)
     if kind is Kind.BOOL:
@@ -147,7 +147,7 @@ def _store_csv(target: Path | TextIO, store: ResultStore) -> int:
 
 
 def _json_column(kind: Kind, part: ColumnPart) -> list[str]:
-    text = part.text
+    text = part.full_text()
     if kind.numeric:
         if "N" in text or "I" in text:   # NaN, Infinity: not JSON numbers
             return [json.dumps(v) if v in _NOT_JSON_NUMBERS else v or "null"

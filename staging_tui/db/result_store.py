@@ -63,12 +63,17 @@ SEP = "\x00"  # PostgreSQL's text never holds NUL, so it separates values for fr
 @dataclass(frozen=True, slots=True)
 class ColumnPart:
     """One column of one batch: the values joined by SEP (one character a value, split
-    back in C), where every BLOCK-th value starts, and which values are NULL."""
+    back in C), where every BLOCK-th value starts, and which values are NULL. When
+    the batch has no NULL, the start and end every value shares (`prefix`, `suffix`:
+    `2026-01-01 0` and `+00` of a timestamptz batch, `name ` of `'name ' || id`) is
+    kept once instead of in every value."""
 
     text: str
     offsets: array[int]
     count: int
     nulls: bytes | None
+    prefix: str = ""
+    suffix: str = ""
 
     def get(self, i: int) -> str | None:
         if self.nulls is not None and self.nulls[i]:
@@ -78,16 +83,28 @@ class ColumnPart:
         for _ in range(i % BLOCK):
             start = text.index(SEP, start) + 1
         end = text.find(SEP, start)
-        return text[start:] if end < 0 else text[start:end]
+        value = text[start:] if end < 0 else text[start:end]
+        return self.prefix + value + self.suffix if self.prefix or self.suffix else value
 
     def block(self, b: int) -> list[str]:
         """The BLOCK values from the b-th start (NULLs as ''), split in C."""
         offsets = self.offsets
         end = offsets[b + 1] - 1 if b + 1 < len(offsets) else len(self.text)
-        return self.text[offsets[b]:end].split(SEP)
+        values = self.text[offsets[b]:end].split(SEP)
+        if self.prefix or self.suffix:
+            prefix, suffix = self.prefix, self.suffix
+            return [prefix + v + suffix for v in values]
+        return values
+
+    def full_text(self) -> str:
+        """Every value joined by SEP, prefix and suffix put back (export)."""
+        prefix, suffix = self.prefix, self.suffix
+        if not prefix and not suffix:
+            return self.text
+        return prefix + self.text.replace(SEP, suffix + SEP + prefix) + suffix
 
     def values(self) -> list[str | None]:
-        out: list[str | None] = self.text.split(SEP)  # type: ignore[assignment]
+        out: list[str | None] = self.full_text().split(SEP)  # type: ignore[assignment]
         for i in self.null_positions():
             out[i] = None
         return out
@@ -106,7 +123,7 @@ class ColumnPart:
         # a compact str costs one byte a character when the batch is ASCII
         width = 1 if self.text.isascii() else 4
         return (len(self.text) * width + self.offsets.itemsize * len(self.offsets)
-                + len(self.nulls or b""))
+                + len(self.nulls or b"") + len(self.prefix) + len(self.suffix))
 
 
 def _part(values: Sequence[str | None]) -> ColumnPart:
@@ -120,9 +137,41 @@ def _part(values: Sequence[str | None]) -> ColumnPart:
     if text.count(SEP) != len(texts) - 1:   # a NUL in a value of our own: not PostgreSQL's
         texts = [t.replace(SEP, "\ufffd") for t in texts]
         text = SEP.join(texts)
+    prefix = suffix = ""
+    if nulls is None and len(texts) > 1:
+        text, prefix, suffix = _shared_affixes(texts, text)
+    cut = len(prefix) + len(suffix)
     starts = accumulate((sum(map(len, texts[i:i + BLOCK])) + BLOCK
+                         - cut * min(BLOCK, len(texts) - i)
                          for i in range(0, len(texts), BLOCK)), initial=0)
-    return ColumnPart(text, array("I", starts), len(texts), nulls)
+    return ColumnPart(text, array("I", starts), len(texts), nulls, prefix, suffix)
+
+
+MAX_AFFIX = 32   # the longest shared start / end kept once (each end length tried: a count)
+
+
+def _shared_affixes(texts: Sequence[str], text: str) -> tuple[str, str, str]:
+    """`text` (the values joined by SEP) without the start and the end that every value
+    shares, and those two; all by whole-string operations in C."""
+    shortest = min(map(len, texts))
+    low, high = min(texts), max(texts)     # what they share, all values share
+    n, most = 0, min(shortest, MAX_AFFIX)
+    while n < most and low[n] == high[n]:
+        n += 1
+    prefix = low[:n]
+    if prefix:
+        text = text[len(prefix):].replace(SEP + prefix, SEP)
+    room = min(shortest - len(prefix), MAX_AFFIX)
+    last = texts[-1]
+    suffix = ""
+    for n in range(room, 0, -1):
+        tail = last[len(last) - n:]
+        if text.endswith(tail) and text.count(tail + SEP) == len(texts) - 1:
+            suffix = tail
+            break
+    if suffix:
+        text = text[:len(text) - len(suffix)].replace(suffix + SEP, SEP)
+    return text, prefix, suffix
 
 
 def _value_kind(values: list[object]) -> Kind:

@@ -21,7 +21,7 @@ from typing import Any
 from google.cloud.logging_v2.types import logging as logging_types
 
 from staging_tui.domain import CompactEntries, LogEntry
-from staging_tui.gcp.log_entries import entry_from_pb
+from staging_tui.gcp.log_entries import entry_from_pb, search_text
 
 RESPONSE = logging_types.TailLogEntriesResponse.pb()
 PARSED_BLOCKS = 2  # blocks whose parsed response is kept (~1.8 MB each for 1000 entries)
@@ -79,6 +79,11 @@ class EntryBlock:
         """Every entry kept, decoded, in order."""
         raw = self._parsed_entries()
         return [entry_from_pb(raw[p]) for p in self.positions]
+
+    def texts(self) -> list[tuple[str, str]]:
+        """What a find searches in each entry kept (log_entries.search_text)."""
+        raw = self._parsed_entries()
+        return [search_text(raw[p]) for p in self.positions]
 
     def wire(self) -> bytes:
         """The response bytes (inflated if packed)."""

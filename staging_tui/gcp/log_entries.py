@@ -128,6 +128,32 @@ def entry_from_pb(pb: Any) -> LogEntry:
     )
 
 
+def search_text(pb: Any) -> tuple[str, str]:
+    """What a find searches in an entry (`LogViewModel.matches`): its text, else the
+    first line of its message; its revision, else its service. Read off the protobuf
+    for the common shapes (text, JSON with a string `message`, a request) without
+    building the LogEntry; any other shape goes through `entry_from_pb`."""
+    payload = pb.WhichOneof("payload")
+    rl = pb.resource.labels
+    if payload == "text_payload" and pb.text_payload:
+        text = pb.text_payload
+    elif payload == "json_payload":
+        message = pb.json_payload.fields.get("message")
+        if message is None or message.WhichOneof("kind") != "string_value":
+            return _search_text_of(entry_from_pb(pb))
+        text = message.string_value.split("\n", 1)[0]
+    elif payload is None and pb.HasField("http_request"):
+        h = pb.http_request
+        text = f"{h.request_method} {h.status} {h.request_url}".split("\n", 1)[0]
+    else:
+        return _search_text_of(entry_from_pb(pb))
+    return text, rl.get("revision_name", "") or rl.get("service_name", "")
+
+
+def _search_text_of(entry: LogEntry) -> tuple[str, str]:
+    return entry.text or entry.message, entry.revision or entry.service
+
+
 _RESOURCE_LABELS: dict[tuple[str, ...], Labels] = {}
 
 

@@ -137,6 +137,14 @@ class RingBuffer:
                 del self._decoded[next(iter(self._decoded))]
         return decoded
 
+    def slot(self, index: int) -> tuple[Item | CompactEntries, int]:
+        """What holds the item at `index`: the item itself, or a block and which of its
+        entries it is (a find matches a block's entries without decoding them)."""
+        at = index % self.capacity
+        slot = self._slots[at]
+        assert slot is not None and self.first <= index < self.total
+        return slot, self._keys[at]
+
     def severity_of(self, index: int) -> int | None:
         """The severity number of the entry at `index` without decoding it (None for a
         marker)."""

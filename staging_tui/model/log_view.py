@@ -132,8 +132,7 @@ class LogViewModel:
             counts[_band(number)] += count
         held = self.ring.first
         if self._regex is not None:
-            matches = self.matches
-            shown = [first + k for k, e in enumerate(block.entries()) if matches(e)]
+            shown = [first + k for k in self._block_matches(block)]
         elif self.severity_floor > Severity.DEFAULT:
             floor = int(self.severity_floor)
             shown = [first + k for k, n in enumerate(block.severities) if n >= floor]
@@ -172,6 +171,15 @@ class LogViewModel:
                or search(item.revision or item.service) is not None)
         return hit != self.inverse
 
+    def _block_matches(self, block: CompactEntries) -> list[int]:
+        """Which of a block's entries the find and floor let through, from their search
+        text and severity numbers (no LogEntry built)."""
+        assert self._regex is not None
+        search, inverse = self._regex.search, self.inverse
+        floor, severities = int(self.severity_floor), block.severities
+        return [k for k, (text, name) in enumerate(block.texts()) if severities[k] >= floor
+                and (search(text) is not None or search(name) is not None) != inverse]
+
     def set_filter(self, pattern: str | None = None, *, inverse: bool | None = None,
                    severity_floor: Severity | None = None) -> None:
         """Change the client-side filter; raises re.error for a bad regex."""
@@ -192,7 +200,21 @@ class LogViewModel:
             self.visible = deque(i for i in range(ring.first, ring.total)
                                  if (n := severity_of(i)) is None or n >= floor)
             return
-        self.visible = deque(i for i, item in ring.items() if self.matches(item))
+        visible: deque[int] = deque()
+        hits: dict[int, set[int]] = {}  # id(block) -> its entries that match
+        matches = self.matches
+        for i in range(ring.first, ring.total):
+            slot, key = ring.slot(i)
+            if isinstance(slot, LogEntry | LogMarker):
+                if matches(slot):
+                    visible.append(i)
+                continue
+            found = hits.get(id(slot))
+            if found is None:
+                found = hits[id(slot)] = set(self._block_matches(slot))
+            if key in found:
+                visible.append(i)
+        self.visible = visible
 
     def clear(self) -> None:
         """Forget the buffered entries (counters of loss stay)."""
