@@ -147,7 +147,7 @@ def _part(values: Sequence[str | None]) -> ColumnPart:
     return ColumnPart(text, array("I", starts), len(texts), nulls, prefix, suffix)
 
 
-MAX_AFFIX = 32   # the longest shared start / end kept once (each end length tried: a count)
+MAX_AFFIX = 32   # the longest shared start / end kept once (each end length: one count)
 
 
 def _shared_affixes(texts: Sequence[str], text: str) -> tuple[str, str, str]:
@@ -164,11 +164,11 @@ def _shared_affixes(texts: Sequence[str], text: str) -> tuple[str, str, str]:
     room = min(shortest - len(prefix), MAX_AFFIX)
     last = texts[-1]
     suffix = ""
-    for n in range(room, 0, -1):
+    for n in range(1, room + 1):      # shared ends nest: stop at the first not shared
         tail = last[len(last) - n:]
-        if text.endswith(tail) and text.count(tail + SEP) == len(texts) - 1:
-            suffix = tail
+        if not (text.endswith(tail) and text.count(tail + SEP) == len(texts) - 1):
             break
+        suffix = tail
     if suffix:
         text = text[:len(text) - len(suffix)].replace(suffix + SEP, SEP)
     return text, prefix, suffix

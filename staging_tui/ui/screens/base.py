@@ -17,6 +17,7 @@ from staging_tui.backend import Backend
 from staging_tui.config import Settings
 from staging_tui.domain import ActionPlan, Severity
 from staging_tui.ui.widgets.env_header import EnvHeader
+from staging_tui.ui.widgets.pane_footer import PaneFooter
 from staging_tui.ui.widgets.status_line import StatusLine
 
 NARROW = 100  # columns below which the footer goes compact
@@ -63,7 +64,7 @@ class PaneScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield EnvHeader(self.settings, active=self.PANE_TITLE)
         yield from self.compose_body()
-        yield Footer()
+        yield PaneFooter()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died of anything but the errors it handles itself (API errors

@@ -33,7 +33,7 @@ from staging_tui.render.query import ResultInfo
 from staging_tui.ui.screens.base import PaneScreen
 from staging_tui.ui.screens.query_dialogs import CellScreen, ConfirmScreen
 from staging_tui.ui.screens.query_tools import QueryTools
-from staging_tui.ui.widgets.result_grid import ResultGrid
+from staging_tui.ui.widgets.result_grid import RESIZE_EVERY_S, ResultGrid
 from staging_tui.ui.widgets.result_tabs import ResultTabs
 from staging_tui.ui.widgets.sql_editor import SqlEditor
 from staging_tui.ui.widgets.sql_error import SqlErrorBox
@@ -288,7 +288,7 @@ class QueryScreen(PaneScreen):
             budget = self.settings.query_memory_mb * 1024 * 1024
             stream = session.stream(statement.text, limit=ROW_LIMIT,
                                     confirm_destructive=confirm, as_text=True)
-            first = True
+            first, shown_at = True, 0.0
             async with aclosing(stream):
                 async for chunk in stream:
                     if not grid.columns and chunk.columns:
@@ -307,13 +307,18 @@ class QueryScreen(PaneScreen):
                                        f"(query_memory_mb = {self.settings.query_memory_mb})")
                         self._show_info(info)
                         break
-                    self._show_info(info)
+                    now = time.perf_counter()
+                    if chunk.done or first or now - shown_at >= RESIZE_EVERY_S:
+                        shown_at = now      # the tab's line: as often as the grid's size
+                        self._show_info(info)
                     if first and chunk.rows and not chunk.done:
                         # the first page is drawn before the next batch is fetched and
                         # appended (that batch's work would hold the frame back)
                         first = False
                         await _drawn(grid)
+            grid.flush()
         except StagingError as exc:
+            grid.flush()
             info.error = f"✗ {exc.message}"
             if not grid.columns:  # no result: its tab goes, and the one shown is older
                 self._dropped_error = info.error

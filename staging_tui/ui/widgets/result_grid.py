@@ -11,6 +11,7 @@ one record per block, like psql's \\x.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from rich.cells import cell_len
@@ -32,6 +33,7 @@ MAX_WIDTH = 40
 SAMPLE_ROWS = 1000
 GAP = 2
 NULL_STYLE = Style(dim=True, italic=True)
+RESIZE_EVERY_S = 0.25   # while rows stream in, the virtual size follows this often
 
 
 class ResultGrid(ScrollView, can_focus=True):
@@ -69,6 +71,8 @@ class ResultGrid(ScrollView, can_focus=True):
         self._titles: list[str] = []
         self._widths: list[int] = []
         self._cache: dict[tuple[int, int], Strip] = {}
+        self._resized_at = 0.0
+        self._resize_pending = False
 
     # ------------------------------------------------------------------ data
     def set_columns(self, columns: Sequence[Column]) -> None:
@@ -104,7 +108,17 @@ class ResultGrid(ScrollView, can_focus=True):
                     if n > self._widths[i]:
                         self._widths[i] = n
             self._cache.clear()
-        self._resize()
+        # a new virtual size costs the screen a layout: while rows stream in, at most
+        # every RESIZE_EVERY_S (the caller flushes the last one)
+        if start == 0 or time.monotonic() - self._resized_at >= RESIZE_EVERY_S:
+            self._resize()
+        else:
+            self._resize_pending = True
+
+    def flush(self) -> None:
+        """Size the grid for every row appended (the stream ended, or a jump)."""
+        if self._resize_pending:
+            self._resize()
 
     @property
     def row_count(self) -> int:
@@ -117,6 +131,8 @@ class ResultGrid(ScrollView, can_focus=True):
         return len(self.columns) + 1 if self.expanded else 1
 
     def _resize(self) -> None:
+        self._resize_pending = False
+        self._resized_at = time.monotonic()
         if self.expanded:
             label = max((cell_len(c.name) for c in self.columns), default=0)
             self.virtual_size = Size(label + 3 + 120, len(self.store) * self._lines_per_row())
@@ -132,6 +148,7 @@ class ResultGrid(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ cursor
     def move_to(self, row: int, col: int | None = None) -> None:
+        self.flush()
         self.cursor_row = max(0, min(row, len(self.store) - 1))
         if col is not None:
             self.cursor_col = max(0, min(col, len(self.columns) - 1))
