@@ -24,8 +24,15 @@ and prints its process CPU time over wall time (target <= 25 % of one core).
 The fourth part runs the real TUI (headless, sandbox in-process as `--sandbox` does;
 `--separate-sandbox`: in its own process, as the recorded figures)
 under a `--flood` entries/s stream with the 100k buffer full: key-press-to-frame
-latency (p50/p99, target p99 <= 50 ms) and RSS (target <= 150 MB: issue 18). `--gc` tries
-Python's GC as is, tuned, or off. `--only throughput|cpu|tui` runs one part.
+latency (p50/p99, target p99 <= 50 ms) and RSS (target <= 150 MB: issue 18); then a
+find typed in it (`/` + a word): how long until its rows show, the event loop's longest
+stall meanwhile, and the RSS after. `--gc` tries Python's GC as is, tuned, or off.
+
+The `find` part (with `throughput`, or alone: `--only find`) times a find over the
+100k ring filled from captured responses: `set_filter` as a whole (the first find
+computes each block's search texts, later ones read them back deflated), and the share
+of it that runs on the event loop when the pane runs it on a thread (begin_find +
+finish_find), plus the bytes the kept search texts add. `--only` runs one part.
 """
 
 from __future__ import annotations
@@ -183,7 +190,7 @@ async def main() -> None:
     parser.add_argument("--flood", type=float, default=20_000.0,
                         help="entries/s streamed into the TUI for the latency part")
     parser.add_argument("--presses", type=int, default=200)
-    parser.add_argument("--only", choices=("throughput", "tui", "cpu"), default=None)
+    parser.add_argument("--only", choices=("throughput", "tui", "cpu", "find"), default=None)
     parser.add_argument("--follow-rate", type=float, default=1_000.0,
                         help="entries/s the TUI follows for the CPU part")
     parser.add_argument("--cpu-seconds", type=float, default=30.0,
@@ -198,6 +205,16 @@ async def main() -> None:
     args = parser.parse_args()
     if args.only in (None, "throughput"):
         await throughput(args)
+    if args.only == "find":
+        proc, target, _ = start_sandbox(args.rate, args.entries)
+        try:
+            await asyncio.sleep(1.0)
+            captured: list[bytes] = []
+            await raw_rate(target, 120_000, captured)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        find_figures(captured)
     if args.only in (None, "cpu"):
         await tui_cpu(args.follow_rate, args.cpu_seconds)
     if args.only in (None, "tui"):
@@ -242,6 +259,50 @@ async def throughput(args: argparse.Namespace) -> None:
     c = model.counters
     print(f"  pipeline saw: buffered {len(model.ring):,}, suppressed {c.suppressed}, "
           f"gaps {c.gaps}, reconnects {c.reconnects}")
+    find_figures(captured)
+
+
+def find_figures(responses: list[bytes]) -> None:
+    """A find over the full 100k ring (issue 18's compact blocks): whole, and the part
+    the event loop runs when the pane runs the rest on a thread."""
+    import gc
+
+    from staging_tui.gcp.logs import InsertIdWindow, TailState
+    from staging_tui.model.log_view import run_find
+
+    state = TailState(InsertIdWindow(200_000))
+    model = LogViewModel(capacity=100_000)
+    for data in responses:
+        model.add_batch(state.response(data))
+    model.ring.settle()
+    before = model.ring.nbytes()
+    gc.collect()
+    rss0 = rss_mb()
+    print(f"find over the {len(model.ring):,}-entry ring (load average "
+          f"{os.getloadavg()[0]:.1f}; blocks {before / 1e6:.1f} MB):")
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("first find /refused/ (computes the search texts)", {"pattern": "refused"}),
+        ("find /timeout/ (texts kept)", {"pattern": "timeout"}),
+        ("inverse !/timeout/", {"inverse": True}),
+        ("find /GET .* 50[0-9]/ (a regex: per text)", {"pattern": "GET .* 50[0-9]",
+                                                        "inverse": False}),
+        ("find /^GET/", {"pattern": "^GET"}),
+        ("clear", {"pattern": ""})]
+    for label, change in steps:
+        start = time.perf_counter()
+        job = model.begin_find(**change)
+        begun = time.perf_counter()
+        found = run_find(job) if job is not None else None
+        ran = time.perf_counter()
+        if job is not None:
+            model.finish_find(job, found or [])
+        end = time.perf_counter()
+        loop_ms = ((begun - start) + (end - ran)) * 1000
+        print(f"  {label:<52} {(end - start) * 1000:>7,.0f} ms   on the event loop "
+              f"{loop_ms:>5.1f} ms   shown {len(model):,}")
+    gc.collect()
+    print(f"  search texts kept: +{(model.ring.nbytes() - before) / 1e6:.2f} MB; RSS "
+          f"{rss0:,.0f} MB before the finds, {rss_mb():,.0f} MB after")
 
 
 # ---------------------------------------------------------------------- the TUI under a flood
@@ -338,6 +399,12 @@ async def tui_flood(rate: float, presses: int, separate: bool = False, app_gc: b
             ingest = (screen.model.counters.received - received0) / (time.perf_counter() - t0)
             gc.collect()
             rss_after = rss_mb()
+            find_s, stall_ms = await _timed_find(pilot, screen)
+            gc.collect()
+            rss_find = rss_mb()
+            await asyncio.sleep(5.0)  # the flood goes on, the find's garbage is gone
+            gc.collect()
+            rss_later = rss_mb()
             c = screen.model.counters
             buffered = len(screen.model.ring)
     finally:
@@ -359,6 +426,36 @@ async def tui_flood(rate: float, presses: int, separate: bool = False, app_gc: b
           f"({rss_before:,.0f} MB before the app{', sandbox included' if thread else ''})"
           f"   target <= 150 MB  "
           f"{'OK' if rss_after <= 150 else 'MISSED'}")
+    print(f"  find /refused/ typed under the flood: rows shown after {find_s:.2f} s; the "
+          f"event loop's longest stall meanwhile {stall_ms:.0f} ms; RSS after {rss_find:,.0f} MB, "
+          f"5 s later {rss_later:,.0f} MB")
+
+
+async def _timed_find(pilot: Any, screen: Any) -> tuple[float, float]:
+    """Type a find in the Logs pane under the flood: (seconds until its rows show, the
+    event loop's longest stall meanwhile in ms, from a 5 ms ticker)."""
+    stalls: list[float] = []
+    done = False
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            stalls.append((now - last) * 1000)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    start = time.perf_counter()
+    await pilot.press("slash", *"refused", "enter")
+    while (screen.model.finding is not None or screen.model.pattern != "refused") and (
+            time.perf_counter() - start < 120):
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    done = True
+    await tick
+    await pilot.press("escape")
+    return elapsed, max(stalls, default=0.0)
 
 
 async def tui_cpu(rate: float, seconds: float) -> None:

@@ -165,7 +165,11 @@ async def open_query(pilot: Pilot[Any]) -> QueryScreen:
     await pilot.press("5")
     screen = pilot.app.screen
     assert isinstance(screen, QueryScreen)
-    await until(lambda: screen.session is not None and screen.catalog is not None, pilot)
+    # the first connection may start the sandbox's PostgreSQL (a cold instance): minutes
+    # on a busy machine; the status line says why when it never connects
+    await until(lambda: screen.session is not None and screen.catalog is not None, pilot,
+                timeout=4 * TIMEOUT_S,
+                what=lambda: f"the Query pane to connect (status: {status(screen)!r})")
     assert screen.session is not None, str(screen.status.render())
     screen.editor.cursor_blink = False
     return screen

@@ -252,6 +252,9 @@ async def test_a_write_google_refuses_shows_why(secrets_sandbox: RunningSandbox,
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_secrets(pilot)
         await select(pilot, screen, "bulk-005")
+        # its versions arrive (and redraw the status line) before the write, not after it
+        await until(lambda: screen.selected() is not None
+                    and screen.selected().versions_known, pilot)  # type: ignore[union-attr]
         await pilot.press("a")
         await until(lambda: isinstance(app.screen, SecretWriteModal), pilot)
         app.screen.query_one("#write-value", Input).value = "x" * 70_000

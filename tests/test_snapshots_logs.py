@@ -12,6 +12,7 @@ from waiting import settled, until
 from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.log_dialogs import LogEntryScreen
 from staging_tui.ui.screens.logs import LogsScreen
+from staging_tui.ui.widgets.log_view import LogView
 
 
 async def _logs_loaded(pilot: Pilot[Any]) -> None:
@@ -20,6 +21,8 @@ async def _logs_loaded(pilot: Pilot[Any]) -> None:
     assert isinstance(screen, LogsScreen)
     await until(lambda: len(screen.model) >= 45, pilot)
     await pilot.press("u")  # UTC: the same picture in every time zone
+    # what the pane's next frame and chart tick do (timers: not waited for by settled)
+    screen.query_one(LogView).data_changed()
     screen.update_chart()
     await settled(pilot)
 

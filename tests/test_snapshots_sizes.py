@@ -22,6 +22,7 @@ from staging_tui.sandbox.server import RunningSandbox
 from staging_tui.ui.screens.database import DatabaseScreen
 from staging_tui.ui.screens.doctor import DoctorScreen
 from staging_tui.ui.screens.logs import LogsScreen
+from staging_tui.ui.widgets.log_view import LogView
 from staging_tui.ui.widgets.secrets_table import SecretsTable
 from staging_tui.ui.widgets.services_table import ServicesTable
 
@@ -48,6 +49,8 @@ async def _logs_loaded(pilot: Pilot[Any]) -> None:
     assert isinstance(screen, LogsScreen)
     await until(lambda: len(screen.model) >= 45, pilot)
     await pilot.press("u")  # UTC: the same picture in every time zone
+    # what the pane's next frame and chart tick do (timers: not waited for by settled)
+    screen.query_one(LogView).data_changed()
     screen.update_chart()
     await settled(pilot)
 

@@ -15,14 +15,17 @@ TIMEOUT_S = 30.0  # generous: the machine running the suite may be busy
 
 
 async def until(check: Callable[[], object], pilot: Pilot[Any] | None = None, *,
-                timeout: float = TIMEOUT_S, interval: float = 0.05, what: str = "") -> None:
+                timeout: float = TIMEOUT_S, interval: float = 0.05,
+                what: str | Callable[[], str] = "") -> None:
     """Return once `check()` is truthy, polling every `interval` seconds (through
     `pilot.pause` when a pilot is given, so the app processes its messages meanwhile).
-    AssertionError after `timeout` seconds, naming `what` (or the check's source)."""
+    AssertionError after `timeout` seconds, naming `what` (a text, or a function giving one
+    then: what the screen showed at the end), or the check's source."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout:g} s: {what or _describe(check)}")
+            said = what() if callable(what) else what  # a callable says how it ended
+            raise AssertionError(f"not reached in {timeout:g} s: {said or _describe(check)}")
         if pilot is not None:
             await pilot.pause(interval)
         else:

@@ -7,6 +7,11 @@ The ring (model/log_view.py) packs blocks that are no longer the newest: consecu
 small ones are joined (two serialized responses concatenated are one response with
 both lists of entries: protobuf's rule for repeated fields) and deflated, which takes
 a 100k-entry buffer from ~70 MB of Python objects to a few MB (docs/performance.md).
+
+What a find searches in each entry (`search_texts()`) is read off the response once,
+then kept deflated beside the wire: ~8 MB of text for 100k entries deflates to ~0.8 MB,
+and a later find inflates and splits it in C instead of parsing every entry again.
+It may be computed on a find's thread: it reads no cache shared with the event loop.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from staging_tui.gcp.log_entries import entry_from_pb, search_text
 RESPONSE = logging_types.TailLogEntriesResponse.pb()
 PARSED_BLOCKS = 2  # blocks whose parsed response is kept (~1.8 MB each for 1000 entries)
 _parsed: deque[EntryBlock] = deque()
+SEP = "\0"  # between the search texts kept deflated
 _FIELDS = attrgetter("insert_id", "timestamp.seconds", "severity")
 
 
@@ -33,13 +39,15 @@ class EntryBlock:
     """Entries of one (or, once packed, several) responses: positions of the entries
     kept (a duplicate insertId is skipped), their epoch seconds and severities."""
 
-    __slots__ = ("_message", "_packed", "_wire", "positions", "seconds", "severities", "total")
+    __slots__ = ("_message", "_packed", "_search", "_wire", "positions", "seconds",
+                 "severities", "total")
 
     def __init__(self, wire: bytes, total: int, positions: array[int], seconds: array[int],
                  severities: array[int], packed: bool = False) -> None:
         self._wire = wire
         self._packed = packed
         self._message: Any = None
+        self._search: bytes | None = None  # deflated search texts; b"": not kept (a NUL)
         self.total = total  # entries in the wire, kept or not
         self.positions = positions
         self.seconds = seconds
@@ -59,7 +67,7 @@ class EntryBlock:
     @property
     def nbytes(self) -> int:
         """Bytes held: the wire (deflated once packed) and the arrays."""
-        return len(self._wire) + sum(a.itemsize * len(a) for a in (
+        return len(self._wire) + len(self._search or b"") + sum(a.itemsize * len(a) for a in (
             self.positions, self.seconds, self.severities))
 
     def _parsed_entries(self) -> Any:
@@ -82,8 +90,30 @@ class EntryBlock:
 
     def texts(self) -> list[tuple[str, str]]:
         """What a find searches in each entry kept (log_entries.search_text)."""
-        raw = self._parsed_entries()
-        return [search_text(raw[p]) for p in self.positions]
+        flat = self.search_texts()
+        return list(zip(flat[0::2], flat[1::2], strict=True))
+
+    def search_joined(self) -> str | None:
+        """The search texts joined by SEP (text, source, text ...), or None when a text
+        holds a SEP itself (then only `search_texts` says where each one ends)."""
+        if self._search is None:
+            self.search_texts()
+        return zlib.decompress(self._search, -15).decode() if self._search else None
+
+    def search_texts(self) -> list[str]:
+        """text, source, text, source ... of the entries kept (log_entries.search_text):
+        from the deflated copy once computed. Safe on another thread than the event
+        loop's (its own parse, not the shared cache of parsed responses)."""
+        kept = self._search
+        if kept:
+            return zlib.decompress(kept, -15).decode().split(SEP)
+        raw = RESPONSE.FromString(self.wire()).entries
+        flat = [text for p in self.positions for text in search_text(raw[p])]
+        if kept is None:
+            joined = SEP.join(flat)
+            self._search = (_deflate(joined.encode()) if joined.count(SEP) == len(flat) - 1
+                            else b"")  # a NUL in a text: computed again on each find
+        return flat
 
     def wire(self) -> bytes:
         """The response bytes (inflated if packed)."""
@@ -97,14 +127,22 @@ class EntryBlock:
         for block in blocks:
             positions.extend([p + offset for p in block.positions])
             offset += block.total
-        wire = b"".join(b.wire() for b in blocks)
-        deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 9)
-        packed = deflate.compress(wire) + deflate.flush()
+        packed = _deflate(b"".join(b.wire() for b in blocks))
         seconds, severities = array("q"), array("h")
         for block in blocks:
             seconds.extend(block.seconds)
             severities.extend(block.severities)
-        return EntryBlock(packed, offset, positions, seconds, severities, packed=True)
+        joined = EntryBlock(packed, offset, positions, seconds, severities, packed=True)
+        searched = [b._search for b in blocks if isinstance(b, EntryBlock)]
+        if len(searched) == len(blocks) and all(searched):  # keep what finds computed
+            joined._search = _deflate(SEP.encode().join(
+                zlib.decompress(kept, -15) for kept in searched if kept))
+        return joined
+
+
+def _deflate(data: bytes) -> bytes:
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 9)
+    return deflate.compress(data) + deflate.flush()
 
 
 def block_from_wire(data: bytes, new_ids: Any) -> tuple[EntryBlock | None, Any]:

@@ -145,6 +145,15 @@ class RingBuffer:
         assert slot is not None and self.first <= index < self.total
         return slot, self._keys[at]
 
+    def snapshot(self) -> tuple[list[Slot | None], array[int]]:
+        """The slots and keys of the items held, oldest first (copies, made in C: a find
+        reads them on another thread while the ring goes on)."""
+        held, at, capacity = len(self), self.first % self.capacity, self.capacity
+        if at + held <= capacity:
+            return self._slots[at:at + held], self._keys[at:at + held]
+        wrap = at + held - capacity
+        return self._slots[at:] + self._slots[:wrap], self._keys[at:] + self._keys[:wrap]
+
     def severity_of(self, index: int) -> int | None:
         """The severity number of the entry at `index` without decoding it (None for a
         marker)."""

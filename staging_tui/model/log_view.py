@@ -3,21 +3,27 @@ markers, the client-side filter (regex, inverse, severity floor) as an index of
 visible rows, follow/pause, and the counters the status bar shows.
 
 Pure and synchronous: the pane feeds it batches from `LogsAdapter.tail()` and
-asks for rows by position; the headless command and the benchmark use it too.
+asks for rows by position; the headless command and the benchmark use it too. A find
+over many entries can be split (`begin_find`, `run_find` on any thread, `finish_find`:
+model/log_find.py) so the pane's event loop does not wait for it; `set_filter` does
+all three here.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from staging_tui.domain import CompactEntries, LogEntry, LogMarker, MarkerKind, Severity
+from staging_tui.model.log_find import FindJob, FindSpec, run_find
 from staging_tui.model.log_ring import EveryIndex, Item, RingBuffer
 
-__all__ = ["Counters", "Item", "LogViewModel", "RingBuffer", "severity_band"]
+__all__ = ["Counters", "FindJob", "Item", "LogViewModel", "RingBuffer", "run_find",
+           "severity_band"]
 RATE_WINDOW = 5.0  # seconds over which entries/s is averaged
 SPARK_SECONDS = 300  # per-second history kept for the sparkline
 SEVERITY_BANDS = ("debug", "info", "warning", "error")
@@ -70,6 +76,8 @@ class LogViewModel:
         self.pattern = ""
         self.inverse = False
         self._regex: re.Pattern[str] | None = None
+        self.spec = FindSpec(None, False, int(Severity.DEFAULT))
+        self.finding: FindJob | None = None  # a find whose result is not in place yet
         self._clock = clock
         self.spark: dict[int, list[int]] = {}  # entry second -> counts by band
         self.generation = 0  # +1 on clear: ring indexes restart, caches keyed by them go
@@ -87,7 +95,7 @@ class LogViewModel:
         entries = 0
         spark = self.spark
         append = ring.append
-        plain = self._regex is None and self.severity_floor == Severity.DEFAULT
+        plain = self.spec.trivial
         for item in batch:
             if isinstance(item, LogEntry):
                 index = append(item)
@@ -131,14 +139,10 @@ class LogViewModel:
                 counts = spark[second] = [0, 0, 0, 0]
             counts[_band(number)] += count
         held = self.ring.first
-        if self._regex is not None:
-            shown = [first + k for k in self._block_matches(block)]
-        elif self.severity_floor > Severity.DEFAULT:
-            floor = int(self.severity_floor)
-            shown = [first + k for k, n in enumerate(block.severities) if n >= floor]
-        else:
+        if self.spec.trivial:
             self.visible.extend(range(max(first, held), first + len(block)))
             return len(block)
+        shown = [first + k for k in self.spec.block_matches(block)]
         self.visible.extend(i for i in shown if i >= held)
         return len(shown)
 
@@ -160,29 +164,15 @@ class LogViewModel:
     # ------------------------------------------------------------------ filter
 
     def matches(self, item: Item) -> bool:
-        if isinstance(item, LogMarker):
-            return True
-        if item.severity < self.severity_floor:
-            return False
-        if self._regex is None:
-            return True
-        search = self._regex.search  # every line of a text (a traceback's last line too)
-        hit = (search(item.text or item.message) is not None
-               or search(item.revision or item.service) is not None)
-        return hit != self.inverse
+        return self.spec.item_matches(item)
 
-    def _block_matches(self, block: CompactEntries) -> list[int]:
-        """Which of a block's entries the find and floor let through, from their search
-        text and severity numbers (no LogEntry built)."""
-        assert self._regex is not None
-        search, inverse = self._regex.search, self.inverse
-        floor, severities = int(self.severity_floor), block.severities
-        return [k for k, (text, name) in enumerate(block.texts()) if severities[k] >= floor
-                and (search(text) is not None or search(name) is not None) != inverse]
-
-    def set_filter(self, pattern: str | None = None, *, inverse: bool | None = None,
-                   severity_floor: Severity | None = None) -> None:
-        """Change the client-side filter; raises re.error for a bad regex."""
+    def begin_find(self, pattern: str | None = None, *, inverse: bool | None = None,
+                   severity_floor: Severity | None = None) -> FindJob | None:
+        """Change the client-side filter (raises re.error for a bad regex) and return the
+        job that indexes the entries held now (None: everything shows, nothing to
+        index); `run_find(job)` computes it (on any thread) and `finish_find` puts it in
+        place. Meanwhile the view shows the entries added since, indexed as they come;
+        a newer find cancels this one."""
         if pattern is not None:
             self._regex = re.compile(pattern, re.IGNORECASE) if pattern else None
             self.pattern = pattern
@@ -190,35 +180,46 @@ class LogViewModel:
             self.inverse = inverse
         if severity_floor is not None:
             self.severity_floor = severity_floor
+        self.spec = FindSpec(self._regex, self.inverse, int(self.severity_floor))
+        if self.finding is not None:
+            self.finding.cancelled = True
+            self.finding = None
         ring = self.ring
-        if self._regex is None and self.severity_floor == Severity.DEFAULT:
+        if self.spec.trivial:
             self.visible = EveryIndex(ring)
-            return
-        if self._regex is None:  # by the severity numbers: nothing to decode
-            floor = int(self.severity_floor)
-            severity_of = ring.severity_of
-            self.visible = deque(i for i in range(ring.first, ring.total)
-                                 if (n := severity_of(i)) is None or n >= floor)
-            return
-        visible: deque[int] = deque()
-        hits: dict[int, set[int]] = {}  # id(block) -> its entries that match
-        matches = self.matches
-        for i in range(ring.first, ring.total):
-            slot, key = ring.slot(i)
-            if isinstance(slot, LogEntry | LogMarker):
-                if matches(slot):
-                    visible.append(i)
-                continue
-            found = hits.get(id(slot))
-            if found is None:
-                found = hits[id(slot)] = set(self._block_matches(slot))
-            if key in found:
-                visible.append(i)
+            return None
+        slots, keys = ring.snapshot()
+        self.finding = FindJob(self.spec, ring.first, slots, keys, self.generation)
+        self.visible = deque()  # what arrives from now on, indexed by add_batch
+        return self.finding
+
+    def finish_find(self, job: FindJob, found: list[int]) -> bool:
+        """Show `found` (run_find's result for `job`) before what arrived meanwhile; False
+        if a newer find or a clear made the job stale."""
+        if job is not self.finding or job.generation != self.generation:
+            return False
+        self.finding = None
+        held = self.ring.first  # what was evicted meanwhile goes
+        visible = deque(found[bisect_left(found, held):] if found and found[0] < held
+                        else found)
+        if isinstance(self.visible, deque):  # (always, while a find runs)
+            visible.extend(self.visible)
         self.visible = visible
+        return True
+
+    def set_filter(self, pattern: str | None = None, *, inverse: bool | None = None,
+                   severity_floor: Severity | None = None) -> None:
+        """Change the client-side filter and index the entries held, here and now;
+        raises re.error for a bad regex. (The pane runs the find on a thread instead:
+        begin_find, run_find, finish_find.)"""
+        job = self.begin_find(pattern, inverse=inverse, severity_floor=severity_floor)
+        if job is not None:
+            self.finish_find(job, run_find(job) or [])
 
     def clear(self) -> None:
         """Forget the buffered entries (counters of loss stay)."""
         self.ring.clear()
+        self.finding = None  # (its indexes were of the entries that go)
         self.visible.clear()  # (the ring's own indexes restart at 0 too)
         self.generation += 1
 
@@ -290,7 +291,9 @@ class LogViewModel:
             parts.insert(2, f"evicted {c.evicted:,}")
         if c.older_not_loaded:
             parts.insert(-1, "older entries not loaded")
-        if not self.visible:  # say so: an empty view must not look like a stuck one
+        if self.finding is not None:
+            parts.insert(0, f"finding… {self.finding.done:,} of {self.finding.size:,}")
+        elif not self.visible:  # say so: an empty view must not look like a stuck one
             parts.insert(0, "no entries" if not len(self.ring) else
                          "no entries match the severity floor or find")
         return " · ".join(parts)

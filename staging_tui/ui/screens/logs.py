@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from contextlib import aclosing
 from datetime import datetime
 
@@ -23,8 +24,9 @@ from staging_tui.domain import LogMarker, MarkerKind, Severity
 from staging_tui.durations import parse_since
 from staging_tui.errors import InvalidArgument, StagingError
 from staging_tui.gcp.log_query import build_filter, filter_problem
-from staging_tui.model.log_view import LogViewModel
+from staging_tui.model.log_view import FindJob, LogViewModel, run_find
 from staging_tui.private_files import export_path, open_private
+from staging_tui.process_memory import release_free_memory
 from staging_tui.render.log_lines import (
     SINCE_PRESETS,
     save_lines,
@@ -35,6 +37,7 @@ from staging_tui.ui.widgets.log_rate_chart import LogRateChart
 from staging_tui.ui.widgets.log_view import LogView
 from staging_tui.ui.widgets.status_line import StatusLine
 
+FIND_ON_THREAD = 5_000  # entries held from which a find runs on a thread (~5 ms and up)
 FPS = 6  # data-driven redraws a second; keys redraw at once. Each frame costs ~20-40 ms
 _COLUMN = re.compile(r"at column (\d+)")
 FLOORS = (Severity.DEFAULT, Severity.DEBUG, Severity.INFO, Severity.NOTICE, Severity.WARNING,
@@ -82,6 +85,8 @@ class LogsScreen(PaneScreen):
         self._frames = 0
         self._last_status = ""
         self._running_query = ""
+        # called on the find's thread every few thousand entries (tests hold a find there)
+        self.find_checkpoint: Callable[[FindJob], None] | None = None
 
     def settings_capacity(self) -> int:
         try:
@@ -129,8 +134,10 @@ class LogsScreen(PaneScreen):
         self.service, self.revision, self.extra = service, revision, ""
         self.service_region = region if service else ""
         self.job = self.execution = ""
-        if severity is not None:
-            self.model.set_filter(severity_floor=severity)
+        if severity is not None:  # (mounted, the restart below drops what is held)
+            job = self.model.begin_find(severity_floor=severity)
+            if job is not None and not self.is_mounted:
+                self.model.finish_find(job, run_find(job) or [])
         if self.is_mounted:
             self.query_one("#logs-query", Input).value = self.query_text
             self.restart()
@@ -210,6 +217,8 @@ class LogsScreen(PaneScreen):
 
     def _frame(self) -> None:
         """At most FPS redraws a second, however fast entries arrive."""
+        if self.model.finding is not None:
+            self._status()  # "finding… N of M"
         if not self._dirty:
             return
         self._dirty = False
@@ -279,21 +288,43 @@ class LogsScreen(PaneScreen):
     def _quick_done(self) -> None:
         self.query_one(LogView).focus()
 
-    def _apply_quick(self, pattern: str) -> None:
-        view = self.query_one(LogView)
+    def _apply_quick(self, pattern: str | None, inverse: bool | None = None) -> None:
         try:
-            self.model.set_filter(pattern)
+            job = self.model.begin_find(pattern, inverse=inverse)
         except re.error as exc:
             self.query_one(StatusLine).info(f"find: not a regex ({exc})")
             return
+        view = self.query_one(LogView)
+        pattern = self.model.pattern
         view.highlight = (re.compile(pattern, re.IGNORECASE)
                           if pattern and not self.model.inverse else None)
-        view.settings_changed()
+        view.settings_changed()  # rows render again with (or without) the highlight
+        self._find(job)
+
+    def _find(self, job: FindJob | None) -> None:
+        """Index the entries held for the filter just set: here if few, else on a thread
+        (the pane keeps handling keys and following; a newer find cancels this one)."""
+        if job is not None and job.size < FIND_ON_THREAD:
+            self.model.finish_find(job, run_find(job) or [])
+        elif job is not None:
+            self.find_on_thread(job)
+        self.query_one(LogView).data_changed()
         self._status()
 
+    @work(thread=True, exclusive=True, group="logs-find", exit_on_error=False)
+    def find_on_thread(self, job: FindJob) -> None:
+        found = run_find(job, self.find_checkpoint)
+        release_free_memory()  # the parsed responses it freed sit in this thread's arena
+        if found is not None and not job.cancelled:
+            self.app.call_from_thread(self._found, job, found)
+
+    def _found(self, job: FindJob, found: list[int]) -> None:
+        if self.model.finish_find(job, found):
+            self.query_one(LogView).data_changed()
+            self._status()
+
     def action_invert(self) -> None:
-        self.model.set_filter(inverse=not self.model.inverse)
-        self._apply_quick(self.model.pattern)
+        self._apply_quick(None, inverse=not self.model.inverse)
 
     def action_clear_quick(self) -> None:
         query = self.query_one("#logs-query", Input)
@@ -302,18 +333,17 @@ class LogsScreen(PaneScreen):
             self.query_one(LogView).focus()
             return
         box = self.query_one("#logs-quick", Input)
-        box.value = ""
+        with box.prevent(Input.Changed):
+            box.value = ""
         box.add_class("-hidden")
-        self.model.set_filter("", inverse=False)
-        self._apply_quick("")
+        self._apply_quick("", inverse=False)
         self.query_one(LogView).focus()
 
     def action_floor(self, step: int) -> None:
         index = FLOORS.index(self.model.severity_floor) if (
             self.model.severity_floor in FLOORS) else 0
-        self.model.set_filter(severity_floor=FLOORS[max(0, min(len(FLOORS) - 1, index + step))])
-        self.query_one(LogView).data_changed()
-        self._status()
+        self._find(self.model.begin_find(
+            severity_floor=FLOORS[max(0, min(len(FLOORS) - 1, index + step))]))
 
     def action_cycle_since(self) -> None:
         presets = SINCE_PRESETS
