@@ -144,7 +144,7 @@ async def pipeline_rate(target: dict[str, str], entries: int) -> tuple[float, Lo
     logs = LogsAdapter(Endpoints.for_sandbox(target), "bench-logs")
     model = LogViewModel(capacity=100_000)
     start, warm = 0.0, 0
-    stream = logs.tail("")
+    stream = logs.tail_compact("")  # what the Logs pane feeds its model (compact blocks)
     async for batch in stream:
         model.add_batch(batch)
         if not start and model.counters.received >= entries // 10:
