@@ -22,7 +22,8 @@ def test_freeze_once_then_thaw() -> None:
         frozen = gc.get_freeze_count()
         assert frozen > 0
         assert not freeze_start_up()            # already frozen: nothing more
-        assert gc.get_freeze_count() == frozen
+        # (not ==: a frozen object that another thread of this worker drops leaves it)
+        assert gc.get_freeze_count() <= frozen
     finally:
         thaw()
     assert gc.get_freeze_count() == 0
