@@ -219,3 +219,18 @@ def test_filter_length_limit_is_googles() -> None:
         compile_filter("x " * (MAX_LENGTH // 2 + 1))
     assert "20,000" in str(info.value)
     compile_filter(" OR ".join(["severity=ERROR"] * 1000))  # 17,996 characters: fine
+
+
+def test_build_filter_for_a_job_and_for_a_service() -> None:
+    from staging_tui.domain import Severity
+    from staging_tui.gcp.log_query import build_filter
+
+    assert build_filter(job="db-migrate", execution="db-migrate-x1", region="us-east1",
+                        severity=Severity.ERROR, extra="timeout", revision="ignored") == (
+        'resource.type="cloud_run_job" AND resource.labels.job_name="db-migrate" AND '
+        'resource.labels.location="us-east1" AND '
+        'labels."run.googleapis.com/execution_name"="db-migrate-x1" AND severity>=ERROR AND (timeout)')
+    assert build_filter(service="api", revision="api-00002", region="us-east1",
+                        execution="ignored") == (
+        'resource.type="cloud_run_revision" AND resource.labels.service_name="api" AND '
+        'resource.labels.location="us-east1" AND resource.labels.revision_name="api-00002"')

@@ -18,21 +18,15 @@ def build_filter(service: str = "", revision: str = "", severity: Severity | Non
     (resource.labels.location) keeps same-named services of two regions apart."""
     if job:
         parts = ['resource.type="cloud_run_job"', f"resource.labels.job_name={_quote(job)}"]
-        if region:
-            parts.append(f"resource.labels.location={_quote(region)}")
-        if execution:
-            parts.append(f'labels."run.googleapis.com/execution_name"={_quote(execution)}')
-        if severity is not None and severity > Severity.DEFAULT:
-            parts.append(f"severity>={severity.name}")
-        if extra.strip():
-            parts.append(f"({extra.strip()})")
-        return " AND ".join(parts)
-    parts = ['resource.type="cloud_run_revision"']
-    if service:
-        parts.append(f"resource.labels.service_name={_quote(service)}")
+    else:
+        parts = ['resource.type="cloud_run_revision"']
+        if service:
+            parts.append(f"resource.labels.service_name={_quote(service)}")
     if region:
         parts.append(f"resource.labels.location={_quote(region)}")
-    if revision:
+    if job and execution:
+        parts.append(f'labels."run.googleapis.com/execution_name"={_quote(execution)}')
+    if not job and revision:
         parts.append(f"resource.labels.revision_name={_quote(revision)}")
     if severity is not None and severity > Severity.DEFAULT:
         parts.append(f"severity>={severity.name}")
