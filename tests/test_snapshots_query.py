@@ -58,7 +58,8 @@ def test_query_destructive_confirmation(snap_compare: Any,
         screen = await _ready(pilot)
         assert screen.session is not None
         await screen.session.enable_writes()
-        screen.editor.load_text("DELETE FROM sample")
+        screen.refresh_session_line()  # as f2 does after it (else the line says read-only
+        screen.editor.load_text("DELETE FROM sample")  # until something else redraws it)
         await pilot.press("f5")
         await until(lambda: isinstance(pilot.app.screen, ConfirmScreen), pilot)
         await settled(pilot)
